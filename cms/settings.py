@@ -1,0 +1,162 @@
+"""Django settings for the govsite platform.
+
+Everything a deployment changes comes from the environment, so the same code runs the
+zero-configuration demo (SQLite and files under ``./var``) and a PostgreSQL production site.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("GOVSITE_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("GOVSITE_SECRET_KEY", "govsite-insecure-development-key-change-me")
+DEBUG = os.environ.get("GOVSITE_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("GOVSITE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    # project apps first, so their templates and translations win
+    "cms",
+    "content_models",
+    "site_generator",
+    "search_index",
+    "publish",
+    "services",
+    # wagtail
+    "wagtail_localize",
+    "wagtail_localize.locales",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    # django
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cms.urls"
+WSGI_APPLICATION = "cms.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "cms" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite under GOVSITE_DATA_DIR unless DATABASE_URL says otherwise (postgres://...).
+_sqlite_url = f"sqlite:///{DATA_DIR / 'govsite.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _sqlite_url), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the site build and the worker read while the admin writes.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+# Chinese first; English is the second locale (Django i18n + wagtail-localize).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+WAGTAIL_SITE_NAME = os.environ.get("GOVSITE_SITE_NAME", "中国·南安")
+WAGTAILADMIN_BASE_URL = os.environ.get("GOVSITE_ADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "ofd", "zip", "rar", "txt", "csv", "jpg", "png"]
+
+# Wagtail's own background work runs inline; site builds go to the database queue and a worker
+# (`govsite db_worker --queue-name builds`, or in-process in `govsite demo`).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "builds": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["builds"]},
+}
+
+# ---------------------------------------------------------------------------
+# The platform's own settings. Each app reads them with defaults from its own conf module.
+# ---------------------------------------------------------------------------
+GOVSITE_PORTAL = {
+    "name": os.environ.get("GOVSITE_SITE_NAME", "中国·南安"),
+    "domain": os.environ.get("GOVSITE_SITE_DOMAIN", "www.nanan.gov.cn"),
+    "base_url": os.environ.get("GOVSITE_BASE_URL", "https://www.nanan.gov.cn"),
+    "site_id_code": os.environ.get("GOVSITE_SITE_ID_CODE", "3505830001"),
+    "organ_code_prefix": "11350583",
+}
+GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).resolve()
+GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
+GOVSITE_SERVICES = [
+    s for s in os.environ.get("GOVSITE_SERVICES", "").split(",") if s
+]
+GOVSITE_CORS_ORIGINS = [o for o in os.environ.get("GOVSITE_CORS_ORIGINS", "").split(",") if o]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GOVSITE_LOG_LEVEL", "WARNING")},
+}

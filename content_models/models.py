@@ -1,0 +1,185 @@
+"""What a disclosure document is, as stored and edited in the CMS.
+
+Documents are Wagtail snippets with drafts, revisions, locking, preview, moderation workflows,
+scheduled publishing and translations, grouped by department (集约化: one section per department).
+Why snippets and not pages: see docs/decisions.md.
+"""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.documents import get_document_model_string
+from wagtail.fields import RichTextField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+    TranslatableMixin,
+    WorkflowMixin,
+)
+
+from content_models import disclosure, taxonomy
+
+TOPIC_CHOICES = [(t, t) for t in taxonomy.TOPICS]
+CATEGORY_CHOICES = [(c, c) for c in taxonomy.CATEGORIES]
+VALIDITY_CHOICES = [(v, v) for v in taxonomy.VALIDITY]
+
+
+class Department(models.Model):
+    """A department or township site (部门站点); its editors' group may edit only its documents."""
+
+    slug = models.SlugField(_("站点代号"), max_length=64, unique=True)
+    name = models.CharField(_("部门名称"), max_length=128)
+    organ_code = models.CharField(
+        _("机构代码"), max_length=32, blank=True, help_text=_("用于生成索引号，例如 1135058300001")
+    )
+    doc_no_prefix = models.CharField(_("发文机关代字"), max_length=32, blank=True)
+    sort_order = models.IntegerField(_("排序"), default=0)
+    editors = models.OneToOneField(
+        Group,
+        verbose_name=_("编辑用户组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="department",
+    )
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        verbose_name = _("部门站点")
+        verbose_name_plural = _("部门站点")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndexNoCounter(models.Model):
+    """The last serial handed out per organ code and year, so generated 索引号 never collide."""
+
+    organ_code = models.CharField(max_length=32)
+    year = models.PositiveSmallIntegerField()
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organ_code", "year"], name="uniq_index_counter")]
+
+
+class DisclosureDocument(
+    WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    PreviewableMixin,
+    TranslatableMixin,
+    ClusterableModel,
+):
+    """One government document with its full disclosure metadata (政府信息公开)."""
+
+    source_id = models.CharField(
+        _("来源标识"), max_length=128, help_text=_("来源系统中的唯一标识；重复导入时据此更新")
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门站点"), on_delete=models.PROTECT, related_name="documents"
+    )
+    organ = models.CharField(_("发布机构"), max_length=128)
+    index_no = models.CharField(_("索引号"), max_length=64, blank=True, help_text=_("留空则自动生成"))
+    doc_no = models.CharField(_("发文字号"), max_length=64, blank=True)
+    title = models.CharField(_("标题"), max_length=500)
+    category = models.CharField(_("信息类别"), max_length=32, blank=True, choices=CATEGORY_CHOICES)
+    topic = models.CharField(_("主题分类"), max_length=32, blank=True, choices=TOPIC_CHOICES)
+    written = models.DateField(_("成文日期"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布日期"))
+    validity = models.CharField(_("有效性"), max_length=4, blank=True, choices=VALIDITY_CHOICES)
+    keywords = models.JSONField(_("主题词"), default=list, blank=True)
+    summary = models.TextField(_("内容概述"), blank=True)
+    body = RichTextField(_("正文"), blank=True)
+    interprets = models.ForeignKey(
+        "self",
+        verbose_name=_("解读的政策"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interpretations",
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        verbose_name=_("替代文件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+        help_text=_("失效或废止时，取代本文件的新文件"),
+    )
+    lang = models.CharField(_("语言"), max_length=16, default="zh-hans")
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+
+    class Meta(TranslatableMixin.Meta):
+        verbose_name = _("公开文件")
+        verbose_name_plural = _("公开文件")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_id", "locale"], name="uniq_document_source_locale"),
+            models.UniqueConstraint(
+                fields=["index_no", "locale"],
+                condition=~models.Q(index_no=""),
+                name="uniq_document_index_no_locale",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["department", "-published_at"]),
+            models.Index(fields=["category", "-published_at"]),
+            models.Index(fields=["topic", "-published_at"]),
+            models.Index(fields=["validity"]),
+            models.Index(fields=["doc_no"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.doc_no:
+            try:
+                self.doc_no = disclosure.normalize_doc_no(self.doc_no)
+            except disclosure.InvalidIdentifier as exc:
+                errors["doc_no"] = str(exc)
+        if self.index_no:
+            try:
+                disclosure.parse_index_no(self.index_no)
+            except disclosure.InvalidIdentifier as exc:
+                errors["index_no"] = str(exc)
+        if self.interprets_id and self.interprets_id == self.pk:
+            errors["interprets"] = _("政策解读不能解读自身")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Attachment(Orderable):
+    """A file attached to a document (附件), with the size and type readers see before downloading."""
+
+    document = ParentalKey(DisclosureDocument, related_name="attachments", on_delete=models.CASCADE)
+    title = models.CharField(_("附件名称"), max_length=500)
+    file = models.CharField(_("文件"), max_length=500, help_text=_("文件路径或地址"))
+    size_bytes = models.BigIntegerField(_("文件大小（字节）"), null=True, blank=True)
+    file_type = models.CharField(_("文件类型"), max_length=16, blank=True)
+    upload = models.ForeignKey(
+        get_document_model_string(),
+        verbose_name=_("上传文件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.title

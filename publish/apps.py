@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PublishConfig(AppConfig):
+    name = "publish"
+    verbose_name = "站点发布"
