@@ -149,9 +149,13 @@ GOVSITE_PORTAL = {
 }
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).resolve()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
-GOVSITE_SERVICES = [
-    s for s in os.environ.get("GOVSITE_SERVICES", "").split(",") if s
-]
+# Enabled service modules: each is the Django app ``services.<name>``.
+GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "").split(",") if s]
+INSTALLED_APPS += [f"services.{name}" for name in GOVSITE_SERVICES]
+# Build plugins (MkDocs-style events on_render/on_live); a missing module is skipped with a warning.
+GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin", "publish.plugin"]
+# Serve the built static site at / from this Django server (the demo; production uses nginx or a bucket).
+GOVSITE_SERVE_SITE = os.environ.get("GOVSITE_SERVE_SITE", "1") == "1"
 GOVSITE_CORS_ORIGINS = [o for o in os.environ.get("GOVSITE_CORS_ORIGINS", "").split(",") if o]
 
 LOGGING = {
