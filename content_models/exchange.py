@@ -1,0 +1,180 @@
+"""The JSONL exchange format: read it, write it, and stream the database out as records.
+
+One JSON object per line, UTF-8 (docs/exchange-format.md). ``iter_document_records`` is the
+one bulk read of the published documents; the exporter and the site build both use it, so it
+reads in keyset-paged batches (flat memory at 200k documents) with one query for the
+attachments of each batch, never one query per document.
+"""
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from content_models.records import DocumentRecord
+
+BATCH_SIZE = 2000
+
+# Database columns read for a record, in the order of the exchange format.
+_VALUE_FIELDS = (
+    "id", "source_id", "department__slug", "organ", "index_no", "doc_no", "title", "category", "topic",
+    "written", "published_at", "validity", "keywords", "summary", "body", "lang",
+    "interprets__source_id", "replaced_by__source_id", "updated_at",
+)
+
+
+class ExchangeFormatError(ValueError):
+    """A JSONL line that cannot be read; the message names the line and is shown to users."""
+
+
+def _local_tz() -> tzinfo:
+    from django.utils import timezone
+
+    return timezone.get_default_timezone()
+
+
+def _iso(value: datetime | None, tz: tzinfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value else None
+
+
+def record_from_values(row: dict[str, Any], attachments: list[dict], tz: tzinfo) -> DocumentRecord:
+    """Turn one ``.values()`` row (see _VALUE_FIELDS) into a DocumentRecord."""
+    written = row["written"]
+    return {
+        "id": row["source_id"],
+        "site": row["department__slug"],
+        "organ": row["organ"],
+        "index_no": _blank_to_none(row["index_no"]),
+        "doc_no": _blank_to_none(row["doc_no"]),
+        "title": row["title"],
+        "category": _blank_to_none(row["category"]),
+        "topic": _blank_to_none(row["topic"]),
+        "written": written.isoformat() if written else None,
+        "published": _iso(row["published_at"], tz),
+        "validity": _blank_to_none(row["validity"]),
+        "keywords": list(row["keywords"] or []),
+        "summary": _blank_to_none(row["summary"]),
+        "body_html": row["body"] or "",
+        "attachments": attachments,
+        "lang": row["lang"] or "zh-hans",
+        "interprets": row["interprets__source_id"],
+        "replaced_by": row["replaced_by__source_id"],
+        "updated": _iso(row["updated_at"], tz),
+    }
+
+
+def _attachments_by_document(pks: list[int]) -> dict[int, list[dict]]:
+    from content_models.models import Attachment
+
+    out: dict[int, list[dict]] = {}
+    rows = (
+        Attachment.objects.filter(document_id__in=pks)
+        .order_by("document_id", "sort_order", "id")
+        .values_list("document_id", "title", "file", "size_bytes")
+    )
+    for doc_id, title, file, size in rows:
+        out.setdefault(doc_id, []).append({"title": title, "file": file, "bytes": size})
+    return out
+
+
+def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE) -> Iterator[DocumentRecord]:
+    """Yield the live (published) documents as records, ordered by their ``id`` (source id).
+
+    ``queryset`` narrows the documents (e.g. one department, or changed since a time); it is
+    always restricted to live ones. Without it, the documents of the default locale are read.
+    Keyset paging on ``source_id`` keeps memory flat and works the same on SQLite and PostgreSQL.
+    """
+    from wagtail.models import Locale
+
+    from content_models.models import DisclosureDocument
+
+    if queryset is None:
+        queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
+    queryset = queryset.filter(live=True).order_by("source_id")
+    tz = _local_tz()
+    last: str | None = None
+    while True:
+        page = queryset if last is None else queryset.filter(source_id__gt=last)
+        rows = list(page.values(*_VALUE_FIELDS)[:batch_size])
+        if not rows:
+            return
+        attachments = _attachments_by_document([r["id"] for r in rows])
+        for row in rows:
+            yield record_from_values(row, attachments.get(row["id"], []), tz)
+        last = rows[-1]["source_id"]
+        if len(rows) < batch_size:
+            return
+
+
+def record_from_document(doc) -> DocumentRecord:
+    """One document (live or not) as a record; for single documents, not for bulk reads."""
+    from content_models.models import DisclosureDocument
+
+    row = DisclosureDocument.objects.filter(pk=doc.pk).values(*_VALUE_FIELDS).get()
+    return record_from_values(row, _attachments_by_document([doc.pk]).get(doc.pk, []), _local_tz())
+
+
+def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, raw line)`` for every non-blank line; streams, never loads the file."""
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                yield lineno, line
+
+
+def read_jsonl(path: str | os.PathLike) -> Iterator[DocumentRecord]:
+    """Yield the base records of a JSONL file, in file order.
+
+    Change records (lines with ``op``) are skipped: applying them needs the stored state, which
+    is the importer's job (``govsite import_documents``). A line that is not a JSON object
+    raises ExchangeFormatError naming the line.
+    """
+    for lineno, line in iter_jsonl_lines(path):
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ExchangeFormatError(f"第 {lineno} 行不是有效的 JSON：{exc}") from None
+        if not isinstance(record, dict):
+            raise ExchangeFormatError(f"第 {lineno} 行不是 JSON 对象")
+        if "op" in record:
+            continue
+        yield record
+
+
+def write_jsonl(records: Iterable[DocumentRecord], path: str | os.PathLike) -> int:
+    """Write records as JSONL atomically (temp file + rename); return how many were written.
+
+    A reader never sees a half-written export: the file appears complete or not at all.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    count = 0
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            buf: list[bytes] = []
+            for record in records:
+                buf.append(orjson.dumps(record))
+                count += 1
+                if len(buf) >= 1000:
+                    fh.write(b"\n".join(buf) + b"\n")
+                    buf.clear()
+            if buf:
+                fh.write(b"\n".join(buf) + b"\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return count
