@@ -1,2 +1,33 @@
+"""Mount the enabled service modules on the platform's one NinjaAPI.
+
+Each module is the Django app ``services.<name>`` (listed in ``settings.GOVSITE_SERVICES``) with a
+Ninja ``router`` in ``services/<name>/api.py``; it is mounted at ``/api/services/<name>/``, so all
+modules share one OpenAPI document (``/api/openapi.json``, browsable at ``/api/docs``).
+"""
+
+import importlib
+import logging
+
+from django.conf import settings
+
+from services import errors
+
+logger = logging.getLogger(__name__)
+
+
+def enabled_services() -> list[str]:
+    return list(getattr(settings, "GOVSITE_SERVICES", ()))
+
+
 def mount_service_routers(api) -> None:
-    """Mount the router of every enabled service module (filled in by the services work)."""
+    """Install the Chinese error answers and mount every enabled module's router."""
+    errors.install(api)
+    for name in enabled_services():
+        try:
+            module = importlib.import_module(f"services.{name}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.{name}.api" and exc.name != f"services.{name}":
+                raise
+            logger.info("service module %r has no api.py; nothing to mount", name)
+            continue
+        api.add_router(f"/services/{name}/", module.router, tags=[getattr(module, "TAG", name)])

@@ -1,0 +1,37 @@
+"""Pieces every service module's API uses: the challenge endpoint and the write guard."""
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Header, Schema
+
+from services import antispam, idempotency
+
+# Header parameter for writes; declared optional so a missing header gets our Chinese 400.
+IdempotencyHeader = Header(None, alias="Idempotency-Key", description=str(_("每次新提交生成的随机值，重试时保持不变")))
+
+
+class Message(Schema):
+    message: str
+
+
+class WriteGuard(Schema):
+    """Fields of every public write: the answer to a challenge from ``GET …/challenge``."""
+
+    challenge_token: str = Field(..., min_length=1, max_length=500)
+    challenge_answer: str = Field(..., min_length=1, max_length=10)
+
+
+def add_challenge_route(router, scope: str) -> None:
+    @router.get("/challenge", response=antispam.Challenge, summary="获取提交验证题", operation_id=f"{scope}_challenge")
+    def challenge(request):
+        return antispam.new_challenge()
+
+
+def begin_write(request, scope: str, model, raw_key: str | None, payload: dict, guard: WriteGuard):
+    """Validate the key; return the existing row for a retry, else check anti-spam and return
+    ``(key, fingerprint, None)`` so the caller creates the row with :func:`idempotency.create_once`."""
+    key = idempotency.clean_key(raw_key)
+    fp = idempotency.fingerprint(payload)
+    existing = idempotency.find_existing(model, key, fp)
+    if existing is None:
+        antispam.guard_write(request, scope, guard.challenge_token, guard.challenge_answer, use=key)
+    return key, fp, existing

@@ -1,0 +1,60 @@
+"""What every service module's cases have in common, so ratings and supervision work on any module.
+
+A module that has cases with deadlines gives its AppConfig a ``case_provider`` attribute: an object
+implementing :class:`CaseProvider`. Ratings and supervision look cases up by ``(module, number)``
+and never import the module's models, so adding a module is one folder.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from django.apps import apps
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    module: str
+    number: str
+    title: str
+    item: str  # 事项 (for letters: the kind, 咨询/投诉/建议)
+    department: str
+    accepted: dt.date
+    deadline: dt.date
+    closed_on: dt.date | None = None
+    handler_contacts: tuple[str, ...] = field(default_factory=tuple)  # handler's e-mail/phone
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+class CaseProvider(Protocol):
+    module: str
+
+    def get(self, number: str) -> CaseInfo | None: ...
+
+    def verify(self, number: str, query_code: str) -> CaseInfo | None:
+        """The case when ``query_code`` is right, else None."""
+
+    def iter_open(self) -> Iterable[CaseInfo]: ...
+
+    def iter_closed_between(self, start: dt.date, end: dt.date) -> Iterable[CaseInfo]: ...
+
+    def on_bad_rating(self, number: str) -> None:
+        """Called when the citizen rates the answer 不满意/非常不满意 (letters reopen the case)."""
+
+
+def providers() -> dict[str, CaseProvider]:
+    """Case providers of the installed service modules, by module name."""
+    out: dict[str, CaseProvider] = {}
+    for config in apps.get_app_configs():
+        provider = getattr(config, "case_provider", None)
+        if provider is not None:
+            out[provider.module] = provider
+    return out
+
+
+def provider(module: str) -> CaseProvider | None:
+    return providers().get(module)

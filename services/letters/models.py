@@ -1,0 +1,107 @@
+"""Citizen letters (网上咨询/投诉/建议): submitted by citizens, routed and answered by staff."""
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services import conf
+from services.workdays import add_workdays
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def new_number() -> str:
+    """XJ + date + 6 random digits: no shared counter to contend on; the UNIQUE index catches clashes."""
+    return f"XJ{timezone.localdate():%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+class Letter(models.Model):
+    class Kind(models.TextChoices):
+        CONSULT = "consult", _("咨询")
+        COMPLAINT = "complaint", _("投诉")
+        SUGGESTION = "suggestion", _("建议")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("待登记")
+        ROUTED = "routed", _("办理中")
+        ANSWERED = "answered", _("已答复")
+        REOPENED = "reopened", _("重新办理")
+        REJECTED = "rejected", _("不予受理")
+
+    OPEN = (Status.RECEIVED, Status.ROUTED, Status.REOPENED)
+
+    number = models.CharField(_("信件编号"), max_length=40, unique=True, default=new_number)
+    query_code = models.CharField(_("查询码"), max_length=12, default=new_query_code)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices, default=Kind.CONSULT)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20)
+    subject = models.CharField(_("标题"), max_length=200)
+    department = models.CharField(_("写信对象（部门）"), max_length=100, blank=True)
+    text = models.TextField(_("信件内容"))
+    wants_public = models.BooleanField(_("同意公开"), default=False)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.RECEIVED,
+                              db_index=True)
+    received_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    accepted_on = models.DateField(_("受理日期"), default=timezone.localdate)
+    deadline = models.DateField(_("答复期限"), null=True, blank=True)
+    routed_department = models.CharField(_("承办部门"), max_length=100, blank=True,
+                                         help_text=_("分流：选择承办部门后保存"))
+    routed_on = models.DateField(_("分流日期"), null=True, blank=True)
+    handler_contact = models.CharField(_("承办人联系方式"), max_length=200, blank=True)
+    answer = models.TextField(_("答复内容"), blank=True)
+    answer_department = models.CharField(_("答复部门"), max_length=100, blank=True)
+    answered_on = models.DateField(_("答复日期"), null=True, blank=True)
+    earlier_answers = models.TextField(_("此前答复（被评为不满意）"), blank=True, editable=False)
+    publish_approved = models.BooleanField(_("审核通过可公开"), default=True,
+                                           help_text=_("仅在来信人同意公开且审核通过时在网站公开"))
+    reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    client_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("来信")
+        verbose_name_plural = _("来信")
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="svc_letter_idempotency_key_uniq"),
+        ]
+        indexes = [models.Index(fields=["status", "-answered_on"], name="svc_letter_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.wants_public and self.publish_approved and self.status == self.Status.ANSWERED
+
+    def save(self, *args, **kwargs):
+        """Derive the workflow state from what staff filled in, so the plain edit form is the workflow:
+        a department routes the letter, an answer answers it."""
+        if self.deadline is None:
+            self.deadline = add_workdays(self.accepted_on, conf.get("GOVSITE_LETTERS_DEADLINE_DAYS"))
+        if self.routed_department and self.routed_on is None:
+            self.routed_on = timezone.localdate()
+        if self.status == self.Status.RECEIVED and self.routed_department:
+            self.status = self.Status.ROUTED
+        if self.answer.strip() and self.status in (self.Status.RECEIVED, self.Status.ROUTED, self.Status.REOPENED):
+            self.status = self.Status.ANSWERED
+            self.answered_on = timezone.localdate()
+            self.answer_department = self.answer_department or self.routed_department or self.department
+        super().save(*args, **kwargs)
+
+    def reopen(self) -> None:
+        """A bad rating sends the letter back to the department with a new deadline."""
+        today = timezone.localdate()
+        self.status = self.Status.REOPENED
+        self.reopen_count += 1
+        self.earlier_answers += f"[{self.answered_on} {self.answer_department}] {self.answer}\n"
+        self.answer = ""
+        self.answered_on = None
+        self.deadline = add_workdays(today, conf.get("GOVSITE_LETTERS_DEADLINE_DAYS"))
+        self.save()

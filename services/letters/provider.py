@@ -1,0 +1,63 @@
+"""Letters as cases for ratings and supervision (see services.cases)."""
+
+import datetime as dt
+import hmac
+from collections.abc import Iterable
+
+from services.cases import CaseInfo
+
+FIELDS = ("number", "subject", "kind", "department", "routed_department", "accepted_on", "deadline",
+          "answered_on", "status", "handler_contact", "query_code")
+
+
+def _info(row: dict) -> CaseInfo:
+    from services.letters.models import Letter
+
+    closed = row["answered_on"] if row["status"] == Letter.Status.ANSWERED else None
+    if row["status"] == Letter.Status.REJECTED:
+        closed = row["deadline"]
+    return CaseInfo(
+        module="letters", number=row["number"], title=row["subject"],
+        item=str(Letter.Kind(row["kind"]).label), department=row["routed_department"] or row["department"] or "未分流",
+        accepted=row["accepted_on"], deadline=row["deadline"], closed_on=closed,
+        handler_contacts=tuple(c.strip() for c in row["handler_contact"].split(",") if c.strip()),
+    )
+
+
+class LetterCases:
+    module = "letters"
+
+    def _qs(self):
+        from services.letters.models import Letter
+
+        return Letter.objects.values(*FIELDS)
+
+    def get(self, number: str) -> CaseInfo | None:
+        row = self._qs().filter(number=number).first()
+        return _info(row) if row else None
+
+    def verify(self, number: str, query_code: str) -> CaseInfo | None:
+        row = self._qs().filter(number=number).first()
+        if row and hmac.compare_digest(row["query_code"].encode(), str(query_code).encode()):
+            return _info(row)
+        return None
+
+    def iter_open(self) -> Iterable[CaseInfo]:
+        from services.letters.models import Letter
+
+        for row in self._qs().filter(status__in=Letter.OPEN).iterator(chunk_size=2000):
+            yield _info(row)
+
+    def iter_closed_between(self, start: dt.date, end: dt.date) -> Iterable[CaseInfo]:
+        from services.letters.models import Letter
+
+        qs = self._qs().filter(status=Letter.Status.ANSWERED, answered_on__gte=start, answered_on__lte=end)
+        for row in qs.iterator(chunk_size=2000):
+            yield _info(row)
+
+    def on_bad_rating(self, number: str) -> None:
+        from services.letters.models import Letter
+
+        letter = Letter.objects.select_for_update().filter(number=number).first()
+        if letter is not None and letter.status == Letter.Status.ANSWERED:
+            letter.reopen()

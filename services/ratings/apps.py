@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class RatingsConfig(AppConfig):
+    name = "services.ratings"
+    label = "services_ratings"
+    verbose_name = "好差评"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def periodic(self, today):
+        """Daily: closed cases not rated within the configured days count as 基本满意."""
+        from services.ratings.workflow import apply_default_ratings
+
+        n = apply_default_ratings(today)
+        return f"好差评：{n} 件超期未评价，默认为基本满意"

@@ -1,0 +1,100 @@
+"""Public API of the status module: look up one application; browse the public (masked) list.
+
+``lookup`` is the hot path (citizens poll it): one indexed query on ``number`` with ``.values()``,
+the query code compared in constant time, and the answer serialized with orjson straight into the
+response, skipping ninja's output validation (the declared schema still documents it).
+"""
+
+import datetime as dt
+import hmac
+
+import orjson
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from services.api_common import Message
+from services.errors import register_labels
+from services.masking import mask_name
+from services.status.models import Application
+
+TAG = "办件查询"
+router = Router()
+register_labels({"no": "办件编号", "code": "查询码", "page": "页码", "department": "部门"})
+
+STATUS_LABELS = dict(Application.Status.choices)
+LOOKUP_FIELDS = ("number", "query_code", "applicant", "item", "department", "accepted_on", "deadline",
+                 "status", "result", "closed_on")
+
+
+class ApplicationOut(Schema):
+    number: str
+    applicant: str
+    item: str
+    department: str
+    accepted_on: dt.date
+    deadline: dt.date
+    status: str
+    status_label: str
+    result: str
+    closed_on: dt.date | None
+
+
+class PublicApplication(Schema):
+    number: str
+    applicant: str = Field(..., description="个人姓名已脱敏")
+    item: str
+    department: str
+    accepted_on: dt.date
+    status_label: str
+    closed_on: dt.date | None
+
+
+class PublicPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[PublicApplication]
+
+
+class LookupParams(Schema):
+    no: str = Field(..., min_length=1, max_length=40)
+    code: str = Field(..., min_length=1, max_length=12)
+
+
+def _json(data, status: int = 200) -> HttpResponse:
+    return HttpResponse(orjson.dumps(data), content_type="application/json", status=status)
+
+
+@router.get("/lookup", response={200: ApplicationOut, 404: Message}, summary="凭办件编号和查询码查询办件")
+def lookup(request, params: Query[LookupParams]):
+    row = Application.objects.filter(number=params.no.strip()).values(*LOOKUP_FIELDS).first()
+    if row is None or not hmac.compare_digest(row.pop("query_code").encode(), params.code.strip().encode()):
+        # one answer for both cases, so the endpoint does not reveal which numbers exist
+        return _json({"message": _("未找到该办件，请核对办件编号和查询码")}, status=404)
+    row["status_label"] = str(STATUS_LABELS.get(row["status"], row["status"]))
+    return _json(row)
+
+
+class ListParams(Schema):
+    page: int = Field(1, ge=1, le=100000)
+    department: str = Field("", max_length=100)
+
+
+PAGE_SIZE = 20
+
+
+@router.get("/applications", response=PublicPage, summary="办件公示列表（申请人姓名脱敏）")
+def public_list(request, params: Query[ListParams]):
+    qs = Application.objects.filter(is_public=True)
+    if params.department:
+        qs = qs.filter(department=params.department)
+    start = (params.page - 1) * PAGE_SIZE
+    rows = qs.values("number", "applicant", "item", "department", "accepted_on", "status", "closed_on")[
+        start : start + PAGE_SIZE
+    ]
+    items = [
+        {**row, "applicant": mask_name(row["applicant"]), "status_label": str(STATUS_LABELS.get(row["status"], ""))}
+        for row in rows
+    ]
+    return {"count": qs.count(), "page": params.page, "page_size": PAGE_SIZE, "items": items}

@@ -1,0 +1,59 @@
+"""Applications (许可/依申请公开 办件) recorded by staff and looked up by the public."""
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from services.workdays import add_workdays
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+class Application(models.Model):
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("已受理")
+        IN_PROGRESS = "in_progress", _("办理中")
+        SUSPENDED = "suspended", _("暂停计时")
+        DONE = "done", _("已办结")
+        REJECTED = "rejected", _("不予受理")
+
+    CLOSED = (Status.DONE, Status.REJECTED)
+
+    number = models.CharField(_("办件编号"), max_length=40, unique=True)
+    query_code = models.CharField(_("查询码"), max_length=12, default=new_query_code,
+                                  help_text=_("告知申请人，用于凭编号查询"))
+    applicant = models.CharField(_("申请人"), max_length=200)
+    item = models.CharField(_("事项名称"), max_length=200, db_index=True)
+    department = models.CharField(_("受理部门"), max_length=100, db_index=True)
+    accepted_on = models.DateField(_("受理日期"), default=timezone.localdate)
+    deadline_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20)
+    deadline = models.DateField(_("办结期限"), editable=False)
+    status = models.CharField(_("办理状态"), max_length=20, choices=Status.choices, default=Status.ACCEPTED)
+    result = models.TextField(_("办理结果"), blank=True)
+    closed_on = models.DateField(_("办结日期"), null=True, blank=True)
+    handler_contact = models.CharField(_("承办人联系方式"), max_length=200, blank=True,
+                                       help_text=_("电子邮箱或手机号，多个用逗号分隔；用于电子监察提醒"))
+    is_public = models.BooleanField(_("在公开列表中显示"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        ordering = ["-accepted_on", "-id"]
+        indexes = [models.Index(fields=["is_public", "-accepted_on"], name="svc_status_public_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.item}"
+
+    def save(self, *args, **kwargs):
+        self.deadline = add_workdays(self.accepted_on, self.deadline_days)
+        if self.status in self.CLOSED and self.closed_on is None:
+            self.closed_on = timezone.localdate()
+        elif self.status not in self.CLOSED:
+            self.closed_on = None
+        super().save(*args, **kwargs)

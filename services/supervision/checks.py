@@ -1,0 +1,168 @@
+"""The periodic supervision check: warn, then yellow card, then red card; each at most once per case.
+
+Idempotent by construction: a card is a row under UNIQUE (module, number, level), created before
+anyone is told; only rows without ``notified_at`` are sent, and ``notified_at`` is set right after.
+Running the check twice (or two checks at once) never sends a card twice.
+"""
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from services import conf
+from services.cases import CaseInfo, providers
+from services.notify import Notification, notify
+from services.supervision.models import Card, Rule
+from services.workdays import workdays_between
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EffectiveRule:
+    warn_days_left: int
+    red_after_days: int
+    contacts: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    checked: int = 0
+    issued: Counter = field(default_factory=Counter)
+    notified: int = 0
+    resolved: int = 0
+
+    def summary(self) -> str:
+        issued = "，".join(f"{Card.Level(k).label} {v}" for k, v in self.issued.items()) or "无"
+        return f"检查 {self.checked} 件；新发出：{issued}；已通知 {self.notified} 张；随办结销牌 {self.resolved} 张"
+
+
+class RuleBook:
+    """All rules in memory (they are few), resolved item first, then department, then default."""
+
+    def __init__(self) -> None:
+        self.rules = {(r.department, r.item): r for r in Rule.objects.all()}
+        self.default = EffectiveRule(
+            conf.get("GOVSITE_SUPERVISION_WARN_DAYS_LEFT"), conf.get("GOVSITE_SUPERVISION_RED_AFTER_DAYS")
+        )
+
+    def resolve(self, department: str, item: str) -> EffectiveRule:
+        for key in ((department, item), ("", item), (department, "")):
+            rule = self.rules.get(key)
+            if rule is not None:
+                contacts = tuple(
+                    c.strip() for c in f"{rule.section_head_contact},{rule.leader_contact}".split(",") if c.strip()
+                )
+                # section head and leader also come from the department's rule when the item rule lacks them
+                if not contacts and key != (department, ""):
+                    dept_rule = self.rules.get((department, ""))
+                    if dept_rule is not None:
+                        contacts = tuple(
+                            c.strip()
+                            for c in f"{dept_rule.section_head_contact},{dept_rule.leader_contact}".split(",")
+                            if c.strip()
+                        )
+                return EffectiveRule(rule.warn_days_left, rule.red_after_days, contacts)
+        return self.default
+
+
+def _issue(case: CaseInfo, level: str, today: dt.date, recipients: tuple[str, ...], report: Report) -> None:
+    try:
+        with transaction.atomic():
+            Card.objects.create(
+                module=case.module, number=case.number, level=level, title=case.title[:200],
+                department=case.department[:100], item=case.item[:200], deadline=case.deadline, issued_on=today,
+                recipients=",".join(dict.fromkeys(recipients)),
+            )
+    except IntegrityError:  # another run issued it first
+        return
+    report.issued[level] += 1
+
+
+def check_cases(today: dt.date, report: Report) -> None:
+    rules = RuleBook()
+    for module, provider in providers().items():
+        existing: dict[tuple[str, str], Card] = {
+            (c.number, c.level): c for c in Card.objects.filter(module=module, resolved_on__isnull=True)
+        }
+        for case in provider.iter_open():
+            report.checked += 1
+            rule = rules.resolve(case.department, case.item)
+            everyone = case.handler_contacts + rule.contacts
+            yellow = existing.get((case.number, Card.Level.YELLOW))
+            if today > case.deadline:
+                if yellow is None:
+                    _issue(case, Card.Level.YELLOW, today, everyone, report)
+                elif (case.number, Card.Level.RED) not in existing and (
+                    workdays_between(yellow.issued_on, today) >= rule.red_after_days
+                ):
+                    _issue(case, Card.Level.RED, today, everyone, report)
+            elif workdays_between(today, case.deadline) <= rule.warn_days_left:
+                if (case.number, Card.Level.WARNING) not in existing:
+                    _issue(case, Card.Level.WARNING, today, case.handler_contacts, report)
+
+
+def resolve_closed(report: Report) -> None:
+    """Cards of cases that have since been closed leave the open list."""
+    all_providers = providers()
+    for card in Card.objects.filter(resolved_on__isnull=True).iterator():
+        provider = all_providers.get(card.module)
+        case = provider.get(card.number) if provider else None
+        if case is None or case.closed_on is not None:
+            card.resolved_on = case.closed_on if case else timezone.localdate()
+            card.save(update_fields=["resolved_on"])
+            report.resolved += 1
+
+
+def _message(card: Card) -> Notification:
+    level = card.get_level_display()
+    subject = f"【电子监察{level}】{card.department} {card.number}"
+    if card.level == Card.Level.WARNING:
+        state = f"将于 {card.deadline} 到期，请抓紧办理"
+    elif card.level == Card.Level.YELLOW:
+        state = f"已超过办理期限（{card.deadline}），请立即办理并说明原因"
+    else:
+        state = f"超期（期限 {card.deadline}）且黄牌后仍未办结，已升级督办"
+    body = f"{card.title}（{card.item}，编号 {card.number}）{state}。"
+    return Notification(subject, body, tuple(r for r in card.recipients.split(",") if r))
+
+
+def send_pending(report: Report) -> None:
+    for card in Card.objects.filter(notified_at__isnull=True, resolved_on__isnull=True).order_by("id"):
+        # claim the card first: only the run that flips notified_at from NULL sends it
+        claimed = Card.objects.filter(pk=card.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+        if not claimed:
+            continue
+        try:
+            notify(_message(card))
+        except Exception:
+            logger.exception("could not notify %s; it will be retried", card)
+            Card.objects.filter(pk=card.pk).update(notified_at=None)
+            continue
+        report.notified += 1
+
+
+def run_periodic_hooks(today: dt.date) -> list[str]:
+    """Other modules' daily jobs (e.g. ratings: a missing rating counts as 基本满意)."""
+    lines = []
+    for config in apps.get_app_configs():
+        hook = getattr(config, "periodic", None)
+        if hook is not None and config.name.startswith("services."):
+            result = hook(today)
+            if result:
+                lines.append(str(result))
+    return lines
+
+
+def run_supervision(today: dt.date | None = None) -> Report:
+    today = today or timezone.localdate()
+    report = Report()
+    check_cases(today, report)
+    resolve_closed(report)
+    send_pending(report)
+    return report

@@ -1,0 +1,16 @@
+from django.shortcuts import render
+from django.utils import timezone
+
+from services.supervision import dashboard
+
+
+def supervision_dashboard(request):
+    today = timezone.localdate()
+    return render(request, "supervision/dashboard.html", {
+        "today": today,
+        "by_department": dashboard.open_cards_by_department(),
+        "rates": dashboard.on_time_rates(today),
+        "cards": dashboard.open_cards(),
+        "page_title": "电子监察",
+        "header_title": "电子监察",
+    })
