@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "services.middleware.ApiCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -150,7 +151,7 @@ GOVSITE_PORTAL = {
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).resolve()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
 # Enabled service modules: each is the Django app ``services.<name>``.
-GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "").split(",") if s]
+GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision").split(",") if s]
 INSTALLED_APPS += [f"services.{name}" for name in GOVSITE_SERVICES]
 # Build plugins (MkDocs-style events on_render/on_live); a missing module is skipped with a warning.
 GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin", "publish.plugin"]
