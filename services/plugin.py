@@ -1,0 +1,194 @@
+"""Build plugin: the service pages of the static site (contract: docs in the preamble, ``on_render``).
+
+Writes, into every build:
+
+- ``letters/index.html`` and ``letters/p/<n>/index.html``: public letters with their answers
+  (受理日期、答复日期、答复部门、答复内容), newest answer first;
+- ``letters/<number>/index.html``: one letter (a withdrawn one becomes a short "no longer public" page);
+- ``letters/stats/index.html``: monthly statistics (received, answered, answered on time);
+- ``letters/write/index.html``, ``status/index.html``, ``ratings/index.html``: pages holding the
+  interactive widgets (``partials/services/<name>.html`` + ``static/services/<name>.js``).
+
+The database is read once, in bulk, before rendering; the render loop gets plain dicts. On an
+incremental build only pages whose content changed are written (content hashes kept in
+``ctx.state_dir / "services"``), so publishing one answer rewrites a handful of files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 20
+STATE_FILE = "services/pages.json"
+
+
+def _api_base() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "GOVSITE_SERVICES_API_BASE", "/api/services").rstrip("/")
+
+
+def _enabled() -> list[str]:
+    from services.registry import enabled_services
+
+    return enabled_services()
+
+
+def load_letters() -> tuple[list[dict], list[str], list[dict]]:
+    """(public letters as dicts, numbers of letters no longer public, monthly statistics)."""
+    from django.db.models import Count, F, Q
+    from django.db.models.functions import TruncMonth
+
+    from services.letters.api import PUBLIC_FIELDS, public_letters, public_row
+    from services.letters.models import Letter
+
+    public = [public_row(r) for r in public_letters().values(*PUBLIC_FIELDS)]
+    shown = {r["number"] for r in public}
+    # letters that were answered at some point but are not public now (withdrawn, reopened, refused)
+    hidden = sorted(
+        set(Letter.objects.exclude(answered_on__isnull=True, earlier_answers="").values_list("number", flat=True))
+        - shown
+    )
+    monthly = (
+        Letter.objects.annotate(month=TruncMonth("received_at"))
+        .values("month")
+        .annotate(
+            received=Count("id"),
+            answered=Count("id", filter=Q(status=Letter.Status.ANSWERED)),
+            on_time=Count("id", filter=Q(status=Letter.Status.ANSWERED, answered_on__lte=F("deadline"))),
+            consult=Count("id", filter=Q(kind=Letter.Kind.CONSULT)),
+            complaint=Count("id", filter=Q(kind=Letter.Kind.COMPLAINT)),
+            suggestion=Count("id", filter=Q(kind=Letter.Kind.SUGGESTION)),
+        )
+        .order_by("-month")
+    )
+    stats = []
+    for row in monthly:
+        month = row.pop("month")
+        rate = round(100.0 * row["on_time"] / row["answered"], 1) if row["answered"] else None
+        stats.append({"month": f"{month:%Y年%m月}" if month else "—", **row, "on_time_rate": rate})
+    return public, hidden, stats
+
+
+def department_stats(public: list[dict]) -> list[dict]:
+    counts: dict[str, int] = defaultdict(int)
+    for letter in public:
+        counts[letter["answer_department"] or "—"] += 1
+    return [{"department": d, "count": n} for d, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
+def render_pages(ctx, public: list[dict], hidden: list[str], stats: list[dict], services: list[str]) -> dict[str, bytes]:
+    """Plain dicts in, {relpath: html bytes} out (no database access here)."""
+    api = _api_base()
+    pages: dict[str, bytes] = {}
+
+    def page(relpath: str, template: str, context: dict) -> None:
+        pages[relpath] = ctx.render(template, {"api_base": api, "services": services, **context}).encode("utf-8")
+
+    if "letters" in services:
+        total_pages = max(1, -(-len(public) // PAGE_SIZE))
+        for n in range(1, total_pages + 1):
+            chunk = public[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+            url = "/letters/" if n == 1 else f"/letters/p/{n}/"
+            pager = {
+                "show": total_pages > 1,
+                "newer_url": ("/letters/" if n == 2 else f"/letters/p/{n - 1}/") if n > 1 else None,
+                "older_url": f"/letters/p/{n + 1}/" if n < total_pages else None,
+            }
+            rel = "letters/index.html" if n == 1 else f"letters/p/{n}/index.html"
+            page(rel, "partials/services/letters_list.html", {
+                "letters": chunk, "count": len(public), "page_no": n if n > 1 else None, "pager": pager,
+                "meta": {"title": "网上咨询投诉建议 公开信件", "column": "政民互动", "canonical": url},
+            })
+        for letter in public:
+            page(f"letters/{letter['number']}/index.html", "partials/services/letters_detail.html", {
+                "letter": letter,
+                "meta": {"title": letter["subject"], "column": "政民互动",
+                         "canonical": f"/letters/{letter['number']}/"},
+            })
+        for number in hidden:
+            page(f"letters/{number}/index.html", "partials/services/letters_withdrawn.html", {
+                "number": number, "meta": {"title": "信件不再公开", "column": "政民互动"},
+            })
+        page("letters/stats/index.html", "partials/services/letters_stats.html", {
+            "months": stats, "departments": department_stats(public),
+            "meta": {"title": "来信办理情况统计", "column": "政民互动", "canonical": "/letters/stats/"},
+        })
+        page("letters/write/index.html", "partials/services/page.html", {
+            "widget": "letters", "heading": "我要写信",
+            "meta": {"title": "我要写信", "column": "政民互动", "canonical": "/letters/write/"},
+        })
+    if "status" in services:
+        page("status/index.html", "partials/services/page.html", {
+            "widget": "status", "heading": "办件查询",
+            "meta": {"title": "办件查询", "column": "政民互动", "canonical": "/status/"},
+        })
+    if "ratings" in services:
+        page("ratings/index.html", "partials/services/page.html", {
+            "widget": "ratings", "heading": "好差评",
+            "meta": {"title": "好差评", "column": "政民互动", "canonical": "/ratings/"},
+        })
+    return pages
+
+
+def _load_state(path: Path) -> dict[str, str]:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(path: Path, state: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False, sort_keys=True), "utf-8")
+    tmp.replace(path)
+
+
+def on_render(ctx) -> None:
+    """Write the service pages whose content changed (all of them on a full build)."""
+    services = _enabled()
+    if not services:
+        return
+    public: list[dict] = []
+    hidden: list[str] = []
+    stats: list[dict] = []
+    if "letters" in services:
+        from django.db import DatabaseError
+
+        try:
+            public, hidden, stats = load_letters()
+        except DatabaseError:
+            logger.warning("services: letters table not readable (not migrated?); letters pages skipped")
+            services = [s for s in services if s != "letters"]
+    pages = render_pages(ctx, public, hidden, stats, services)
+    state_path = Path(ctx.state_dir) / STATE_FILE
+    old = {} if ctx.full else _load_state(state_path)
+    new: dict[str, str] = {}
+    written = 0
+    for rel, data in pages.items():
+        digest = hashlib.sha256(data).hexdigest()
+        new[rel] = digest
+        if old.get(rel) == digest and (Path(ctx.out_dir) / rel).exists():
+            continue
+        ctx.write_file(rel, data)
+        written += 1
+    # saved only once the build is live: a build that fails later must not leave hashes of pages
+    # that never went out
+    _pending[str(state_path)] = new
+    logger.info("services: %d of %d service pages written", written, len(pages))
+
+
+_pending: dict[str, dict[str, str]] = {}
+
+
+def on_live(ctx) -> None:
+    path = str(Path(ctx.state_dir) / STATE_FILE)
+    state = _pending.pop(path, None)
+    if state is not None:
+        _save_state(Path(path), state)
