@@ -327,6 +327,7 @@ class _Importer:
         }
         self.slug_by_pk: dict[int, str] = {v[0]: k for k, v in self.departments.items()}
         self.pending_links: list[tuple[int, str, str, str]] = []  # (lineno, sid, field, target)
+        self.needs_index_no: list[tuple[int, int, int]] = []  # (pk, department pk, year)
 
     # -- reporting
 
@@ -353,13 +354,17 @@ class _Importer:
         from content_models.models import Department
 
         dept = self.departments.get(slug)
+        organ_code = ""
+        if index_no and (dept is None or not dept[1]):
+            try:
+                organ_code = disclosure.parse_index_no(index_no)[0]
+            except disclosure.InvalidIdentifier:
+                pass
+        if dept is not None and not dept[1] and organ_code:
+            # A department first seen without 索引号 learns its organ code from a later record.
+            Department.objects.filter(pk=dept[0]).update(organ_code=organ_code)
+            dept[1] = organ_code
         if dept is None:
-            organ_code = ""
-            if index_no:
-                try:
-                    organ_code = disclosure.parse_index_no(index_no)[0]
-                except disclosure.InvalidIdentifier:
-                    pass
             # create(), not bulk_create(): post_save gives the department its editors' group.
             obj = Department.objects.create(slug=slug, name=organ or slug, organ_code=organ_code)
             dept = self.departments[slug] = [obj.pk, obj.organ_code]
@@ -535,19 +540,6 @@ class _Importer:
 
         if counter_max:
             _bump_counters(counter_max)
-        # Generate the missing index numbers, per organ code and year of publication.
-        tz = timezone.get_default_timezone()
-        need: dict[tuple[str, int], list[dict]] = {}
-        for st in state.values():
-            if not st.get("index_no") and (st["pk"] is None or st["dirty"]):
-                slug = self.slug_by_pk[st["department_id"]]
-                year = st["published_at"].astimezone(tz).year
-                need.setdefault((self.organ_code_for(slug), year), []).append(st)
-        for (organ_code, year), docs in need.items():
-            for st, number in zip(docs, allocate_index_nos(organ_code, year, len(docs), reserved=set(owners))):
-                st["index_no"] = number
-                st["dirty"].add("index_no")
-
         now = timezone.now()
         new_objs, new_states = [], []
         groups: dict[frozenset, list] = {}
@@ -582,7 +574,7 @@ class _Importer:
                 groups.setdefault(frozenset(names), []).append(obj)
         if new_objs:
             DisclosureDocument.objects.bulk_create(new_objs, batch_size=500)
-            for obj, st in zip(new_objs, new_states):
+            for obj, st in zip(new_objs, new_states, strict=True):
                 st["pk"] = obj.pk
         for names, objs in groups.items():
             DisclosureDocument.objects.bulk_update(objs, sorted(names), batch_size=250)
@@ -604,6 +596,14 @@ class _Importer:
             )
 
         self._write_links([st for st in state.values() if st["dirty"] & set(LINK_FIELDS)])
+        # Missing 索引号 are numbered at the very end, once every imported number is known,
+        # so a generated number never takes one that a later line of the file brings.
+        tz = timezone.get_default_timezone()
+        self.needs_index_no.extend(
+            (st["pk"], st["department_id"], st["published_at"].astimezone(tz).year)
+            for st in state.values()
+            if not st.get("index_no") and (st["dirty"] or st["attachments_dirty"])
+        )
         changed_pks = [st["pk"] for st in state.values() if st["dirty"] or st["attachments_dirty"]]
         created_pks = [obj.pk for obj in new_objs]
         transaction.on_commit(
@@ -643,6 +643,36 @@ class _Importer:
                 setattr(obj, f"{f}_id", target_pk)
             objs.append(obj)
         DisclosureDocument.objects.bulk_update(objs, ["interprets_id", "replaced_by_id"], batch_size=500)
+
+    def finish_index_nos(self) -> None:
+        """Give every document imported without 索引号 a new one (organ code / year / serial)."""
+        from content_models.models import DisclosureDocument
+
+        need: dict[tuple[int, int], list[int]] = {}
+        for pk, dept_pk, year in self.needs_index_no:
+            need.setdefault((dept_pk, year), []).append(pk)
+        self.needs_index_no = []
+        numbered: list[int] = []
+        for (dept_pk, year), pks in need.items():
+            with transaction.atomic():
+                # Still blank? (a later line of the file may have brought a number)
+                pks = list(
+                    DisclosureDocument.objects.filter(pk__in=pks, index_no="").order_by("published_at", "pk")
+                    .values_list("pk", flat=True)
+                )
+                if not pks:
+                    continue
+                organ_code = self.organ_code_for(self.slug_by_pk[dept_pk])
+                numbers = allocate_index_nos(organ_code, year, len(pks))
+                objs = [DisclosureDocument(pk=pk, index_no=no) for pk, no in zip(pks, numbers, strict=True)]
+                DisclosureDocument.objects.bulk_update(objs, ["index_no"], batch_size=500)
+                numbered.extend(pks)
+        if numbered:
+            transaction.on_commit(
+                lambda: documents_imported.send(
+                    sender=DisclosureDocument, created=[], changed=numbered, withdrawn=[]
+                )
+            )
 
     def finish_links(self) -> None:
         """Resolve the links whose target came later in the file (order must not matter)."""
@@ -713,6 +743,7 @@ def import_records(
                 progress(summary)
     if batch:
         importer.run_batch(batch)
+    importer.finish_index_nos()
     importer.finish_links()
     summary.seconds = time.perf_counter() - started
     if progress:

@@ -1,0 +1,37 @@
+"""``govsite import_documents FILE.jsonl``: import documents in the JSONL exchange format."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from content_models.exchange import iter_jsonl_lines
+from content_models.importer import import_records
+from content_models.management.commands._import_output import ImportReporter
+
+
+class Command(BaseCommand):
+    requires_system_checks = []  # a data command: start fast, independent of admin/URL checks
+    help = _(
+        "导入 JSONL 交换格式的公开文件（按 id 新增或更新，并执行 update/withdraw/create 变更记录）。"
+        "有错误的行会连同行号列出并跳过，其余照常导入；默认退出码为 0，加 --strict 时有错误行则退出码为 2。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=_("JSONL 文件路径"))
+        parser.add_argument("--quiet", action="store_true", help=_("不显示进度和警告（仍显示错误行和汇总）"))
+        parser.add_argument("--strict", action="store_true", help=_("有任何错误行时以退出码 2 结束"))
+
+    def handle(self, *args, file: str, quiet: bool, strict: bool, **options):
+        try:
+            with open(file, "rb") as fh:
+                fh.read(1)
+        except FileNotFoundError:
+            raise CommandError(_("找不到文件：%s") % file) from None
+        except IsADirectoryError:
+            raise CommandError(_("这是一个目录，不是文件：%s") % file) from None
+        except OSError as exc:
+            raise CommandError(_("无法读取文件 %(file)s：%(error)s") % {"file": file, "error": exc.strerror}) from None
+        reporter = ImportReporter(self.stderr, quiet=quiet)
+        summary = import_records(iter_jsonl_lines(file), progress=reporter.progress, on_problem=reporter.problem)
+        self.stdout.write(summary.as_text())
+        if strict and summary.bad:
+            raise CommandError(_("有 %d 行未能导入") % summary.bad, returncode=2)
