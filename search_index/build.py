@@ -1,0 +1,373 @@
+"""Build the static search index from document records (never from the HTML the site wrote).
+
+Per-document tokens are cached in ``state_dir/search.sqlite3`` keyed by id and content hash, so a
+rebuild tokenizes only new or changed documents; the posting lists are then assembled with numpy
+from the cached term ids (one sort of ``term << 32 | ordinal << 8 | impact`` keys). Files have
+content-hashed names and are written deterministically: a segment of a block nobody touched keeps
+its name, so an incremental build changes only the files of the terms and blocks it touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import time
+from array import array
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from . import format as fmt
+from .tokenize import FACET_KEYS, document_terms, html_to_text, t2s_map
+
+log = logging.getLogger(__name__)
+
+WriteFile = Callable[[str, bytes], None]
+EXCERPT_CHARS = 160
+_HASHED_FIELDS = ("title", "organ", "site", "doc_no", "index_no", "category", "topic", "published",
+                  "validity", "keywords", "summary", "body_html", "attachments", "url")
+
+
+@dataclass
+class BuildStats:
+    documents: int = 0
+    tokenized: int = 0
+    removed: int = 0
+    postings: int = 0
+    terms: int = 0
+    files: int = 0
+    bytes: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def default_doc_url(record: dict) -> str:
+    """URL of a document page: the site generator's own rule, so results link to the built pages."""
+    if record.get("url"):
+        return record["url"]
+    try:
+        from site_generator.docinfo import basics
+    except ImportError:  # pragma: no cover - the generator is part of the project
+        return f"/{record.get('site') or 'docs'}/{record['id']}.html"
+    return basics(record)["url"]
+
+
+def _content_hash(record: dict) -> str:
+    data = orjson.dumps({k: record.get(k) for k in _HASHED_FIELDS}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+class _State:
+    """The plugin's persistent state: one SQLite file (queried by key, never loaded row by row in Python)."""
+
+    def __init__(self, state_dir: Path):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(state_dir / "search.sqlite3", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS docs (id TEXT PRIMARY KEY, ord INTEGER, hash TEXT, published TEXT,
+                meta BLOB, tids BLOB, imps BLOB, n INTEGER);
+            CREATE TABLE IF NOT EXISTS vocab (tid INTEGER PRIMARY KEY, term TEXT UNIQUE);
+            CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
+            """
+        )
+        self.vocab: dict[str, int] = dict(self.db.execute("SELECT term, tid FROM vocab"))
+        self.new_terms: list[tuple[int, str]] = []
+
+    def tid(self, term: str) -> int:
+        tid = self.vocab.get(term)
+        if tid is None:
+            tid = self.vocab[term] = len(self.vocab)
+            self.new_terms.append((tid, term))
+        return tid
+
+    def flush_vocab(self) -> None:
+        self.db.executemany("INSERT INTO vocab (tid, term) VALUES (?, ?)", self.new_terms)
+        self.new_terms = []
+
+
+def _tokenize(record: dict, state: _State, doc_url: Callable[[dict], str]) -> tuple[bytes, bytes, bytes, int]:
+    tf, in_title, extra = document_terms(record)
+    doc_len = sum(tf.values()) or 1
+    flags = 2 if record.get("validity") in ("失效", "废止") else 0
+    title_terms = [t for t in in_title if t in tf]
+    terms = title_terms + [t for t in tf if t not in in_title]
+    counts = np.fromiter((tf[t] for t in terms), dtype=np.float64, count=len(terms))
+    norm = counts * (fmt.K1 + 1) / (counts + fmt.K1 * (1 - fmt.B + fmt.B * doc_len / fmt.AVGDL))
+    q = np.clip(np.rint(norm / (fmt.K1 + 1) * fmt.Q_MAX), 1, fmt.Q_MAX).astype(np.uint8)
+    imps = (q << 2) | flags
+    imps[: len(title_terms)] |= 1
+    extra_imps = bytes((0 if t.startswith("f:") else fmt.Q_MAX << 2) | flags for t in extra)
+    terms.extend(extra)
+    vocab = state.vocab
+    ids = [vocab.get(t) for t in terms]
+    if None in ids:
+        ids = [state.tid(t) if i is None else i for t, i in zip(terms, ids, strict=True)]
+    tids = array("I", ids)
+    text = (record.get("summary") or "").strip() or html_to_text(record.get("body_html") or "")
+    meta = [
+        record["id"], record.get("title") or "", doc_url(record), (record.get("published") or "")[:10],
+        record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
+        record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
+    ]
+    return orjson.dumps(meta), tids.tobytes(), imps.tobytes() + extra_imps, len(tids)
+
+
+def _default_writer(out_dir: Path) -> WriteFile:
+    made: set[Path] = set()
+
+    def write(rel: str, data: bytes) -> None:
+        path = out_dir / rel
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        if rel.endswith(".bin"):  # content-hashed: the name says the content, no temp file needed
+            if not path.exists():
+                path.write_bytes(data)
+            return
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+    return write
+
+
+class _Writer:
+    def __init__(self, write: WriteFile):
+        self.write = write
+        self.files = 0
+        self.bytes = 0
+        self.paths: set[str] = set()
+
+    def put(self, kind: str, raw: bytes) -> str:
+        name, packed = fmt.pack(raw)
+        rel = f"{fmt.PREFIX}{kind}/{name}.bin"
+        if rel not in self.paths:
+            self.write(rel, packed)
+            self.paths.add(rel)
+            self.files += 1
+            self.bytes += len(packed)
+        return name
+
+
+def build_index(
+    records: Iterable[dict],
+    out_dir: Path | str,
+    state_dir: Path | str,
+    *,
+    removed_ids: Iterable[str] = (),
+    full: bool = True,
+    write_file: WriteFile | None = None,
+    delete_file: Callable[[str], None] | None = None,
+    doc_url: Callable[[dict], str] = default_doc_url,
+) -> BuildStats:
+    """Update the cached tokens with ``records`` and write the whole index under ``search/idx/``.
+
+    ``full=True``: ``records`` are all live documents (others are dropped, ordinals renumbered by
+    date). ``full=False``: ``records`` are the added/changed ones and ``removed_ids`` the withdrawn.
+    """
+    stats = BuildStats()
+    t0 = time.perf_counter()
+    state = _State(Path(state_dir))
+    writer = _Writer(write_file or _default_writer(Path(out_dir)))
+    db = state.db
+    db.execute("BEGIN")
+    if full:
+        db.execute("CREATE TEMP TABLE seen (id TEXT PRIMARY KEY)")
+    next_ord = db.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM docs").fetchone()[0]
+    removed = set(removed_ids)
+    batch_seen: list[tuple[str]] = []
+    for record in records:
+        rid = record["id"]
+        if rid in removed:
+            continue
+        digest = _content_hash(record)
+        row = db.execute("SELECT hash FROM docs WHERE id = ?", (rid,)).fetchone()
+        if full:
+            batch_seen.append((rid,))
+            if len(batch_seen) >= 5000:
+                db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", batch_seen)
+                batch_seen = []
+        if row and row[0] == digest:
+            continue
+        meta, tids, imps, n = _tokenize(record, state, doc_url)
+        stats.tokenized += 1
+        if row:
+            db.execute("UPDATE docs SET hash=?, published=?, meta=?, tids=?, imps=?, n=? WHERE id=?",
+                       (digest, record.get("published") or "", meta, tids, imps, n, rid))
+        else:
+            db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (rid, next_ord, digest, record.get("published") or "", meta, tids, imps, n))
+            next_ord += 1
+    if full:
+        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", batch_seen)
+        stats.removed = db.execute("DELETE FROM docs WHERE id NOT IN (SELECT id FROM seen)").rowcount
+        db.execute("DROP TABLE seen")
+        # Renumber by publication date: date order is ordinal order, newest block = newest documents.
+        ids = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY published, id")]
+        db.execute("UPDATE docs SET ord = -1 - ord")
+        db.executemany("UPDATE docs SET ord = ? WHERE id = ?", ((i, rid) for i, rid in enumerate(ids)))
+    else:
+        stats.removed = sum(db.execute("DELETE FROM docs WHERE id = ?", (rid,)).rowcount for rid in removed)
+    state.flush_vocab()
+    db.execute("COMMIT")
+    stats.seconds["tokenize"] = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    _assemble(state, writer, stats)
+    stats.seconds["assemble"] = time.perf_counter() - t1
+    stats.files, stats.bytes = writer.files, writer.bytes
+    _delete_stale(db, writer.paths, delete_file or _default_deleter(Path(out_dir)))
+    db.close()
+    return stats
+
+
+def _default_deleter(out_dir: Path) -> Callable[[str], None]:
+    def delete(rel: str) -> None:
+        (out_dir / rel).unlink(missing_ok=True)
+
+    return delete
+
+
+def _delete_stale(db: sqlite3.Connection, paths: set[str], delete: Callable[[str], None]) -> None:
+    """Remove the index files of the previous build that this build no longer references."""
+    row = db.execute("SELECT value FROM kv WHERE key = 'files'").fetchone()
+    previous = set(orjson.loads(row[0])) if row else set()
+    for rel in sorted(previous - paths):
+        delete(rel)
+    db.execute("INSERT OR REPLACE INTO kv VALUES ('files', ?)", (orjson.dumps(sorted(paths)).decode(),))
+
+
+def _load_postings(db: sqlite3.Connection) -> tuple[np.ndarray, list, int]:
+    total = db.execute("SELECT COALESCE(SUM(n), 0) FROM docs").fetchone()[0]
+    max_ord = db.execute("SELECT COALESCE(MAX(ord), -1) FROM docs").fetchone()[0]
+    keys = np.empty(total, dtype=np.uint64)
+    metas: list = [None] * (max_ord + 1)
+    pos = 0
+    for ord_, meta, tids, imps, n in db.execute("SELECT ord, meta, tids, imps, n FROM docs"):
+        t = np.frombuffer(tids, dtype=np.uint32).astype(np.uint64)
+        keys[pos : pos + n] = (t << np.uint64(32)) | np.uint64(ord_ << 8) | np.frombuffer(imps, dtype=np.uint8)
+        pos += n
+        metas[ord_] = meta
+    return keys, metas, max_ord + 1
+
+
+def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted keys → (term ids, start offsets, ordinals, impacts), chunk by chunk to bound memory."""
+    n = len(keys)
+    ords = np.empty(n, dtype=np.uint32)
+    imps = np.empty(n, dtype=np.uint8)
+    starts: list[np.ndarray] = []
+    tids: list[np.ndarray] = []
+    prev = None
+    step = 1 << 23
+    for lo in range(0, n, step):
+        chunk = keys[lo : lo + step]
+        t = (chunk >> np.uint64(32)).astype(np.uint32)
+        ords[lo : lo + len(chunk)] = (chunk >> np.uint64(8)).astype(np.uint32) & 0xFFFFFF
+        imps[lo : lo + len(chunk)] = (chunk & np.uint64(0xFF)).astype(np.uint8)
+        change = np.flatnonzero(t[1:] != t[:-1]) + 1
+        if prev is None or t[0] != prev:
+            change = np.concatenate(([0], change))
+        starts.append(change + lo)
+        tids.append(t[change])
+        prev = t[-1]
+    if not starts:
+        return np.empty(0, np.uint32), np.empty(0, np.int64), ords, imps
+    return np.concatenate(tids), np.concatenate(starts), ords, imps
+
+
+def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
+    db = state.db
+    n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+    keys, metas, n_ords = _load_postings(db)
+    keys.sort()
+    stats.postings = len(keys)
+    tids, starts, ords, imps = _split(keys)
+    del keys
+    terms = {tid: term for term, tid in state.vocab.items()}
+    ends = np.append(starts[1:], len(ords)).astype(np.int64)
+    shards: dict[tuple[str, int], dict[str, list]] = {}
+    facets: dict[str, dict[str, int]] = {k: {} for k in FACET_KEYS}
+    facet_names = {v: k for k, v in FACET_KEYS.items()}
+    block = fmt.BLOCK
+    for tid, s, e in zip(tids.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        term = terms[tid]
+        o = ords[s:e]
+        im = imps[s:e]
+        df = e - s
+        segments = []
+        blocks = o // block
+        if df == 1 or blocks[0] == blocks[-1]:
+            cuts = [0, df]
+        else:
+            cuts = [0, *(np.flatnonzero(blocks[1:] != blocks[:-1]) + 1).tolist(), df]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            blk = int(blocks[a])
+            seg_o = o[a:b]
+            gaps = np.diff(seg_o, prepend=np.uint32(blk * block)).astype("<u2")
+            raw = gaps.tobytes() + im[a:b].tobytes()
+            if b - a <= fmt.INLINE_MAX:
+                ref = base64.b64encode(raw).decode("ascii")
+            else:
+                ref = "@" + writer.put("p", raw)
+            segments.append([blk, b - a, ref])
+        shards.setdefault(fmt.shard_of(term), {})[term] = [df, segments]
+        if term.startswith("f:"):
+            key, value = term[2:].split(":", 1)
+            facets[facet_names[key]][value] = df
+    stats.terms = len(tids)
+
+    manifest_families = {}
+    for fam, count in fmt.FAMILIES.items():
+        names = []
+        for n in range(count):
+            entries = shards.get((fam, n), {})
+            names.append(writer.put("s", orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)) if entries else "")
+        dirs = [writer.put("d", orjson.dumps(names[i : i + fmt.DIR_SIZE])) for i in range(0, count, fmt.DIR_SIZE)]
+        manifest_families[fam] = {"shards": count, "dirs": dirs}
+
+    chunk_names = []
+    for lo in range(0, n_ords, fmt.META_CHUNK):
+        rows = metas[lo : lo + fmt.META_CHUNK]
+        if not any(rows):
+            chunk_names.append("")
+            continue
+        raw = b"[" + b",".join(r if r is not None else b"null" for r in rows) + b"]"
+        chunk_names.append(writer.put("c", raw))
+    meta_dirs = [writer.put("d", orjson.dumps(chunk_names[i : i + fmt.META_DIR]))
+                 for i in range(0, len(chunk_names), fmt.META_DIR)]
+
+    buckets: list[dict[str, str]] = [{} for _ in range(fmt.T2S_BUCKETS)]
+    for src, dst in t2s_map().items():
+        buckets[ord(src) % fmt.T2S_BUCKETS][src] = dst
+    t2s = [writer.put("t", orjson.dumps(b, option=orjson.OPT_SORT_KEYS)) for b in buckets]
+
+    manifest = {
+        "version": fmt.VERSION,
+        "docs": n_docs,
+        "ords": n_ords,
+        "block": block,
+        "families": manifest_families,
+        "meta": {"chunk": fmt.META_CHUNK, "per_dir": fmt.META_DIR, "dirs": meta_dirs, "fields": fmt.META_FIELDS},
+        "t2s": {"buckets": fmt.T2S_BUCKETS, "files": t2s},
+        "facets": {k: dict(sorted(v.items())) for k, v in facets.items()},
+        "scoring": {"k1": fmt.K1, "b": fmt.B, "avgdl": fmt.AVGDL, "q_max": fmt.Q_MAX, "title": fmt.TITLE_BOOST,
+                    "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST},
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
+    writer.files += 1
+    stats.documents = n_docs

@@ -1,0 +1,84 @@
+"""The static index format: what the build writes, and what search.js and query.py read.
+
+Everything under ``search/idx/`` except ``manifest.json`` has a content-hashed name, so a CDN can
+cache it for ever; ``manifest.json`` is tiny and must be served with a short cache. All ``.bin``
+files are gzip (written with mtime 0, so equal content gives equal bytes and names); the browser
+unpacks them with ``DecompressionStream`` because static hosts serve files as they are.
+
+- Documents have *ordinals*: a full build numbers them by publication date (oldest 0), an
+  incremental build appends new ones. Ordinals are grouped in blocks of ``BLOCK``; a block is the
+  unit of download, newest block first, so the first page of results needs only the head of each
+  posting list.
+- A *segment* is one term's postings inside one block: ``count`` little-endian uint16 gaps (the
+  first from the block start), then ``count`` impact bytes ``q << 2 | not_valid << 1 | in_title``,
+  with ``q`` the BM25 term-frequency part quantized to 1..63.
+- Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: [df, [[block, count, ref], ...]]}``).
+  ``ref`` is base64 of the segment bytes when it has at most ``INLINE_MAX`` postings, else
+  ``"@<hash>"``: the segment is the page file ``p/<hash>.bin``. A term belongs to family ``k``
+  (exact 文号/索引号 keys) or ``m`` (everything else) and to shard ``fnv1a(term) % shards``; the
+  shard names of a family are listed in directory files (``d/<hash>.bin``, JSON lists of
+  ``DIR_SIZE`` hashes) named by the manifest.
+- Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<hash>.bin``, JSON list of rows or
+  null), chunk names in directory files of ``META_DIR`` chunks.
+- ``t/<hash>.bin``: traditional → simplified map, one file per ``codepoint % T2S_BUCKETS``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+
+VERSION = 1
+PREFIX = "search/idx/"
+BLOCK = 8192
+INLINE_MAX = 48
+DIR_SIZE = 256
+META_CHUNK = 16
+META_DIR = 1024
+T2S_BUCKETS = 16
+FAMILIES = {"m": 2048, "k": 4096}
+
+K1 = 1.2
+B = 0.75
+AVGDL = 600.0  # fixed, so that adding a document never changes the impacts of the others
+Q_MAX = 63
+TITLE_BOOST = 2.0  # a term found in the title counts (1 + TITLE_BOOST) times
+WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
+EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
+
+# Meta row fields, in order.
+META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt")
+
+
+def fnv1a(text: str) -> int:
+    """32-bit FNV-1a of the UTF-8 bytes; search.js computes the same."""
+    h = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def family_of(term: str) -> str:
+    return "k" if term.startswith("#") else "m"
+
+
+def shard_of(term: str) -> tuple[str, int]:
+    fam = family_of(term)
+    return fam, fnv1a(term) % FAMILIES[fam]
+
+
+def pack(data: bytes) -> tuple[str, bytes]:
+    """gzip with a fixed mtime, and the content hash used as the file name."""
+    packed = gzip.compress(data, compresslevel=6, mtime=0)
+    return hashlib.blake2b(packed, digest_size=8).hexdigest(), packed
+
+
+def impact(tf: int, doc_len: int) -> int:
+    """BM25's term-frequency part, quantized to 1..Q_MAX."""
+    norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len / AVGDL))
+    return max(1, min(Q_MAX, round(norm / (K1 + 1) * Q_MAX)))
+
+
+def idf(df: int, n_docs: int) -> float:
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

@@ -1,0 +1,43 @@
+"""Build plugin: writes the static search index into each new build (``on_render``).
+
+The index is built from the document records the build was given, never from the HTML it wrote.
+On an incremental build ``ctx.records`` holds only the added/changed documents and
+``ctx.removed_ids`` the withdrawn ones; the cached tokens of all other documents live in
+``ctx.state_dir / "search_index"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .build import build_index
+
+log = logging.getLogger(__name__)
+
+
+def on_render(ctx) -> None:
+    out_dir = ctx.out_dir
+
+    def write(rel: str, data: bytes) -> None:
+        # Content-hashed files that the cloned previous build already has are left alone, so the
+        # build's list of changed paths (what publish uploads) holds only what really changed.
+        if rel.endswith(".bin") and os.path.exists(out_dir / rel):
+            return
+        ctx.write_file(rel, data)
+
+    delete = getattr(ctx, "delete_file", None)
+    stats = build_index(
+        ctx.records,
+        out_dir,
+        ctx.state_dir / "search_index",
+        removed_ids=ctx.removed_ids or (),
+        full=bool(ctx.full),
+        write_file=write,
+        delete_file=delete,
+    )
+    log.info("search index: %s documents, %s tokenized, %s files written", stats.documents, stats.tokenized,
+             stats.files)
+    progress = getattr(ctx, "progress", None)
+    if callable(progress):
+        progress(f"搜索索引：{stats.documents} 篇文件，重新分词 {stats.tokenized} 篇，写入 {stats.files} 个文件")

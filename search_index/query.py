@@ -1,0 +1,331 @@
+"""The Python query engine over the prebuilt static index: used by the API, the no-JS page and the CLI.
+
+It reads exactly the files the browser reads and follows the same algorithm as search.js, so the
+server and the static client agree. Files are content-addressed, so decoded files are cached by
+name for the life of the process; only ``manifest.json`` is re-read when it changes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from . import format as fmt
+from .tokenize import ASCII_WORD, CJK_RUN, facet_term, fold, query_terms
+
+PAGE_SIZE = 10
+MAX_PAGE = 100
+RELEVANCE_POOL = 100  # relevance order looks at (at least) this many matches, newest blocks first
+SNIPPET_CHARS = 110
+SORTS = ("relevance", "date")
+
+
+class IndexMissing(RuntimeError):
+    """No search index has been built yet."""
+
+
+@dataclass
+class Query:
+    q: str = ""
+    organ: str = ""
+    category: str = ""
+    topic: str = ""
+    year: str = ""
+    validity: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    size: int = PAGE_SIZE
+
+    def filters(self) -> dict[str, str]:
+        return {k: v for k in ("organ", "category", "topic", "year", "validity") if (v := (getattr(self, k) or "").strip())}
+
+
+@dataclass
+class Result:
+    total: int = 0
+    total_exact: bool = True
+    page: int = 1
+    pages: int = 0
+    results: list[dict] = field(default_factory=list)
+    message: str = ""
+    suggestions: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total, "total_exact": self.total_exact, "page": self.page, "pages": self.pages,
+            "results": self.results, "message": self.message, "suggestions": self.suggestions,
+        }
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class SearchIndex:
+    """One built index directory (``<site>/search/idx``)."""
+
+    def __init__(self, site_dir: Path | str, cache_files: int = 4096):
+        self.root = Path(site_dir) / fmt.PREFIX
+        self._lock = threading.Lock()
+        self._files = _LRU(cache_files)
+        self._manifest_mtime = None
+        self.manifest: dict = {}
+
+    # -- files -------------------------------------------------------------------------------
+    def _load_manifest(self) -> dict:
+        path = self.root / "manifest.json"
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise IndexMissing("搜索索引尚未生成，请先运行 govsite build_site") from None
+        if mtime != self._manifest_mtime:
+            self.manifest = orjson.loads(path.read_bytes())
+            self._manifest_mtime = mtime
+        return self.manifest
+
+    def _file(self, kind: str, name: str):
+        key = (kind, name)
+        with self._lock:
+            if key in self._files:
+                return self._files[key]
+        data = gzip.decompress((self.root / kind / f"{name}.bin").read_bytes())
+        value = data if kind == "p" else orjson.loads(data)
+        with self._lock:
+            self._files.put(key, value)
+        return value
+
+    def entry(self, term: str) -> list | None:
+        """[df, segments] of a term, or None when no document has it."""
+        fam, shard = fmt.shard_of(term)
+        dirs = self.manifest["families"][fam]["dirs"]
+        name = self._file("d", dirs[shard // fmt.DIR_SIZE])[shard % fmt.DIR_SIZE]
+        if not name:
+            return None
+        return self._file("s", name).get(term)
+
+    def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
+        raw = self._file("p", ref[1:]) if ref.startswith("@") else _b64(ref)
+        gaps = np.frombuffer(raw, dtype="<u2", count=count).astype(np.int64)
+        ords = np.cumsum(gaps) + block * fmt.BLOCK
+        return ords, np.frombuffer(raw, dtype=np.uint8, count=count, offset=2 * count)
+
+    def meta(self, ordinal: int) -> dict | None:
+        m = self.manifest["meta"]
+        chunk = ordinal // m["chunk"]
+        names = self._file("d", m["dirs"][chunk // m["per_dir"]])
+        name = names[chunk % m["per_dir"]]
+        if not name:
+            return None
+        row = self._file("c", name)[ordinal % m["chunk"]]
+        return dict(zip(m["fields"], row, strict=True)) if row else None
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: Query) -> Result:
+        manifest = self._load_manifest()
+        n_docs = max(1, manifest["docs"])
+        page = max(1, min(MAX_PAGE, int(query.page or 1)))
+        size = max(1, min(50, int(query.size or PAGE_SIZE)))
+        sort = query.sort if query.sort in SORTS else "relevance"
+        terms = query_terms(query.q or "")
+        filters = [facet_term(k, v) for k, v in query.filters().items()]
+        if not terms["required"] and not terms["exact"] and not filters:
+            msg = "请输入至少两个汉字或一个词" if (query.q or "").strip() else ""
+            return Result(page=page, message=msg)
+
+        req = {t: self.entry(t) for t in terms["required"]}
+        exact = {t: e for t in terms["exact"] if (e := self.entry(t))}
+        flt = {t: self.entry(t) for t in filters}
+        req_ok = all(req.values())
+        if any(e is None for e in flt.values()) or (not req_ok and not exact):
+            return self._empty(query, page, terms, req)
+        words = {t: e for t in terms["words"] if (e := self.entry(t))}
+
+        def blocks_of(entry):
+            return {seg[0] for seg in entry[1]}
+
+        exact_blocks = set().union(*(blocks_of(e) for e in exact.values())) if exact else set()
+        if req and req_ok:
+            cand = set.intersection(*(blocks_of(e) for e in req.values())) | exact_blocks
+        elif req:
+            cand = set(exact_blocks)
+        else:  # filters only: browse everything they select
+            cand = set.intersection(*(blocks_of(e) for e in flt.values()))
+        for e in flt.values():
+            cand &= blocks_of(e)
+        order = sorted(cand & exact_blocks, reverse=True) + sorted(cand - exact_blocks, reverse=True)
+        need = page * size if sort == "date" else max(page * size, RELEVANCE_POOL)
+
+        def seg_for(entry, block):
+            for seg in entry[1]:
+                if seg[0] == block:
+                    return self.segment(*seg)
+            return None
+
+        idf = {t: fmt.idf(e[0], n_docs) for t, e in {**req, **words}.items() if e}
+        scale = (fmt.K1 + 1) / fmt.Q_MAX
+        found: list[tuple[float, int, int]] = []
+        done = 0
+        for block in order:
+            scores: dict[int, float] = {}
+            flags: dict[int, int] = {}
+            if req and req_ok:
+                segs = {t: seg_for(e, block) for t, e in req.items()}
+                if all(s is not None for s in segs.values()):
+                    common = None
+                    for ords, _ in sorted(segs.values(), key=lambda s: len(s[0])):
+                        common = ords if common is None else np.intersect1d(common, ords, assume_unique=True)
+                    for t, (ords, imps) in segs.items():
+                        sel = np.isin(ords, common, assume_unique=True)
+                        for o, im in zip(ords[sel].tolist(), imps[sel].tolist(), strict=True):
+                            s = idf[t] * (im >> 2) * scale * (1 + fmt.TITLE_BOOST * (im & 1))
+                            scores[o] = scores.get(o, 0.0) + s
+                            flags[o] = im & 2
+            elif not req and not exact:
+                seg = seg_for(next(iter(flt.values())), block)
+                for o, im in zip(seg[0].tolist(), seg[1].tolist(), strict=True):
+                    scores[o] = 0.0
+                    flags[o] = im & 2
+            for e in exact.values():
+                seg = seg_for(e, block)
+                if seg is not None:
+                    for o, im in zip(seg[0].tolist(), seg[1].tolist(), strict=True):
+                        scores[o] = scores.get(o, 0.0) + fmt.EXACT_BOOST
+                        flags[o] = im & 2
+            for e in flt.values():
+                if not scores:
+                    break
+                seg = seg_for(e, block)
+                keep = set(seg[0].tolist()) if seg is not None else set()
+                scores = {o: s for o, s in scores.items() if o in keep}
+            if scores:
+                for t, e in words.items():
+                    seg = seg_for(e, block)
+                    if seg is not None:
+                        for o in seg[0].tolist():
+                            if o in scores:
+                                scores[o] += fmt.WORD_BOOST * idf[t]
+            found.extend((s, flags[o], o) for o, s in scores.items())
+            done += 1
+            if len(found) >= need and block not in exact_blocks:
+                break
+
+        exhausted = done == len(order)
+        total = len(found) if exhausted else round(len(found) * len(order) / done)
+        if sort == "date":
+            found.sort(key=lambda x: -x[2])
+        else:
+            found.sort(key=lambda x: (-round(x[0], 6), x[1], -x[2]))
+        if not found:
+            return self._empty(query, page, terms, req)
+        hits = found[(page - 1) * size : page * size]
+        highlight = _Highlighter(terms["required"])
+        results = []
+        for _score, _flag, o in hits:
+            row = self.meta(o)
+            if row:
+                row["title_html"] = highlight.mark(row["title"])
+                row["snippet"] = highlight.snippet(row.pop("excerpt") or "")
+                results.append(row)
+        pages = -(-total // size)
+        return Result(total=total, total_exact=exhausted, page=page, pages=pages, results=results)
+
+    def _empty(self, query: Query, page: int, terms: dict, req: dict) -> Result:
+        """No match: say so, and suggest what would find something."""
+        suggestions = []
+        folded = fold(query.q or "").strip()
+        # Longest pieces of the query that do occur in the index, e.g. 营商环境优化方案 → 营商环境.
+        for run in CJK_RUN.findall(folded):
+            best = ""
+            for i in range(len(run) - 1):
+                j = i + 2
+                while j <= len(run) and all(req.get(run[k : k + 2]) for k in range(i, j - 1)):
+                    j += 1
+                if j - 1 - i > len(best):
+                    best = run[i : j - 1]
+            if best and best != run and best not in suggestions:
+                suggestions.append(best)
+        if query.filters() and (folded and not suggestions):
+            suggestions.append(folded)
+        return Result(page=page, message="没有找到相关信息", suggestions=suggestions[:5])
+
+
+def _b64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text)
+
+
+class _Highlighter:
+    """Marks the query's bigrams and ASCII words in a text, folding each character as the index did."""
+
+    def __init__(self, required: list[str]):
+        self.pairs = {t for t in required if len(t) == 2 and CJK_RUN.fullmatch(t)}
+        self.words = {t for t in required if ASCII_WORD.fullmatch(t)}
+
+    def _marks(self, text: str) -> list[bool]:
+        folded = "".join(f if len(f := fold(c)) == 1 else c for c in text)
+        marks = [False] * len(text)
+        for i in range(len(folded) - 1):
+            if folded[i : i + 2] in self.pairs:
+                marks[i] = marks[i + 1] = True
+        for m in ASCII_WORD.finditer(folded):
+            if m.group() in self.words:
+                for i in range(m.start(), m.end()):
+                    marks[i] = True
+        return marks
+
+    def mark(self, text: str, marks: list[bool] | None = None) -> str:
+        marks = self._marks(text) if marks is None else marks
+        out, open_ = [], False
+        for ch, m in zip(text, marks, strict=True):
+            if m and not open_:
+                out.append("<mark>")
+            elif not m and open_:
+                out.append("</mark>")
+            open_ = m
+            out.append(html.escape(ch))
+        if open_:
+            out.append("</mark>")
+        return "".join(out)
+
+    def snippet(self, text: str) -> str:
+        marks = self._marks(text)
+        first = marks.index(True) if True in marks else 0
+        start = max(0, first - 20)
+        end = min(len(text), start + SNIPPET_CHARS)
+        body = self.mark(text[start:end], marks[start:end])
+        return ("…" if start else "") + body + ("…" if end < len(text) else "")
+
+
+_indexes: dict[str, SearchIndex] = {}
+
+
+def get_index(site_dir: Path | str | None = None) -> SearchIndex:
+    """The process-wide engine for a site directory (default ``settings.GOVSITE_SITE_DIR``)."""
+    if site_dir is None:
+        from django.conf import settings
+
+        site_dir = settings.GOVSITE_SITE_DIR
+    key = str(site_dir)
+    if key not in _indexes:
+        _indexes[key] = SearchIndex(site_dir)
+    return _indexes[key]
+
+
+def search(query: Query, site_dir: Path | str | None = None) -> Result:
+    return get_index(site_dir).search(query)
