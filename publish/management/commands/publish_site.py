@@ -1,0 +1,34 @@
+"""``govsite publish_site --to DIR|s3://bucket/prefix [--dry-run] [--rollback]``."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from publish import cli, conf
+from publish.errors import PublishError
+
+
+class Command(BaseCommand):
+    help = _("把生成好的静态站点发布到本地目录（原子切换）或兼容 S3 的对象存储（只传变化的文件）。")
+
+    def add_arguments(self, parser):
+        cli.add_arguments(parser, site_default=str(conf.default_site_dir()))
+
+    def handle(self, *args, **options):
+        if not options.get("to"):
+            options["to"] = conf.auto_publish_target()
+        try:
+            cli.run(
+                options,
+                conf.publish_settings(),
+                out=self.stdout,
+                err=self.stderr,
+                cache_path_for=conf.hash_cache_path,
+            )
+        except PublishError as exc:
+            self.stderr.write(str(exc))
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            self.stderr.write(_("发布已中断；再次运行同一命令即可接续完成。"))
+            raise SystemExit(130) from None

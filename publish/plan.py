@@ -1,0 +1,66 @@
+"""Which objects travel, and in which order.
+
+Readers must never follow a link to something that is not there yet, so a publish goes in
+waves, each finished before the next starts:
+
+0. content-hashed files (theme assets, search shards): nothing links to them until later waves;
+1. other non-page files (images, attachments, unhashed search/meta files that name the shards);
+2. new HTML pages;
+3. changed HTML pages (lists and indexes that now link to the new pages);
+4. feeds and sitemaps;
+5. the home page and the sitemap index, which point at everything above;
+then deletions, once nothing published links to the withdrawn objects any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .headers import is_immutable
+from .manifest import Manifest
+
+WAVE_NAMES = ["hashed", "files", "new-pages", "changed-pages", "feeds", "entry-points"]
+_FEED_EXT = (".xml", ".rss", ".atom")
+_ENTRY_POINTS = {"index.html", "sitemap.xml", "sitemap_index.xml", "sitemap-index.xml", "sitemapindex.xml"}
+
+
+@dataclass
+class Plan:
+    waves: list[list[str]] = field(default_factory=lambda: [[] for _ in WAVE_NAMES])
+    deletes: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    upload_bytes: int = 0
+
+    @property
+    def uploads(self) -> list[str]:
+        return [rel for wave in self.waves for rel in wave]
+
+    @property
+    def empty(self) -> bool:
+        return not self.deletes and not any(self.waves)
+
+
+def wave_of(relpath: str, is_new: bool) -> int:
+    if relpath in _ENTRY_POINTS:
+        return 5
+    lower = relpath.lower()
+    if lower.endswith((".html", ".htm")):
+        return 2 if is_new else 3
+    if lower.endswith(_FEED_EXT):
+        return 4
+    return 0 if is_immutable(relpath) else 1
+
+
+def make_plan(local: Manifest, remote: Manifest) -> Plan:
+    """Compare what the build holds with what the target holds (bytes and headers)."""
+    plan = Plan()
+    for rel in sorted(local):
+        entry = local[rel]
+        old = remote.get(rel)
+        if entry.same_object(old):
+            plan.unchanged.append(rel)
+            continue
+        plan.waves[wave_of(rel, old is None)].append(rel)
+        plan.upload_bytes += entry.size
+    plan.deletes = sorted(rel for rel in remote if rel not in local)
+    return plan

@@ -1,0 +1,291 @@
+"""One publish from start to finish: scan, compare, send in waves, delete, seal.
+
+Object stores have no transactions, so a publish keeps a journal on the target: before the
+first write it stores the state every touched path is meant to reach; the manifest is the last
+object written and the journal is removed after it. A run that finds a journal knows the
+manifest may be wrong for exactly those paths and asks the store what they hold (HEAD, or one
+listing when there are many) before planning; everything else is trusted to the manifest.
+Whatever point a run was killed at, the next one converges on the local build.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PublishError, _
+from .headers import HeaderRules
+from .manifest import Entry, Manifest, scan_site
+from .plan import Plan, make_plan
+from .targets import LocalDirTarget, Observed, S3Target
+
+ProgressFn = Callable[[str], None]
+# Above this many paths to check, one listing (1,000 keys a request) beats a HEAD per object.
+HEAD_LIMIT = 300
+
+
+@dataclass
+class PublishSummary:
+    target: str
+    dry_run: bool = False
+    uploads: list[str] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    bytes_sent: int = 0
+    seconds: float = 0.0
+    resumed: bool = False
+    requests: int = 0
+    write_requests: int = 0
+    release: str | None = None
+    purged: int = 0
+
+    def text(self) -> str:
+        if self.dry_run:
+            head = _(
+                "试运行（未做任何更改）：将上传 %(up)d 个，删除 %(del)d 个，未变 %(same)d 个，约 %(size)s。"
+            )
+        else:
+            head = _(
+                "发布完成：上传 %(up)d 个，删除 %(del)d 个，未变 %(same)d 个，传输 %(size)s，用时 %(sec).1f 秒。"
+            )
+        text = head % {
+            "up": len(self.uploads),
+            "del": len(self.deletes),
+            "same": self.unchanged,
+            "size": human_bytes(self.bytes_sent),
+            "sec": self.seconds,
+        }
+        if self.resumed:
+            text += _("（已接续上次未完成的发布）")
+        if self.release:
+            text += _("当前版本：%(release)s。") % {"release": self.release}
+        if self.purged:
+            text += _("已请求 CDN 刷新 %(n)d 个路径。") % {"n": self.purged}
+        return text
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+class _Progress:
+    """Throttled progress lines (at most one a second) for long publishes."""
+
+    def __init__(self, fn: ProgressFn | None, interval: float = 1.0):
+        self.fn = fn
+        self.interval = interval
+        self.last = time.monotonic()
+
+    def __call__(self, message: str, *, force: bool = False) -> None:
+        if self.fn is None:
+            return
+        now = time.monotonic()
+        if force or now - self.last >= self.interval:
+            self.last = now
+            self.fn(message)
+
+
+def publish(
+    site_dir: str | os.PathLike,
+    target: S3Target | LocalDirTarget,
+    *,
+    dry_run: bool = False,
+    verify: bool = False,
+    workers: int = 8,
+    rules: HeaderRules | None = None,
+    cache_path: str | os.PathLike | None = None,
+    progress: ProgressFn | None = None,
+    purge: Callable[[list[str]], int] | None = None,
+) -> PublishSummary:
+    """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once)."""
+    started = time.monotonic()
+    root = Path(site_dir)
+    if not root.is_dir():
+        raise PublishError(
+            _("站点目录 %(path)s 不存在，请先生成站点（govsite build_site）。") % {"path": root}
+        )
+    root = root.resolve()
+    report = _Progress(progress)
+    try:
+        local = scan_site(
+            root,
+            rules=rules,
+            cache_path=cache_path,
+            progress=lambda n: report(_("已扫描 %(n)d 个文件……") % {"n": n}),
+        )
+    except OSError as exc:
+        raise PublishError(_("读取站点目录失败：%(error)s") % {"error": exc}) from None
+    if not local:
+        raise PublishError(
+            _("站点目录 %(path)s 是空的，拒绝发布（会删除目标上的全部内容）。") % {"path": root}
+        )
+    summary = PublishSummary(target=target.url, dry_run=dry_run)
+    if isinstance(target, LocalDirTarget):
+        _publish_local(root, local, target, summary, dry_run=dry_run, report=report)
+    else:
+        _publish_store(
+            root, local, target, summary, dry_run=dry_run, verify=verify, workers=workers, report=report
+        )
+        summary.requests = sum(target.requests.values())
+        summary.write_requests = target.write_requests
+    if purge and not dry_run and (summary.uploads or summary.deletes):
+        pages = [p for p in summary.uploads + summary.deletes if p.endswith((".html", ".htm"))]
+        if pages:
+            summary.purged = purge(pages)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def rollback(target: LocalDirTarget) -> str:
+    """Point the live link at the previous release; returns its name."""
+    if not isinstance(target, LocalDirTarget):
+        raise PublishError(_("只有本地目录发布支持回滚；对象存储请重新发布上一版本的站点目录。"))
+    return target.rollback().name
+
+
+# ---------------------------------------------------------------------------
+
+
+def _fill(summary: PublishSummary, plan: Plan, local: Manifest) -> None:
+    summary.uploads = plan.uploads
+    summary.deletes = plan.deletes
+    summary.unchanged = len(plan.unchanged)
+    summary.bytes_sent = plan.upload_bytes
+
+
+def _publish_local(root: Path, local: Manifest, target: LocalDirTarget, summary, *, dry_run, report) -> None:
+    target.check()
+    dest = target.dest
+    if dest == root or root in dest.parents or (dest.is_symlink() and dest.resolve() == root):
+        raise PublishError(_("发布目录不能是站点目录本身或位于其中：%(path)s") % {"path": dest})
+    remote = target.read_manifest() or {}
+    plan = make_plan(local, remote)
+    _fill(summary, plan, local)
+    current = target.current_release()
+    if dry_run or (plan.empty and current is not None):
+        summary.release = current.name if current else None
+        return
+    work = target.begin()
+    total = len(plan.uploads)
+    for done, rel in enumerate(plan.uploads, 1):
+        target.copy_in(work, rel, root / rel)
+        report(_("已复制 %(done)d/%(total)d 个文件……") % {"done": done, "total": total})
+    if current is not None:
+        target.link_unchanged(work, plan.unchanged, current, root)
+    summary.release = target.commit(work, local).name
+
+
+def _publish_store(
+    root: Path, local: Manifest, target: S3Target, summary, *, dry_run, verify, workers, report
+) -> None:
+    target.check_bucket()
+    manifest = target.read_manifest()
+    journal = target.read_journal()
+    remote: Manifest = dict(manifest or {})
+    dirty: set[str] = set(journal or ())
+    summary.resumed = bool(journal)
+    if verify or journal == {}:  # asked for, or the journal was unreadable: check every object
+        observed = target.list_objects()
+        dirty |= set(observed) | set(remote)
+    elif len(dirty) > HEAD_LIMIT:
+        listed = target.list_objects()
+        observed = {rel: listed[rel] for rel in dirty if rel in listed}
+    else:
+        observed = _head_all(target, sorted(dirty), workers)
+    remote = reconcile(remote, journal or {}, dirty, observed)
+    plan = make_plan(local, remote)
+    _fill(summary, plan, local)
+    if dry_run:
+        return
+    if plan.empty and journal is None and manifest == local:
+        return
+    # What this run may change, and what a killed earlier run may have changed, until sealed.
+    planned: dict[str, Entry | None] = {rel: remote.get(rel) for rel in dirty}
+    planned.update({rel: local[rel] for rel in plan.uploads})
+    planned.update(dict.fromkeys(plan.deletes))
+    if planned:
+        target.write_journal(planned)
+    sent = 0
+    total = len(plan.uploads)
+    for wave in plan.waves:
+        if not wave:
+            continue
+
+        def on_done(_rel: str) -> None:
+            nonlocal sent
+            sent += 1
+            report(_("已上传 %(done)d/%(total)d 个对象……") % {"done": sent, "total": total})
+
+        _run_concurrently(wave, lambda rel: target.upload(rel, root / rel, local[rel]), workers, on_done)
+    if plan.deletes:
+        report(_("正在删除 %(n)d 个已撤下的对象……") % {"n": len(plan.deletes)}, force=True)
+        target.delete(plan.deletes)
+    target.write_manifest(local)
+    if journal is not None or planned:
+        target.delete_journal()
+
+
+def reconcile(
+    remote: Manifest, journal: dict[str, Entry | None], dirty: set[str], observed: dict[str, Observed]
+) -> Manifest:
+    """The manifest corrected for paths whose state is uncertain, from what the store reports."""
+    fixed = dict(remote)
+    for rel in dirty:
+        obs = observed.get(rel)
+        if obs is None:
+            fixed.pop(rel, None)
+            continue
+        planned, recorded = journal.get(rel), remote.get(rel)
+        as_planned, as_recorded = obs.matches(planned), obs.matches(recorded)
+        if as_planned and as_recorded and planned != recorded:
+            as_planned = as_recorded = False  # a listing cannot tell the headers apart: resend
+        if as_planned:
+            fixed[rel] = planned
+        elif as_recorded:
+            fixed[rel] = recorded
+        else:  # something else is there: it will be replaced, or deleted if the build lacks it
+            fixed[rel] = Entry("?", obs.size, obs.content_type or "", obs.cache_control or "")
+    return fixed
+
+
+def _head_all(target: S3Target, rels: list[str], workers: int) -> dict[str, Observed]:
+    if not rels:
+        return {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(target.head, rels))
+    return {rel: obs for rel, obs in zip(rels, results, strict=True) if obs is not None}
+
+
+def _run_concurrently(items: list[str], fn: Callable[[str], None], workers: int, on_done) -> None:
+    """Run ``fn`` over ``items`` on a thread pool; the first failure stops the rest and is raised."""
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        pending = set()
+        it = iter(items)
+        # keep a bounded number in flight so a failure stops the run quickly
+        for rel in it:
+            pending.add(pool.submit(_tagged, fn, rel))
+            if len(pending) >= workers * 4:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    on_done(fut.result())
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                on_done(fut.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tagged(fn: Callable[[str], None], rel: str) -> str:
+    fn(rel)
+    return rel

@@ -1,0 +1,288 @@
+"""Publishing to an S3 bucket over real HTTP (moto server on loopback)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from publish.errors import PublishError
+from publish.plan import wave_of
+from publish.runner import publish
+from publish.targets import JOURNAL_NAME, MANIFEST_NAME, S3Options, S3Target
+from tests import test_publish_sites as sites
+from tests.test_publish_sites import SITE_FILES_V1, bucket_state, change_one_document, write_site
+
+# shared fixtures (a loopback moto server, a client, a fresh bucket)
+s3_endpoint, s3, bucket = sites.s3_endpoint, sites.s3, sites.bucket
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def target_for(endpoint: str, bucket: str, prefix: str = "www", **options) -> S3Target:
+    return S3Target(bucket, prefix, S3Options(endpoint_url=endpoint, **options))
+
+
+def test_first_publish_uploads_everything_with_the_right_headers(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+
+    assert sorted(summary.uploads) == sorted(SITE_FILES_V1)
+    assert summary.deletes == [] and summary.unchanged == 0
+    state = bucket_state(s3, bucket, "www/")
+    assert sorted(state) == sorted(SITE_FILES_V1)
+
+    def head(rel):
+        h = s3.head_object(Bucket=bucket, Key=f"www/{rel}")
+        return h["ContentType"], h["CacheControl"]
+
+    assert head("docs/1/index.html") == ("text/html; charset=utf-8", "public, max-age=300")
+    assert head("feed.xml") == ("application/rss+xml; charset=utf-8", "public, max-age=300")
+    assert head("atom.xml")[0] == "application/atom+xml; charset=utf-8"
+    assert head("sitemap.xml")[0] == "application/xml; charset=utf-8"
+    assert head("static/app.3fa9c2d1e5.css") == ("text/css; charset=utf-8", "public, max-age=31536000, immutable")
+    assert head("static/app.0a1b2c3d.js")[1] == "public, max-age=31536000, immutable"
+    assert head("search/shards/ab12cd34ef.bin")[1] == "public, max-age=31536000, immutable"
+    # the unhashed file that names the shards must not be cached for a year
+    assert head("search/meta.json") == ("application/json; charset=utf-8", "public, max-age=300")
+    assert head("static/logo.png")[0] == "image/png"
+    # the manifest is there, the journal of the run is gone
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="www/.govsite/")["Contents"]}
+    assert keys == {f"www/{MANIFEST_NAME}"}
+    assert f"www/{JOURNAL_NAME}" not in keys
+
+
+def test_unchanged_site_sends_nothing(tmp_path, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    again = target_for(s3_endpoint, bucket)
+    summary = publish(site, again)
+    assert summary.uploads == [] and summary.deletes == []
+    assert summary.unchanged == len(SITE_FILES_V1)
+    assert again.write_requests == 0
+
+
+def test_one_document_change_uploads_only_the_affected_objects(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    v2 = change_one_document(SITE_FILES_V1)
+    write_site(site, v2)
+
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+
+    assert sorted(summary.uploads) == ["docs/2/index.html", "feed.xml", "list/index.html"]
+    assert summary.unchanged == len(SITE_FILES_V1) - 3
+    # three pages, plus the journal before and the manifest after
+    assert target.requests["PutObject"] == 5
+    assert target.write_requests == 6  # ... and removing the journal
+    body = s3.get_object(Bucket=bucket, Key="www/docs/2/index.html")["Body"].read().decode()
+    assert "深入开展" in body
+
+
+def test_withdrawn_document_is_deleted(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    v2 = dict(SITE_FILES_V1)
+    del v2["docs/3/index.html"]
+    v2["list/2/index.html"] = "<!doctype html><title>文件列表 第2页</title>"
+    write_site(site, v2)
+
+    summary = publish(site, target_for(s3_endpoint, bucket))
+
+    assert summary.deletes == ["docs/3/index.html"]
+    assert summary.uploads == ["list/2/index.html"]
+    assert sorted(bucket_state(s3, bucket, "www/")) == sorted(v2)
+
+
+def test_upload_order_keeps_links_working(tmp_path, s3_endpoint, bucket):
+    """Assets and new pages land before the pages linking to them; deletions come last."""
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    v2 = {k: v for k, v in SITE_FILES_V1.items() if k != "docs/3/index.html"}
+    v2.update(
+        {
+            "docs/4/index.html": "<!doctype html><title>新文件</title>",
+            "static/app.77aa88bb.css": "body{}",
+            "search/shards/1234abcd99.bin": "new shard",
+            "search/meta.json": '{"v": 2}',
+            "list/index.html": SITE_FILES_V1["list/index.html"] + "<a href='/docs/4/'>四</a>",
+            "feed.xml": SITE_FILES_V1["feed.xml"].replace("最新文件", "最新文件 四"),
+            "index.html": SITE_FILES_V1["index.html"] + "<a href='/docs/4/'>四</a>",
+        }
+    )
+    write_site(site, v2)
+    target = target_for(s3_endpoint, bucket, workers=4)
+    order: list[tuple[str, str]] = []
+
+    def record(event_name, request, **kwargs):
+        order.append((event_name.rsplit(".", 1)[-1], request.url.split("/www/", 1)[-1]))
+
+    target.client.meta.events.register("before-send.s3", record)
+    publish(site, target)
+
+    puts = [key for op, key in order if op == "PutObject" and not key.startswith(".govsite")]
+    waves = [wave_of(k, k == "docs/4/index.html") for k in puts]
+    assert waves == sorted(waves), list(zip(puts, waves, strict=True))
+    assert waves[0] == 0 and puts[-1] == "index.html"
+    ops = [op for op, key in order]
+    assert ops.index("DeleteObjects") > max(i for i, (op, _k) in enumerate(order) if op == "PutObject" and _k in puts)
+    # the manifest is the last object written, the journal removal follows it
+    assert order[-2] == ("PutObject", MANIFEST_NAME)
+    assert order[-1][0] == "DeleteObject"
+
+
+def test_dry_run_changes_nothing(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    before = bucket_state(s3, bucket, "www/")
+    manifest_before = s3.get_object(Bucket=bucket, Key=f"www/{MANIFEST_NAME}")["Body"].read()
+    v2 = change_one_document(SITE_FILES_V1)
+    del v2["docs/3/index.html"]
+    write_site(site, v2)
+
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target, dry_run=True)
+
+    assert sorted(summary.uploads) == ["docs/2/index.html", "feed.xml", "list/index.html"]
+    assert summary.deletes == ["docs/3/index.html"]
+    assert target.write_requests == 0
+    assert bucket_state(s3, bucket, "www/") == before
+    assert s3.get_object(Bucket=bucket, Key=f"www/{MANIFEST_NAME}")["Body"].read() == manifest_before
+
+
+class FailingAfter(S3Target):
+    """A target whose network dies after ``budget`` uploads (the rest of the run fails)."""
+
+    def __init__(self, *args, budget: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+
+    def upload(self, rel, path, entry):
+        with self._lock:
+            self.budget -= 1
+            dead = self.budget < 0
+        if dead:
+            raise PublishError("网络中断（测试注入）")
+        super().upload(rel, path, entry)
+
+
+def many_pages(n: int, tag: str) -> dict[str, str]:
+    files = dict(SITE_FILES_V1)
+    for i in range(n):
+        files[f"docs/p{i}/index.html"] = f"<!doctype html><title>文件 {i}</title><p>{tag}</p>"
+    return files
+
+
+@pytest.mark.parametrize("then", ["same-build", "reverted-build"])
+def test_interrupted_publish_resumes_and_ends_identical(tmp_path, s3, s3_endpoint, bucket, then):
+    """Killed half way (network gone after some uploads), the next run converges: nothing lost,
+    nothing stale, even when the build went back to the old content in between."""
+    site = write_site(tmp_path / "site", many_pages(40, "v1"))
+    publish(site, target_for(s3_endpoint, bucket))
+    v2 = many_pages(30, "v2")  # 30 pages changed, 10 withdrawn, docs/3 withdrawn, a new asset
+    del v2["docs/3/index.html"]
+    v2["static/app.5566ccdd.css"] = "new"
+    write_site(site, v2)
+
+    with pytest.raises(PublishError):
+        publish(site, FailingAfter(bucket, "www", S3Options(endpoint_url=s3_endpoint, workers=3), budget=12))
+    assert s3.head_object(Bucket=bucket, Key=f"www/{JOURNAL_NAME}")  # the run left its journal
+
+    final = v2 if then == "same-build" else many_pages(40, "v1")
+    write_site(site, final)
+    resumed = publish(site, target_for(s3_endpoint, bucket))
+    assert resumed.resumed
+
+    reference_bucket = f"{bucket}-ref"
+    s3.create_bucket(Bucket=reference_bucket)
+    publish(site, target_for(s3_endpoint, reference_bucket))
+    assert bucket_state(s3, bucket, "www/") == bucket_state(s3, reference_bucket, "www/")
+    assert len(bucket_state(s3, bucket, "www/")) == len(final)
+    # and it is sealed: the next run has nothing to do and no journal is left
+    quiet = target_for(s3_endpoint, bucket)
+    assert publish(site, quiet).uploads == [] and quiet.write_requests == 0
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=f"www/{JOURNAL_NAME}")
+
+
+def test_killed_publish_process_resumes_and_ends_identical(tmp_path, s3, s3_endpoint, bucket):
+    """SIGKILL a real ``python -m publish`` process in the middle of its uploads, then run it again."""
+    site = write_site(tmp_path / "site", many_pages(600, "v1"))
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": s3_endpoint,  # the usual AWS variable is enough for an S3-compatible store
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [sys.executable, "-m", "publish", "--site", str(site), "--to", f"s3://{bucket}/www", "--workers", "2"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        count = s3.list_objects_v2(Bucket=bucket, Prefix="www/docs/").get("KeyCount", 0)
+        if count >= 60:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = len(bucket_state(s3, bucket, "www/"))
+    assert 0 < partial < len(many_pages(600, "v1")), "the kill should land half way"
+
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "接续" in done.stdout
+
+    s3.create_bucket(Bucket=f"{bucket}-ref")
+    publish(site, target_for(s3_endpoint, f"{bucket}-ref"))
+    assert bucket_state(s3, bucket, "www/") == bucket_state(s3, f"{bucket}-ref", "www/")
+
+
+def test_transient_errors_are_retried(tmp_path, s3_endpoint, bucket):
+    from botocore.exceptions import ConnectionClosedError
+
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    target = target_for(s3_endpoint, bucket, backoff=0.01)
+    real_put = target.client.put_object
+    failures = {"left": 3}
+
+    def flaky_put(**kwargs):
+        if kwargs["Key"].endswith("docs/1/index.html") and failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionClosedError(endpoint_url=s3_endpoint)
+        return real_put(**kwargs)
+
+    target.client.put_object = flaky_put
+    summary = publish(site, target)
+    assert failures["left"] == 0
+    assert "docs/1/index.html" in summary.uploads
+
+
+def test_missing_bucket_and_dead_endpoint_are_clear_errors(tmp_path, s3_endpoint):
+    from tests.test_publish_sites import free_port
+
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    with pytest.raises(PublishError, match="存储桶 no-such-bucket-here 不存在"):
+        publish(site, target_for(s3_endpoint, "no-such-bucket-here"))
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(PublishError, match="无法连接对象存储服务"):
+        publish(site, target_for(dead, "any-bucket", retries=2, backoff=0.01))
+
+
+def test_verify_repairs_a_tampered_bucket(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    s3.put_object(Bucket=bucket, Key="www/docs/1/index.html", Body=b"defaced")
+    s3.put_object(Bucket=bucket, Key="www/stray.html", Body=b"left over")
+
+    summary = publish(site, target_for(s3_endpoint, bucket), verify=True)
+
+    assert summary.uploads == ["docs/1/index.html"]
+    assert summary.deletes == ["stray.html"]
+    reference = f"{bucket}-ref"
+    s3.create_bucket(Bucket=reference)
+    publish(site, target_for(s3_endpoint, reference))
+    assert bucket_state(s3, bucket, "www/") == bucket_state(s3, reference, "www/")
