@@ -141,6 +141,15 @@ class DisclosureDocument(
     def __str__(self) -> str:
         return self.title
 
+    def get_preview_template(self, request, mode_name):
+        return "content_models/document_preview.html"
+
+    def get_preview_context(self, request, mode_name):
+        # The preview shows the metadata table and the 解读 of a policy (content_models/views.py).
+        from content_models.views import document_preview_context
+
+        return document_preview_context(self, request)
+
     def clean(self) -> None:
         super().clean()
         errors = {}
@@ -183,3 +192,7 @@ class Attachment(Orderable):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Connect the CMS signal handlers (a department's editors' group is created on save).
+from content_models import signals  # noqa: E402,F401

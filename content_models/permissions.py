@@ -1,0 +1,217 @@
+"""Who may edit which documents: department sites (集约化) in the Wagtail admin.
+
+Superusers and members of the platform administrators' group (平台管理员) see and edit every
+department's documents. Everyone else edits only the documents of the departments whose editors'
+group (``Department.editors``) they belong to. Wagtail checks model-level permissions itself; this
+module adds the department rule on top, as a permission policy (used by the snippet views) plus
+helpers the admin views, forms and tests share.
+
+It also creates the groups and the moderation workflow, because they are part of the same rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import QuerySet
+from wagtail.permission_policies import ModelPermissionPolicy
+
+PLATFORM_ADMINS_GROUP = "平台管理员"
+MODERATION_WORKFLOW = "部门审核"
+MODERATION_TASK = "平台管理员审核"
+EDITORS_GROUP_SUFFIX = "编辑"
+
+# What a department editor may do to documents (no delete: editors unpublish instead).
+EDITOR_DOCUMENT_ACTIONS = ("add", "change", "publish", "lock")
+# Wagtail permissions an editor needs besides the document ones.
+EDITOR_EXTRA_PERMISSIONS = (
+    ("wagtailadmin", "admin", "access_admin"),
+    ("wagtaildocs", "document", "add_document"),
+    ("wagtaildocs", "document", "change_document"),
+    ("wagtaildocs", "document", "choose_document"),
+)
+_CACHE_ATTR = "_govsite_department_ids"
+
+
+def _document_model():
+    from content_models.models import DisclosureDocument
+
+    return DisclosureDocument
+
+
+def user_sees_all_departments(user) -> bool:
+    """True for superusers and platform administrators: no department restriction."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name=PLATFORM_ADMINS_GROUP).exists()
+
+
+def department_ids_for_user(user) -> frozenset[int] | None:
+    """The ids of the departments a user may edit, or None when the user may edit all.
+
+    Cached on the user object for the request, because the admin asks many times per page.
+    """
+    cached = getattr(user, _CACHE_ATTR, False)
+    if cached is not False:
+        return cached
+    from content_models.models import Department
+
+    if user_sees_all_departments(user):
+        result = None
+    elif not getattr(user, "is_authenticated", False):
+        result = frozenset()
+    else:
+        result = frozenset(Department.objects.filter(editors__user=user).values_list("pk", flat=True))
+    try:
+        setattr(user, _CACHE_ATTR, result)
+    except AttributeError:  # AnonymousUser-like objects without a __dict__
+        pass
+    return result
+
+
+def departments_for_user(user) -> QuerySet:
+    """The departments a user may create and edit documents in."""
+    from content_models.models import Department
+
+    ids = department_ids_for_user(user)
+    qs = Department.objects.all()
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def filter_documents_for_user(queryset: QuerySet, user) -> QuerySet:
+    """Restrict a document queryset to what the user may see in the admin."""
+    ids = department_ids_for_user(user)
+    return queryset if ids is None else queryset.filter(department_id__in=ids)
+
+
+def user_can_access_document(user, document_pk) -> bool:
+    """Whether the user may open this document in the admin at all (any action)."""
+    ids = department_ids_for_user(user)
+    if ids is None:
+        return True
+    if not ids:
+        return False
+    return _document_model().objects.filter(pk=document_pk, department_id__in=ids).exists()
+
+
+class DepartmentPermissionPolicy(ModelPermissionPolicy):
+    """Django model permissions, narrowed to the departments the user edits."""
+
+    def user_has_permission_for_instance(self, user, action, instance) -> bool:
+        if not self.user_has_permission(user, action):
+            return False
+        ids = department_ids_for_user(user)
+        return ids is None or getattr(instance, "department_id", None) in ids
+
+    def user_has_any_permission_for_instance(self, user, actions, instance) -> bool:
+        return any(self.user_has_permission_for_instance(user, a, instance) for a in actions)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        qs = super().instances_user_has_any_permission_for(user, actions)
+        return filter_documents_for_user(qs, user)
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        users = self.users_with_any_permission(actions)
+        from django.db.models import Q
+
+        group_id = getattr(getattr(instance, "department", None), "editors_id", None)
+        scope = Q(is_superuser=True) | Q(groups__name=PLATFORM_ADMINS_GROUP)
+        if group_id:
+            scope |= Q(groups__pk=group_id)
+        return users.filter(scope).distinct()
+
+
+# ---------------------------------------------------------------------------
+# Groups and workflow
+# ---------------------------------------------------------------------------
+
+
+def _permissions(specs: Iterable[tuple[str, str, str]]) -> list[Permission]:
+    found = []
+    for app_label, model, codename in specs:
+        try:
+            ct = ContentType.objects.get_by_natural_key(app_label, model)
+        except ContentType.DoesNotExist:
+            continue
+        perm = Permission.objects.filter(content_type=ct, codename=codename).first()
+        if perm is not None:
+            found.append(perm)
+    return found
+
+
+def editor_permissions() -> list[Permission]:
+    """The permissions every department editors' group gets."""
+    doc_specs = [("content_models", "disclosuredocument", f"{a}_disclosuredocument") for a in EDITOR_DOCUMENT_ACTIONS]
+    return _permissions([*doc_specs, *EDITOR_EXTRA_PERMISSIONS])
+
+
+def platform_admin_permissions() -> list[Permission]:
+    """Everything on documents, departments and attachments' files, plus the admin itself."""
+    perms = list(
+        Permission.objects.filter(
+            content_type__app_label="content_models",
+            content_type__model__in=["disclosuredocument", "department"],
+        )
+    )
+    perms += _permissions(EDITOR_EXTRA_PERMISSIONS)
+    perms += _permissions([("wagtaildocs", "document", "delete_document")])
+    return perms
+
+
+@transaction.atomic
+def ensure_department_group(department) -> Group:
+    """Create (or repair) the editors' group of a department and link it; idempotent."""
+    group = department.editors
+    name = f"{department.name}{EDITORS_GROUP_SUFFIX}"
+    if group is None:
+        group, _ = Group.objects.get_or_create(name=name)
+        type(department).objects.filter(pk=department.pk).update(editors=group)
+        department.editors = group
+    group.permissions.add(*editor_permissions())
+    return group
+
+
+@transaction.atomic
+def ensure_platform_admins_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=PLATFORM_ADMINS_GROUP)
+    group.permissions.add(*platform_admin_permissions())
+    return group
+
+
+@transaction.atomic
+def ensure_moderation_workflow():
+    """A "部门审核" workflow (one approval task for the platform administrators) on documents.
+
+    Assigned to the document snippet model, so an editor's "submit for moderation" sends a draft
+    to the platform administrators, who approve (publish) or reject it.
+    """
+    from wagtail.models import GroupApprovalTask, Workflow, WorkflowContentType, WorkflowTask
+
+    admins = ensure_platform_admins_group()
+    workflow, _ = Workflow.objects.get_or_create(name=MODERATION_WORKFLOW, defaults={"active": True})
+    task = GroupApprovalTask.objects.filter(name=MODERATION_TASK).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=MODERATION_TASK)
+    task.groups.add(admins)
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
+    ct = ContentType.objects.get_for_model(_document_model())
+    WorkflowContentType.objects.get_or_create(content_type=ct, defaults={"workflow": workflow})
+    return workflow
+
+
+def setup_departments() -> dict[str, int]:
+    """Create every missing group and the workflow; return counts for a command to print."""
+    from content_models.models import Department
+
+    ensure_platform_admins_group()
+    ensure_moderation_workflow()
+    n = 0
+    for department in Department.objects.select_related("editors"):
+        ensure_department_group(department)
+        n += 1
+    return {"departments": n}
