@@ -39,8 +39,8 @@ def _enabled() -> list[str]:
     return enabled_services()
 
 
-def load_letters() -> tuple[list[dict], list[str], list[dict]]:
-    """(public letters as dicts, numbers of letters no longer public, monthly statistics)."""
+def load_letters() -> tuple[list[dict], list[dict]]:
+    """(public letters as dicts, monthly statistics)."""
     from django.db.models import Count, F, Q
     from django.db.models.functions import TruncMonth
 
@@ -48,12 +48,6 @@ def load_letters() -> tuple[list[dict], list[str], list[dict]]:
     from services.letters.models import Letter
 
     public = [public_row(r) for r in public_letters().values(*PUBLIC_FIELDS)]
-    shown = {r["number"] for r in public}
-    # letters that were answered at some point but are not public now (withdrawn, reopened, refused)
-    hidden = sorted(
-        set(Letter.objects.exclude(answered_on__isnull=True, earlier_answers="").values_list("number", flat=True))
-        - shown
-    )
     monthly = (
         Letter.objects.annotate(month=TruncMonth("received_at"))
         .values("month")
@@ -72,7 +66,7 @@ def load_letters() -> tuple[list[dict], list[str], list[dict]]:
         month = row.pop("month")
         rate = round(100.0 * row["on_time"] / row["answered"], 1) if row["answered"] else None
         stats.append({"month": f"{month:%Y年%m月}" if month else "—", **row, "on_time_rate": rate})
-    return public, hidden, stats
+    return public, stats
 
 
 def department_stats(public: list[dict]) -> list[dict]:
@@ -156,19 +150,26 @@ def on_render(ctx) -> None:
     if not services:
         return
     public: list[dict] = []
-    hidden: list[str] = []
     stats: list[dict] = []
     if "letters" in services:
         from django.db import DatabaseError
 
         try:
-            public, hidden, stats = load_letters()
+            public, stats = load_letters()
         except DatabaseError:
             logger.warning("services: letters table not readable (not migrated?); letters pages skipped")
             services = [s for s in services if s != "letters"]
-    pages = render_pages(ctx, public, hidden, stats, services)
     state_path = Path(ctx.state_dir) / STATE_FILE
-    old = {} if ctx.full else _load_state(state_path)
+    previous = _load_state(state_path)
+    # letters published by an earlier build but not public now (withdrawn, reopened) get a short
+    # "no longer public" page in place of the old one; never-published letters get no page at all
+    shown = {f"letters/{r['number']}/index.html" for r in public}
+    hidden = sorted(
+        rel.split("/")[1] for rel in previous
+        if rel.startswith("letters/") and rel.count("/") == 2 and rel.split("/")[1].startswith("XJ") and rel not in shown
+    )
+    pages = render_pages(ctx, public, hidden, stats, services)
+    old = {} if ctx.full else previous
     new: dict[str, str] = {}
     written = 0
     for rel, data in pages.items():

@@ -1,0 +1,25 @@
+"""Helpers for tests and load generators: solve the arithmetic challenge, build a valid letter."""
+
+import re
+import uuid
+
+QUESTION_RE = re.compile(r"(\d+)\s*(加|减)\s*(\d+)")
+
+
+def solve(question: str) -> str:
+    a, op, b = QUESTION_RE.search(question).groups()
+    return str(int(a) + int(b) if op == "加" else int(a) - int(b))
+
+
+def letter_payload(challenge: dict, **overrides) -> dict:
+    data = {
+        "name": "许文华", "phone": "13800138000", "subject": "关于小区路灯维修的咨询",
+        "department": "住建局", "text": "我们小区的路灯坏了两周，请问由哪个部门负责维修？", "kind": "consult",
+        "public": True, "challenge_token": challenge["token"], "challenge_answer": solve(challenge["question"]),
+    }
+    data.update(overrides)
+    return data
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex

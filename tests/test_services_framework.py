@@ -1,0 +1,158 @@
+"""Framework of the service modules: calendar, masking, CORS, Chinese errors, anti-spam, idempotency."""
+
+import datetime as dt
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from services import workdays
+from services.masking import mask_name
+from services.testing import letter_payload, new_key
+
+LETTERS = "/api/services/letters/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def challenge(client, module="letters"):
+    r = client.get(f"/api/services/{module}/challenge")
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_working_days_follow_the_chinese_calendar():
+    # 2026 National Day holiday: Oct 1–7 off, Sunday Sep 27 / Saturday Oct 10 are adjusted working days
+    assert not workdays.is_workday(dt.date(2026, 10, 1))
+    assert workdays.is_workday(dt.date(2026, 9, 27)) or workdays.is_workday(dt.date(2026, 10, 10))
+    # 3 working days after Wed Sep 30, 2026 skip the whole Golden Week
+    assert workdays.add_workdays(dt.date(2026, 9, 30), 3) >= dt.date(2026, 10, 9)
+    assert workdays.workdays_between(dt.date(2026, 9, 30), workdays.add_workdays(dt.date(2026, 9, 30), 7)) == 7
+
+
+def test_unknown_year_falls_back_to_monday_to_friday_with_a_warning(caplog):
+    workdays.is_workday.cache_clear()
+    workdays._warned_years.discard(2031)
+    with caplog.at_level(logging.WARNING, logger="services.workdays"):
+        assert workdays.is_workday(dt.date(2031, 1, 3)) is True  # a Friday
+        assert workdays.is_workday(dt.date(2031, 1, 4)) is False  # a Saturday
+    assert "2031" in caplog.text and "chinese-calendar" in caplog.text
+    # Fri 2031-01-03 + 1 working day = Mon 2031-01-06
+    assert workdays.add_workdays(dt.date(2031, 1, 3), 1) == dt.date(2031, 1, 6)
+
+
+@pytest.mark.parametrize(
+    "name,masked",
+    [("许文华", "许*华"), ("李明", "李*"), ("欧阳文华", "欧**华"), ("南安市某某建材有限公司", "南安市某某建材有限公司"),
+     ("某某商行", "某某商行")],
+)
+def test_public_names_are_masked_but_companies_are_not(name, masked):
+    assert mask_name(name) == masked
+
+
+@override_settings(GOVSITE_CORS_ORIGINS=["https://www.nanan.gov.cn"])
+def test_cors_allows_only_the_configured_origin(client):
+    ok = client.options(LETTERS, HTTP_ORIGIN="https://www.nanan.gov.cn", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+                        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,idempotency-key")
+    assert ok.status_code == 204
+    assert ok["Access-Control-Allow-Origin"] == "https://www.nanan.gov.cn"
+    assert "Idempotency-Key" in ok["Access-Control-Allow-Headers"]
+    bad = client.options(LETTERS, HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+    assert "Access-Control-Allow-Origin" not in bad
+    get = client.get("/api/services/letters/challenge", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in get
+    get = client.get("/api/services/letters/challenge", HTTP_ORIGIN="https://www.nanan.gov.cn")
+    assert get["Access-Control-Allow-Origin"] == "https://www.nanan.gov.cn"
+
+
+@pytest.mark.django_db
+def test_validation_errors_are_chinese_and_name_the_field(client):
+    data = letter_payload(challenge(client), phone="12345", name="")
+    r = client.post(LETTERS, data, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 422
+    body = r.json()
+    fields = {e["field"]: e["message"] for e in body["errors"]}
+    assert fields["phone"].startswith("联系电话：") and "格式不正确" in fields["phone"]
+    assert fields["name"].startswith("姓名：")
+    assert "联系电话" in body["message"]
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_a_clear_422_not_a_500(client):
+    r = client.post(LETTERS, b"{not json", content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code in (400, 422)
+    assert "message" in r.json()
+
+
+@pytest.mark.django_db
+def test_write_needs_a_solved_unused_challenge(client):
+    c = challenge(client)
+    wrong = letter_payload(c, challenge_answer="99")
+    r = client.post(LETTERS, wrong, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 400 and r.json()["message"] == "验证题答案不正确"
+    r = client.post(LETTERS, letter_payload(c), content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 201
+    # the same challenge cannot be reused for a different submission
+    r = client.post(LETTERS, letter_payload(c, subject="另一封"), content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 400 and "已使用" in r.json()["message"]
+    forged = letter_payload(c, challenge_token="abc:def")
+    r = client.post(LETTERS, forged, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 400 and "无效" in r.json()["message"]
+
+
+@pytest.mark.django_db
+@override_settings(GOVSITE_SERVICES_RATE_LIMIT=3)
+def test_rate_limit_per_ip(client):
+    codes = []
+    for i in range(5):
+        r = client.post(LETTERS, letter_payload(challenge(client), subject=f"第{i}封"), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY=new_key())
+        codes.append(r.status_code)
+    assert codes == [201, 201, 201, 429, 429]
+    assert client.post(LETTERS, letter_payload(challenge(client)), content_type="application/json",
+                       HTTP_IDEMPOTENCY_KEY=new_key(), REMOTE_ADDR="10.0.0.9").status_code == 201
+
+
+@pytest.mark.django_db
+def test_idempotency_key_returns_the_same_case(client):
+    from services.letters.models import Letter
+
+    key = new_key()
+    data = letter_payload(challenge(client))
+    first = client.post(LETTERS, data, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+    again = client.post(LETTERS, data, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json() == again.json()
+    assert Letter.objects.count() == 1
+    # the same key with another body is refused, so a key cannot fetch someone else's query code
+    other = client.post(LETTERS, {**data, "subject": "别的"}, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+    assert other.status_code == 409
+    missing = client.post(LETTERS, letter_payload(challenge(client)), content_type="application/json")
+    assert missing.status_code == 400 and "Idempotency-Key" in missing.json()["message"]
+
+
+@pytest.mark.django_db
+def test_idempotency_is_enforced_by_the_database():
+    from django.db import IntegrityError, transaction
+
+    from services.letters.models import Letter
+
+    Letter.objects.create(name="李明", phone="13800138000", subject="a", text="xxxxx", idempotency_key="k" * 10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Letter.objects.create(name="李明", phone="13800138000", subject="a", text="xxxxx", idempotency_key="k" * 10)
+
+
+def test_one_openapi_document_lists_every_module(client):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for p in ("/api/services/status/lookup", "/api/services/letters/", "/api/services/ratings/"):
+        assert p in paths
+    assert client.get("/api/docs").status_code == 200
