@@ -1,0 +1,143 @@
+"""Headers, waves, manifests and the resume rules, without a network."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from publish.headers import IMMUTABLE, HeaderRules, content_type, is_immutable
+from publish.manifest import Entry, dump_manifest, load_manifest, scan_site
+from publish.plan import make_plan, wave_of
+from publish.runner import reconcile
+from publish.targets import Observed
+
+
+@pytest.mark.parametrize(
+    ("path", "head", "expected"),
+    [
+        ("docs/1/index.html", b"", "text/html; charset=utf-8"),
+        ("feed.xml", b'<?xml version="1.0"?><rss version="2.0">', "application/rss+xml; charset=utf-8"),
+        ("atom.xml", b'<feed xmlns="http://www.w3.org/2005/Atom">', "application/atom+xml; charset=utf-8"),
+        ("sitemaps/sitemap-3.xml", b"<urlset>", "application/xml; charset=utf-8"),
+        ("static/app.3fa9c2d1.css", b"", "text/css; charset=utf-8"),
+        ("static/app.3fa9c2d1.js", b"", "text/javascript; charset=utf-8"),
+        ("search/meta.json", b"", "application/json; charset=utf-8"),
+        ("search/shards/ab12cd34.bin", b"", "application/octet-stream"),
+        ("files/附件.pdf", b"", "application/pdf"),
+        ("static/font.a1b2c3d4.woff2", b"", "font/woff2"),
+        ("robots.txt", b"", "text/plain; charset=utf-8"),
+        ("LICENSE", b"", "application/octet-stream"),
+    ],
+)
+def test_content_types(path, head, expected):
+    assert content_type(path, head) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "immutable"),
+    [
+        ("static/app.3fa9c2d1.css", True),
+        ("static/app.3fa9c2d1e5f6.min.js", True),
+        ("static/app.css", False),
+        ("search/shards/ab12cd34ef.bin", True),
+        ("search/t-0a1b2c3d4e.json.gz", True),
+        ("search/meta.json", False),
+        ("docs/12345678/index.html", False),  # a numeric directory is not a hashed name
+        ("docs/deadbeef.html", False),  # no name before the hash: not an asset convention
+    ],
+)
+def test_hashed_names_are_immutable(path, immutable):
+    assert is_immutable(path) is immutable
+    rules = HeaderRules(html_max_age=120)
+    expected = (
+        IMMUTABLE
+        if immutable
+        else ("public, max-age=120" if path.endswith(".html") else "public, max-age=300")
+    )
+    assert rules.cache_control(path) == expected
+
+
+def entry(md5: str, path: str = "x.html", size: int = 10) -> Entry:
+    return Entry(md5, size, content_type(path), HeaderRules().cache_control(path))
+
+
+def test_plan_waves_put_links_after_their_targets():
+    local = {
+        p: entry("new", p)
+        for p in [
+            "index.html",
+            "sitemap.xml",
+            "feed.xml",
+            "list/index.html",
+            "docs/9/index.html",
+            "static/app.11223344.css",
+            "search/meta.json",
+        ]
+    }
+    remote = {
+        p: entry("old", p)
+        for p in ["index.html", "sitemap.xml", "feed.xml", "list/index.html", "docs/8/index.html"]
+    }
+    plan = make_plan(local, remote)
+    assert plan.waves == [
+        ["static/app.11223344.css"],
+        ["search/meta.json"],
+        ["docs/9/index.html"],
+        ["list/index.html"],
+        ["feed.xml"],
+        ["index.html", "sitemap.xml"],
+    ]
+    assert plan.deletes == ["docs/8/index.html"]
+    assert wave_of("docs/9/index.html", is_new=False) == 3
+
+
+def test_a_header_change_alone_resends_the_object():
+    local = {"a.html": Entry("h", 1, "text/html; charset=utf-8", "public, max-age=60")}
+    remote = {"a.html": Entry("h", 1, "text/html; charset=utf-8", "public, max-age=300")}
+    assert make_plan(local, remote).uploads == ["a.html"]
+
+
+def test_reconcile_trusts_only_what_the_store_confirms():
+    old, new = entry("0" * 32, "a.html"), entry("1" * 32, "a.html")
+    remote = {"a.html": old, "b.html": old, "c.html": old, "d.html": old, "untouched.html": old}
+    journal = {"a.html": new, "b.html": new, "c.html": None, "d.html": new, "e.html": new}
+    observed = {
+        "a.html": Observed(new.md5, new.size),  # the killed run got there
+        "b.html": Observed(old.md5, old.size),  # ... not there yet
+        "d.html": Observed("f" * 32, 3),  # something else entirely
+        "e.html": Observed(new.md5, new.size),  # a new page the killed run uploaded
+        # c.html is gone (the killed run deleted it)
+    }
+    fixed = reconcile(remote, journal, set(journal), observed)
+    assert fixed["a.html"] == new and fixed["b.html"] == old and fixed["e.html"] == new
+    assert "c.html" not in fixed
+    assert fixed["d.html"].md5 == "?"
+    assert fixed["untouched.html"] == old
+
+
+def test_manifest_round_trip():
+    manifest = {
+        "a.html": entry("a" * 32, "a.html"),
+        "s/x.12345678.js": entry("b" * 32, "s/x.12345678.js", 99),
+    }
+    assert load_manifest(dump_manifest(manifest)) == manifest
+
+
+def test_scan_reuses_hashes_of_files_whose_stat_did_not_change(tmp_path):
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    (site / "docs/a.html").write_text("一")
+    (site / ".govsite-manifest.json.gz").write_bytes(b"ours, never published")
+    cache = tmp_path / "cache.json"
+    first = scan_site(site, cache_path=cache)
+    assert list(first) == ["docs/a.html"]
+
+    # same size and mtime: the cached hash is used (the file is not read again) ...
+    st = os.stat(site / "docs/a.html")
+    (site / "docs/a.html").write_text("二")
+    os.utime(site / "docs/a.html", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert scan_site(site, cache_path=cache)["docs/a.html"].md5 == first["docs/a.html"].md5
+    # ... a new mtime makes it hash again
+    os.utime(site / "docs/a.html", ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+    assert scan_site(site, cache_path=cache)["docs/a.html"].md5 != first["docs/a.html"].md5
