@@ -360,6 +360,7 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
         "docs": n_docs,
         "ords": n_ords,
         "block": block,
+        "dir_size": fmt.DIR_SIZE,
         "families": manifest_families,
         "meta": {"chunk": fmt.META_CHUNK, "per_dir": fmt.META_DIR, "dirs": meta_dirs, "fields": fmt.META_FIELDS},
         "t2s": {"buckets": fmt.T2S_BUCKETS, "files": t2s},

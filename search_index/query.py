@@ -225,7 +225,7 @@ class SearchIndex:
                 break
 
         exhausted = done == len(order)
-        total = len(found) if exhausted else round(len(found) * len(order) / done)
+        total = len(found) if exhausted else int(len(found) * len(order) / done + 0.5)
         if sort == "date":
             found.sort(key=lambda x: -x[2])
         else:
@@ -255,7 +255,7 @@ class SearchIndex:
                 j = i + 2
                 while j <= len(run) and all(req.get(run[k : k + 2]) for k in range(i, j - 1)):
                     j += 1
-                if j - 1 - i > len(best):
+                if j - 1 - i >= 2 and j - 1 - i > len(best):
                     best = run[i : j - 1]
             if best and best != run and best not in suggestions:
                 suggestions.append(best)

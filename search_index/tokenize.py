@@ -37,8 +37,8 @@ _DOC_NO_LIKE = re.compile(r"[\u3400-\u9fff].*\d{4}.*\d")
 _INDEX_NO_LIKE = re.compile(r"^[0-9a-z\-]{4,32}/\d{4}-\d{1,8}$")
 
 MAX_ASCII_LEN = 24
-MAX_WORD_SUBSTRING = 8
-MAX_QUERY_WORDS = 60
+MAX_WORD_SUBSTRING = 6
+MAX_QUERY_WORDS = 30
 
 # Term prefixes (bigrams and ASCII words carry no prefix).
 WORD, DOC_NO, INDEX_NO, FACET = "w:", "#n:", "#i:", "f:"
@@ -183,6 +183,16 @@ def query_terms(query: str) -> dict[str, list[str]]:
     # documents where it is part of a longer number; it only counts when nothing else is typed.
     if any(len(t) > 1 for t in required):
         required = [t for t in required if len(t) > 1]
+    # A number at either end of the query may be cut ("22年…" typed for 2022年): with other terms
+    # present it only boosts, like the candidate words below.
+    edges: list[str] = []
+    cjk_required = [t for t in required if not ASCII_WORD.fullmatch(t)]
+    if cjk_required:
+        first, last = ASCII_WORD.match(folded), re.search(r"[a-z0-9]+$", folded)
+        for m in (first, last):
+            if m and m.group() in required and m.group() not in edges:
+                edges.append(m.group())
+        required = [t for t in required if t not in edges]
     exact: list[str] = []
     compact = "".join(folded.split())
     if _DOC_NO_LIKE.search(compact):
@@ -191,7 +201,7 @@ def query_terms(query: str) -> dict[str, list[str]]:
             exact.append(term)
     if _INDEX_NO_LIKE.match(compact):
         exact.append(INDEX_NO + compact)
-    words: list[str] = []
+    words: list[str] = list(edges)
     for run in CJK_RUN.findall(folded):
         for size in range(2, min(MAX_WORD_SUBSTRING, len(run)) + 1):
             for i in range(len(run) - size + 1):

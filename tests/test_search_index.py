@@ -1,0 +1,180 @@
+"""The prebuilt index over the project's own sample: known items, filters, sort, updates, API, CLI, no-JS page."""
+
+import collections
+import json
+import random
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from content_models.sample import generate_sample
+from search_index.build import build_index
+from search_index.query import Query, SearchIndex
+
+DOCS = 1200
+
+
+@pytest.fixture(scope="module")
+def records():
+    return [r for r in generate_sample(DOCS, seed=7) if "op" not in r]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, records):
+    root = tmp_path_factory.mktemp("search")
+    stats = build_index(records, root / "site", root / "state")
+    assert stats.documents == len(records)
+    return root
+
+
+@pytest.fixture(scope="module")
+def index(built):
+    return SearchIndex(built / "site")
+
+
+def _found(index, query, record, top=3, **kw):
+    """In the top ``top``, or only documents with the very same title rank above it (indistinguishable)."""
+    res = index.search(Query(q=query, **kw))
+    titles = [r["title"] for r in res.results[:top]]
+    ids = [r["id"] for r in res.results[:top]]
+    return record["id"] in ids or (len(titles) == top and all(t == record["title"] for t in titles))
+
+
+def test_known_item_title_fragment_top3(index, records):
+    rng = random.Random(11)
+    sample = rng.sample(records, 150)
+    hits = sum(_found(index, r["title"][1:-1] if len(r["title"]) > 6 else r["title"], r) for r in sample)
+    assert hits / len(sample) >= 0.95, hits
+
+
+def test_known_item_doc_no_any_brackets_top3(index, records):
+    rng = random.Random(12)
+    with_no = [r for r in records if r.get("doc_no")]
+    sample = rng.sample(with_no, min(80, len(with_no)))
+    brackets = [("〔", "〕"), ("[", "]"), ("(", ")"), ("【", "】"), ("", "")]
+    hits = 0
+    for i, r in enumerate(sample):
+        o, c = brackets[i % len(brackets)]
+        typed = r["doc_no"].replace("〔", o).replace("〕", c).replace("[", o).replace("]", c)
+        res = index.search(Query(q=typed))
+        hits += bool(res.results) and res.results[0]["id"] == r["id"]
+    assert hits / len(sample) >= 0.95, hits
+
+
+def test_index_no_matches_exactly(index, records):
+    r = next(r for r in records if r.get("index_no"))
+    res = index.search(Query(q=r["index_no"]))
+    assert res.results[0]["id"] == r["id"]
+
+
+def test_traditional_and_fullwidth_queries_find_the_same(index):
+    simp = index.search(Query(q="营商环境"))
+    trad = index.search(Query(q="營商環境"))
+    assert simp.total > 0 and [r["id"] for r in simp.results] == [r["id"] for r in trad.results]
+    assert "<mark>营商环境</mark>" in simp.results[0]["title_html"] + simp.results[0]["snippet"]
+
+
+def test_filters_restrict_every_result(index, records):
+    organ = collections.Counter(r["organ"] for r in records).most_common(1)[0][0]
+    res = index.search(Query(q="通知", organ=organ, size=50))
+    assert res.total > 0 and all(r["organ"] == organ for r in res.results)
+    year = records[0]["published"][:4]
+    res = index.search(Query(q="", year=year, validity="有效", size=50))
+    expected = sum(1 for r in records if r["published"][:4] == year and r.get("validity") == "有效")
+    assert res.total == expected and all(r["published"].startswith(year) for r in res.results)
+    res = index.search(Query(q="工作", category="政策解读", topic=records[0]["topic"]))
+    assert all(r["category"] == "政策解读" and r["topic"] == records[0]["topic"] for r in res.results)
+
+
+def test_sort_by_date_is_newest_first(index):
+    res = index.search(Query(q="工作", sort="date", size=30))
+    dates = [r["published"] for r in res.results]
+    assert len(dates) == 30 and dates == sorted(dates, reverse=True)
+
+
+def test_valid_before_repealed_when_scores_tie(tmp_path):
+    base = {"site": "zfb", "organ": "南安市人民政府办公室", "body_html": "<p>内容</p>", "category": "政策文件"}
+    recs = [
+        {**base, "id": "old-valid", "title": "南安市殡葬管理办法", "published": "2020-01-01T09:00:00+08:00", "validity": "有效"},
+        {**base, "id": "new-repealed", "title": "南安市殡葬管理办法", "published": "2021-01-01T09:00:00+08:00", "validity": "废止"},
+        {**base, "id": "newest-expired", "title": "南安市殡葬管理办法", "published": "2022-01-01T09:00:00+08:00", "validity": "失效"},
+    ]
+    build_index(recs, tmp_path / "site", tmp_path / "state")
+    res = SearchIndex(tmp_path / "site").search(Query(q="殡葬管理"))
+    assert [r["id"] for r in res.results] == ["old-valid", "newest-expired", "new-repealed"]
+
+
+def test_pagination_and_no_results_with_suggestions(index):
+    p1 = index.search(Query(q="工作", page=1))
+    p2 = index.search(Query(q="工作", page=2))
+    assert p1.pages >= 2 and not {r["id"] for r in p1.results} & {r["id"] for r in p2.results}
+    none = index.search(Query(q="营商环境火星殖民"))
+    assert none.total == 0 and none.message == "没有找到相关信息" and "营商环境" in none.suggestions
+
+
+def test_incremental_update_withdraws_and_changes(tmp_path, records):
+    recs = records[:300]
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_index(recs, site, state)
+    target, changed = recs[10], dict(recs[20])
+    index = SearchIndex(site)
+    assert _found(index, target["title"], target)
+    changed["title"] = "关于开展月球基地建设试点的通知"
+    stats = build_index([changed], site, state, removed_ids={target["id"]}, full=False)
+    assert stats.tokenized == 1 and stats.removed == 1 and stats.documents == 299
+    index = SearchIndex(site)
+    assert target["id"] not in {r["id"] for r in index.search(Query(q=target["title"], size=50)).results}
+    assert index.search(Query(q="月球基地")).results[0]["id"] == changed["id"]
+    # A full rebuild with the same records tokenizes nothing again (cached by content hash).
+    again = build_index([r for r in recs if r["id"] != target["id"] and r["id"] != changed["id"]] + [changed],
+                        site, state, full=True)
+    assert again.tokenized == 0 and again.documents == 299
+    # Stale files of the earlier builds are gone: on disk are exactly the files this build references.
+    files = [p for p in site.rglob("*.bin")]
+    assert len(files) == again.files - 1  # minus manifest.json
+
+
+def test_api_json_with_and_without_slash(built, records):
+    client = Client()
+    r = next(r for r in records if r.get("doc_no"))
+    with override_settings(GOVSITE_SITE_DIR=built / "site"):
+        for path in ("/api/search", "/api/search/"):
+            resp = client.get(path, {"q": r["doc_no"].replace("〔", "[").replace("〕", "]")})
+            assert resp.status_code == 200, resp.content
+            data = resp.json()
+            assert data["total"] >= 1
+            first = data["results"][0]
+            assert first["id"] == r["id"] and first["url"] and first["organ"] == r["organ"]
+            assert {"title", "published", "snippet"} <= set(first)
+        resp = client.get("/api/search", {"q": "工作", "sort": "date", "organ": r["organ"], "page": 2})
+        assert resp.status_code == 200 and all(x["organ"] == r["organ"] for x in resp.json()["results"])
+
+
+def test_api_without_index_says_so_in_chinese(tmp_path):
+    with override_settings(GOVSITE_SITE_DIR=tmp_path / "nothing"):
+        resp = Client().get("/api/search", {"q": "通知"})
+    assert resp.status_code == 503 and "搜索索引尚未生成" in resp.json()["detail"]
+
+
+def test_no_javascript_form_gets_server_rendered_results(built, records):
+    r = records[5]
+    with override_settings(GOVSITE_SITE_DIR=built / "site"):
+        resp = Client().get("/api/search/html", {"q": r["title"]})
+    html = resp.content.decode()
+    assert resp.status_code == 200 and "text/html" in resp["Content-Type"]
+    assert r["title"] in html.replace("<mark>", "").replace("</mark>", "")
+    assert 'action="/api/search/html"' in html and "共找到" in html
+    assert 'id="search-page-form"' in html and "site-header" in html  # the theme's own page, filled in
+
+
+def test_cli_prints_the_same_results(built, records):
+    r = next(r for r in records if r.get("doc_no"))
+    out = StringIO()
+    call_command("search", r["doc_no"], "--json", "--site-dir", str(built / "site"), stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["results"][0]["id"] == r["id"]
+    out = StringIO()
+    call_command("search", r["doc_no"], "--site-dir", str(built / "site"), stdout=out)
+    assert r["title"] in out.getvalue() and "共" in out.getvalue()

@@ -1,0 +1,53 @@
+"""Folding and term extraction: what makes 繁體, full-width input and any 文号 spelling match."""
+
+from search_index.format import fnv1a
+from search_index.tokenize import bigrams, doc_no_term, document_terms, fold, query_terms
+
+
+def test_fold_traditional_fullwidth_and_case():
+    assert fold("國務院辦公廳關於營商環境") == "国务院办公厅关于营商环境"
+    assert fold("ＡＢＣ２０２４年") == "abc2024年"
+    assert fold("南政办〔２０２４〕１２号") == "南政办〔2024〕12号"
+
+
+def test_bigrams_overlap_and_skip_single_characters():
+    assert bigrams("营商环境") == ["营商", "商环", "环境"]
+    assert bigrams("税 营商") == ["营商"]
+
+
+def test_doc_no_brackets_all_give_the_same_key():
+    spellings = ["南政办〔2024〕12号", "南政办[2024]12号", "南政办(2024)12号", "南政办（2024）12号",
+                 "南政办【2024】12号", "南政办２０２４１２号", "南政办 〔2024〕 第12号", "南政辦〔2024〕12號"]
+    keys = {doc_no_term(s) if "辦" not in s else doc_no_term(fold(s)) for s in spellings}
+    assert keys == {"#n:南政办202412号"}
+    for s in spellings:
+        assert query_terms(s)["exact"] == ["#n:南政办202412号"], s
+
+
+def test_index_no_is_an_exact_term():
+    terms = query_terms("11350583000001/2024-00012")
+    assert terms["exact"] == ["#i:11350583000001/2024-00012"]
+
+
+def test_query_and_document_use_the_same_terms():
+    record = {"id": "x", "title": "關於優化營商環境的通知", "doc_no": "南政办[2024]3号", "index_no": "113/2024-00001",
+              "body_html": "<p>全市ＧＤＰ增长</p><script>alert('营商')</script>", "published": "2024-01-02T00:00:00+08:00",
+              "organ": "南安市人民政府办公室", "validity": "有效"}
+    tf, in_title, extra = document_terms(record)
+    q = query_terms("关于优化营商环境")
+    assert set(q["required"]) <= set(tf) and set(q["required"]) <= in_title
+    assert "gdp" in tf and tf["营商"] == 1  # the script body is not indexed
+    assert "#n:南政办20243号" in extra and "w:营商" in extra and "f:v:有效" in extra
+    assert set(query_terms("南政办〔2024〕3号")["exact"]) <= extra
+
+
+def test_lone_and_cut_numbers_do_not_reject_matches():
+    q = query_terms("22年外事接待")
+    assert "22" not in q["required"] and "22" in q["words"]
+    assert query_terms("2024")["required"] == ["2024"]
+
+
+def test_fnv1a_matches_the_javascript_client():
+    # Values computed by search.js's fnv1a (Math.imul over UTF-8 bytes).
+    assert fnv1a("") == 0x811C9DC5
+    assert fnv1a("a") == 0xE40C292C

@@ -1,0 +1,510 @@
+/* govsite static search client: no dependencies.
+ *
+ * Reads the prebuilt index under /search/idx/ (see search_index/format.py). queryTerms() mirrors
+ * search_index/tokenize.py:query_terms and search() mirrors search_index/query.py:SearchIndex.search,
+ * so the page, /api/search and `govsite search` give the same answers. Change them together.
+ */
+(function () {
+  "use strict";
+
+  var IDX = "/search/idx/";
+  var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
+  var ASCII = /[a-z0-9]+/g;
+  var NEEDS_NFKC = /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2f00-\u2fdf\u2460-\u24ff\u3200-\u33ff\u3000\u00a0\u2160-\u217f\ufe30-\ufe4f\uff5b-\uff65]/;
+  var BRACKETS = /[〔\[(（【［﹝〖{｛<《〕\])）】］﹞〗}｝>》]/g;
+  var DOC_NO_LIKE = /[\u3400-\u9fff].*\d{4}.*\d/;
+  var INDEX_NO_LIKE = /^[0-9a-z\-]{4,32}\/\d{4}-\d{1,8}$/;
+  var MAX_ASCII_LEN = 24, MAX_WORD = 6, MAX_QUERY_WORDS = 30;
+  var PAGE_SIZE = 10, RELEVANCE_POOL = 100, SNIPPET_CHARS = 110;
+  var FACETS = ["organ", "category", "topic", "year", "validity"];
+  var FACET_KEYS = { organ: "o", category: "c", topic: "t", year: "y", validity: "v" };
+
+  var manifest = null;
+  var files = {};      // "kind/name" -> Promise of decoded content (content-hashed: never stale)
+  var t2s = {};        // traditional -> simplified, filled bucket by bucket
+  var t2sLoaded = {};
+
+  // ---- files ----------------------------------------------------------------------------
+  function gunzip(response) {
+    if (!response.ok) { throw new Error("HTTP " + response.status); }
+    var stream = response.body.pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer();
+  }
+  function load(kind, name, asJson) {
+    var key = kind + "/" + name;
+    if (!files[key]) {
+      files[key] = fetch(IDX + kind + "/" + name + ".bin").then(gunzip).then(function (buf) {
+        return asJson ? JSON.parse(new TextDecoder().decode(buf)) : new Uint8Array(buf);
+      });
+      files[key].catch(function () { delete files[key]; });
+    }
+    return files[key];
+  }
+  function loadManifest() {
+    return fetch(IDX + "manifest.json", { cache: "no-cache" }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    }).then(function (m) { manifest = m; return m; });
+  }
+
+  // ---- folding and terms (mirror of tokenize.py) -----------------------------------------
+  function loadT2s(text) {
+    var need = {};
+    var runs = text.match(CJK) || [];
+    runs.join("").split("").forEach(function (c) {
+      var b = c.charCodeAt(0) % manifest.t2s.buckets;
+      if (!t2sLoaded[b]) { need[b] = true; }
+    });
+    return Promise.all(Object.keys(need).map(function (b) {
+      return load("t", manifest.t2s.files[b], true).then(function (map) {
+        Object.keys(map).forEach(function (k) { t2s[k] = map[k]; });
+        t2sLoaded[b] = true;
+      });
+    }));
+  }
+  function fold(text) {
+    if (!text) { return ""; }
+    if (NEEDS_NFKC.test(text)) { text = text.normalize("NFKC"); }
+    text = text.toLowerCase();
+    var out = "";
+    for (var i = 0; i < text.length; i++) { var c = text[i]; out += t2s[c] || c; }
+    return out;
+  }
+  function bigrams(folded) {
+    var out = [];
+    (folded.match(CJK) || []).forEach(function (run) {
+      for (var i = 0; i < run.length - 1; i++) { out.push(run.substr(i, 2)); }
+    });
+    return out;
+  }
+  function asciiWords(folded) {
+    return (folded.match(ASCII) || []).filter(function (w) { return w.length <= MAX_ASCII_LEN; });
+  }
+  function docNoKey(text) {
+    text = text.normalize("NFKC").split(/\s+/).join("");
+    return text.replace(BRACKETS, "").replace(/(\d{4})第(\d)/g, "$1$2");
+  }
+  function queryTerms(query) {
+    var folded = fold(query).trim();
+    var required = [];
+    bigrams(folded).concat(asciiWords(folded)).forEach(function (t) {
+      if (required.indexOf(t) < 0) { required.push(t); }
+    });
+    if (required.some(function (t) { return t.length > 1; })) {
+      required = required.filter(function (t) { return t.length > 1; });
+    }
+    var edges = [];
+    if (required.some(function (t) { return !/^[a-z0-9]+$/.test(t); })) {
+      [folded.match(/^[a-z0-9]+/), folded.match(/[a-z0-9]+$/)].forEach(function (m) {
+        if (m && required.indexOf(m[0]) >= 0 && edges.indexOf(m[0]) < 0) { edges.push(m[0]); }
+      });
+      required = required.filter(function (t) { return edges.indexOf(t) < 0; });
+    }
+    var exact = [];
+    var compact = folded.split(/\s+/).join("");
+    if (DOC_NO_LIKE.test(compact)) {
+      var key = fold(docNoKey(compact));
+      if (key) { exact.push("#n:" + key); }
+    }
+    if (INDEX_NO_LIKE.test(compact)) { exact.push("#i:" + compact); }
+    var words = edges.slice();
+    (folded.match(CJK) || []).forEach(function (run) {
+      for (var size = 2; size <= Math.min(MAX_WORD, run.length); size++) {
+        for (var i = 0; i + size <= run.length; i++) {
+          var t = "w:" + run.substr(i, size);
+          if (words.indexOf(t) < 0 && words.length < MAX_QUERY_WORDS) { words.push(t); }
+        }
+      }
+    });
+    return { required: required, exact: exact, words: words, folded: folded };
+  }
+
+  // ---- index access ------------------------------------------------------------------------
+  function fnv1a(text) {
+    var bytes = new TextEncoder().encode(text);
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) { h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0; }
+    return h >>> 0;
+  }
+  function entry(term) {
+    var fam = term.charAt(0) === "#" ? "k" : "m";
+    var f = manifest.families[fam];
+    var shard = fnv1a(term) % f.shards;
+    return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (names) {
+      var name = names[shard % manifest.dir_size];
+      if (!name) { return null; }
+      return load("s", name, true).then(function (s) { return s[term] || null; });
+    });
+  }
+  function b64(text) {
+    var bin = atob(text), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out;
+  }
+  function segment(seg) {
+    var block = seg[0], count = seg[1], ref = seg[2];
+    var raw = ref.charAt(0) === "@" ? load("p", ref.slice(1), false) : Promise.resolve(b64(ref));
+    return raw.then(function (bytes) {
+      var ords = new Array(count), imps = new Array(count), o = block * manifest.block;
+      for (var i = 0; i < count; i++) {
+        o += bytes[2 * i] | (bytes[2 * i + 1] << 8);
+        ords[i] = o;
+        imps[i] = bytes[2 * count + i];
+      }
+      return { ords: ords, imps: imps };
+    });
+  }
+  function segFor(e, block) {
+    for (var i = 0; i < e[1].length; i++) { if (e[1][i][0] === block) { return segment(e[1][i]); } }
+    return Promise.resolve(null);
+  }
+  function metaRow(ord) {
+    var m = manifest.meta, chunk = Math.floor(ord / m.chunk);
+    return load("d", m.dirs[Math.floor(chunk / m.per_dir)], true).then(function (names) {
+      var name = names[chunk % m.per_dir];
+      if (!name) { return null; }
+      return load("c", name, true).then(function (rows) {
+        var row = rows[ord % m.chunk];
+        if (!row) { return null; }
+        var out = {};
+        m.fields.forEach(function (f, i) { out[f] = row[i]; });
+        return out;
+      });
+    });
+  }
+  function idf(df, n) { return Math.log(1 + (n - df + 0.5) / (df + 0.5)); }
+  function entries(terms) {
+    return Promise.all(terms.map(entry)).then(function (list) {
+      var out = [];
+      terms.forEach(function (t, i) { out.push([t, list[i]]); });
+      return out;
+    });
+  }
+  function blocksOf(e) {
+    var s = {};
+    e[1].forEach(function (seg) { s[seg[0]] = true; });
+    return s;
+  }
+
+  // ---- the query (mirror of query.py) --------------------------------------------------------
+  function search(params) {
+    return loadT2s(params.q.normalize("NFKC")).then(function () {
+      var sc = manifest.scoring, n = Math.max(1, manifest.docs);
+      var page = Math.max(1, Math.min(100, params.page || 1)), size = PAGE_SIZE;
+      var sort = params.sort === "date" ? "date" : "relevance";
+      var terms = queryTerms(params.q);
+      var filters = [];
+      FACETS.forEach(function (k) { if (params[k]) { filters.push("f:" + FACET_KEYS[k] + ":" + params[k]); } });
+      if (!terms.required.length && !terms.exact.length && !filters.length) {
+        return { total: 0, exact: true, results: [], page: page, pages: 0, terms: terms,
+          message: params.q.trim() ? "请输入至少两个汉字或一个词" : "", suggestions: [] };
+      }
+      return Promise.all([entries(terms.required), entries(terms.exact), entries(filters), entries(terms.words)])
+        .then(function (all) {
+          var req = all[0], exact = all[1].filter(function (x) { return x[1]; });
+          var flt = all[2], words = all[3].filter(function (x) { return x[1]; });
+          var reqOk = req.every(function (x) { return x[1]; });
+          if (flt.some(function (x) { return !x[1]; }) || (!reqOk && !exact.length)) {
+            return empty(params, page, terms, req);
+          }
+          var exactBlocks = {};
+          exact.forEach(function (x) { Object.assign(exactBlocks, blocksOf(x[1])); });
+          var cand = null;
+          function inter(a, b) { var o = {}; Object.keys(a).forEach(function (k) { if (b[k]) { o[k] = true; } }); return o; }
+          if (req.length && reqOk) {
+            req.forEach(function (x) { cand = cand === null ? blocksOf(x[1]) : inter(cand, blocksOf(x[1])); });
+            cand = Object.assign({}, cand, exactBlocks);
+          } else if (req.length) {
+            cand = Object.assign({}, exactBlocks);
+          } else {
+            flt.forEach(function (x) { cand = cand === null ? blocksOf(x[1]) : inter(cand, blocksOf(x[1])); });
+          }
+          flt.forEach(function (x) { cand = inter(cand, blocksOf(x[1])); });
+          var keys = Object.keys(cand).map(Number);
+          var desc = function (a, b) { return b - a; };
+          var order = keys.filter(function (b) { return exactBlocks[b]; }).sort(desc)
+            .concat(keys.filter(function (b) { return !exactBlocks[b]; }).sort(desc));
+          var need = sort === "date" ? page * size : Math.max(page * size, RELEVANCE_POOL);
+          var idfs = {};
+          req.concat(words).forEach(function (x) { if (x[1]) { idfs[x[0]] = idf(x[1][0], n); } });
+          var scale = (sc.k1 + 1) / sc.q_max;
+          var found = [], done = 0;
+
+          function doBlock(i) {
+            if (i >= order.length) { return Promise.resolve(); }
+            var block = order[i];
+            var scores = new Map(), flags = new Map();
+            var step = Promise.resolve();
+            if (req.length && reqOk) {
+              step = Promise.all(req.map(function (x) { return segFor(x[1], block); })).then(function (segs) {
+                if (segs.some(function (s) { return !s; })) { return; }
+                var sorted = segs.slice().sort(function (a, b) { return a.ords.length - b.ords.length; });
+                var common = new Set(sorted[0].ords);
+                sorted.slice(1).forEach(function (s) {
+                  var set = new Set(s.ords), next = new Set();
+                  common.forEach(function (o) { if (set.has(o)) { next.add(o); } });
+                  common = next;
+                });
+                segs.forEach(function (s, k) {
+                  var w = idfs[req[k][0]];
+                  for (var j = 0; j < s.ords.length; j++) {
+                    var o = s.ords[j], im = s.imps[j];
+                    if (!common.has(o)) { continue; }
+                    var add = w * (im >> 2) * scale * (1 + sc.title * (im & 1));
+                    scores.set(o, (scores.get(o) || 0) + add);
+                    flags.set(o, im & 2);
+                  }
+                });
+              });
+            } else if (!req.length && !exact.length) {
+              step = segFor(flt[0][1], block).then(function (s) {
+                for (var j = 0; j < s.ords.length; j++) { scores.set(s.ords[j], 0); flags.set(s.ords[j], s.imps[j] & 2); }
+              });
+            }
+            return step.then(function () {
+              return Promise.all(exact.map(function (x) { return segFor(x[1], block); }));
+            }).then(function (segs) {
+              segs.forEach(function (s) {
+                if (!s) { return; }
+                for (var j = 0; j < s.ords.length; j++) {
+                  var o = s.ords[j];
+                  scores.set(o, (scores.get(o) || 0) + sc.exact);
+                  flags.set(o, s.imps[j] & 2);
+                }
+              });
+              return Promise.all(flt.map(function (x) { return scores.size ? segFor(x[1], block) : null; }));
+            }).then(function (segs) {
+              segs.forEach(function (s) {
+                if (!scores.size) { return; }
+                var keep = new Set(s ? s.ords : []);
+                scores.forEach(function (_v, o) { if (!keep.has(o)) { scores.delete(o); } });
+              });
+              if (!scores.size) { return []; }
+              return Promise.all(words.map(function (x) { return segFor(x[1], block); }));
+            }).then(function (segs) {
+              segs.forEach(function (s, k) {
+                if (!s) { return; }
+                var bonus = sc.word * idfs[words[k][0]];
+                for (var j = 0; j < s.ords.length; j++) {
+                  if (scores.has(s.ords[j])) { scores.set(s.ords[j], scores.get(s.ords[j]) + bonus); }
+                }
+              });
+              scores.forEach(function (s, o) { found.push([s, flags.get(o), o]); });
+              done += 1;
+              if (found.length >= need && !exactBlocks[block]) { return; }
+              return doBlock(i + 1);
+            });
+          }
+
+          return doBlock(0).then(function () {
+            var exhausted = done === order.length;
+            var total = exhausted ? found.length : Math.floor(found.length * order.length / done + 0.5);
+            if (sort === "date") {
+              found.sort(function (a, b) { return b[2] - a[2]; });
+            } else {
+              found.sort(function (a, b) {
+                var sa = Math.round(a[0] * 1e6) / 1e6, sb = Math.round(b[0] * 1e6) / 1e6;
+                return (sb - sa) || (a[1] - b[1]) || (b[2] - a[2]);
+              });
+            }
+            if (!found.length) { return empty(params, page, terms, req); }
+            var hits = found.slice((page - 1) * size, page * size);
+            return Promise.all(hits.map(function (h) { return metaRow(h[2]); })).then(function (rows) {
+              return { total: total, exact: exhausted, page: page, pages: Math.ceil(total / size), terms: terms,
+                results: rows.filter(Boolean), message: "", suggestions: [] };
+            });
+          });
+        });
+    });
+  }
+
+  function empty(params, page, terms, req) {
+    var have = {};
+    req.forEach(function (x) { have[x[0]] = !!x[1]; });
+    var suggestions = [];
+    (terms.folded.match(CJK) || []).forEach(function (run) {
+      var best = "";
+      for (var i = 0; i < run.length - 1; i++) {
+        var j = i + 2;
+        while (j <= run.length && (function () {
+          for (var k = i; k < j - 1; k++) { if (!have[run.substr(k, 2)]) { return false; } }
+          return true;
+        })()) { j++; }
+        if (j - 1 - i >= 2 && j - 1 - i > best.length) { best = run.slice(i, j - 1); }
+      }
+      if (best && best !== run && suggestions.indexOf(best) < 0) { suggestions.push(best); }
+    });
+    var hasFilter = FACETS.some(function (k) { return params[k]; });
+    if (hasFilter && terms.folded && !suggestions.length) { suggestions.push(terms.folded); }
+    return { total: 0, exact: true, results: [], page: page, pages: 0, terms: terms,
+      message: "没有找到相关信息", suggestions: suggestions.slice(0, 5) };
+  }
+
+  // ---- highlighting (mirror of query.py:_Highlighter) ----------------------------------------
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" }[c];
+    });
+  }
+  function marks(text, terms) {
+    var pairs = {}, words = {};
+    terms.required.forEach(function (t) { if (/^[a-z0-9]+$/.test(t)) { words[t] = true; } else { pairs[t] = true; } });
+    var folded = "";
+    for (var i = 0; i < text.length; i++) { var f = fold(text[i]); folded += f.length === 1 ? f : text[i]; }
+    var m = new Array(text.length).fill(false);
+    for (i = 0; i < folded.length - 1; i++) { if (pairs[folded.substr(i, 2)]) { m[i] = m[i + 1] = true; } }
+    var re = /[a-z0-9]+/g, hit;
+    while ((hit = re.exec(folded))) {
+      if (words[hit[0]]) { for (var k = hit.index; k < hit.index + hit[0].length; k++) { m[k] = true; } }
+    }
+    return m;
+  }
+  function markHtml(text, m) {
+    var out = "", open = false;
+    for (var i = 0; i < text.length; i++) {
+      if (m[i] && !open) { out += "<mark>"; } else if (!m[i] && open) { out += "</mark>"; }
+      open = m[i];
+      out += escapeHtml(text[i]);
+    }
+    return out + (open ? "</mark>" : "");
+  }
+  function snippetHtml(text, terms) {
+    var m = marks(text, terms);
+    var first = m.indexOf(true);
+    var start = Math.max(0, (first < 0 ? 0 : first) - 20), end = Math.min(text.length, start + SNIPPET_CHARS);
+    return (start ? "…" : "") + markHtml(text.slice(start, end), m.slice(start, end)) + (end < text.length ? "…" : "");
+  }
+
+  // ---- the page ------------------------------------------------------------------------------
+  function $(id) { return document.getElementById(id); }
+
+  function readParams(form) {
+    var p = { q: form.q.value || "", sort: form.sort.value || "relevance", page: 1 };
+    FACETS.forEach(function (k) { p[k] = form[k].value || ""; });
+    return p;
+  }
+  function writeUrl(p) {
+    var qs = new URLSearchParams();
+    ["q"].concat(FACETS).forEach(function (k) { if (p[k]) { qs.set(k, p[k]); } });
+    if (p.sort !== "relevance") { qs.set("sort", p.sort); }
+    if (p.page > 1) { qs.set("page", p.page); }
+    history.replaceState(null, "", "/search/" + (qs.toString() ? "?" + qs : ""));
+  }
+  function fillFacets(form, selected) {
+    FACETS.forEach(function (k) {
+      var sel = form[k], values = manifest.facets[k] || {};
+      var names = Object.keys(values);
+      if (k === "year") { names.sort().reverse(); }
+      sel.length = 1;  // keep “全部”
+      names.forEach(function (v) {
+        var opt = document.createElement("option");
+        opt.value = v;
+        opt.textContent = v + "（" + values[v] + "）";
+        sel.appendChild(opt);
+      });
+      sel.value = selected[k] || "";
+    });
+  }
+
+  function render(p, res) {
+    var status = $("search-status"), list = $("search-results"), pager = $("search-pager"), none = $("search-empty");
+    list.innerHTML = "";
+    pager.hidden = true;
+    none.hidden = true;
+    if (!res.results.length) {
+      status.textContent = res.message || "";
+      if (res.message === "没有找到相关信息") {
+        none.hidden = false;
+        var sugg = $("search-suggestions");
+        sugg.innerHTML = "";
+        res.suggestions.forEach(function (s) {
+          var li = document.createElement("li"), a = document.createElement("a");
+          a.href = "/search/?q=" + encodeURIComponent(s);
+          a.textContent = s;
+          a.addEventListener("click", function (ev) {
+            ev.preventDefault();
+            var form = $("search-page-form");
+            form.q.value = s;
+            FACETS.forEach(function (k) { form[k].value = ""; });
+            run(form, 1);
+          });
+          li.appendChild(a);
+          sugg.appendChild(li);
+        });
+      }
+      return;
+    }
+    status.textContent = (res.exact ? "共找到 " : "共找到约 ") + res.total + " 条结果，第 " + res.page + "/" + res.pages + " 页";
+    res.results.forEach(function (r) {
+      var li = document.createElement("li");
+      li.className = "search-hit";
+      var meta = [r.organ, r.published, r.doc_no, r.category, r.validity].filter(Boolean).map(escapeHtml).join(" · ");
+      li.innerHTML = '<h2 class="search-hit-title"><a href="' + escapeHtml(r.url) + '">' +
+        markHtml(r.title, marks(r.title, res.terms)) + "</a>" +
+        (r.validity && r.validity !== "有效" ? ' <span class="badge">' + escapeHtml(r.validity) + "</span>" : "") +
+        '</h2><p class="search-hit-snippet">' + snippetHtml(r.excerpt || "", res.terms) + "</p>" +
+        '<p class="search-hit-meta">' + meta + "</p>";
+      list.appendChild(li);
+    });
+    if (res.pages > 1) {
+      pager.hidden = false;
+      $("search-prev").disabled = res.page <= 1;
+      $("search-next").disabled = res.page >= res.pages;
+      $("search-page-info").textContent = "第 " + res.page + " / " + res.pages + " 页";
+    }
+  }
+
+  var seq = 0, current = null;
+  function run(form, page) {
+    var p = readParams(form);
+    p.page = page || 1;
+    current = p;
+    writeUrl(p);
+    var mine = ++seq;
+    var t0 = performance.now();
+    if (!p.q.trim() && !FACETS.some(function (k) { return p[k]; })) {
+      render(p, { results: [], message: "", suggestions: [] });
+      return Promise.resolve();
+    }
+    $("search-status").textContent = "正在搜索…";
+    return search(p).then(function (res) {
+      if (mine !== seq) { return; }
+      render(p, res);
+      window.govsiteSearch.last = { query: p.q, started: t0, rendered: performance.now(), total: res.total };
+    }).catch(function (err) {
+      if (mine !== seq) { return; }
+      $("search-status").textContent = "搜索暂时不可用，请稍后再试（" + err.message + "）";
+    });
+  }
+
+  function init() {
+    var form = $("search-page-form");
+    if (!form || !window.fetch || !window.DecompressionStream) { return; }  // the form falls back to the server
+    var params = new URLSearchParams(location.search);
+    var initial = { q: params.get("q") || "", sort: params.get("sort") || "relevance" };
+    FACETS.forEach(function (k) { initial[k] = params.get(k) || ""; });
+    loadManifest().then(function () {
+      fillFacets(form, initial);
+      form.q.value = initial.q;
+      form.sort.value = initial.sort === "date" ? "date" : "relevance";
+      var timer = null;
+      form.q.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () { run(form, 1); }, 150);
+      });
+      form.addEventListener("change", function (ev) { if (ev.target !== form.q) { run(form, 1); } });
+      form.addEventListener("submit", function (ev) { ev.preventDefault(); run(form, 1); });
+      $("search-prev").addEventListener("click", function () { run(form, current.page - 1); });
+      $("search-next").addEventListener("click", function () { run(form, current.page + 1); });
+      var headerQ = document.getElementById("site-search-q");
+      if (headerQ && initial.q) { headerQ.value = initial.q; }
+      if (initial.q || FACETS.some(function (k) { return initial[k]; })) {
+        run(form, Math.max(1, parseInt(params.get("page") || "1", 10) || 1));
+      }
+      document.documentElement.classList.add("search-ready");
+    }).catch(function () { /* no index: the server fallback form still works */ });
+  }
+
+  window.govsiteSearch = { queryTerms: queryTerms, search: search, fold: fold, last: null };
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();
