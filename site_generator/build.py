@@ -1,0 +1,753 @@
+"""The site build: full builds and incremental builds over plain document records.
+
+    build_site(records, out_dir, full=False, config=BuildConfig(...))
+
+* ``full=True``: every output is rendered into a fresh release.
+* ``changed_ids={...}``: a targeted incremental build (the job queue after a publish).
+  ``records`` are the live records among those ids; the others were withdrawn or deleted;
+  ``fetch(ids)`` returns live records of other documents whose pages show a changed one.
+* neither: ``records`` are all live records; the build compares them with the build state
+  and re-renders what differs (falls back to a full build when the theme or settings changed).
+
+No Django import here: the render loop runs over dicts (also in forked worker processes).
+See docs/site-generator.md for the output layout and the pagination scheme.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from site_generator import docinfo
+from site_generator.config import BuildConfig
+from site_generator.output import Releases, Writer, build_lock
+from site_generator.plugins import BuildContext, load_plugins, run_event
+from site_generator.render import Renderer, category_order, record_hash
+from site_generator.spool import Spool, SpoolRecords
+from site_generator.state import State
+
+logger = logging.getLogger("site_generator")
+
+LIST_CHUNK_PAGES = 250
+DOC_CHUNK = 200
+
+
+class NeedsFullBuild(RuntimeError):
+    """A targeted build cannot be done (no state yet, theme/settings changed): run a full one."""
+
+
+class BuildError(RuntimeError):
+    """A build that failed; the previous site stays live. The message is shown to users."""
+
+
+@dataclass
+class BuildResult:
+    full: bool
+    documents: int = 0
+    rendered_documents: int = 0
+    files_written: int = 0
+    bytes_written: int = 0
+    files_deleted: int = 0
+    changed_paths: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    release: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    plugin_errors: list[str] = field(default_factory=list)
+
+
+def default_state_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.build"
+
+
+def build_site(
+    records: Iterable[dict],
+    out_dir: str | os.PathLike,
+    *,
+    full: bool = False,
+    config: BuildConfig | None = None,
+    state_dir: str | os.PathLike | None = None,
+    changed_ids: Iterable[str] | None = None,
+    fetch: Callable[[set[str]], Iterable[dict]] | None = None,
+) -> BuildResult:
+    cfg = config or BuildConfig()
+    out = Path(out_dir).absolute()
+    sdir = Path(state_dir).absolute() if state_dir else default_state_dir(out)
+    with build_lock(sdir):
+        return _Build(cfg, out, sdir).run(records, full=full, changed_ids=changed_ids, fetch=fetch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker-process globals: set before fork, read by the pool functions (fork shares them).
+_G: dict = {}
+
+
+def _progress(cfg: BuildConfig, message: str) -> None:
+    if callable(cfg.progress):
+        cfg.progress(message)
+
+
+class _Build:
+    def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path):
+        self.cfg = cfg
+        self.out = out
+        self.state_dir = state_dir
+        self.releases = Releases(out, state_dir)
+        self.db_path = state_dir / "state.sqlite3"
+        self.plugins = load_plugins(cfg.plugins)
+        self.t0 = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def _lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.t0 - sum(self.timings.values()), 3)
+
+    # -----------------------------------------------------------------------------------------
+    def run(self, records, *, full: bool, changed_ids, fetch) -> BuildResult:
+        if changed_ids is not None and not full:
+            return self._targeted(records, set(changed_ids), fetch)
+        spool = Spool(self.state_dir / "tmp")
+        try:
+            departments = self._spool(records, spool)
+            self._lap("read")
+            if not full:
+                try:
+                    return self._diff(spool, departments)
+                except NeedsFullBuild as exc:
+                    logger.info("全量生成：%s", exc)
+            return self._full(spool, departments)
+        finally:
+            spool.close()
+
+    # -- input ------------------------------------------------------------------------------
+    def _spool(self, records, spool: Spool) -> list[tuple[str, str]]:
+        """Stream records into the spool; apply change records (op) of a JSONL export."""
+        for rec in records:
+            op = rec.get("op")
+            if op == "withdraw":
+                spool.discard(str(rec.get("id")))
+                continue
+            if op == "update":
+                doc_id = str(rec.get("id"))
+                if doc_id not in spool:
+                    continue  # an update to an unknown or withdrawn id changes nothing on the site
+                merged = spool.get(doc_id)
+                merged.update({k: v for k, v in rec.items() if k not in ("op", "id")})
+                rec = merged
+            elif op is not None:
+                rec = {k: v for k, v in rec.items() if k != "op"}
+            docinfo.basics(rec)  # validate early, with a message naming the document
+            spool.put(rec)
+        spool.flush()
+        organs: dict[str, Counter] = {}
+        for doc_id in spool.ids():
+            rec = spool.get(doc_id)
+            organs.setdefault(docinfo.site_slug(str(rec["site"])), Counter())[rec.get("organ") or rec["site"]] += 1
+        return self._departments(organs)
+
+    def _departments(self, organs: dict[str, Counter]) -> list[tuple[str, str]]:
+        known = [(docinfo.site_slug(s), n) for s, n in self.cfg.departments]
+        seen = {s for s, _ in known}
+        for site in sorted(organs):
+            if site not in seen:
+                counts = organs[site]
+                best = max(counts.values())
+                known.append((site, min(o for o, c in counts.items() if c == best)))
+        return known
+
+    # -- full -------------------------------------------------------------------------------
+    def _full(self, spool: Spool, departments) -> BuildResult:
+        cfg = self.cfg
+        renderer = Renderer(cfg, departments)
+        live = self.releases.live()
+        target = self.releases.other(live)
+        self.releases.clear(target)
+        self.releases.dirty_marker(target).touch()
+        root = self.releases.path(target)
+        new_db = self.state_dir / "state.sqlite3.new"
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{new_db}{suffix}").unlink(missing_ok=True)
+        st = State(new_db, fresh=True)
+        st.begin()
+        result = BuildResult(full=True, release=target)
+
+        # Index pass: what other pages need to know about each document.
+        links: dict[str, tuple] = {}
+        interps: dict[str, list[tuple[int, str]]] = {}
+        for doc_id in spool.ids():
+            b = docinfo.basics(spool.get(doc_id))
+            links[doc_id] = (b["title"], b["url"], b["date"])
+            if b["interprets"]:
+                interps.setdefault(b["interprets"], []).append((b["ts"], doc_id))
+        for v in interps.values():
+            v.sort()
+        self._lap("index")
+        _G.update(renderer=renderer, spool=spool, links=links, interps=interps, root=root, db=new_db)
+
+        # Document pages (the bulk of the work), in worker processes.
+        ids = spool.ids()
+        chunks = [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
+        done = 0
+        for rows, files, nbytes in self._map(_render_doc_chunk, chunks):
+            st.put_docs(rows)
+            result.files_written += files
+            result.bytes_written += nbytes
+            done += len(rows)
+            if done % 20000 < DOC_CHUNK:
+                _progress(cfg, f"已生成 {done}/{len(ids)} 个文件页面")
+        result.documents = result.rendered_documents = len(ids)
+        st.recount_all()
+        st.finish_fresh()
+        self._lap("documents")
+
+        # List pages and feeds, from the state DB, also in worker processes.
+        counts = st.counts()
+        keys = sorted(set(counts) | {f"s:{s}" for s, _ in departments})
+        tasks = []
+        for key in keys:
+            n = counts.get(key, 0)
+            last = n // cfg.page_size
+            for start in range(1, last + 1, LIST_CHUNK_PAGES):
+                tasks.append((key, start, min(last, start + LIST_CHUNK_PAGES - 1), False))
+            tasks.append((key, 0, -1, True))
+        for files, nbytes in self._map(_render_list_task, tasks):
+            result.files_written += files
+            result.bytes_written += nbytes
+        ro = _G.pop("ro_state", None)
+        if ro is not None:  # lists rendered in this process: release the read connection
+            ro.close()
+        self._lap("lists")
+
+        writer = Writer(root, fresh=True)
+        _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
+        _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
+        self._lap("sitemaps+home")
+
+        ctx = self._context(writer, renderer, True, SpoolRecords(spool), set())
+        run_event(self.plugins, "on_render", ctx)
+        result.files_written += writer.files
+        result.bytes_written += writer.bytes
+
+        st.set_meta("fingerprint", renderer.fingerprint())
+        st.set_meta("departments", orjson.dumps(departments).decode())
+        st.set_meta("live", target)
+        st.set_meta("synced", "0")
+        st.set_pending([])
+        st.commit()
+        st.close()
+        _G.clear()
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(new_db, self.db_path)
+        self.releases.switch(target)
+        self.releases.dirty_marker(target).unlink(missing_ok=True)
+        self._lap("switch")
+
+        old_root = self.releases.path(live) if live else None
+        ctx._changed = lambda: _tree_diff(root, old_root)
+        result.plugin_errors = run_event(self.plugins, "on_live", ctx, strict=False)
+        result.changed_paths = ctx.changed_paths if self.plugins else []
+        # Make the other release a copy of the live one, so the next build only syncs what it changes.
+        self.releases.clone(target, self.releases.other(target))
+        st = State(self.db_path)
+        st.set_meta("synced", "1")
+        st.close()
+        self._lap("clone")
+        result.seconds = time.perf_counter() - self.t0
+        result.timings = self.timings
+        return result
+
+    def _map(self, fn, tasks):
+        procs = max(1, self.cfg.processes)
+        if procs == 1 or len(tasks) < 4:
+            for t in tasks:
+                yield fn(t)
+            return
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(procs) as pool:
+            yield from pool.imap_unordered(fn, tasks, chunksize=1)
+
+    def _context(self, writer, renderer, full, records, removed) -> BuildContext:
+        return BuildContext(
+            out_dir=writer.root, full=full, records=records, removed_ids=set(removed),
+            state_dir=self.state_dir / "plugins", site=dict(renderer.portal), _writer=writer,
+            _renderer=renderer, _changed=lambda: writer.changed,
+        )
+
+    # -- incremental ------------------------------------------------------------------------
+    def _check_state(self, renderer: Renderer | None = None) -> State:
+        if not self.db_path.exists():
+            raise NeedsFullBuild("还没有生成过站点")
+        st = State(self.db_path)
+        live = self.releases.live()
+        if live is None or st.get_meta("live") != live:
+            st.close()
+            raise NeedsFullBuild("站点目录与生成状态不一致")
+        if renderer is not None and st.get_meta("fingerprint") != renderer.fingerprint():
+            st.close()
+            raise NeedsFullBuild("主题或站点设置已改变")
+        return st
+
+    def _diff(self, spool: Spool, departments) -> BuildResult:
+        renderer = Renderer(self.cfg, departments)
+        st = self._check_state(renderer)
+        try:
+            stored = st.all_hashes()
+        finally:
+            st.close()
+        changed = {}
+        for doc_id in spool.ids():
+            rec = spool.get(doc_id)
+            if stored.get(doc_id) != record_hash(rec):
+                changed[doc_id] = rec
+        removed = set(stored) - set(spool.offsets)
+        self._lap("diff")
+        return self._incremental(renderer, changed, removed, spool.fetch, total_live=len(spool))
+
+    def _targeted(self, records, ids: set[str], fetch) -> BuildResult:
+        if not self.db_path.exists():
+            raise NeedsFullBuild("还没有生成过站点")
+        st = State(self.db_path)
+        try:
+            stored = st.get_meta("departments")
+        finally:
+            st.close()
+        departments = [tuple(d) for d in orjson.loads(stored)] if stored else []
+        configured = [(docinfo.site_slug(s), n) for s, n in self.cfg.departments]
+        known = dict(departments)
+        merged = configured + [(s, n) for s, n in departments if s not in dict(configured)]
+        changed = {}
+        for rec in records:
+            doc_id = str(rec["id"])
+            if doc_id not in ids:
+                continue
+            if docinfo.site_slug(str(rec["site"])) not in known and docinfo.site_slug(str(rec["site"])) not in dict(
+                    configured):
+                raise NeedsFullBuild(f"新的部门站点 {rec['site']}")
+            changed[doc_id] = rec
+        removed = ids - set(changed)
+        renderer = Renderer(self.cfg, merged)
+        return self._incremental(renderer, changed, removed, fetch, total_live=None)
+
+    def _incremental(self, renderer: Renderer, changed: dict[str, dict], removed: set[str], fetch,
+                     total_live: int | None) -> BuildResult:
+        cfg = self.cfg
+        st = self._check_state(renderer)
+        live = self.releases.live()
+        target = self.releases.other(live)
+        result = BuildResult(full=False, release=target)
+        try:
+            if st.get_meta("synced") != "1" or self.releases.dirty_marker(target).exists() \
+                    or not self.releases.path(target).is_dir():
+                self.releases.clone(live, target)
+            else:
+                self.releases.sync_paths(live, target, st.pending_paths())
+            self.releases.dirty_marker(target).touch()
+            self._lap("sync")
+            writer = Writer(self.releases.path(target), fresh=False)
+            st.begin()
+            rendered = _apply_changes(renderer, st, writer, cfg, changed, removed, fetch)
+            result.rendered_documents = rendered
+            self._lap("render")
+            live_changed = [rec for rec in changed.values()]
+            ctx = self._context(writer, renderer, False, live_changed, removed)
+            run_event(self.plugins, "on_render", ctx)
+            st.set_meta("live", target)
+            st.set_pending(writer.changed)
+            st.set_meta("synced", "1")
+            self.releases.switch(target)
+            st.commit()
+        except BaseException:
+            st.rollback()
+            st.close()
+            raise
+        self.releases.dirty_marker(target).unlink(missing_ok=True)
+        self._lap("switch")
+        result.documents = total_live if total_live is not None else st.count("all")
+        st.close()
+        result.files_written = writer.files
+        result.bytes_written = writer.bytes
+        result.changed_paths = sorted(writer.changed)
+        result.files_deleted = sum(1 for p in writer.changed if not writer.exists(p))
+        result.plugin_errors = run_event(self.plugins, "on_live", ctx, strict=False)
+        result.seconds = time.perf_counter() - self.t0
+        result.timings = self.timings
+        return result
+
+
+def _tree_diff(new_root: Path, old_root: Path | None) -> set[str]:
+    new = _walk(new_root)
+    old = _walk(old_root) if old_root and old_root.is_dir() else set()
+    return new | (old - new)
+
+
+def _walk(root: Path) -> set[str]:
+    out = set()
+    base = len(str(root)) + 1
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            out.add(os.path.join(dirpath, f)[base:])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Pool functions (full build)
+def _render_doc_chunk(ids: list[str]):
+    renderer: Renderer = _G["renderer"]
+    spool: Spool = _G["spool"]
+    links, interps = _G["links"], _G["interps"]
+    writer = _G.get("writer")
+    if writer is None or writer.root != _G["root"]:
+        writer = _G["writer"] = Writer(_G["root"], fresh=True)
+    f0, b0 = writer.files, writer.bytes
+    rows = []
+    for doc_id in ids:
+        rec = spool.get(doc_id)
+        b = docinfo.basics(rec)
+        rows.append(renderer.doc_row(rec, b))
+        writer.write(b["url"], renderer.doc_page(rec, b, _related_from_index(b, links, interps)))
+    writer.changed.clear()
+    return rows, writer.files - f0, writer.bytes - b0
+
+
+def _link(links, doc_id):
+    t = links.get(doc_id) if doc_id else None
+    return {"title": t[0], "url": t[1]} if t else None
+
+
+def _related_from_index(b: dict, links, interps) -> dict:
+    return {
+        "policy": _link(links, b["interprets"]),
+        "replacement": _link(links, b["replaced_by"]),
+        "interpretations": [
+            {"id": i, "title": links[i][0], "url": links[i][1], "date": links[i][2]}
+            for _ts, i in interps.get(b["id"], [])
+        ],
+    }
+
+
+def _render_list_task(task):
+    key, start, end, index = task
+    renderer: Renderer = _G["renderer"]
+    st = _G.get("ro_state")
+    if st is None:
+        st = _G["ro_state"] = State(_G["db"], readonly=True)
+    writer = Writer(_G["root"], fresh=True)
+    lists = _Lists(renderer, st, writer, renderer.cfg)
+    if index:
+        lists.render_index(key)
+    else:
+        lists.render_pages(key, range(start, end + 1))
+    return writer.files, writer.bytes
+
+
+# ---------------------------------------------------------------------------------------------
+class _Lists:
+    """Rendering of a list's pages; shared by full and incremental builds (identical output)."""
+
+    def __init__(self, renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig):
+        self.r, self.st, self.w, self.cfg = renderer, st, writer, cfg
+
+    def render_pages(self, key: str, pages: Iterable[int], count: int | None = None) -> None:
+        pages = sorted(set(pages))
+        if not pages:
+            return
+        ps = self.cfg.page_size
+        n = self.st.count(key) if count is None else count
+        last = n // ps
+        lm = self.r.list_meta(key)
+        lo, hi = pages[0], pages[-1]
+        ids = self.st.slice(key, (lo - 1) * ps, hi * ps)
+        entries = self.st.entries(ids)
+        for p in pages:
+            chunk = entries[(p - lo) * ps:(p - lo + 1) * ps]
+            self.w.write(lm.page_path(p), self.r.list_page(lm, chunk, page_no=p, last_page=last))
+
+    def render_index(self, key: str) -> None:
+        ps = self.cfg.page_size
+        n = self.st.count(key)
+        lm = self.r.list_meta(key)
+        children = None
+        if lm.kind == "s":
+            children = [
+                {"name": k.split(":", 2)[2], "count": c, "url": f"/{lm.site}/{docinfo.category_slug(k.split(':', 2)[2])}/"}
+                for k, c in sorted(self._sub_counts(lm.site).items(), key=lambda kv: category_order(kv[0]))
+            ]
+        entries = self.st.entries(self.st.tail(key, ps))
+        self.w.write(lm.index_path(), self.r.list_page(lm, entries, page_no=None, last_page=n // ps, count=n,
+                                                        children=children))
+        if lm.feeds:
+            items = [orjson.loads(f) for f in reversed(self.st.entries(self.st.tail(key, self.cfg.feed_size), "feed"))]
+            self.w.write(lm.base.lstrip("/") + "rss.xml", self.r.rss(lm, items))
+            self.w.write(lm.base.lstrip("/") + "atom.xml", self.r.atom(lm, items))
+
+    def _sub_counts(self, site: str) -> dict[str, int]:
+        rows = self.st.db.execute(
+            "SELECT key, count FROM lists WHERE key >= ? AND key < ?", (f"sc:{site}:", f"sc:{site};")
+        )
+        return dict(rows)
+
+    def delete_list(self, key: str, old_last: int) -> None:
+        lm = self.r.list_meta(key)
+        for p in range(1, old_last + 1):
+            self.w.delete(lm.page_path(p))
+        self.w.delete(lm.index_path())
+        if lm.feeds:
+            self.w.delete(lm.base.lstrip("/") + "rss.xml")
+            self.w.delete(lm.base.lstrip("/") + "atom.xml")
+
+
+class _Singletons:
+    """Outputs that depend on the whole site: sitemaps, home page, catalogue, 404, robots, assets."""
+
+    def __init__(self, renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig):
+        self.r, self.st, self.w, self.cfg = renderer, st, writer, cfg
+
+    def sitemap_part(self, site: str, part: int) -> None:
+        m = self.cfg.sitemap_max
+        key = f"s:{site}"
+        ids = self.st.slice(key, (part - 1) * m, part * m)
+        name = f"{site}-{part}"
+        rel = f"sitemaps/{name}.xml"
+        if not ids:
+            self.w.delete(rel)
+            self.st.set_sitemap_part(name, None)
+            return
+        urls = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = f"SELECT id, url, lastmod FROM docs WHERE id IN ({','.join('?' * len(chunk))})"
+            got = {r[0]: (r[1], r[2]) for r in self.st.db.execute(q, chunk)}
+            urls += [got[d] for d in chunk]
+        self.w.write(rel, self.r.sitemap(urls))
+        self.st.set_sitemap_part(name, max((u[1] for u in urls), key=_dt))
+
+    def all_sitemaps(self, departments) -> None:
+        m = self.cfg.sitemap_max
+        for site, _ in departments:
+            n = self.st.count(f"s:{site}")
+            for part in range(1, -(-n // m) + 1):
+                self.sitemap_part(site, part)
+
+    def write_site_pages(self, *, full: bool) -> None:
+        r, st, w = self.r, self.st, self.w
+        counts = st.counts()
+        list_keys = sorted(set(counts) | {f"s:{s}" for s, _ in r.departments})
+        standalone = [p for p in r.themes.default.page_names() if p not in dict(r.departments)]
+        urls = [("/", None), ("/catalog/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
+        urls += [(f"/{p}/", None) for p in standalone]
+        w.write("sitemaps/pages.xml", r.sitemap(urls))
+        parts = [("/sitemaps/pages.xml", None)] + [(f"/sitemaps/{n}.xml", lm) for n, lm in st.sitemap_parts()]
+        w.write("sitemap.xml", r.sitemap_index(parts))
+        blocks = []
+        for key in ["all"] + sorted((k for k in counts if k.startswith("c:")), key=category_order):
+            lm = r.list_meta(key)
+            blocks.append({"name": lm.title, "url": lm.base,
+                           "entries": _markup("\n".join(reversed(st.entries(st.tail(key, self.cfg.home_block_size)))))})
+        w.write("index.html", r.home(blocks))
+        w.write("catalog/index.html", r.catalog(counts))
+        if full:
+            w.write("404.html", r.not_found())
+            w.write("robots.txt", r.robots())
+            for theme in r.themes.all():
+                for out_rel, src in theme.assets.values():
+                    w.write(out_rel, src.read_bytes())
+            for p in standalone:
+                w.write(f"{p}/index.html", r.standalone(p))
+
+
+def _markup(s: str):
+    from markupsafe import Markup
+
+    return Markup(s)
+
+
+def _dt(s: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(s)
+
+
+# ---------------------------------------------------------------------------------------------
+def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig, changed: dict[str, dict],
+                   removed: set[str], fetch) -> int:
+    """Update the state and rewrite exactly the outputs that depend on the changed documents."""
+    ps, m = cfg.page_size, cfg.sitemap_max
+    old = st.get_docs(set(changed) | removed)
+    removed = {i for i in removed if i in old}
+    new_rows: dict[str, dict] = {}
+    basics: dict[str, dict] = {}
+    for doc_id, rec in changed.items():
+        b = docinfo.basics(rec)
+        basics[doc_id] = b
+        row = renderer.doc_row(rec, b)
+        if doc_id in old and old[doc_id]["rhash"] == row["rhash"]:
+            continue
+        new_rows[doc_id] = row
+    if not new_rows and not removed:
+        return 0
+
+    # Which pages of which lists change: (list key) -> [first structural position, {in-place positions}]
+    touched: dict[str, list] = {}
+    old_counts: dict[str, int] = {}
+
+    def mark(key: str, pos: int, structural: bool) -> None:
+        t = touched.setdefault(key, [None, set(), False])
+        if structural:
+            t[0] = pos if t[0] is None else min(t[0], pos)
+        else:
+            t[1].add(pos)
+
+    def feed_touch(key: str) -> None:
+        touched.setdefault(key, [None, set(), False])[2] = True
+
+    structural: dict[str, bool] = {}
+    for doc_id in set(new_rows) | removed:
+        o = old.get(doc_id)
+        n = new_rows.get(doc_id)
+        is_struct = o is None or n is None or o["ts"] != n["ts"] or o["lists"] != n["lists"]
+        structural[doc_id] = is_struct
+        if o is None:
+            continue
+        for key in orjson.loads(o["lists"]):
+            if key not in old_counts:
+                old_counts[key] = st.count(key)
+            pos = old_counts[key] - _newer_or_equal(st, key, o["ts"], doc_id)
+            if is_struct:
+                mark(key, pos, True)
+            else:
+                if o["entry"] != n["entry"]:
+                    mark(key, pos, False)
+                if o["feed"] != n["feed"] or o["entry"] != n["entry"]:
+                    feed_touch(key)
+                if o["lastmod"] != n["lastmod"] and key == f"s:{o['site']}":
+                    mark("sitemap:" + o["site"], pos, False)
+            if is_struct and key == f"s:{o['site']}":
+                mark("sitemap:" + o["site"], pos, True)
+
+    # Apply to the state.
+    deltas: Counter = Counter()
+    for doc_id in removed | {i for i in new_rows if i in old and structural[i]}:
+        st.delete_doc(old[doc_id])
+        for key in orjson.loads(old[doc_id]["lists"]):
+            deltas[key] -= 1
+    for doc_id, row in new_rows.items():
+        if doc_id in old and not structural[doc_id]:
+            _replace_doc(st, row)
+        else:
+            st.put_docs([row])
+            for key in orjson.loads(row["lists"]):
+                deltas[key] += 1
+    for key in deltas:
+        if key not in old_counts:
+            old_counts[key] = st.count(key)  # the lists table is not updated yet: the old count
+    new_counts = {key: old_counts[key] + deltas.get(key, 0) for key in old_counts}
+    for key, n in new_counts.items():
+        if n:
+            st.db.execute("INSERT OR REPLACE INTO lists(key, count) VALUES (?, ?)", (key, n))
+        else:
+            st.db.execute("DELETE FROM lists WHERE key=?", (key,))
+    for doc_id, row in new_rows.items():
+        if structural[doc_id]:
+            for key in orjson.loads(row["lists"]):
+                pos = new_counts[key] - _newer_or_equal(st, key, row["ts"], doc_id)
+                mark(key, pos, True)
+                if key == f"s:{row['site']}":
+                    mark("sitemap:" + row["site"], pos, True)
+
+    # Document pages: the changed ones and those that show them (policy <-> interpretation, replacement).
+    render_ids = set(new_rows)
+    for doc_id in set(new_rows) | removed:
+        for row in (old.get(doc_id), new_rows.get(doc_id)):
+            if row and row["interprets"]:
+                render_ids.add(row["interprets"])
+        render_ids |= st.referencing(doc_id)
+    render_ids -= removed
+    live_rows = st.get_docs(render_ids)
+    render_ids = set(live_rows)
+    missing = render_ids - set(changed)
+    records = dict(changed)
+    if missing:
+        if fetch is None:
+            raise NeedsFullBuild("需要重新生成相关文件，但没有提供读取记录的方法")
+        for rec in fetch(missing):
+            records[str(rec["id"])] = rec
+    for doc_id in sorted(render_ids):
+        rec = records.get(doc_id)
+        if rec is None:
+            raise NeedsFullBuild(f"找不到文件 {doc_id} 的记录")
+        b = basics.get(doc_id) or docinfo.basics(rec)
+        related = {
+            "policy": st.link_of(b["interprets"]),
+            "replacement": st.link_of(b["replaced_by"]),
+            "interpretations": st.interpretations(doc_id),
+        }
+        writer.write(b["url"], renderer.doc_page(rec, b, related))
+    for doc_id in removed | {i for i in new_rows if i in old}:
+        if doc_id in removed or old[doc_id]["url"] != new_rows[doc_id]["url"]:
+            writer.delete(old[doc_id]["url"])
+
+    # Lists and feeds.
+    lists = _Lists(renderer, st, writer, cfg)
+    dept_keys = {f"s:{s}" for s, _ in renderer.departments}
+    sitemap_sites = []
+    for key in sorted(touched):
+        first, inplace, _feed = touched[key]
+        if key.startswith("sitemap:"):
+            sitemap_sites.append((key[8:], first, inplace))
+            continue
+        n_old, n_new = old_counts[key], new_counts[key]
+        last_old, last_new = n_old // ps, n_new // ps
+        if n_new == 0 and key not in dept_keys:
+            lists.delete_list(key, last_old)
+            continue
+        pages = set()
+        if first is not None:
+            pages.update(range(first // ps + 1, last_new + 1))
+            if last_old != last_new and 1 <= last_old <= last_new:
+                pages.add(last_old)
+        pages.update(p // ps + 1 for p in inplace if p // ps + 1 <= last_new)
+        lists.render_pages(key, pages, count=n_new)
+        lm = renderer.list_meta(key)
+        for p in range(last_new + 1, last_old + 1):
+            writer.delete(lm.page_path(p))
+        lists.render_index(key)
+    # A department's index shows its category counts.
+    for key in sorted({f"s:{k.split(':')[1]}" for k in touched if k.startswith("sc:")} - set(touched)):
+        lists.render_index(key)
+
+    singles = _Singletons(renderer, st, writer, cfg)
+    for site, first, inplace in sitemap_sites:
+        n_old, n_new = old_counts.get(f"s:{site}", 0), new_counts.get(f"s:{site}", 0)
+        parts = set()
+        if first is not None:
+            parts.update(range(first // m + 1, -(-n_new // m) + 1))
+        parts.update(p // m + 1 for p in inplace)
+        parts.update(range(-(-n_new // m) + 1, -(-n_old // m) + 1))  # parts that no longer exist
+        for part in sorted(parts):
+            singles.sitemap_part(site, part)
+    singles.write_site_pages(full=False)
+    return len(render_ids)
+
+
+def _newer_or_equal(st: State, key: str, ts: int, doc_id: str) -> int:
+    return st.db.execute(
+        "SELECT count(*) FROM list_items WHERE list_key=? AND (ts, id) >= (?, ?)", (key, ts, doc_id)
+    ).fetchone()[0]
+
+
+def _replace_doc(st: State, row: dict) -> None:
+    """An in-place change (same lists, same date): replace the row, keep list memberships."""
+    from site_generator.state import DOC_COLUMNS
+
+    st.db.execute(
+        f"INSERT OR REPLACE INTO docs({', '.join(DOC_COLUMNS)}) VALUES ({','.join('?' * len(DOC_COLUMNS))})",
+        tuple(row[c] for c in DOC_COLUMNS),
+    )

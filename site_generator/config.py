@@ -1,0 +1,84 @@
+"""What a build needs to know besides the records: plain data, no Django.
+
+The Django command and the job queue fill a BuildConfig from settings (``from_settings``); the
+benchmark and tests build one by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+
+DEFAULT_PORTAL = {
+    "name": "政府信息公开",
+    "domain": "localhost",
+    "base_url": "http://localhost",
+    "site_id_code": "",
+}
+
+
+@dataclass
+class BuildConfig:
+    portal: dict = field(default_factory=lambda: dict(DEFAULT_PORTAL))
+    theme: str = "default"
+    # Per-department theme switch: {"<site slug>": "<theme name>"}.
+    site_themes: dict[str, str] = field(default_factory=dict)
+    themes_dirs: list[Path] = field(default_factory=lambda: [THEMES_DIR])
+    # Templates here win over the theme's (``<dir>/<name>.html`` and ``<dir>/sites/<site>/<name>.html``).
+    override_dir: Path | None = None
+    # Known departments in display order: [(slug, name)]. Sites seen only in records are added,
+    # named after their most frequent 发布机构.
+    departments: list[tuple[str, str]] = field(default_factory=list)
+    page_size: int = 20
+    feed_size: int = 50
+    sitemap_max: int = 50000
+    home_block_size: int = 8
+    # Where attachment files live when a record gives a bare file name.
+    attachment_base_url: str = "/files/"
+    processes: int = 2
+    plugins: list[str] = field(default_factory=list)
+    # Ask the build to report progress: callable(str) or None.
+    progress: object = None
+
+    @property
+    def base_url(self) -> str:
+        return str(self.portal.get("base_url", "")).rstrip("/")
+
+
+def from_settings(**overrides) -> BuildConfig:
+    """A BuildConfig from Django settings and the Department table (when the DB is reachable)."""
+    from django.conf import settings
+
+    portal = dict(DEFAULT_PORTAL)
+    portal.update(getattr(settings, "GOVSITE_PORTAL", {}) or {})
+    theme = getattr(settings, "GOVSITE_THEME", "default") or "default"
+    site_themes = dict(getattr(settings, "GOVSITE_SITE_THEMES", {}) or {})
+    if isinstance(theme, dict):  # a per-site mapping with "default" for the rest
+        site_themes = {**{k: v for k, v in theme.items() if k != "default"}, **site_themes}
+        theme = theme.get("default", "default")
+    dirs = [Path(p) for p in getattr(settings, "GOVSITE_THEMES_DIRS", [])] + [THEMES_DIR]
+    override = getattr(settings, "GOVSITE_THEME_OVERRIDE_DIR", None)
+    cfg = BuildConfig(
+        portal=portal,
+        theme=theme,
+        site_themes=site_themes,
+        themes_dirs=dirs,
+        override_dir=Path(override) if override else None,
+        departments=_departments_from_db(),
+        plugins=list(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
+        processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),
+    )
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+def _departments_from_db() -> list[tuple[str, str]]:
+    try:
+        from content_models.models import Department
+
+        return [(d.slug, d.name) for d in Department.objects.order_by("sort_order", "slug")]
+    except Exception:  # no table yet (fresh install): departments come from the records
+        return []

@@ -1,0 +1,142 @@
+"""Everything the generator derives from one record: stable URL, sort key, list memberships.
+
+Plain Python (no Django): runs inside the render loop and in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import nh3
+
+from content_models import taxonomy
+
+CHINA_TZ = timezone(timedelta(hours=8))
+# Top-level names the generator uses itself; a department slug may not take them.
+RESERVED = frozenset(
+    {"list", "category", "topic", "year", "catalog", "static", "sitemaps", "search", "files", "api", "admin",
+     "media", "documents", "page", "services", "404", "index"}
+)
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+_SAFE_SITE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
+
+
+class RecordError(ValueError):
+    """A record the generator cannot place on the site; the message is shown to users."""
+
+
+def _short_hash(text: str, n: int = 10) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def slugify_id(doc_id: str) -> str:
+    """A file-name-safe, stable slug for a document id (never changes when others change)."""
+    if _SAFE_ID.fullmatch(doc_id):
+        return doc_id
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", doc_id).strip("-_")[:60]
+    return f"{cleaned}-{_short_hash(doc_id)}" if cleaned else f"d-{_short_hash(doc_id)}"
+
+
+def site_slug(site: str) -> str:
+    if _SAFE_SITE.fullmatch(site) and site not in RESERVED:
+        return site
+    cleaned = re.sub(r"[^a-z0-9_-]+", "-", site.lower()).strip("-_")[:40]
+    return f"site-{cleaned}-{_short_hash(site, 6)}" if cleaned else f"site-{_short_hash(site, 8)}"
+
+
+def category_slug(name: str) -> str:
+    if name in taxonomy.CATEGORIES:
+        return f"c{taxonomy.CATEGORIES.index(name) + 1:02d}"
+    return f"c-{_short_hash(name, 8)}"
+
+
+def topic_slug(name: str) -> str:
+    if name in taxonomy.TOPICS:
+        return f"t{taxonomy.TOPICS.index(name) + 1:02d}"
+    return f"t-{_short_hash(name, 8)}"
+
+
+def parse_published(record: dict) -> datetime:
+    raw = record.get("published")
+    try:
+        value = datetime.fromisoformat(str(raw))
+    except (TypeError, ValueError):
+        raise RecordError(f"文件 {record.get('id')!r} 的发布日期无效：{raw!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CHINA_TZ)
+    return value
+
+
+def lists_of(site: str, year: int, category: str | None, topic: str | None) -> list[str]:
+    """The list keys a document appears in (its position in each is by (published, id))."""
+    keys = ["all", f"s:{site}", f"y:{year}"]
+    if category:
+        keys += [f"c:{category}", f"sc:{site}:{category}"]
+    if topic:
+        keys.append(f"t:{topic}")
+    return keys
+
+
+def doc_url(site: str, year: int, doc_id: str) -> str:
+    return f"/{site}/{year}/{slugify_id(doc_id)}.html"
+
+
+def basics(record: dict) -> dict:
+    """The small facts about a record that other pages need (title, URL, sort key, relations)."""
+    for key in ("id", "site", "title"):
+        if not record.get(key):
+            raise RecordError(f"文件 {record.get('id')!r} 缺少必填字段 {key}")
+    published = parse_published(record)
+    site = site_slug(str(record["site"]))
+    year = published.year
+    return {
+        "id": str(record["id"]),
+        "site": site,
+        "year": year,
+        "ts": int(published.timestamp()),
+        "published": published,
+        "url": doc_url(site, year, str(record["id"])),
+        "title": str(record["title"]),
+        "date": published.strftime("%Y-%m-%d"),
+        "category": record.get("category") or None,
+        "topic": record.get("topic") or None,
+        "interprets": record.get("interprets") or None,
+        "replaced_by": record.get("replaced_by") or None,
+    }
+
+
+def human_size(size: int | None) -> str:
+    if not size:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} 字节"
+
+
+def attachment_view(att: dict, base_url: str) -> dict:
+    file = str(att.get("file") or "")
+    if file.startswith(("http://", "https://", "/")):
+        href = file
+    else:
+        href = base_url + quote(file)
+    ext = file.rsplit(".", 1)[-1].upper() if "." in file.rsplit("/", 1)[-1] else "文件"
+    return {"title": att.get("title") or file, "href": href, "type": ext, "size": human_size(att.get("bytes"))}
+
+
+def clean_body(html: str) -> str:
+    """Legacy bodies carry scripts, event handlers and javascript: links: allow-list them away.
+
+    ``<h1>`` is the page title, so body headings start at ``<h2>`` (WCAG heading order).
+    """
+    cleaned = nh3.clean(html or "")
+    return _H1.sub(r"<\1h2", cleaned) if "<h1" in cleaned.lower() else cleaned
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()

@@ -1,0 +1,185 @@
+"""Where builds are written, and how a new build goes live atomically.
+
+``<out>`` is a symlink to one of two release directories, ``<state>/releases/a`` and ``.../b``.
+A build writes into the one that is not live, then swaps the symlink with one ``rename``:
+readers see the old site or the new one, never a mix. Files shared by the two releases are hard
+links; a build never writes into an existing file (temp file + rename), so the live release is
+never touched. The release that is not live lags behind by exactly the paths the last build
+changed (kept in the state DB): the next build copies those over first (hard links, a few files)
+instead of cloning the whole tree.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+BUFFERS = ("a", "b")
+
+
+class BuildLocked(RuntimeError):
+    pass
+
+
+@contextmanager
+def build_lock(state_dir: Path, *, wait: bool = True):
+    """One build at a time per output (an flock, released if the process dies)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / "build.lock", "w") as fh:
+        flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fh, flags)
+        except BlockingIOError:
+            raise BuildLocked("另一个站点生成任务正在进行") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Releases:
+    def __init__(self, out_dir: Path, state_dir: Path):
+        self.out = out_dir
+        self.root = state_dir / "releases"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def live(self) -> str | None:
+        """The live buffer's name, or None when ``out`` is not (yet) our symlink."""
+        if not self.out.is_symlink():
+            return None
+        target = Path(os.readlink(self.out))
+        if not target.is_absolute():
+            target = self.out.parent / target
+        if target.parent.resolve() == self.root.resolve() and target.name in BUFFERS:
+            return target.name
+        return None
+
+    def other(self, name: str | None) -> str:
+        return "b" if name == "a" else "a"
+
+    def dirty_marker(self, name: str) -> Path:
+        return self.root / f"{name}.dirty"
+
+    def switch(self, name: str) -> None:
+        """Make release ``name`` live with one atomic rename of a symlink."""
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        if self.out.exists() and not self.out.is_symlink():
+            # First build into a directory that was a plain folder: keep it aside, never delete it.
+            aside = self.root / f"previous-{int(time.time())}"
+            os.rename(self.out, aside)
+        tmp = self.out.parent / f".{self.out.name}.switch-{os.getpid()}"
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(self.path(name).resolve(), tmp)
+        os.replace(tmp, self.out)
+
+    def clear(self, name: str) -> None:
+        path = self.path(name)
+        if path.exists():
+            trash = self.root / f"trash-{name}-{os.getpid()}-{time.monotonic_ns()}"
+            os.rename(path, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        path.mkdir(parents=True)
+
+    def clone(self, src: str, dst: str) -> None:
+        """Make ``dst`` an exact copy of ``src`` made of hard links (cheap: no file data copied)."""
+        dst_path = self.path(dst)
+        if dst_path.exists():
+            trash = self.root / f"trash-{dst}-{os.getpid()}-{time.monotonic_ns()}"
+            os.rename(dst_path, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        if shutil.which("cp"):
+            subprocess.run(["cp", "-al", str(self.path(src)), str(dst_path)], check=True)
+        else:  # pragma: no cover - non-GNU systems
+            shutil.copytree(self.path(src), dst_path, copy_function=os.link)
+
+    def sync_paths(self, src: str, dst: str, paths: list[str]) -> None:
+        """Bring ``dst`` up to ``src`` for the given relative paths (link or delete)."""
+        s, d = self.path(src), self.path(dst)
+        for rel in paths:
+            source, target = s / rel, d / rel
+            if source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.sync")
+                if tmp.exists():
+                    tmp.unlink()
+                os.link(source, tmp)
+                os.replace(tmp, target)
+            elif target.exists():
+                target.unlink()
+                _prune_empty_dirs(target.parent, d)
+
+
+def _prune_empty_dirs(path: Path, stop: Path) -> None:
+    while path != stop and path.is_dir():
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        path = path.parent
+
+
+class Writer:
+    """Writes outputs into the release being built and records what changed.
+
+    In a fresh release (full build) files are written directly. In a release that shares files
+    with the live one, a file is replaced through a temp file + rename, and only when its bytes
+    differ, so unchanged outputs are neither rewritten nor reported as changed.
+    """
+
+    def __init__(self, root: Path, *, fresh: bool):
+        self.root = root
+        self.fresh = fresh
+        self.changed: set[str] = set()
+        self.files = 0
+        self.bytes = 0
+        self._dirs: set[str] = set()
+
+    def _mkdir(self, parent: str) -> None:
+        if parent not in self._dirs:
+            os.makedirs(os.path.join(self.root, parent), exist_ok=True)
+            self._dirs.add(parent)
+
+    def write(self, rel: str, data: bytes) -> None:
+        rel = rel.lstrip("/")
+        if not rel or ".." in rel.split("/"):
+            raise ValueError(f"输出路径无效：{rel!r}")
+        parent = os.path.dirname(rel)
+        self._mkdir(parent)
+        path = os.path.join(self.root, rel)
+        if self.fresh:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    if fh.read() == data:
+                        return
+            except FileNotFoundError:
+                pass
+            tmp = f"{path}.tmp-{os.getpid()}"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        self.changed.add(rel)
+        self.files += 1
+        self.bytes += len(data)
+
+    def delete(self, rel: str) -> None:
+        rel = rel.lstrip("/")
+        path = self.root / rel
+        if path.exists():
+            path.unlink()
+            self.changed.add(rel)
+            _prune_empty_dirs(path.parent, self.root)
+
+    def exists(self, rel: str) -> bool:
+        return (self.root / rel.lstrip("/")).exists()

@@ -1,0 +1,197 @@
+"""The build state: a small SQLite database that lets an incremental build touch only what changed.
+
+It holds, per live document, what other outputs need from it (URL, list entry HTML, feed item,
+sitemap date, relations) and each list's members in (published, id) order. Every incremental
+query is by key or by a short index range, so a one-document build reads a few rows at 200k.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import orjson
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS docs (
+    id TEXT PRIMARY KEY, site TEXT NOT NULL, ts INTEGER NOT NULL, url TEXT NOT NULL,
+    title TEXT NOT NULL, date TEXT NOT NULL, lists TEXT NOT NULL, entry TEXT NOT NULL,
+    feed BLOB NOT NULL, lastmod TEXT NOT NULL, interprets TEXT, replaced_by TEXT, rhash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS list_items (
+    list_key TEXT NOT NULL, ts INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (list_key, ts, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sitemap_parts (name TEXT PRIMARY KEY, lastmod TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
+"""
+INDEXES = """
+CREATE INDEX IF NOT EXISTS docs_interprets ON docs(interprets) WHERE interprets IS NOT NULL;
+CREATE INDEX IF NOT EXISTS docs_replaced_by ON docs(replaced_by) WHERE replaced_by IS NOT NULL;
+"""
+DOC_COLUMNS = ("id", "site", "ts", "url", "title", "date", "lists", "entry", "feed", "lastmod",
+               "interprets", "replaced_by", "rhash")
+
+
+class State:
+    def __init__(self, path: Path, *, readonly: bool = False, fresh: bool = False):
+        self.path = path
+        if readonly:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL" if not fresh else "PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=NORMAL" if not fresh else "PRAGMA synchronous=OFF")
+            self.db.executescript(SCHEMA)
+            if not fresh:
+                self.db.executescript(INDEXES)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def finish_fresh(self) -> None:
+        """After a bulk load: build the secondary indexes and switch to WAL for later builds."""
+        self.commit()
+        self.db.executescript(INDEXES)
+        self.db.execute("PRAGMA journal_mode=WAL")
+
+    # -- meta ---------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents ----------------------------------------------------------------------
+    def get_docs(self, ids: Iterable[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = f"SELECT {', '.join(DOC_COLUMNS)} FROM docs WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.db.execute(q, chunk):
+                out[row[0]] = dict(zip(DOC_COLUMNS, row, strict=True))
+        return out
+
+    def all_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, rhash FROM docs"))
+
+    def put_docs(self, rows: list[dict]) -> None:
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO docs({', '.join(DOC_COLUMNS)}) VALUES ({','.join('?' * len(DOC_COLUMNS))})",
+            [tuple(r[c] for c in DOC_COLUMNS) for r in rows],
+        )
+        items = [(key, r["ts"], r["id"]) for r in rows for key in orjson.loads(r["lists"])]
+        self.db.executemany("INSERT OR REPLACE INTO list_items(list_key, ts, id) VALUES (?, ?, ?)", items)
+
+    def delete_doc(self, row: dict) -> None:
+        self.db.execute("DELETE FROM docs WHERE id=?", (row["id"],))
+        self.db.executemany(
+            "DELETE FROM list_items WHERE list_key=? AND ts=? AND id=?",
+            [(key, row["ts"], row["id"]) for key in orjson.loads(row["lists"])],
+        )
+
+    def referencing(self, doc_id: str) -> set[str]:
+        """Live documents whose page shows ``doc_id`` (its interpretations, documents it replaced)."""
+        rows = self.db.execute(
+            "SELECT id FROM docs WHERE interprets=? UNION SELECT id FROM docs WHERE replaced_by=?", (doc_id, doc_id)
+        )
+        return {r[0] for r in rows}
+
+    def interpretations(self, policy_id: str) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, title, url, date FROM docs WHERE interprets=? ORDER BY ts, id", (policy_id,)
+        )
+        return [{"id": r[0], "title": r[1], "url": r[2], "date": r[3]} for r in rows]
+
+    def link_of(self, doc_id: str | None) -> dict | None:
+        if not doc_id:
+            return None
+        row = self.db.execute("SELECT title, url FROM docs WHERE id=?", (doc_id,)).fetchone()
+        return {"title": row[0], "url": row[1]} if row else None
+
+    # -- lists --------------------------------------------------------------------------
+    def recount(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            n = self.db.execute("SELECT count(*) FROM list_items WHERE list_key=?", (key,)).fetchone()[0]
+            if n:
+                self.db.execute("INSERT OR REPLACE INTO lists(key, count) VALUES (?, ?)", (key, n))
+            else:
+                self.db.execute("DELETE FROM lists WHERE key=?", (key,))
+
+    def recount_all(self) -> None:
+        self.db.execute("DELETE FROM lists")
+        self.db.execute("INSERT INTO lists(key, count) SELECT list_key, count(*) FROM list_items GROUP BY list_key")
+
+    def count(self, key: str) -> int:
+        row = self.db.execute("SELECT count FROM lists WHERE key=?", (key,)).fetchone()
+        return row[0] if row else 0
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT key, count FROM lists"))
+
+    def position(self, key: str, ts: int, doc_id: str) -> int:
+        """0-based position of (ts, id) in list ``key`` ordered oldest first (counted from the end)."""
+        total = self.db.execute("SELECT count(*) FROM list_items WHERE list_key=?", (key,)).fetchone()[0]
+        newer = self.db.execute(
+            "SELECT count(*) FROM list_items WHERE list_key=? AND (ts, id) >= (?, ?)", (key, ts, doc_id)
+        ).fetchone()[0]
+        return total - newer
+
+    def tail(self, key: str, n: int) -> list[str]:
+        """The ids of the newest ``n`` items of a list, oldest first."""
+        rows = self.db.execute(
+            "SELECT id FROM list_items WHERE list_key=? ORDER BY ts DESC, id DESC LIMIT ?", (key, n)
+        ).fetchall()
+        return [r[0] for r in reversed(rows)]
+
+    def slice(self, key: str, start: int, stop: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT id FROM list_items WHERE list_key=? ORDER BY ts, id LIMIT ? OFFSET ?", (key, stop - start, start)
+        )
+        return [r[0] for r in rows]
+
+    def iter_list(self, key: str) -> Iterator[str]:
+        for row in self.db.execute("SELECT id FROM list_items WHERE list_key=? ORDER BY ts, id", (key,)):
+            yield row[0]
+
+    def entries(self, ids: list[str], column: str = "entry") -> list:
+        """Column values for ids, in the order given."""
+        got: dict[str, object] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = f"SELECT id, {column} FROM docs WHERE id IN ({','.join('?' * len(chunk))})"
+            got.update(self.db.execute(q, chunk))
+        return [got[i] for i in ids]
+
+    # -- sitemaps and pending paths -----------------------------------------------------
+    def set_sitemap_part(self, name: str, lastmod: str | None) -> None:
+        if lastmod is None:
+            self.db.execute("DELETE FROM sitemap_parts WHERE name=?", (name,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO sitemap_parts(name, lastmod) VALUES (?, ?)", (name, lastmod))
+
+    def sitemap_parts(self) -> list[tuple[str, str]]:
+        return list(self.db.execute("SELECT name, lastmod FROM sitemap_parts ORDER BY name"))
+
+    def pending_paths(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM pending ORDER BY path")]
+
+    def set_pending(self, paths: Iterable[str]) -> None:
+        self.db.execute("DELETE FROM pending")
+        self.db.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(p,) for p in paths])
