@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 from wagtail.users.models import UserProfile
 
-from tests.test_cms_admin import _fast_password_hasher, _url, world  # noqa: F401
+from tests.test_cms_admin import _fast_password_hasher, _url, make_world  # noqa: F401
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
 
 
 def _set_language(user, code: str) -> None:
