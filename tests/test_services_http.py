@@ -1,0 +1,163 @@
+"""Letters over real HTTP: a gunicorn process on loopback against a temporary, migrated SQLite DB.
+
+200 concurrent submissions (some sent twice with the same Idempotency-Key, as a double click) are
+stored exactly once each; a server killed with SIGKILL in the middle of a burst and restarted has
+every letter it answered with success.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from services.testing import letter_payload
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("svc-http")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GOVSITE_DATA_DIR=str(data), GOVSITE_SITE_DIR=str(data / "site"), GOVSITE_SERVICES_RATE_LIMIT="0",
+               DJANGO_SETTINGS_MODULE="cms.settings", GOVSITE_SERVE_SITE="0")
+    subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    return env
+
+
+class Server:
+    def __init__(self, env: dict):
+        self.env = env
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Server":
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", "gthread",
+             "--threads", "8", "--timeout", "60", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/api/services/letters/challenge", timeout=2).read()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stderr.read().decode()) from None
+                time.sleep(0.3)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def request(method: str, url: str, body: dict | None = None, key: str | None = None, timeout: float = 60):
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def submit(base: str, i: int, key: str | None = None):
+    """One citizen: get a challenge, answer it, submit; returns (key, status, body)."""
+    key = key or uuid.uuid4().hex
+    _, challenge = request("GET", base + "/api/services/letters/challenge")
+    payload = letter_payload(challenge, subject=f"并发测试第{i}封", text=f"第{i}封来信的内容，测试并发提交。")
+    status, body = request("POST", base + "/api/services/letters/", payload, key)
+    return key, status, body, payload
+
+
+def count_letters(env: dict) -> tuple[int, set[str]]:
+    code = ("from services.letters.models import Letter;import json;"
+            "print(json.dumps([Letter.objects.count(), list(Letter.objects.values_list('number', flat=True))]))")
+    out = subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    n, numbers = json.loads(out.strip().splitlines()[-1])
+    return n, set(numbers)
+
+
+def test_200_concurrent_submissions_are_stored_exactly_once(server_env):
+    before, _ = count_letters(server_env)
+    server = Server(server_env).start()
+    try:
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            results = list(pool.map(lambda i: submit(server.base, i), range(200)))
+            # 50 of them "double click": the same key and body again, concurrently
+            repeats = list(pool.map(
+                lambda r: request("POST", server.base + "/api/services/letters/", r[3], r[0]), results[:50]
+            ))
+    finally:
+        server.stop()
+    statuses = [s for _, s, _, _ in results]
+    assert statuses.count(201) == 200, statuses
+    assert all(s == 200 for s, _ in repeats)
+    assert [b["number"] for _, b in repeats] == [b["number"] for _, _, b, _ in results[:50]]
+    after, numbers = count_letters(server_env)
+    assert after - before == 200
+    assert {b["number"] for _, _, b, _ in results} <= numbers
+
+
+def test_killed_server_loses_no_acknowledged_letter(server_env):
+    server = Server(server_env).start()
+    acknowledged: list[str] = []
+    try:
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            futures = [pool.submit(submit, server.base, 1000 + i) for i in range(150)]
+            time.sleep(1.0)
+            server.kill()  # SIGKILL in the middle of the burst
+            for f in futures:
+                try:
+                    _, status, body, _ = f.result(timeout=120)
+                except (OSError, http.client.HTTPException, ValueError):
+                    continue  # connection reset: the client did not get an answer
+                if status == 201:
+                    acknowledged.append(body["number"])
+    finally:
+        server.kill()
+    assert acknowledged, "the server answered nothing before it was killed; the test proves nothing"
+    restarted = Server(server_env).start()
+    try:
+        _, numbers = count_letters(server_env)
+        assert set(acknowledged) <= numbers
+    finally:
+        restarted.stop()
