@@ -148,7 +148,8 @@ GOVSITE_PORTAL = {
     "site_id_code": os.environ.get("GOVSITE_SITE_ID_CODE", "3505830001"),
     "organ_code_prefix": "11350583",
 }
-GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).resolve()
+# absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
+GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
 # Enabled service modules: each is the Django app ``services.<name>``.
 GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision").split(",") if s]
