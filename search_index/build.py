@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
+import multiprocessing
 import os
 import sqlite3
 import tempfile
@@ -27,7 +29,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import FACET_KEYS, document_terms, html_to_text, t2s_map
+from .tokenize import FACET_KEYS, document_terms, fold, html_to_text, t2s_map, title_words
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,9 @@ class _State:
         self.new_terms = []
 
 
-def _tokenize(record: dict, state: _State, doc_url: Callable[[dict], str]) -> tuple[bytes, bytes, bytes, int]:
+def _tokenize(item: tuple[dict, str]) -> tuple[str, str, str, bytes, str, bytes]:
+    """Terms and impacts of one record (runs in a worker process on big builds; no shared state)."""
+    record, digest = item
     tf, in_title, extra = document_terms(record)
     doc_len = sum(tf.values()) or 1
     flags = 2 if record.get("validity") in ("失效", "废止") else 0
@@ -107,20 +111,22 @@ def _tokenize(record: dict, state: _State, doc_url: Callable[[dict], str]) -> tu
     q = np.clip(np.rint(norm / (fmt.K1 + 1) * fmt.Q_MAX), 1, fmt.Q_MAX).astype(np.uint8)
     imps = (q << 2) | flags
     imps[: len(title_terms)] |= 1
+    extra = [t.replace("\x00", "") for t in extra]
     extra_imps = bytes((0 if t.startswith("f:") else fmt.Q_MAX << 2) | flags for t in extra)
     terms.extend(extra)
-    vocab = state.vocab
-    ids = [vocab.get(t) for t in terms]
-    if None in ids:
-        ids = [state.tid(t) if i is None else i for t, i in zip(terms, ids, strict=True)]
-    tids = array("I", ids)
     text = (record.get("summary") or "").strip() or html_to_text(record.get("body_html") or "")
     meta = [
-        record["id"], record.get("title") or "", doc_url(record), (record.get("published") or "")[:10],
+        record["id"], record.get("title") or "", _G["doc_url"](record), (record.get("published") or "")[:10],
         record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
         record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
     ]
-    return orjson.dumps(meta), tids.tobytes(), imps.tobytes() + extra_imps, len(tids)
+    return (record["id"], digest, record.get("published") or "", orjson.dumps(meta), "\x00".join(terms),
+            imps.tobytes() + extra_imps)
+
+
+# Set before the worker pool forks, read by _tokenize in the workers.
+_G: dict = {"doc_url": None}
+POOL_AFTER = 400  # tokenize this many in-process before starting worker processes
 
 
 def _default_writer(out_dir: Path) -> WriteFile:
@@ -151,9 +157,12 @@ class _Writer:
         self.bytes = 0
         self.paths: set[str] = set()
 
-    def put(self, kind: str, raw: bytes) -> str:
+    def put(self, kind: str, raw: bytes, key: str | None = None) -> str:
+        """Write a packed file; with ``key`` the name is ``<key>-<short hash>`` and the short hash is returned."""
         name, packed = fmt.pack(raw)
-        rel = f"{fmt.PREFIX}{kind}/{name}.bin"
+        if key is not None:
+            name = name[: fmt.SHORT_HASH]
+        rel = f"{fmt.PREFIX}{kind}/{name if key is None else f'{key}-{name}'}.bin"
         if rel not in self.paths:
             self.write(rel, packed)
             self.paths.add(rel)
@@ -172,6 +181,7 @@ def build_index(
     write_file: WriteFile | None = None,
     delete_file: Callable[[str], None] | None = None,
     doc_url: Callable[[dict], str] = default_doc_url,
+    processes: int | None = None,
 ) -> BuildStats:
     """Update the cached tokens with ``records`` and write the whole index under ``search/idx/``.
 
@@ -183,38 +193,59 @@ def build_index(
     state = _State(Path(state_dir))
     writer = _Writer(write_file or _default_writer(Path(out_dir)))
     db = state.db
-    db.execute("BEGIN")
-    if full:
-        db.execute("CREATE TEMP TABLE seen (id TEXT PRIMARY KEY)")
+    known: dict[str, str] = dict(db.execute("SELECT id, hash FROM docs"))
     next_ord = db.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM docs").fetchone()[0]
     removed = set(removed_ids)
-    batch_seen: list[tuple[str]] = []
-    for record in records:
-        rid = record["id"]
-        if rid in removed:
-            continue
-        digest = _content_hash(record)
-        row = db.execute("SELECT hash FROM docs WHERE id = ?", (rid,)).fetchone()
-        if full:
-            batch_seen.append((rid,))
-            if len(batch_seen) >= 5000:
-                db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", batch_seen)
-                batch_seen = []
-        if row and row[0] == digest:
-            continue
-        meta, tids, imps, n = _tokenize(record, state, doc_url)
-        stats.tokenized += 1
-        if row:
-            db.execute("UPDATE docs SET hash=?, published=?, meta=?, tids=?, imps=?, n=? WHERE id=?",
-                       (digest, record.get("published") or "", meta, tids, imps, n, rid))
-        else:
-            db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (rid, next_ord, digest, record.get("published") or "", meta, tids, imps, n))
-            next_ord += 1
+    seen: set[str] = set()
+
+    def pending():
+        # Runs in the pool's feeder thread on big builds: touches only ``known`` and ``seen``.
+        for record in records:
+            rid = record["id"]
+            if rid in removed:
+                continue
+            seen.add(rid)
+            digest = _content_hash(record)
+            if known.get(rid) != digest:
+                yield record, digest
+
+    _G["doc_url"] = doc_url
+    fold("預熱")  # load the t2s map and rjieba's dictionary once, before any fork
+    title_words("预热")
+    todo = pending()
+    first = list(itertools.islice(todo, POOL_AFTER))
+    results: Iterable = map(_tokenize, first)
+    pool = None
+    procs = processes if processes is not None else min(4, os.cpu_count() or 1)
+    if len(first) == POOL_AFTER and procs > 1:
+        pool = multiprocessing.get_context("fork").Pool(procs)
+        results = itertools.chain(results, pool.imap_unordered(_tokenize, todo, chunksize=64))
+    db.execute("BEGIN")
+    try:
+        for rid, digest, published, meta, terms, imps in results:
+            vocab = state.vocab
+            names = terms.split("\x00")
+            ids = [vocab.get(t) for t in names]
+            if None in ids:
+                ids = [state.tid(t) if i is None else i for t, i in zip(names, ids, strict=True)]
+            tids = array("I", ids).tobytes()
+            stats.tokenized += 1
+            if rid in known:
+                db.execute("UPDATE docs SET hash=?, published=?, meta=?, tids=?, imps=?, n=? WHERE id=?",
+                           (digest, published, meta, tids, imps, len(ids), rid))
+            else:
+                db.execute("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (rid, next_ord, digest, published, meta, tids, imps, len(ids)))
+                known[rid] = digest
+                next_ord += 1
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     if full:
-        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", batch_seen)
-        stats.removed = db.execute("DELETE FROM docs WHERE id NOT IN (SELECT id FROM seen)").rowcount
-        db.execute("DROP TABLE seen")
+        gone = [(rid,) for rid in known if rid not in seen]
+        db.executemany("DELETE FROM docs WHERE id = ?", gone)
+        stats.removed = len(gone)
         # Renumber by publication date: date order is ordinal order, newest block = newest documents.
         ids = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY published, id")]
         db.execute("UPDATE docs SET ord = -1 - ord")
@@ -335,7 +366,8 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
         names = []
         for n in range(count):
             entries = shards.get((fam, n), {})
-            names.append(writer.put("s", orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)) if entries else "")
+            raw = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
+            names.append(writer.put("s", raw, key=f"{fam}{n}") if entries else "")
         dirs = [writer.put("d", orjson.dumps(names[i : i + fmt.DIR_SIZE])) for i in range(0, count, fmt.DIR_SIZE)]
         manifest_families[fam] = {"shards": count, "dirs": dirs}
 
@@ -346,7 +378,7 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
             chunk_names.append("")
             continue
         raw = b"[" + b",".join(r if r is not None else b"null" for r in rows) + b"]"
-        chunk_names.append(writer.put("c", raw))
+        chunk_names.append(writer.put("c", raw, key=str(lo // fmt.META_CHUNK)))
     meta_dirs = [writer.put("d", orjson.dumps(chunk_names[i : i + fmt.META_DIR]))
                  for i in range(0, len(chunk_names), fmt.META_DIR)]
 

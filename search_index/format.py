@@ -18,6 +18,8 @@ unpacks them with ``DecompressionStream`` because static hosts serve files as th
   (exact 文号/索引号 keys) or ``m`` (everything else) and to shard ``fnv1a(term) % shards``; the
   shard names of a family are listed in directory files (``d/<hash>.bin``, JSON lists of
   ``DIR_SIZE`` hashes) named by the manifest.
+- Shards and metadata chunks are named ``<key>-<hash6>.bin`` (``key`` = family + shard number or
+  the chunk number), so their directory files list only 6 hex digits per entry.
 - Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<hash>.bin``, JSON list of rows or
   null), chunk names in directory files of ``META_DIR`` chunks.
 - ``t/<hash>.bin``: traditional → simplified map, one file per ``codepoint % T2S_BUCKETS``.
@@ -35,7 +37,8 @@ BLOCK = 8192
 INLINE_MAX = 48
 DIR_SIZE = 256
 META_CHUNK = 16
-META_DIR = 1024
+META_DIR = 256
+SHORT_HASH = 6
 T2S_BUCKETS = 16
 FAMILIES = {"m": 2048, "k": 4096}
 
@@ -64,8 +67,11 @@ def family_of(term: str) -> str:
 
 
 def shard_of(term: str) -> tuple[str, int]:
+    """A word term (``w:营商环境``) lives in the shard of its first bigram (``营商``): the query
+    fetches that shard anyway, so candidate words cost no extra download."""
     fam = family_of(term)
-    return fam, fnv1a(term) % FAMILIES[fam]
+    key = term[2:4] if term.startswith("w:") else term
+    return fam, fnv1a(key) % FAMILIES[fam]
 
 
 def pack(data: bytes) -> tuple[str, bytes]:

@@ -116,7 +116,7 @@ class SearchIndex:
         name = self._file("d", dirs[shard // fmt.DIR_SIZE])[shard % fmt.DIR_SIZE]
         if not name:
             return None
-        return self._file("s", name).get(term)
+        return self._file("s", f"{fam}{shard}-{name}").get(term)
 
     def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
         raw = self._file("p", ref[1:]) if ref.startswith("@") else _b64(ref)
@@ -131,7 +131,7 @@ class SearchIndex:
         name = names[chunk % m["per_dir"]]
         if not name:
             return None
-        row = self._file("c", name)[ordinal % m["chunk"]]
+        row = self._file("c", f"{chunk}-{name}")[ordinal % m["chunk"]]
         return dict(zip(m["fields"], row, strict=True)) if row else None
 
     # -- search ------------------------------------------------------------------------------

@@ -129,11 +129,12 @@
   function entry(term) {
     var fam = term.charAt(0) === "#" ? "k" : "m";
     var f = manifest.families[fam];
-    var shard = fnv1a(term) % f.shards;
+    // A word (w:营商环境) lives in the shard of its first bigram (营商), fetched for the query anyway.
+    var shard = fnv1a(term.slice(0, 2) === "w:" ? term.substr(2, 2) : term) % f.shards;
     return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (names) {
       var name = names[shard % manifest.dir_size];
       if (!name) { return null; }
-      return load("s", name, true).then(function (s) { return s[term] || null; });
+      return load("s", fam + shard + "-" + name, true).then(function (s) { return s[term] || null; });
     });
   }
   function b64(text) {
@@ -163,7 +164,7 @@
     return load("d", m.dirs[Math.floor(chunk / m.per_dir)], true).then(function (names) {
       var name = names[chunk % m.per_dir];
       if (!name) { return null; }
-      return load("c", name, true).then(function (rows) {
+      return load("c", chunk + "-" + name, true).then(function (rows) {
         var row = rows[ord % m.chunk];
         if (!row) { return null; }
         var out = {};
