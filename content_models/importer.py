@@ -310,6 +310,7 @@ class _Importer:
 
         self.summary = summary
         self.on_problem = on_problem
+        self._found: list[tuple[str, Problem]] = []
         self.locale_id = Locale.get_default().pk
         self.departments: dict[str, list] = {
             d.slug: [d.pk, d.organ_code] for d in Department.objects.only("pk", "slug", "organ_code")
@@ -328,19 +329,21 @@ class _Importer:
 
     def bad(self, lineno: int, sid: str | None, message: str) -> None:
         self.summary.bad += 1
-        problem = Problem(lineno, sid, message)
-        if len(self.summary.bad_lines) < MAX_PROBLEMS_KEPT:
-            self.summary.bad_lines.append(problem)
-        if self.on_problem:
-            self.on_problem("error", problem)
+        self._found.append(("error", Problem(lineno, sid, message)))
 
     def warn(self, lineno: int, sid: str | None, message: str) -> None:
         self.summary.warnings += 1
-        problem = Problem(lineno, sid, message)
-        if len(self.summary.warning_lines) < MAX_PROBLEMS_KEPT:
-            self.summary.warning_lines.append(problem)
-        if self.on_problem:
-            self.on_problem("warning", problem)
+        self._found.append(("warning", Problem(lineno, sid, message)))
+
+    def flush_problems(self) -> None:
+        """Report the problems found in a batch in line order (checks run in two passes)."""
+        found, self._found = self._found, []
+        for kind, problem in sorted(found, key=lambda item: item[1].lineno):
+            kept = self.summary.bad_lines if kind == "error" else self.summary.warning_lines
+            if len(kept) < MAX_PROBLEMS_KEPT:
+                kept.append(problem)
+            if self.on_problem:
+                self.on_problem(kind, problem)
 
     # -- index-number counters
 
@@ -826,14 +829,17 @@ def import_records(
         summary.lines += 1
         if len(batch) >= batch_size:
             importer.run_batch(batch)
+            importer.flush_problems()
             batch = []
             summary.seconds = time.perf_counter() - started
             if progress:
                 progress(summary)
     if batch:
         importer.run_batch(batch)
+        importer.flush_problems()
     importer.finish_index_nos()
     importer.finish_links()
+    importer.flush_problems()
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)
