@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .cdn import cloudfront_purger
+from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
 from .runner import PublishSummary, publish, rollback
@@ -40,7 +41,8 @@ def run(
     *,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
-    cache_path_for: Callable[[str], Path | None] | None = None,
+    state_dir_for: Callable[[str], Path | None] | None = None,
+    trust_changes: bool = False,
 ) -> PublishSummary | str:
     """Do what the arguments ask; raises PublishError with a message for the user."""
     to = options.get("to")
@@ -67,6 +69,7 @@ def run(
     if dist and not options.get("no_purge"):
         purge = cloudfront_purger(dist, max_paths=int(settings.get("cloudfront_max_paths") or 1000))
     quiet = options.get("quiet")
+    state = state_dir_for(site) if state_dir_for else None
     summary = publish(
         site,
         target,
@@ -77,7 +80,9 @@ def run(
             html_max_age=int(settings.get("html_max_age") or 300),
             default_max_age=int(settings.get("default_max_age") or 300),
         ),
-        cache_path=cache_path_for(site) if cache_path_for else None,
+        cache_path=state / "hashes.json" if state else None,
+        changes=ChangeLog(state / "changes") if state else None,
+        trust_changes=trust_changes,
         progress=None if quiet else (lambda msg: err.write(msg + "\n")),
         purge=purge,
     )
@@ -96,16 +101,16 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m publish", description=_("发布静态站点到目录或对象存储"))
     add_arguments(parser, site_default=os.environ.get("GOVSITE_SITE_DIR"))
-    parser.add_argument("--hash-cache", default=None, help=_("文件哈希缓存路径（加快重复发布）"))
+    parser.add_argument("--state-dir", default=None, help=_("发布状态目录（文件哈希缓存，加快重复发布）"))
     args = vars(parser.parse_args(argv))
     settings = {
         "endpoint_url": os.environ.get("GOVSITE_PUBLISH_ENDPOINT_URL"),
         "addressing_style": os.environ.get("GOVSITE_PUBLISH_ADDRESSING_STYLE"),
         "cloudfront_distribution_id": os.environ.get("GOVSITE_PUBLISH_CLOUDFRONT_DISTRIBUTION_ID"),
     }
-    cache = args.pop("hash_cache")
+    state = args.pop("state_dir")
     try:
-        run(args, settings, cache_path_for=(lambda _site: Path(cache)) if cache else None)
+        run(args, settings, state_dir_for=(lambda _site: Path(state)) if state else None)
     except PublishError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1

@@ -54,11 +54,12 @@ def default_site_dir() -> Path:
     return Path(getattr(settings, "GOVSITE_SITE_DIR", Path("var") / "site"))
 
 
-def hash_cache_path(site_dir: str | os.PathLike) -> Path:
-    """Per-site-directory stat cache under the data dir (keyed by the path as given, not resolved,
-    so a site dir that is a symlink to changing releases keeps one cache)."""
+def publish_state_dir(site_dir: str | os.PathLike) -> Path:
+    """Per-site-directory state under the data dir: ``hashes.json`` (stat cache) and ``changes/``
+    (paths the builds changed). Keyed by the path as given, not resolved, so a site dir that is
+    a symlink to alternating release directories keeps one state."""
     from django.conf import settings
 
     data_dir = Path(getattr(settings, "DATA_DIR", "var"))
     key = hashlib.sha1(os.path.abspath(site_dir).encode(), usedforsecurity=False).hexdigest()[:12]
-    return data_dir / "publish" / f"hashes-{key}.json"
+    return data_dir / "publish" / key

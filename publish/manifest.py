@@ -14,8 +14,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,13 +72,20 @@ def iter_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
         rel_dir, abs_dir = stack.pop()
         with os.scandir(abs_dir) as it:
             for de in it:
-                if de.name.startswith(RESERVED_PREFIX):
+                name = de.name
+                if name.startswith(RESERVED_PREFIX):
                     continue
-                rel = f"{rel_dir}{de.name}"
                 if de.is_dir():
-                    stack.append((rel + "/", de.path))
-                elif de.is_file():
-                    yield rel, de.stat()
+                    stack.append((f"{rel_dir}{name}/", de.path))
+                else:
+                    st = de.stat()
+                    if stat.S_ISREG(st.st_mode):
+                        yield rel_dir + name, st
+
+
+# A hinted scan trusts the cache for every path the build did not name; once a day a full walk
+# checks that trust anyway (files edited by hand, builds run without this plugin).
+CACHE_TRUST_SECONDS = 24 * 3600
 
 
 def scan_site(
@@ -84,24 +93,37 @@ def scan_site(
     *,
     rules: HeaderRules | None = None,
     cache_path: str | os.PathLike | None = None,
+    hints: Iterable[str] | None = None,
     workers: int = 4,
     progress: Callable[[int], None] | None = None,
 ) -> Manifest:
-    """Manifest of a site directory; ``cache_path`` (optional) keeps hashes between runs."""
+    """Manifest of a site directory.
+
+    ``cache_path`` keeps (size, mtime_ns, md5, type) per path between runs, so only files whose
+    stat changed are read. With ``hints`` (the paths the builds changed since the cache was
+    written), the tree is not walked at all: the cache is trusted for every other path, which
+    makes a one-document publish independent of the site's size.
+    """
     rules = rules or HeaderRules()
     root = Path(root).resolve()
     if not root.is_dir():
         raise FileNotFoundError(root)
-    cache = _load_cache(cache_path)
+    cache, written = _load_cache(cache_path)
+    hinted = hints is not None and bool(cache) and time.time() - written < CACHE_TRUST_SECONDS
+    if hinted:
+        stats = _stat_hints(root, cache, hints)
+    else:
+        stats = iter_files(root)
     new_cache: dict[str, list] = {}
     manifest: Manifest = {}
     misses: list[tuple[str, os.stat_result]] = []
-    for rel, st in iter_files(root):
+    cache_control = rules.cache_control
+    for rel, st in stats:
         hit = cache.get(rel)
-        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+        if hit is not None and (st is None or (hit[0] == st.st_size and hit[1] == st.st_mtime_ns)):
             new_cache[rel] = hit
-            manifest[rel] = Entry(hit[2], st.st_size, hit[3], rules.cache_control(rel))
-        else:
+            manifest[rel] = Entry(hit[2], hit[0], hit[3], cache_control(rel))
+        elif st is not None:
             misses.append((rel, st))
 
     def hash_one(item: tuple[str, os.stat_result]) -> tuple[str, os.stat_result, str, int, str]:
@@ -114,7 +136,7 @@ def scan_site(
     results = pool.map(hash_one, misses, chunksize=32) if pool else map(hash_one, misses)
     try:
         for rel, st, md5, size, ctype in results:
-            manifest[rel] = Entry(md5, size, ctype, rules.cache_control(rel))
+            manifest[rel] = Entry(md5, size, ctype, cache_control(rel))
             # a file rewritten while we read it keeps a stale stat: do not cache it
             if size == st.st_size:
                 new_cache[rel] = [st.st_size, st.st_mtime_ns, md5, ctype]
@@ -124,24 +146,42 @@ def scan_site(
     finally:
         if pool:
             pool.shutdown()
-    if cache_path is not None and (misses or len(new_cache) != len(cache)):
-        _save_cache(cache_path, new_cache)
+    if cache_path is not None:
+        # a hinted scan keeps the time of the last full walk; a walk restarts the clock
+        _save_cache(cache_path, new_cache, written if hinted else time.time())
     return manifest
 
 
-def _load_cache(cache_path) -> dict[str, list]:
+def _stat_hints(root: Path, cache: dict[str, list], hints: Iterable[str]):
+    """(rel, stat) for hinted paths that exist, (rel, None) for cached paths the builds did not touch."""
+    hinted = {h.strip("/") for h in hints}
+    for rel in cache:
+        if rel not in hinted:
+            yield rel, None
+    for rel in sorted(hinted):
+        if not rel or rel.split("/", 1)[0].startswith(RESERVED_PREFIX):
+            continue
+        try:
+            st = os.stat(root / rel)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # deleted by the build
+        if stat.S_ISREG(st.st_mode):
+            yield rel, st
+
+
+def _load_cache(cache_path) -> tuple[dict[str, list], float]:
     if cache_path is None:
-        return {}
+        return {}, 0.0
     try:
         data = orjson.loads(Path(cache_path).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return data["files"], float(data["written"])
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return {}, 0.0
 
 
-def _save_cache(cache_path, cache: dict[str, list]) -> None:
+def _save_cache(cache_path, cache: dict[str, list], written: float) -> None:
     try:
-        atomic_write(Path(cache_path), orjson.dumps(cache))
+        atomic_write(Path(cache_path), orjson.dumps({"written": written, "files": cache}))
     except OSError:
         pass  # the cache only saves time
 

@@ -1,16 +1,21 @@
-"""Build plugin: publish automatically after a build goes live, when ``GOVSITE_AUTO_PUBLISH`` is set.
+"""Build plugin: record what each build changed, and publish automatically after a build goes
+live when ``GOVSITE_AUTO_PUBLISH`` is set.
 
-The site builder calls ``on_live(ctx)`` with ``ctx.out_dir`` (the live site). The whole tree is
-compared with the target's manifest rather than only ``ctx.changed_paths``: the stat cache
-makes that cheap, and a publish that failed after an earlier build is completed by this one.
-A failed publish is logged and does not fail the build (the local site is already live).
+The site builder calls ``on_live(ctx)`` with ``ctx.out_dir`` (the live release) and
+``ctx.changed_paths``. Those paths go to the change log of the site directory, so the publish
+that follows (this one, or a later ``govsite publish_site``) hashes only them instead of
+walking the tree; the target's manifest still decides what is sent, so a publish that failed
+after an earlier build is completed by this one. A failed publish is logged and does not fail
+the build: the local site is already live.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from . import cli, conf
+from .changes import ChangeLog
 from .errors import PublishError, _
 
 logger = logging.getLogger("govsite.publish")
@@ -18,24 +23,39 @@ logger = logging.getLogger("govsite.publish")
 
 def on_live(ctx) -> None:
     to = conf.auto_publish_target()
+    out_dir = Path(getattr(ctx, "out_dir", None) or conf.default_site_dir())
+    site_dir = conf.default_site_dir()
+    # The change log belongs to the configured site directory; a build written elsewhere
+    # (build_site --out DIR) is published by walking it.
+    ours = _same_dir(out_dir, site_dir)
+    state = conf.publish_state_dir(site_dir) if ours else None
+    if state is not None:
+        try:
+            ChangeLog(state / "changes").record(None if getattr(ctx, "full", False) else ctx.changed_paths)
+        except OSError as exc:
+            logger.warning("publish change log not written (%s): the next publish walks the site", exc)
+            state = None
     if not to:
         return
-    site = str(getattr(ctx, "out_dir", None) or conf.default_site_dir())
     try:
         summary = cli.run(
-            {"to": to, "site": site, "quiet": True},
+            {"to": to, "site": str(out_dir), "quiet": True},
             conf.publish_settings(),
             out=_LogWriter(),
-            # one stat cache for the site, whichever release directory ctx.out_dir names
-            cache_path_for=lambda _site: conf.hash_cache_path(conf.default_site_dir()),
+            state_dir_for=(lambda _site: state) if state else None,
+            trust_changes=state is not None,
         )
     except PublishError as exc:
         logger.error(_("自动发布到 %(target)s 失败：%(error)s"), {"target": to, "error": exc})
         return
-    changed = getattr(ctx, "changed_paths", None)
-    logger.info(
-        "auto-publish to %s done (%d paths changed in the build): %s", to, len(changed or ()), summary
-    )
+    logger.info("auto-publish to %s: %s", to, summary.text())
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 class _LogWriter:

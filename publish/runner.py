@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
 from .manifest import Entry, Manifest, scan_site
@@ -103,10 +104,17 @@ def publish(
     workers: int = 8,
     rules: HeaderRules | None = None,
     cache_path: str | os.PathLike | None = None,
+    changes: ChangeLog | None = None,
+    trust_changes: bool = False,
     progress: ProgressFn | None = None,
     purge: Callable[[list[str]], int] | None = None,
 ) -> PublishSummary:
-    """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once)."""
+    """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once).
+
+    ``cache_path`` keeps file hashes between runs. ``changes`` is the builds' change log: it is
+    consumed by the scan, and with ``trust_changes`` only the paths it names are looked at
+    instead of walking the whole tree (what the build plugin does after each build).
+    """
     started = time.monotonic()
     root = Path(site_dir)
     if not root.is_dir():
@@ -115,13 +123,19 @@ def publish(
         )
     root = root.resolve()
     report = _Progress(progress)
+    change_files, hints = changes.snapshot() if changes and cache_path else ([], None)
+    if not trust_changes:
+        hints = None
     try:
         local = scan_site(
             root,
             rules=rules,
             cache_path=cache_path,
+            hints=hints,
             progress=lambda n: report(_("已扫描 %(n)d 个文件……") % {"n": n}),
         )
+        if cache_path and Path(cache_path).exists():
+            ChangeLog.consume(change_files)  # the hash cache now covers them
     except OSError as exc:
         raise PublishError(_("读取站点目录失败：%(error)s") % {"error": exc}) from None
     if not local:

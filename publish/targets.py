@@ -200,6 +200,13 @@ class S3Target:
                     "bucket": self.bucket,
                     **where,
                 }
+            if code == "BadDigest":
+                return (
+                    _(
+                        "%(what)s：文件在发布过程中被改动（站点正在重新生成？）。请在生成完成后重新发布，已传内容会被接续。"
+                    )
+                    % where
+                )
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken"):
                 return _("对象存储拒绝了访问（%(code)s）：请检查访问密钥和权限（%(target)s）。") % {
                     "code": code,
@@ -392,7 +399,6 @@ def _is_transient(exc: BaseException) -> bool:
             "RequestTimeTooSkewed",
             "InternalError",
             "ServiceUnavailable",
-            "BadDigest",
         }
     return isinstance(
         exc,

@@ -161,6 +161,39 @@ def test_build_plugin_publishes_after_a_build_goes_live(tmp_path, s3, s3_endpoin
     assert "深入" in s3.get_object(Bucket=bucket, Key="auto/docs/2/index.html")["Body"].read().decode()
 
 
+def test_build_plugin_publishes_only_what_the_build_changed(
+    tmp_path, s3, s3_endpoint, bucket, settings, monkeypatch
+):
+    """After an incremental build the plugin looks only at ctx.changed_paths (no tree walk)."""
+    from publish import conf
+    from publish.changes import ChangeLog
+
+    release = write_site(tmp_path / "releases" / "a", SITE_FILES_V1)
+    settings.GOVSITE_SITE_DIR = tmp_path / "site"
+    (tmp_path / "site").symlink_to(release)
+    settings.GOVSITE_AUTO_PUBLISH = f"s3://{bucket}"
+    settings.GOVSITE_PUBLISH = {"endpoint_url": s3_endpoint}
+    plugin.on_live(SimpleNamespace(out_dir=release, changed_paths=sorted(SITE_FILES_V1), full=True))
+    assert len(bucket_state(s3, bucket)) == len(SITE_FILES_V1)
+
+    v2 = change_one_document(SITE_FILES_V1)
+    del v2["docs/3/index.html"]
+    write_site(release, v2)
+    changed = ["docs/2/index.html", "docs/3/index.html", "feed.xml", "list/index.html"]
+
+    def no_walk(root):
+        raise AssertionError("an incremental auto-publish must not walk the site tree")
+
+    monkeypatch.setattr("publish.manifest.iter_files", no_walk)
+    plugin.on_live(SimpleNamespace(out_dir=release, changed_paths=changed, full=False))
+
+    state = bucket_state(s3, bucket)
+    assert sorted(state) == sorted(v2)
+    assert "深入" in s3.get_object(Bucket=bucket, Key="docs/2/index.html")["Body"].read().decode()
+    log = ChangeLog(conf.publish_state_dir(settings.GOVSITE_SITE_DIR) / "changes")
+    assert log.snapshot() == ([], set())  # consumed
+
+
 def test_build_plugin_failure_is_logged_not_raised(tmp_path, settings, caplog):
     site = write_site(tmp_path / "live", SITE_FILES_V1)
     settings.GOVSITE_AUTO_PUBLISH = "s3://"

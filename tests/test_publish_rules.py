@@ -43,6 +43,8 @@ def test_content_types(path, head, expected):
         ("search/shards/ab12cd34ef.bin", True),
         ("search/t-0a1b2c3d4e.json.gz", True),
         ("search/meta.json", False),
+        ("search/idx/s/0a1b2c3d4e5f6a7b.bin", True),  # the search index's shard names
+        ("search/idx/manifest.json", False),
         ("docs/12345678/index.html", False),  # a numeric directory is not a hashed name
         ("docs/deadbeef.html", False),  # no name before the hash: not an asset convention
     ],
@@ -141,3 +143,27 @@ def test_scan_reuses_hashes_of_files_whose_stat_did_not_change(tmp_path):
     # ... a new mtime makes it hash again
     os.utime(site / "docs/a.html", ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
     assert scan_site(site, cache_path=cache)["docs/a.html"].md5 != first["docs/a.html"].md5
+
+
+def test_hinted_scan_reads_only_the_paths_the_builds_named(tmp_path, monkeypatch):
+    import publish.manifest as manifest_module
+
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("a.html", "b.html", "c.html"):
+        (site / name).write_text(f"{name} v1")
+    cache = tmp_path / "hashes.json"
+    first = scan_site(site, cache_path=cache)
+    (site / "a.html").write_text("a.html v2 (named by the build)")
+    (site / "b.html").write_text("b.html v2 (edited by hand, not named)")
+    (site / "c.html").unlink()
+    (site / "d.html").write_text("new page")
+
+    hinted = scan_site(site, cache_path=cache, hints={"a.html", "c.html", "d.html"})
+    assert sorted(hinted) == ["a.html", "b.html", "d.html"]
+    assert hinted["a.html"].md5 != first["a.html"].md5
+    assert hinted["b.html"] == first["b.html"]  # trusted from the cache: the tree was not walked
+
+    # the daily full walk catches what no build reported
+    monkeypatch.setattr(manifest_module, "CACHE_TRUST_SECONDS", -1)
+    assert scan_site(site, cache_path=cache, hints=set())["b.html"].md5 != first["b.html"].md5

@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 conf.publish_settings(),
                 out=self.stdout,
                 err=self.stderr,
-                cache_path_for=conf.hash_cache_path,
+                state_dir_for=conf.publish_state_dir,
             )
         except PublishError as exc:
             self.stderr.write(str(exc))
