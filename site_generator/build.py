@@ -80,6 +80,8 @@ def build_site(
     cfg = config or BuildConfig()
     out = Path(out_dir).absolute()
     sdir = Path(state_dir).absolute() if state_dir else default_state_dir(out)
+    if (sdir / "releases") in out.parents or out == sdir or out.parent == sdir / "releases":
+        raise BuildError(f"输出目录 {out} 位于生成状态目录 {sdir} 之内：请指定站点目录本身（符号链接）")
     with build_lock(sdir):
         return _Build(cfg, out, sdir).run(records, full=full, changed_ids=changed_ids, fetch=fetch)
 
@@ -343,6 +345,15 @@ class _Build:
         live = self.releases.live()
         target = self.releases.other(live)
         result = BuildResult(full=False, release=target)
+        stored = st.get_docs(set(changed) | removed)
+        changed = {i: r for i, r in changed.items() if i not in stored or stored[i]["rhash"] != record_hash(r)}
+        removed = {i for i in removed if i in stored}
+        if not changed and not removed:  # nothing to do: no new release, no plugin events
+            result.release = live
+            result.documents = total_live if total_live is not None else st.count("all")
+            st.close()
+            result.seconds = time.perf_counter() - self.t0
+            return result
         try:
             if st.get_meta("synced") != "1" or self.releases.dirty_marker(target).exists() \
                     or not self.releases.path(target).is_dir():

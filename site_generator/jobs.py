@@ -1,0 +1,95 @@
+"""The Django side of builds: records from the database, the job queue task, coalescing.
+
+The generator itself (site_generator.build) knows nothing of Django; this module feeds it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+
+from site_generator.build import BuildResult, NeedsFullBuild, build_site
+from site_generator.config import from_settings
+
+logger = logging.getLogger("site_generator")
+
+TASK_PATH = "site_generator.tasks.build_site_changes"
+
+
+def site_dir() -> Path:
+    return Path(settings.GOVSITE_SITE_DIR)
+
+
+def state_dir_for(out: Path) -> Path:
+    """The default site keeps its build state under the data dir; other outputs next to themselves."""
+    if out.absolute() == site_dir().absolute():
+        return Path(settings.DATA_DIR) / "build"
+    return out.parent / f".{out.name}.build"
+
+
+def _default_locale_documents():
+    from wagtail.models import Locale
+
+    from content_models.models import DisclosureDocument
+
+    return DisclosureDocument.objects.filter(locale=Locale.get_default())
+
+
+def all_records():
+    from content_models.exchange import iter_document_records
+
+    return iter_document_records(_default_locale_documents())
+
+
+def records_for(ids):
+    from content_models.exchange import iter_document_records
+
+    return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)))
+
+
+def build_from_database(*, out: Path | None = None, full: bool = False, **config) -> BuildResult:
+    out = out or site_dir()
+    cfg = from_settings(**config)
+    return build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out))
+
+
+def build_changes(ids: set[str], *, out: Path | None = None) -> BuildResult:
+    """A targeted build of the given documents; a full one when no usable build state exists."""
+    out = out or site_dir()
+    cfg = from_settings()
+    try:
+        return build_site(records_for(ids), out, config=cfg, state_dir=state_dir_for(out), changed_ids=ids,
+                          fetch=records_for)
+    except NeedsFullBuild as exc:
+        logger.info("全量生成站点：%s", exc)
+        return build_site(all_records(), out, full=True, config=cfg, state_dir=state_dir_for(out))
+
+
+def run_pending() -> dict:
+    """Build every pending change at once (coalescing a burst of publishes into one build)."""
+    from site_generator.models import PendingChange
+
+    pending = list(PendingChange.objects.order_by("pk").values_list("pk", "source_id"))
+    if not pending:
+        return {"documents": 0, "files": 0}
+    last_pk = pending[-1][0]
+    ids = {sid for _pk, sid in pending}
+    result = build_changes(ids)
+    PendingChange.objects.filter(pk__lte=last_pk).delete()
+    return {
+        "documents": len(ids), "full": result.full, "files": result.files_written,
+        "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
+    }
+
+
+def enqueue_build() -> None:
+    """Enqueue the build task unless one is already waiting (it will take all pending changes)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from site_generator.tasks import build_site_changes
+
+    waiting = DBTaskResult.objects.ready().filter(task_path=TASK_PATH, backend_name="builds").exists()
+    if not waiting:
+        build_site_changes.enqueue()

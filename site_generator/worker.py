@@ -1,0 +1,20 @@
+"""Run the ``builds`` queue worker in a daemon thread (the demo: one process, publish → site in seconds)."""
+
+from __future__ import annotations
+
+import threading
+
+from django.utils.crypto import get_random_string
+
+
+def start_worker_thread(*, interval: float = 0.5) -> threading.Thread:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["builds"], interval=interval, batch=False, backend_name="builds", startup_delay=False,
+        max_tasks=None, worker_id=f"inproc-{get_random_string(12)}", excluded_queue_names=[],
+    )
+    thread = threading.Thread(target=worker.run, name="govsite-build-worker", daemon=True)
+    thread.worker = worker  # lets callers stop it: thread.worker.running = False
+    thread.start()
+    return thread
