@@ -109,13 +109,18 @@ _LINK_VALUES = ("id", "title", "doc_no", "published_at")
 def _rows(queryset: QuerySet, mapping: dict[str, str]) -> list[dict]:
     """``.values()`` rows renamed to the API's field names."""
     rows = queryset.values(*mapping.values())
-    return [{out: row[src] for out, src in mapping.items()} for row in rows]
+    return [{out: _local(row[src]) for out, src in mapping.items()} for row in rows]
+
+
+def _local(value):
+    """Datetimes in the site's time zone (+08:00), as Chinese readers expect them."""
+    return timezone.localtime(value) if isinstance(value, dt.datetime) else value
 
 
 def _link(row: dict | None) -> dict | None:
     if row is None:
         return None
-    return {"id": row["id"], "title": row["title"], "doc_no": row["doc_no"], "published": row["published_at"]}
+    return {"id": row["id"], "title": row["title"], "doc_no": row["doc_no"], "published": _local(row["published_at"])}
 
 
 def _positive_int(raw: str | None, name: str, default: int, maximum: int | None = None) -> int:

@@ -40,6 +40,7 @@ def test_list_is_paginated_newest_first_with_total(client, world):
     published = [item["published"] for item in body["items"]]
     assert published == sorted(published, reverse=True)
     assert body["items"][0]["title"] == world["policy"].title  # 2024 is the newest
+    assert body["items"][0]["published"] == "2024-02-01T09:00:00+08:00"  # site time zone
     seen = []
     for page in range(1, 5):
         seen += [i["id"] for i in _get(client, page_size="3", page=str(page)).json()["items"]]

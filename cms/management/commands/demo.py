@@ -1,0 +1,203 @@
+"""``govsite demo``: a working portal on a fresh machine with one command.
+
+Migrates the database, creates the administrator and two department editors, loads the
+project's own sample documents when the database has none, builds the static site, starts the
+build worker and runs the server (``/`` the public site, ``/admin/`` the CMS). Running it again
+changes nothing that is already there; passwords are kept in ``<data dir>/demo-accounts.txt``
+(readable by the owner only) so they can be printed again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+ADMIN_USERNAME = "admin"
+EDITOR_DEPARTMENTS = 2
+DEFAULT_DOCS = 2400
+
+
+def accounts_file() -> Path:
+    return Path(settings.DATA_DIR) / "demo-accounts.txt"
+
+
+def _read_accounts() -> dict[str, str]:
+    path = accounts_file()
+    if not path.exists():
+        return {}
+    accounts = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "\t" in line and not line.startswith("#"):
+            user, password = line.split("\t", 1)
+            accounts[user] = password
+    return accounts
+
+
+def _write_accounts(accounts: dict[str, str]) -> None:
+    """Write to a temporary file and rename, owner-readable only."""
+    path = accounts_file()
+    tmp = path.with_suffix(".tmp")
+    lines = ["# govsite demo accounts: username<TAB>password"] + [f"{u}\t{p}" for u, p in accounts.items()]
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+class Command(BaseCommand):
+    help = _("一条命令启动演示站点：初始化数据库、创建管理员和部门编辑账号、导入示例文件、生成静态站点并启动服务。可重复执行。")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--docs", type=int, default=DEFAULT_DOCS, help=_("数据库为空时导入的示例文件数量（默认 2400）"))
+        parser.add_argument("--port", type=int, default=8000, help=_("服务端口（默认 8000）"))
+        parser.add_argument("--host", default="127.0.0.1", help=_("监听地址（默认 127.0.0.1）"))
+        parser.add_argument("--no-server", action="store_true", help=_("只完成初始化，不启动服务（用于测试和部署脚本）"))
+        parser.add_argument("--no-build", action="store_true", help=_("跳过生成静态站点"))
+
+    def handle(self, *args, docs: int, port: int, host: str, no_server: bool, no_build: bool, **options):
+        if docs < 0:
+            raise CommandError(_("示例文件数量不能为负数"))
+        if not 0 < port < 65536:
+            raise CommandError(_("端口应在 1 到 65535 之间"))
+        self.step(_("初始化数据库"))
+        call_command("migrate", interactive=False, verbosity=0)
+        self.ensure_locales()
+        self.load_sample(docs)
+        self.step(_("创建部门编辑用户组和审核工作流"))
+        from content_models import permissions
+
+        counts = permissions.setup_departments()
+        self.stdout.write(_("  %(n)d 个部门站点") % {"n": counts["departments"]})
+        accounts = self.ensure_accounts()
+        if not no_build:
+            self.build_site()
+        self.print_login(accounts, host, port)
+        if no_server:
+            return
+        self.start_worker()
+        self.step(_("启动服务（按 Ctrl+C 停止）"))
+        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def step(self, text: str) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(f"==> {text}"))
+
+    def ensure_locales(self) -> None:
+        """zh-hans (default) and English exist as Wagtail locales, so documents can be translated."""
+        from wagtail.models import Locale
+
+        for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
+            Locale.objects.get_or_create(language_code=code)
+
+    def load_sample(self, docs: int) -> None:
+        from content_models.models import DisclosureDocument
+
+        existing = DisclosureDocument.objects.count()
+        if existing:
+            self.step(_("数据库已有 %(n)d 个文件，不再导入示例文件") % {"n": existing})
+            return
+        if docs == 0:
+            return
+        self.step(_("导入 %(n)d 个示例文件") % {"n": docs})
+        from content_models.importer import import_records
+        from content_models.sample import generate_sample
+
+        lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
+        summary = import_records(lines)
+        self.stdout.write("  " + summary.as_text())
+
+    @transaction.atomic
+    def ensure_accounts(self) -> dict[str, tuple[str, str]]:
+        """The administrator and one editor for each of the first two departments.
+
+        Returns username → (password, role). A password given in GOVSITE_ADMIN_PASSWORD wins;
+        otherwise a generated one is kept in demo-accounts.txt and reused on the next run.
+        """
+        from content_models.models import Department
+
+        self.step(_("创建演示账号"))
+        User = get_user_model()
+        saved = _read_accounts()
+        result: dict[str, tuple[str, str]] = {}
+
+        env_password = os.environ.get("GOVSITE_ADMIN_PASSWORD", "")
+        admin = User.objects.filter(username=ADMIN_USERNAME).first()
+        password = env_password or saved.get(ADMIN_USERNAME)
+        if admin is None:
+            password = password or secrets.token_urlsafe(9)
+            User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        elif env_password:
+            admin.set_password(env_password)
+            admin.save(update_fields=["password"])
+        result[ADMIN_USERNAME] = (password or _("（已有账号，密码未改动）"), _("平台管理员（超级用户）"))
+        if password:
+            saved[ADMIN_USERNAME] = password
+
+        departments = (
+            Department.objects.exclude(editors=None).order_by("sort_order", "slug").select_related("editors")
+        )
+        departments = [d for d in departments if d.documents.exists()][:EDITOR_DEPARTMENTS] or list(
+            departments[:EDITOR_DEPARTMENTS]
+        )
+        for dept in departments:
+            username = f"editor_{dept.slug}"
+            password = saved.get(username)
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                password = password or secrets.token_urlsafe(9)
+                user = User.objects.create_user(username, password=password, first_name=dept.name, last_name=_("编辑"))
+            user.groups.add(dept.editors)
+            if password:
+                saved[username] = password
+            role = _("%(dept)s编辑（只能编辑本部门文件）") % {"dept": dept.name}
+            result[username] = (password or _("（已有账号，密码未改动）"), role)
+        _write_accounts(saved)
+        return result
+
+    def build_site(self) -> None:
+        if "build_site" not in get_commands():
+            self.step(_("尚未安装静态站点生成命令 build_site，跳过生成静态站点"))
+            return
+        self.step(_("生成静态站点"))
+        call_command("build_site")
+
+    def start_worker(self) -> None:
+        """Run the site-build worker in this process, so publishing in the admin rebuilds the site."""
+        try:
+            worker = importlib.import_module("site_generator.worker")
+        except ImportError:
+            self.stdout.write(_("  未找到构建任务处理程序（site_generator.worker），发布后需手动运行 govsite build_site"))
+            return
+        start = getattr(worker, "start_worker_thread", None)
+        if start is None:
+            self.stdout.write(_("  未找到 start_worker_thread，发布后需手动运行 govsite build_site"))
+            return
+        start()
+        self.stdout.write(_("  构建任务处理程序已在后台启动"))
+
+    def print_login(self, accounts: dict[str, tuple[str, str]], host: str, port: int) -> None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base = f"http://{shown}:{port}"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(_("演示站点已就绪")))
+        self.stdout.write(_("  门户网站：%(url)s/") % {"url": base})
+        self.stdout.write(_("  管理后台：%(url)s/admin/") % {"url": base})
+        self.stdout.write(_("  文件接口：%(url)s/api/documents （接口文档 %(url)s/api/docs）") % {"url": base})
+        self.stdout.write(_("  登录账号（也保存在 %(file)s）：") % {"file": accounts_file()})
+        for username, (password, role) in accounts.items():
+            self.stdout.write(_("    用户名 %(user)s  密码 %(password)s  —— %(role)s") % {
+                "user": username, "password": password, "role": role,
+            })
+        self.stdout.write("")
