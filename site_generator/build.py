@@ -554,8 +554,16 @@ class _Singletons:
         standalone = [p for p in r.themes.default.page_names() if p not in dict(r.departments)]
         urls = [("/", None), ("/catalog/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
         urls += [(f"/{p}/", None) for p in standalone]
-        w.write("sitemaps/pages.xml", r.sitemap(urls))
-        parts = [("/sitemaps/pages.xml", None)] + [(f"/sitemaps/{n}.xml", lm) for n, lm in st.sitemap_parts()]
+        m = self.cfg.sitemap_max
+        page_parts = []
+        for k in range(0, len(urls), m):
+            page_parts.append((f"/sitemaps/pages-{k // m + 1}.xml", None))
+            w.write(f"sitemaps/pages-{k // m + 1}.xml", r.sitemap(urls[k:k + m]))
+        extra = len(page_parts) + 1
+        while w.exists(f"sitemaps/pages-{extra}.xml"):  # the list of lists got shorter
+            w.delete(f"sitemaps/pages-{extra}.xml")
+            extra += 1
+        parts = page_parts + [(f"/sitemaps/{n}.xml", lm) for n, lm in st.sitemap_parts()]
         w.write("sitemap.xml", r.sitemap_index(parts))
         blocks = []
         for key in ["all"] + sorted((k for k in counts if k.startswith("c:")), key=category_order):
