@@ -91,26 +91,40 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE) -> Ite
     ``queryset`` narrows the documents (e.g. one department, or changed since a time); it is
     always restricted to live ones. Without it, the documents of the default locale are read.
     Keyset paging on ``source_id`` keeps memory flat and works the same on SQLite and PostgreSQL.
+    The default locale is checked in Python, not in SQL: with ``locale_id = ?`` in the query,
+    SQLite picks the locale index and sorts every row for every page (minutes at 200k), while
+    without it the (source_id, locale) unique index serves both the range and the order.
     """
     from wagtail.models import Locale
 
     from content_models.models import DisclosureDocument
 
+    locale_id = None
     if queryset is None:
-        queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
-    queryset = queryset.filter(live=True).order_by("source_id")
+        queryset = DisclosureDocument.objects.all()
+        locale_id = Locale.get_default().pk
+    queryset = queryset.filter(live=True).order_by("source_id", "locale_id")
     tz = _local_tz()
     last: str | None = None
     while True:
         page = queryset if last is None else queryset.filter(source_id__gt=last)
-        rows = list(page.values(*_VALUE_FIELDS)[:batch_size])
+        rows = list(page.values(*_VALUE_FIELDS, "locale_id")[:batch_size])
         if not rows:
             return
-        attachments = _attachments_by_document([r["id"] for r in rows])
-        for row in rows:
-            yield record_from_values(row, attachments.get(row["id"], []), tz)
+        full = len(rows) == batch_size
+        if full and rows[0]["source_id"] != rows[-1]["source_id"]:
+            # Translations share a source id: never split one id across two pages.
+            tail = rows[-1]["source_id"]
+            while rows[-1]["source_id"] == tail:
+                rows.pop()
         last = rows[-1]["source_id"]
-        if len(rows) < batch_size:
+        if locale_id is not None:
+            rows = [r for r in rows if r["locale_id"] == locale_id]
+        if rows:
+            attachments = _attachments_by_document([r["id"] for r in rows])
+            for row in rows:
+                yield record_from_values(row, attachments.get(row["id"], []), tz)
+        if not full:
             return
 
 
