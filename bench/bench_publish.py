@@ -103,13 +103,15 @@ def synthesize(root: Path, docs: int) -> None:
 def synthetic_change(root: Path, docs: int) -> None:
     """What an incremental build of one corrected title rewrites: the page, its list pages, feeds."""
     i = docs // 2
-    for rel in (f"docs/{i // 1000:03d}/{i}/index.html", f"dept/d{i % 59}/index.html", "list/index.html",
-                f"dept/d{i % 59}/feed.xml", "feed.xml", "sitemaps/sitemap-1.xml", "sitemap.xml"):
+    rels = (f"docs/{i // 1000:03d}/{i}/index.html", f"dept/d{i % 59}/index.html", "list/index.html",
+            f"dept/d{i % 59}/feed.xml", "feed.xml", "sitemaps/sitemap-1.xml", "sitemap.xml")
+    for rel in rels:
         p = root / rel
         data = p.read_bytes() + f"<!-- rev {time.time_ns()} -->".encode()
         tmp = p.with_suffix(".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, p)
+    return list(rels)
 
 
 # -- the project's generator ----------------------------------------------------------------
@@ -132,8 +134,9 @@ def generator_build(out: Path, docs: int):
         rec["title"] = rec["title"] + "（修订）"
         t = time.monotonic()
         result = build_site(records, out, full=False)
-        print(f"generator: incremental build of one changed title in {time.monotonic() - t:.1f} s "
-              f"({len(getattr(result, 'changed_paths', []) or [])} paths)")
+        paths = list(getattr(result, "changed_paths", []) or [])
+        print(f"generator: incremental build of one changed title in {time.monotonic() - t:.1f} s ({len(paths)} paths)")
+        return paths
 
     return change
 
@@ -194,23 +197,36 @@ def main() -> None:
         s = publish(site, target, workers=args.workers, cache_path=cache)
         print(f"no change: {s.requests} requests ({s.write_requests} writes) in {s.seconds:.2f} s")
 
-        change()
-        target = S3Target("bench-site", "www", opts)
-        s = publish(site, target, workers=args.workers, cache_path=cache)
-        print(f"one-document change (in-process): {len(s.uploads)} uploaded, {len(s.deletes)} deleted, "
-              f"{s.requests} requests ({s.write_requests} writes: {dict(target.requests)}) in {s.seconds:.2f} s")
-        print("  uploaded:", ", ".join(s.uploads))
+        from publish.changes import ChangeLog
+
+        state = work / "publish-state"
+        state.mkdir()
+        cache.replace(state / "hashes.json")
+        log = ChangeLog(state / "changes")
+
+        def one_change(label: str, *, trust: bool) -> None:
+            paths = change()
+            log.record(paths)
+            target = S3Target("bench-site", "www", opts)
+            s = publish(site, target, workers=args.workers, cache_path=state / "hashes.json", changes=log,
+                        trust_changes=trust)
+            print(f"one-document change, {label}: {len(s.uploads)} uploaded, {len(s.deletes)} deleted, "
+                  f"{s.requests} requests ({s.write_requests} writes) in {s.seconds:.2f} s; {dict(target.requests)}")
+            print("  uploaded:", ", ".join(s.uploads), "| deleted:", ", ".join(s.deletes) or "-")
+
+        one_change("auto-publish after the build (change log, no tree walk)", trust=True)
+        one_change("govsite publish_site (walks the tree, hash cache)", trust=False)
 
         change()
         env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(ROOT)}
         t = time.monotonic()
         done = subprocess.run(
             [sys.executable, "-m", "publish", "--site", str(site), "--to", "s3://bench-site/www", "--quiet",
-             "--hash-cache", str(cache)],
+             "--state-dir", str(state)],
             env=env, capture_output=True, text=True,
         )
         wall = time.monotonic() - t
-        print(f"one-document change (whole `python -m publish` process incl. start-up): {wall:.2f} s; "
+        print(f"one-document change, whole `python -m publish` process incl. start-up and tree walk: {wall:.2f} s; "
               f"{done.stdout.strip() or done.stderr.strip()}")
     finally:
         moto.terminate()

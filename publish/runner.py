@@ -220,7 +220,11 @@ def _publish_store(
     _fill(summary, plan, local)
     if dry_run:
         return
-    if plan.empty and journal is None and manifest == local:
+    if plan.empty:  # the objects are right; make the records say so
+        if manifest != local:
+            target.write_manifest(local)
+        if journal is not None:
+            target.delete_journal()
         return
     # What this run may change, and what a killed earlier run may have changed, until sealed.
     planned: dict[str, Entry | None] = {rel: remote.get(rel) for rel in dirty}

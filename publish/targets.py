@@ -130,7 +130,6 @@ class S3Target:
         return self._client
 
     def _make_client(self):
-        import boto3
         from botocore.config import Config
 
         o = self.options
@@ -144,12 +143,7 @@ class S3Target:
             response_checksum_validation="when_required",
             s3={"addressing_style": o.addressing_style} if o.addressing_style else None,
         )
-        session = boto3.session.Session(
-            aws_access_key_id=o.access_key_id,
-            aws_secret_access_key=o.secret_access_key,
-            aws_session_token=o.session_token,
-            region_name=o.region,
-        )
+        session = _session(o.access_key_id, o.secret_access_key, o.session_token, o.region)
         try:
             client = session.client("s3", endpoint_url=o.endpoint_url, config=config)
         except ValueError as exc:
@@ -368,6 +362,27 @@ class S3Target:
             if not page.get("IsTruncated"):
                 return out
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+_SESSIONS: dict[tuple, Any] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def _session(key_id, secret, token, region):
+    """One boto3 session per credentials: it keeps the loaded S3 service model (~0.4 s to load),
+    so the publish after every build in a long-running worker does not pay for it again."""
+    import boto3
+
+    with _SESSIONS_LOCK:
+        key = (key_id, secret, token, region)
+        if key not in _SESSIONS:
+            _SESSIONS[key] = boto3.session.Session(
+                aws_access_key_id=key_id,
+                aws_secret_access_key=secret,
+                aws_session_token=token,
+                region_name=region,
+            )
+        return _SESSIONS[key]
 
 
 def _b64md5(data: bytes) -> str:

@@ -301,3 +301,21 @@ def test_verify_repairs_a_tampered_bucket(tmp_path, s3, s3_endpoint, bucket):
     s3.create_bucket(Bucket=reference)
     publish(site, target_for(s3_endpoint, reference))
     assert bucket_state(s3, bucket, "www/") == bucket_state(s3, reference, "www/")
+
+
+def test_run_killed_between_manifest_and_journal_removal_needs_no_resend(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    write_site(site, change_one_document(SITE_FILES_V1))
+
+    class DiesAtTheEnd(S3Target):
+        def delete_journal(self):
+            raise PublishError("进程被终止（测试注入）")
+
+    with pytest.raises(PublishError):
+        publish(site, DiesAtTheEnd(bucket, "www", S3Options(endpoint_url=s3_endpoint)))
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+    assert summary.resumed and summary.uploads == [] and summary.deletes == []
+    assert target.requests["PutObject"] == 0 and target.requests["HeadObject"] == 3  # only the journal's paths
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=f"www/{JOURNAL_NAME}")
