@@ -161,3 +161,26 @@ def test_killed_server_loses_no_acknowledged_letter(server_env):
         assert set(acknowledged) <= numbers
     finally:
         restarted.stop()
+
+
+def shell(env: dict, code: str) -> None:
+    subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def test_status_lookup_over_http_sees_every_committed_change(server_env):
+    shell(server_env, "from services.status.models import Application as A; "
+                      "A.objects.create(number='HTTP1', query_code='246810', applicant='李明', item='x', department='d')")
+    server = Server(server_env).start()
+    try:
+        url = server.base + "/api/services/status/lookup?no=HTTP1&code="
+        for _ in range(20):  # warm every worker thread's persistent connection
+            status, body = request("GET", url + "246810")
+            assert status == 200 and body["status_label"] == "已受理"
+        assert request("GET", url + "000000")[0] == 404
+        shell(server_env, "from services.status.models import Application as A; "
+                          "a = A.objects.get(number='HTTP1'); a.status = 'done'; a.result = '准予许可'; a.save()")
+        for _ in range(20):
+            status, body = request("GET", url + "246810")
+            assert body["status_label"] == "已办结" and body["result"] == "准予许可"
+    finally:
+        server.stop()

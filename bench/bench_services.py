@@ -1,0 +1,209 @@
+"""Benchmark the status lookup (办件查询) under a production server on loopback.
+
+    .venv/bin/python bench/bench_services.py [--rows 200000] [--duration 20] [--connections 128]
+                                              [--server granian|gunicorn] [--database-url postgres://...]
+
+Creates a temporary SQLite database (or uses --database-url), migrates it, bulk-inserts ``--rows``
+applications, starts the server (2 workers, bounded threads) on a free 127.0.0.1 port and loads
+``GET /api/services/status/lookup?no=…&code=…`` with wrk (Debian's ``wrk``; 10% of the requests miss)
+for a bounded time; without wrk a Python thread client runs a bounded number of requests.
+Prints requests/s, p50 and p99 latency. Loopback only; everything is removed afterwards.
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(env: dict, rows: int, seed: int = 1) -> list[tuple[str, str]]:
+    """Migrate and fill the database in a child process; return (number, code) pairs to query."""
+    subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    code = f"""
+import datetime as dt, random
+from services.status.models import Application
+from services.workdays import add_workdays
+rng = random.Random({seed})
+depts = ["自然资源局", "市场监管局", "教育局", "住建局", "民政局", "卫健局", "交通局", "农业农村局", "人社局", "税务局"]
+start = dt.date(2025, 1, 1)
+batch = []
+for i in range({rows}):
+    accepted = start + dt.timedelta(days=rng.randrange(600))
+    batch.append(Application(number=f"XK{{i:08d}}", query_code=f"{{rng.randrange(10**6):06d}}", applicant="许文华",
+        item="建设工程规划许可", department=rng.choice(depts), accepted_on=accepted, deadline_days=20,
+        deadline=add_workdays(accepted, 20), status="in_progress"))
+    if len(batch) == 5000:
+        Application.objects.bulk_create(batch); batch = []
+Application.objects.bulk_create(batch)
+"""
+    subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True)
+    dump = subprocess.run(
+        [str(BIN / "govsite"), "shell", "-c",
+         "from services.status.models import Application\n"
+         "import sys\n"
+         "for n, c in Application.objects.values_list('number', 'query_code').order_by('?')[:20000]:\n"
+         "    sys.stdout.write(f'{n} {c}\\n')"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    return [tuple(line.split()) for line in dump.splitlines() if re.fullmatch(r"XK\d+ \d{6}", line.strip())]
+
+
+def start_server(kind: str, env: dict, port: int, threads: int) -> subprocess.Popen:
+    if kind == "granian":
+        cmd = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers",
+               "2", "--blocking-threads", str(threads), "--no-access-log", "--log-level", "warning",
+               "cms.wsgi:application"]
+    else:
+        cmd = [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
+               "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/services/letters/challenge", timeout=2).read()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("服务器未能启动")
+
+
+LUA = """
+local pairs = {}
+for line in io.lines("%s") do
+  local n, c = line:match("(%%S+) (%%S+)")
+  pairs[#pairs + 1] = {n, c}
+end
+local i = 0
+request = function()
+  i = i + 1
+  local p = pairs[(i * 7919) %% #pairs + 1]
+  local code = p[2]
+  if i %% 10 == 0 then code = "999999x" end
+  return wrk.format("GET", "/api/services/status/lookup?no=" .. p[1] .. "&code=" .. code)
+end
+"""
+
+
+def run_wrk(port: int, pairs_file: Path, duration: int, connections: int) -> dict:
+    script = pairs_file.with_suffix(".lua")
+    script.write_text(LUA % pairs_file)
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}"],
+        check=True, capture_output=True, text=True, timeout=duration + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p: str) -> str:
+        m = re.search(rf"\s{p}%\s+([\d.]+\w+)", out)
+        return m.group(1) if m else "?"
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"requests": total, "rps": rps, "p50": pct("50"), "p99": pct("99"),
+            "non_2xx": int(errors.group(1)) if errors else 0, "raw": out}
+
+
+def run_threads(port: int, pairs: list, duration: int, connections: int, max_requests: int = 50000) -> dict:
+    """Fallback load generator: bounded by count and time."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+    counter = iter(range(max_requests))
+
+    def worker():
+        rng = random.Random()
+        while time.monotonic() < stop:
+            try:
+                next(counter)
+            except StopIteration:
+                return
+            n, c = rng.choice(pairs)
+            t0 = time.perf_counter()
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/services/status/lookup?no={n}&code={c}").read()
+            except urllib.error.HTTPError:
+                pass
+            with lock:
+                latencies.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=worker) for _ in range(min(connections, 64))]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    latencies.sort()
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed,
+            "p50": f"{latencies[len(latencies) // 2] * 1000:.1f}ms",
+            "p99": f"{latencies[int(len(latencies) * 0.99)] * 1000:.1f}ms", "non_2xx": "?"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=128)
+    ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
+    ap.add_argument("--database-url", default="")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-services-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GOVSITE_DATA_DIR=str(tmp), GOVSITE_SITE_DIR=str(tmp / "site"), DJANGO_SETTINGS_MODULE="cms.settings",
+               GOVSITE_SERVE_SITE="0")
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    proc = None
+    try:
+        t0 = time.monotonic()
+        pairs = prepare(env, args.rows)
+        print(f"准备数据：{args.rows} 条办件，{time.monotonic() - t0:.1f} s")
+        pairs_file = tmp / "pairs.txt"
+        pairs_file.write_text("".join(f"{n} {c}\n" for n, c in pairs))
+        port = free_port()
+        proc = start_server(args.server, env, port, args.threads)
+        if shutil.which("wrk"):
+            result = run_wrk(port, pairs_file, args.duration, args.connections)
+            tool = "wrk"
+        else:
+            result = run_threads(port, pairs, args.duration, args.connections)
+            tool = "python threads"
+        db = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+        print(f"status lookup · {args.server} (2 workers) · {db} · {args.rows} rows · {tool}, "
+              f"{args.connections} connections, {args.duration} s")
+        print(f"  requests: {result['requests']}  requests/s: {result['rps']:.0f}  p50: {result['p50']}  "
+              f"p99: {result['p99']}  non-2xx (10% misses expected): {result['non_2xx']}")
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=20)
+        if not args.database_url:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
