@@ -189,9 +189,13 @@ def main() -> None:
         opts = S3Options(endpoint_url=endpoint, workers=args.workers)
 
         target = S3Target("bench-site", "www", opts)
+        cpu = time.process_time()
         s = publish(site, target, workers=args.workers, cache_path=cache)
+        cpu = time.process_time() - cpu
         print(f"first publish: {len(s.uploads)} objects, {s.bytes_sent / 1e6:.0f} MB in {s.seconds:.1f} s "
-              f"= {len(s.uploads) / s.seconds:.0f} objects/s ({s.requests} requests, workers={args.workers})")
+              f"= {len(s.uploads) / s.seconds:.0f} objects/s ({s.requests} requests, workers={args.workers}); "
+              f"publisher CPU {cpu:.1f} s = {1000 * cpu / max(1, len(s.uploads)):.2f} ms/object "
+              f"(the rest is the moto server, one Python process on the same 2 cores)")
 
         target = S3Target("bench-site", "www", opts)
         s = publish(site, target, workers=args.workers, cache_path=cache)

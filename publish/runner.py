@@ -107,6 +107,7 @@ def publish(
     changes: ChangeLog | None = None,
     trust_changes: bool = False,
     progress: ProgressFn | None = None,
+    progress_interval: float = 1.0,
     purge: Callable[[list[str]], int] | None = None,
 ) -> PublishSummary:
     """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once).
@@ -122,7 +123,7 @@ def publish(
             _("站点目录 %(path)s 不存在，请先生成站点（govsite build_site）。") % {"path": root}
         )
     root = root.resolve()
-    report = _Progress(progress)
+    report = _Progress(progress, progress_interval)
     change_files, hints = changes.snapshot() if changes and cache_path else ([], None)
     if not trust_changes:
         hints = None

@@ -299,9 +299,10 @@ class S3Target:
 
     def upload(self, rel: str, path: Path, entry: Entry) -> None:
         md5_b64 = base64.b64encode(bytes.fromhex(entry.md5)).decode()
+        body = _read_checked(path, entry, rel) if entry.size <= IN_MEMORY_LIMIT else None
 
         def put() -> None:
-            with open(path, "rb") as fh:
+            with open(path, "rb") if body is None else _nullcontext(body) as fh:
                 self.client.put_object(
                     Bucket=self.bucket,
                     Key=self.key(rel),
@@ -362,6 +363,40 @@ class S3Target:
             if not page.get("IsTruncated"):
                 return out
             kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+# Files up to this size are read and checked against the scanned hash before they are sent.
+IN_MEMORY_LIMIT = 64 << 20
+
+
+class _nullcontext:
+    def __init__(self, value):
+        self.value = value
+
+    def __enter__(self):
+        return self.value
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _read_checked(path: Path, entry: Entry, rel: str) -> bytes:
+    """The file's bytes, provided they are still what the scan hashed (a build may be rewriting
+    the tree under a long publish; sending new bytes under the old hash would record a lie)."""
+    import hashlib
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PublishError(_("读取本地文件 %(name)s 失败：%(error)s") % {"name": rel, "error": exc}) from None
+    if len(data) != entry.size or hashlib.md5(data, usedforsecurity=False).hexdigest() != entry.md5:
+        raise PublishError(
+            _(
+                "文件 %(name)s 在发布过程中被改动（站点正在重新生成？）。请在生成完成后重新发布，已传内容会被接续。"
+            )
+            % {"name": rel}
+        )
+    return data
 
 
 _SESSIONS: dict[tuple, Any] = {}

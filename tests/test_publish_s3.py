@@ -317,5 +317,31 @@ def test_run_killed_between_manifest_and_journal_removal_needs_no_resend(tmp_pat
     target = target_for(s3_endpoint, bucket)
     summary = publish(site, target)
     assert summary.resumed and summary.uploads == [] and summary.deletes == []
-    assert target.requests["PutObject"] == 0 and target.requests["HeadObject"] == 3  # only the journal's paths
+    assert (
+        target.requests["PutObject"] == 0 and target.requests["HeadObject"] == 3
+    )  # only the journal's paths
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=f"www/{JOURNAL_NAME}")
+
+
+def test_file_rewritten_during_a_publish_stops_it_and_the_rerun_converges(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+
+    class BuildRunsMeanwhile(S3Target):
+        def upload(self, rel, path, entry):
+            if rel == "docs/1/index.html":
+                path.write_text("<p>新的内容</p>")
+            super().upload(rel, path, entry)
+
+    with pytest.raises(PublishError, match="在发布过程中被改动"):
+        publish(site, BuildRunsMeanwhile(bucket, "www", S3Options(endpoint_url=s3_endpoint)))
+    publish(site, target_for(s3_endpoint, bucket))
+    body = s3.get_object(Bucket=bucket, Key="www/docs/1/index.html")["Body"].read().decode()
+    assert body == "<p>新的内容</p>"
+
+
+def test_long_publish_reports_progress(tmp_path, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    lines: list[str] = []
+    publish(site, target_for(s3_endpoint, bucket), progress=lines.append, progress_interval=0)
+    n = len(SITE_FILES_V1)
+    assert f"已上传 {n}/{n} 个对象……" in lines, lines
