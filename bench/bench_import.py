@@ -37,6 +37,7 @@ def run_measured(args: list[str], env: dict) -> tuple[float, float, str, str]:
         stdout, stderr = out.read(), err.read()
     if proc.returncode:
         sys.exit(f"{' '.join(args[1:3])} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    run_measured.cpu = usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss / 1024, stdout, stderr
 
 
@@ -64,18 +65,26 @@ def main() -> None:
         seconds, rss, stdout, _ = run_measured([str(GOVSITE), "import_documents", str(corpus), "--quiet"], env)
         m = re.search(r"用时 ([\d.]+) 秒", stdout)
         inner = float(m.group(1)) if m else seconds
+        cpu = run_measured.cpu
         print(
             f"import {n:>7} docs: {seconds:6.1f} s wall, {n / seconds:6.0f} docs/s "
-            f"(importer alone {inner:.1f} s, {n / inner:.0f} docs/s), peak RSS {rss:.0f} MB"
+            f"(importer alone {inner:.1f} s, {n / inner:.0f} docs/s), peak RSS {rss:.0f} MB, "
+            f"CPU {cpu:.1f} s = {n / cpu:.0f} docs per CPU-second, load {os.getloadavg()[0]:.1f}"
         )
         print(f"   {stdout.strip()}")
         db = data / "govsite.sqlite3"
         print(f"   database {db.stat().st_size / 1e6:.0f} MB")
         out = work / f"export-{n}.jsonl"
         seconds, rss, stdout, _ = run_measured([str(GOVSITE), "export_documents", str(out)], env)
-        print(f"export {n:>7} docs: {seconds:6.1f} s wall, {n / seconds:6.0f} docs/s, peak RSS {rss:.0f} MB")
+        print(
+            f"export {n:>7} docs: {seconds:6.1f} s wall, {n / seconds:6.0f} docs/s, peak RSS {rss:.0f} MB, "
+            f"CPU {run_measured.cpu:.1f} s"
+        )
         seconds, rss, stdout, _ = run_measured([str(GOVSITE), "import_documents", str(corpus), "--quiet"], env)
-        print(f"re-import {n:>4} docs: {seconds:6.1f} s wall, {n / seconds:6.0f} docs/s, peak RSS {rss:.0f} MB")
+        print(
+            f"re-import {n:>4} docs: {seconds:6.1f} s wall, {n / seconds:6.0f} docs/s, peak RSS {rss:.0f} MB, "
+            f"CPU {run_measured.cpu:.1f} s"
+        )
         print(f"   {stdout.strip()}")
 
 

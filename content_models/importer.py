@@ -737,6 +737,21 @@ class _Importer:
                 self._write_links(docs, final=True)
 
 
+def _tune_connection() -> None:
+    """Give SQLite a page cache that holds the hot index pages of a large import.
+
+    The default (2 MB) makes every insert into the ~10 indexes of a 1 GB database re-read pages
+    from the OS, and the import slows down as the database grows. 128 MB keeps the import's
+    peak RSS well under 1 GB. Only this connection is affected.
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -131072")
+            cursor.execute("PRAGMA temp_store = MEMORY")
+
+
 _INSERT_CACHE: dict[tuple[type, str], tuple[str, list]] = {}
 
 
@@ -822,6 +837,7 @@ def import_records(
     """
     summary = ImportSummary()
     started = time.perf_counter()
+    _tune_connection()
     importer = _Importer(summary, on_problem)
     batch: list[tuple[int, Any]] = []
     for item in _numbered(lines):
