@@ -174,6 +174,8 @@ def main() -> None:
         synthesize(site, args.docs)
         mode = "SYNTHETIC tree of the generator's shape (not the generator's output)"
         change = lambda: synthetic_change(site, args.docs)  # noqa: E731
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before publishing "
+          "(other work on the machine slows every figure below)")
     files, size = count_files(site.resolve())
     print(f"site: {mode}; {files} files, {size / 1e6:.0f} MB")
 
@@ -232,6 +234,7 @@ def main() -> None:
         wall = time.monotonic() - t
         print(f"one-document change, whole `python -m publish` process incl. start-up and tree walk: {wall:.2f} s; "
               f"{done.stdout.strip() or done.stderr.strip()}")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         moto.terminate()
         moto.wait()
