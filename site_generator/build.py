@@ -730,8 +730,8 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
         pages = set()
         if first is not None:
             pages.update(range(first // ps + 1, last_new + 1))
-            if last_old != last_new and 1 <= last_old <= last_new:
-                pages.add(last_old)
+        if last_old != last_new and min(last_old, last_new) >= 1:
+            pages.add(min(last_old, last_new))  # its "newer" link switches between the index and a page
         pages.update(p // ps + 1 for p in inplace if p // ps + 1 <= last_new)
         lists.render_pages(key, pages, count=n_new)
         lm = renderer.list_meta(key)

@@ -1,0 +1,229 @@
+"""Incremental builds: identical to a full build, few files per change, withdrawals vanish
+everywhere, and a failed build leaves the live site untouched."""
+
+import hashlib
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from content_models.sample import generate_sample
+from site_generator.build import build_site
+from site_generator.config import BuildConfig
+from site_generator.output import BuildLocked, build_lock
+
+PORTAL = {"name": "中国·南安", "domain": "www.nanan.gov.cn", "base_url": "https://www.nanan.gov.cn",
+          "site_id_code": "3505830001"}
+
+
+def config(**kw) -> BuildConfig:
+    cfg = BuildConfig(portal=dict(PORTAL), page_size=5, feed_size=10, sitemap_max=30, processes=1, plugins=[])
+    for k, v in kw.items():
+        setattr(cfg, k, v)
+    return cfg
+
+
+def tree(root: Path) -> dict[str, str]:
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            p = Path(dirpath) / f
+            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def url_of(rec) -> str:
+    return f"/{rec['site']}/{rec['published'][:4]}/{rec['id']}.html"
+
+
+@pytest.fixture()
+def base():
+    return {r["id"]: dict(r) for r in generate_sample(docs=120, seed=5)}
+
+
+def new_doc(template: dict, doc_id: str, published: str, **kw) -> dict:
+    rec = dict(template, id=doc_id, published=published, index_no=None, interprets=None, replaced_by=None)
+    rec.update(kw)
+    rec["title"] = f"新发布文件 {doc_id}"
+    return rec
+
+
+def assert_same_as_full(tmp_path: Path, out: Path, records: dict, cfg: BuildConfig) -> None:
+    ref = tmp_path / "reference" / "site"
+    build_site(iter(records.values()), ref, full=True, config=cfg)
+    got, want = tree(out), tree(ref)
+    assert sorted(set(got) ^ set(want)) == []
+    differing = sorted(p for p in got if got[p] != want[p])
+    assert differing == []
+
+
+def test_incremental_equals_full_through_many_kinds_of_change(tmp_path, base):
+    cfg = config()
+    out = tmp_path / "live" / "site"
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    recs = dict(base)
+    ids = sorted(recs, key=lambda i: recs[i]["published"])
+
+    # Round 1 (compare-all mode): title edit, body edit, new newest docs, an old-dated doc,
+    # a withdrawn policy that has interpretations, a category move, a date move.
+    policy_id = next(r["interprets"] for r in recs.values() if r.get("interprets") and r["interprets"] in recs)
+    recs[ids[3]]["title"] = "修改后的标题"
+    recs[ids[40]]["body_html"] = "<p>新的正文</p>"
+    for n in range(3):
+        recs[f"new-{n}"] = new_doc(recs[ids[-1]], f"new-{n}", f"2030-01-0{n + 1}T09:00:00+08:00")
+    recs["old-insert"] = new_doc(recs[ids[10]], "old-insert", recs[ids[10]]["published"])
+    del recs[policy_id]
+    moved = next(i for i in ids[20:] if i in recs and recs[i].get("category") != "通知公告")
+    recs[moved]["category"] = "通知公告"
+    recs[ids[60]]["published"] = "2011-06-01T08:00:00+08:00"
+    r1 = build_site(iter(recs.values()), out, config=cfg)
+    assert not r1.full and r1.changed_paths
+    assert_same_as_full(tmp_path / "r1", out, recs, cfg)
+
+    # Round 2 (targeted mode, as the job queue runs it): only the changed ids and a fetch callback.
+    interp = next(r for r in recs.values() if r.get("interprets") in recs)
+    expired = next(r for r in recs.values() if r.get("replaced_by") in recs)
+    recs[expired["replaced_by"]]["title"] = "新的替代文件标题"
+    withdrawn = interp["id"]
+    del recs[withdrawn]
+    recs["new-3"] = new_doc(recs["new-0"], "new-3", "2030-02-01T09:00:00+08:00")
+    changed = {expired["replaced_by"], withdrawn, "new-3"}
+    r2 = build_site([recs[i] for i in changed if i in recs], out, config=cfg, changed_ids=changed,
+                    fetch=lambda wanted: [recs[i] for i in wanted if i in recs])
+    assert not r2.full
+    page = (out / url_of(expired).lstrip("/")).read_text("utf-8")
+    assert "新的替代文件标题" in page
+    assert_same_as_full(tmp_path / "r2", out, recs, cfg)
+
+    # Round 3: withdraw everything of one small list, then republish one document of it.
+    r3 = build_site(iter(recs.values()), out, config=cfg)
+    assert r3.changed_paths == []  # nothing changed: no new release
+    assert_same_as_full(tmp_path / "r3", out, recs, cfg)
+
+
+def test_withdrawn_document_disappears_everywhere(tmp_path, base):
+    cfg = config()
+    out = tmp_path / "site"
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    newest = max(base.values(), key=lambda r: (r["published"], r["id"]))
+    url = url_of(newest)
+    assert (out / url.lstrip("/")).is_file()
+    assert any(url in (out / p).read_text("utf-8") for p in ("list/index.html", "list/rss.xml", "list/atom.xml"))
+    remaining = {k: v for k, v in base.items() if k != newest["id"]}
+    result = build_site([], out, config=cfg, changed_ids={newest["id"]}, fetch=lambda ids: [remaining[i] for i in ids])
+    assert url.lstrip("/") in result.changed_paths
+    assert not (out / url.lstrip("/")).exists()
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml"):
+            text = path.read_text("utf-8")
+            assert url not in text and newest["title"] not in text, path
+    assert_same_as_full(tmp_path, out, remaining, cfg)
+
+
+def test_publishing_one_document_rewrites_few_files(tmp_path, base):
+    cfg = config()
+    out = tmp_path / "site"
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    newest = max(base.values(), key=lambda r: r["published"])
+    rec = new_doc(newest, "fresh-1", "2031-01-01T10:00:00+08:00")
+    result = build_site([rec], out, config=cfg, changed_ids={"fresh-1"}, fetch=lambda ids: [])
+    paths = result.changed_paths
+    # the page, the index (+ maybe one new archive page) of ~6 lists, 6 feeds, sitemaps, home, catalog
+    assert url_of(rec).lstrip("/") in paths
+    assert len(paths) <= 30, paths
+    archived = [p for p in paths if "/page/" in p]
+    assert len(archived) <= 6, archived  # at most the one page that just filled up, per list
+    assert all(not p.startswith("list/page/1.") for p in paths)
+
+
+def test_failed_build_leaves_live_site_intact(tmp_path, base):
+    cfg = config()
+    out = tmp_path / "site"
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    before, target_before = tree(out), os.readlink(out)
+    mod = types.ModuleType("govsite_failing_plugin")
+
+    def on_render(ctx):
+        ctx.write_file("half-written.txt", b"x")
+        raise RuntimeError("plugin failure")
+
+    mod.on_render = on_render
+    sys.modules["govsite_failing_plugin"] = mod
+    changed = dict(base)
+    some = sorted(changed)[0]
+    changed[some] = dict(changed[some], title="不应出现的标题")
+    try:
+        for full in (False, True):
+            with pytest.raises(RuntimeError, match="plugin failure"):
+                build_site(iter(changed.values()), out, full=full, config=config(plugins=["govsite_failing_plugin"]))
+            assert os.readlink(out) == target_before
+            assert tree(out) == before
+    finally:
+        del sys.modules["govsite_failing_plugin"]
+    # The next good build recovers (the half-written release is rebuilt) and is correct.
+    build_site(iter(changed.values()), out, config=cfg)
+    assert "不应出现的标题" in (out / url_of(changed[some]).lstrip("/")).read_text("utf-8")
+    assert_same_as_full(tmp_path, out, changed, cfg)
+
+
+def test_site_dir_is_an_atomically_switched_symlink(tmp_path, base):
+    cfg = config()
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier plain directory")
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    assert out.is_symlink()
+    first = os.readlink(out)
+    rec = dict(next(iter(base.values())), title="再次发布")
+    build_site([rec], out, config=cfg, changed_ids={rec["id"]}, fetch=lambda ids: [base[i] for i in ids])
+    assert os.readlink(out) != first and Path(first).is_dir()  # the previous release is still readable
+    assert any(p.name.startswith("previous-") for p in (tmp_path / ".site.build" / "releases").iterdir())
+
+
+def test_two_builds_never_run_at_once(tmp_path):
+    with build_lock(tmp_path), pytest.raises(BuildLocked):
+        with build_lock(tmp_path, wait=False):
+            pass
+
+
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("GOVSITE_TEST_SEEDS", "11,12").split(",")])
+def test_random_change_sequences_match_full_builds(tmp_path, base, seed):
+    import random
+
+    rng = random.Random(seed)
+    cfg = config(page_size=4, sitemap_max=25)
+    out = tmp_path / "site"
+    recs = dict(base)
+    build_site(iter(recs.values()), out, full=True, config=cfg)
+    categories = ["政策文件", "政策解读", "通知公告", "工作动态", "自定义栏目"]
+    for round_no in range(3):
+        changed: set[str] = set()
+        for _ in range(rng.randint(1, 8)):
+            op = rng.choice(["add", "delete", "title", "category", "date", "validity"])
+            ids = sorted(recs)
+            pick = rng.choice(ids)
+            if op == "add":
+                new_id = f"r{seed}-{round_no}-{len(changed)}"
+                year = rng.randint(2010, 2032)
+                recs[new_id] = new_doc(recs[pick], new_id, f"{year}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T08:00:00+08:00",
+                                       interprets=rng.choice([None, pick]))
+                changed.add(new_id)
+            elif op == "delete" and len(recs) > 10:
+                del recs[pick]
+            elif op == "title":
+                recs[pick] = dict(recs[pick], title=f"第{round_no}轮修改 {pick}")
+            elif op == "category":
+                recs[pick] = dict(recs[pick], category=rng.choice(categories))
+            elif op == "date":
+                recs[pick] = dict(recs[pick], published=f"20{rng.randint(10, 31)}-05-05T12:00:00+08:00")
+            elif op == "validity":
+                recs[pick] = dict(recs[pick], validity="废止", replaced_by=rng.choice(ids))
+            changed.add(pick)
+        if round_no % 2:
+            build_site(iter(recs.values()), out, config=cfg)
+        else:
+            build_site([recs[i] for i in changed if i in recs], out, config=cfg, changed_ids=changed,
+                       fetch=lambda wanted: [recs[i] for i in wanted if i in recs])
+        assert_same_as_full(tmp_path / f"round{round_no}", out, recs, cfg)
