@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.choosers import BaseFilterForm, LocaleFilterMixin
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -34,9 +35,10 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.menus import MenuItem
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.widgets.button import BaseButton, Button, ButtonWithDropdown
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 from wagtail_localize import wagtail_hooks as localize_hooks
 
@@ -208,6 +210,59 @@ class DocumentIndexView(IndexView):
         return list_buttons
 
 
+class DocumentSearchFilterMixin(forms.Form):
+    """The chooser's search box, with the same Chinese substring and 文号 matching as the list."""
+
+    q = forms.CharField(
+        label=_("搜索"),
+        widget=forms.TextInput(attrs={"placeholder": _("标题、发文字号、索引号或发布机构")}),
+        required=False,
+    )
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        query = (self.cleaned_data.get("q") or "").strip()
+        if query:
+            objects = objects.filter(document_search_filter(query))
+            self.is_searching = True
+            self.search_query = query
+        return objects
+
+
+class DocumentChooseMixin:
+    """Chooser for 解读的政策 / 替代文件: searchable (the model is not in Wagtail's search index),
+    and without Wagtail's per-row status queries."""
+
+    def get_filter_form_class(self):
+        bases = [DocumentSearchFilterMixin, BaseFilterForm]
+        if self.i18n_enabled:
+            bases.insert(0, LocaleFilterMixin)
+        return type("DocumentChooserFilterForm", tuple(bases), {})
+
+    @property
+    def columns(self):
+        return [
+            self.title_column,
+            Column("doc_no", label=_("发文字号")),
+            Column("organ", label=_("发布机构")),
+            DateColumn("published_at", label=_("发布日期")),
+            BooleanColumn("live", label=_("已发布")),
+        ]
+
+
+class DocumentChooseView(DocumentChooseMixin, ChooseView):
+    pass
+
+
+class DocumentChooseResultsView(DocumentChooseMixin, ChooseResultsView):
+    pass
+
+
+class DocumentChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = DocumentChooseView
+    choose_results_view_class = DocumentChooseResultsView
+
+
 def _departments_for_request(request):
     if request is None:
         return permissions.departments_for_user(None).none()
@@ -312,6 +367,7 @@ class DocumentViewSet(SnippetViewSet):
     menu_name = "disclosure-documents"
     edit_handler = document_edit_handler
     index_view_class = DocumentIndexView
+    chooser_viewset_class = DocumentChooserViewSet
     search_backend_name = None
     search_fields = list(SEARCH_FIELDS)
     filterset_class = DocumentFilterSet

@@ -290,6 +290,16 @@ def test_preview_shows_metadata_and_interpretations(client, world):
     assert "附件1：重点任务清单" in html and "200.0 KB" in html
 
 
+def test_chooser_for_interpreted_policy_searches_chinese(client, world):
+    _login(client, world["alice"])
+    url = reverse("wagtailsnippetchoosers_content_models_disclosuredocument:choose_results")
+    html = client.get(url, {"q": "南政办[2024]12号"}).content.decode()
+    assert world["policy"].title in html
+    assert "南安市发展和改革局文件3" not in html
+    html = client.get(url, {"q": "乡村振兴示范村"}).content.decode()
+    assert world["nyj_docs"][0].title in html
+
+
 def test_editor_can_submit_for_moderation(client, world):
     _login(client, world["alice"])
     doc = world["fgj_docs"][4]
