@@ -29,7 +29,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import FACET_KEYS, document_terms, fold, html_to_text, t2s_map, title_words
+from .tokenize import FACET_KEYS, document_terms, fold, html_to_text, set_t2s_map, t2s_map, title_words
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class BuildStats:
     terms: int = 0
     files: int = 0
     bytes: int = 0
+    patched: bool = False  # an incremental build that rewrote only what changed
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -210,16 +211,19 @@ def build_index(
                 yield record, digest
 
     _G["doc_url"] = doc_url
-    fold("預熱")  # load the t2s map and rjieba's dictionary once, before any fork
-    title_words("预热")
+    _load_t2s(db)
     todo = pending()
     first = list(itertools.islice(todo, POOL_AFTER))
+    if first:
+        fold("預熱")  # load the t2s table and rjieba's dictionary once, before any fork
+        title_words("预热")
     results: Iterable = map(_tokenize, first)
     pool = None
     procs = processes if processes is not None else min(4, os.cpu_count() or 1)
     if len(first) == POOL_AFTER and procs > 1:
         pool = multiprocessing.get_context("fork").Pool(procs)
         results = itertools.chain(results, pool.imap_unordered(_tokenize, todo, chunksize=64))
+    changes: dict[int, tuple] = {}  # ordinal -> (old tids, old imps, new tids, new imps, new meta)
     db.execute("BEGIN")
     try:
         for rid, digest, published, meta, terms, imps in results:
@@ -230,6 +234,10 @@ def build_index(
                 ids = [state.tid(t) if i is None else i for t, i in zip(names, ids, strict=True)]
             tids = array("I", ids).tobytes()
             stats.tokenized += 1
+            if not full:
+                old = db.execute("SELECT ord, tids, imps FROM docs WHERE id = ?", (rid,)).fetchone()
+                at = old[0] if old else next_ord
+                changes[at] = (old[1] if old else None, old[2] if old else None, tids, imps, meta)
             if rid in known:
                 db.execute("UPDATE docs SET hash=?, published=?, meta=?, tids=?, imps=?, n=? WHERE id=?",
                            (digest, published, meta, tids, imps, len(ids), rid))
@@ -251,18 +259,52 @@ def build_index(
         db.execute("UPDATE docs SET ord = -1 - ord")
         db.executemany("UPDATE docs SET ord = ? WHERE id = ?", ((i, rid) for i, rid in enumerate(ids)))
     else:
-        stats.removed = sum(db.execute("DELETE FROM docs WHERE id = ?", (rid,)).rowcount for rid in removed)
+        for rid in removed:
+            old = db.execute("SELECT ord, tids, imps FROM docs WHERE id = ?", (rid,)).fetchone()
+            if old:
+                changes[old[0]] = (old[1], old[2], None, None, None)
+                stats.removed += db.execute("DELETE FROM docs WHERE id = ?", (rid,)).rowcount
     state.flush_vocab()
     db.execute("COMMIT")
     stats.seconds["tokenize"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    _assemble(state, writer, stats)
+    keep = None
+    if not full:
+        from .incremental import patch_index
+
+        keep = patch_index(state, writer, stats, Path(out_dir), changes)
+        stats.patched = keep is not None
+    if keep is None:
+        _assemble(state, writer, stats)
+        keep = writer.paths
     stats.seconds["assemble"] = time.perf_counter() - t1
     stats.files, stats.bytes = writer.files, writer.bytes
-    _delete_stale(db, writer.paths, delete_file or _default_deleter(Path(out_dir)))
+    _delete_stale(db, keep, delete_file or _default_deleter(Path(out_dir)))
     db.close()
     return stats
+
+
+def _load_t2s(db: sqlite3.Connection) -> None:
+    """The OpenCC character map, cached in the state (loading OpenCC costs ~1 s per process)."""
+    version = _opencc_version()
+    row = db.execute("SELECT value FROM kv WHERE key = 't2s'").fetchone()
+    if row:
+        cached = orjson.loads(row[0])
+        if cached.get("version") == version:
+            set_t2s_map(cached["map"])
+            return
+    db.execute("INSERT OR REPLACE INTO kv VALUES ('t2s', ?)",
+               (orjson.dumps({"version": version, "map": t2s_map()}).decode(),))
+
+
+def _opencc_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("opencc-purepy")
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
 
 
 def _default_deleter(out_dir: Path) -> Callable[[str], None]:
@@ -272,10 +314,14 @@ def _default_deleter(out_dir: Path) -> Callable[[str], None]:
     return delete
 
 
+def previous_files(db: sqlite3.Connection) -> set[str]:
+    row = db.execute("SELECT value FROM kv WHERE key = 'files'").fetchone()
+    return set(orjson.loads(row[0])) if row else set()
+
+
 def _delete_stale(db: sqlite3.Connection, paths: set[str], delete: Callable[[str], None]) -> None:
     """Remove the index files of the previous build that this build no longer references."""
-    row = db.execute("SELECT value FROM kv WHERE key = 'files'").fetchone()
-    previous = set(orjson.loads(row[0])) if row else set()
+    previous = previous_files(db)
     for rel in sorted(previous - paths):
         delete(rel)
     db.execute("INSERT OR REPLACE INTO kv VALUES ('files', ?)", (orjson.dumps(sorted(paths)).decode(),))
@@ -320,6 +366,16 @@ def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return np.concatenate(tids), np.concatenate(starts), ords, imps
 
 
+def encode_segment(writer: _Writer, term: str, blk: int, ords: np.ndarray, imps: np.ndarray) -> list:
+    """One term's postings in one block: inline base64, or a page file (named per term and block) when long."""
+    gaps = np.diff(ords.astype(np.int64), prepend=blk * fmt.BLOCK).astype("<u2")
+    raw = gaps.tobytes() + imps.astype(np.uint8).tobytes()
+    if len(ords) <= fmt.INLINE_MAX:
+        return [blk, len(ords), base64.b64encode(raw).decode("ascii")]
+    key = f"{fmt.fnv1a(term):08x}.{blk}"
+    return [blk, len(ords), f"@{key}-{writer.put('p', raw, key=key)}"]
+
+
 def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
     db = state.db
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
@@ -346,61 +402,68 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
         else:
             cuts = [0, *(np.flatnonzero(blocks[1:] != blocks[:-1]) + 1).tolist(), df]
         for a, b in zip(cuts, cuts[1:], strict=False):
-            blk = int(blocks[a])
-            seg_o = o[a:b]
-            gaps = np.diff(seg_o, prepend=np.uint32(blk * block)).astype("<u2")
-            raw = gaps.tobytes() + im[a:b].tobytes()
-            if b - a <= fmt.INLINE_MAX:
-                ref = base64.b64encode(raw).decode("ascii")
-            else:
-                ref = "@" + writer.put("p", raw)
-            segments.append([blk, b - a, ref])
+            segments.append(encode_segment(writer, term, int(blocks[a]), o[a:b], im[a:b]))
         shards.setdefault(fmt.shard_of(term), {})[term] = [df, segments]
         if term.startswith("f:"):
             key, value = term[2:].split(":", 1)
             facets[facet_names[key]][value] = df
     stats.terms = len(tids)
 
-    manifest_families = {}
+    shard_names = {}
     for fam, count in fmt.FAMILIES.items():
         names = []
         for n in range(count):
             entries = shards.get((fam, n), {})
             raw = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
             names.append(writer.put("s", raw, key=f"{fam}{n}") if entries else "")
-        dirs = [writer.put("d", orjson.dumps(names[i : i + fmt.DIR_SIZE])) for i in range(0, count, fmt.DIR_SIZE)]
-        manifest_families[fam] = {"shards": count, "dirs": dirs}
-
+        shard_names[fam] = names
     chunk_names = []
     for lo in range(0, n_ords, fmt.META_CHUNK):
         rows = metas[lo : lo + fmt.META_CHUNK]
-        if not any(rows):
-            chunk_names.append("")
-            continue
-        raw = b"[" + b",".join(r if r is not None else b"null" for r in rows) + b"]"
-        chunk_names.append(writer.put("c", raw, key=str(lo // fmt.META_CHUNK)))
-    meta_dirs = [writer.put("d", orjson.dumps(chunk_names[i : i + fmt.META_DIR]))
-                 for i in range(0, len(chunk_names), fmt.META_DIR)]
+        chunk_names.append(_put_chunk(writer, lo // fmt.META_CHUNK, rows))
+    facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
+    _finish(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
+    stats.documents = n_docs
 
+
+def _put_chunk(writer: _Writer, chunk: int, rows: list[bytes | None]) -> str:
+    if not any(rows):
+        return ""
+    raw = b"[" + b",".join(r if r is not None else b"null" for r in rows) + b"]"
+    return writer.put("c", raw, key=str(chunk))
+
+
+def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_names: dict[str, list[str]],
+            chunk_names: list[str], facets: dict) -> None:
+    """Directory files, the t2s map and the manifest (the one file without a hashed name)."""
+    def dirs(prefix: str, names: list[str], size: int) -> list[str]:
+        out = []
+        for i in range(0, len(names), size):
+            key = f"{prefix}{i // size}"
+            out.append(f"{key}-{writer.put('d', orjson.dumps(names[i : i + size]), key=key)}")
+        return out
+
+    families = {fam: {"shards": len(names), "dirs": dirs(f"{fam}.", names, fmt.DIR_SIZE)}
+                for fam, names in shard_names.items()}
+    meta_dirs = dirs("c.", chunk_names, fmt.META_DIR)
     buckets: list[dict[str, str]] = [{} for _ in range(fmt.T2S_BUCKETS)]
     for src, dst in t2s_map().items():
         buckets[ord(src) % fmt.T2S_BUCKETS][src] = dst
     t2s = [writer.put("t", orjson.dumps(b, option=orjson.OPT_SORT_KEYS)) for b in buckets]
-
     manifest = {
         "version": fmt.VERSION,
         "docs": n_docs,
         "ords": n_ords,
-        "block": block,
+        "block": fmt.BLOCK,
         "dir_size": fmt.DIR_SIZE,
-        "families": manifest_families,
+        "families": families,
         "meta": {"chunk": fmt.META_CHUNK, "per_dir": fmt.META_DIR, "dirs": meta_dirs, "fields": fmt.META_FIELDS},
         "t2s": {"buckets": fmt.T2S_BUCKETS, "files": t2s},
-        "facets": {k: dict(sorted(v.items())) for k, v in facets.items()},
+        "facets": facets,
         "scoring": {"k1": fmt.K1, "b": fmt.B, "avgdl": fmt.AVGDL, "q_max": fmt.Q_MAX, "title": fmt.TITLE_BOOST,
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST},
-        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
     writer.files += 1
-    stats.documents = n_docs
+    state.db.execute("INSERT OR REPLACE INTO kv VALUES ('built', ?)", (manifest["built"],))

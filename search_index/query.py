@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import ASCII_WORD, CJK_RUN, facet_term, fold, query_terms
+from .tokenize import ASCII_WORD, CJK_RUN, facet_term, fold, query_terms, set_t2s_map
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
@@ -96,6 +96,11 @@ class SearchIndex:
         if mtime != self._manifest_mtime:
             self.manifest = orjson.loads(path.read_bytes())
             self._manifest_mtime = mtime
+            # Fold queries with the very map the index was built with (and skip loading OpenCC).
+            mapping: dict[str, str] = {}
+            for name in self.manifest["t2s"]["files"]:
+                mapping.update(self._file("t", name))
+            set_t2s_map(mapping)
         return self.manifest
 
     def _file(self, kind: str, name: str):

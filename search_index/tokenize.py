@@ -45,9 +45,27 @@ WORD, DOC_NO, INDEX_NO, FACET = "w:", "#n:", "#i:", "f:"
 FACET_KEYS = {"organ": "o", "category": "c", "topic": "t", "year": "y", "validity": "v"}
 
 
-@functools.cache
+_T2S: dict[str, str] | None = None
+
+
 def t2s_map() -> dict[str, str]:
     """Traditional → simplified, one character to one character, from OpenCC's t2s conversion."""
+    global _T2S
+    if _T2S is None:
+        _T2S = _opencc_t2s()
+    return _T2S
+
+
+def set_t2s_map(mapping: dict[str, str]) -> None:
+    """Use a map made earlier by ``t2s_map`` (cached in the build state, or read from the built
+    index by the query engine) instead of loading OpenCC's dictionaries (~1 s) in this process."""
+    global _T2S
+    if _T2S is None:
+        _T2S = dict(mapping)
+        _t2s_table.cache_clear()
+
+
+def _opencc_t2s() -> dict[str, str]:
     from opencc_purepy import OpenCC
 
     converter = OpenCC("t2s")

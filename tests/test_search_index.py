@@ -178,3 +178,34 @@ def test_cli_prints_the_same_results(built, records):
     out = StringIO()
     call_command("search", r["doc_no"], "--site-dir", str(built / "site"), stdout=out)
     assert r["title"] in out.getvalue() and "共" in out.getvalue()
+
+
+def _index_files(root):
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "search" / "idx").rglob("*.bin")}
+    manifest = json.loads((root / "search" / "idx" / "manifest.json").read_text(encoding="utf-8"))
+    manifest.pop("built")
+    return files, manifest
+
+
+def test_incremental_patch_equals_a_full_assembly(tmp_path, records):
+    """An incremental build rewrites only what changed, and writes exactly what a full assembly would."""
+    from search_index import build as B
+
+    recs = records[:400]
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_index(recs, site, state)
+    before, _ = _index_files(site)
+    newest = max(recs, key=lambda r: (r["published"], r["id"]))
+    changed = [dict(r, title=r["title"] + "（修订）", validity="废止") for r in recs[40:43]]
+    added = [dict(recs[0], id="new-1", title="全新发布的文件", published="2031-01-01T08:00:00+08:00")]
+    stats = build_index(changed + added, site, state, removed_ids={newest["id"], recs[7]["id"]}, full=False)
+    assert stats.patched and stats.tokenized == 4 and stats.removed == 2
+    after, manifest = _index_files(site)
+    assert 0 < len(set(after) - set(before)) < len(after) / 2  # most files kept their names and bytes
+    reference = tmp_path / "reference"
+    B._assemble(B._State(state), B._Writer(B._default_writer(reference)), B.BuildStats())
+    ref_files, ref_manifest = _index_files(reference)
+    assert after == ref_files and manifest == ref_manifest
+    index = SearchIndex(site)
+    assert index.search(Query(q="全新发布的文件")).results[0]["id"] == "new-1"
+    assert index.search(Query(q=changed[0]["title"])).results[0]["validity"] == "废止"

@@ -1,0 +1,134 @@
+"""Patch the previous index in place of a full assembly (incremental builds).
+
+Ordinals are stable between full builds, so a changed or withdrawn document touches only its own
+terms, and only in its own block: the shards holding those terms, their segments of that block,
+its metadata chunk, the directory files and the manifest. Everything else keeps its bytes and its
+name. The result is byte-for-byte what a full assembly of the same state writes (tested), so
+correctness never depends on which path ran.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from . import format as fmt
+from .query import IndexMissing, SearchIndex
+from .tokenize import FACET_KEYS
+
+
+def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) -> set[str] | None:
+    """Write the changed files; return the set of index files of the new build, or None to fall back."""
+    from .build import _finish, _put_chunk, encode_segment, previous_files
+
+    db = state.db
+    reader = SearchIndex(out_dir, cache_files=1 << 16)
+    try:
+        manifest = reader._load_manifest()
+    except IndexMissing:
+        return None
+    row = db.execute("SELECT value FROM kv WHERE key = 'built'").fetchone()
+    if (not row or manifest.get("built") != row[0] or manifest.get("block") != fmt.BLOCK
+            or manifest["meta"]["chunk"] != fmt.META_CHUNK or manifest.get("dir_size") != fmt.DIR_SIZE
+            or {f: v["shards"] for f, v in manifest["families"].items()} != fmt.FAMILIES):
+        return None
+    previous = previous_files(db)
+    dropped = {p for p in previous if p.startswith((fmt.PREFIX + "d/", fmt.PREFIX + "t/"))}
+
+    # term id -> block -> (ordinals to drop, {ordinal: impact} to add)
+    updates: dict[int, dict[int, tuple[set, dict]]] = defaultdict(dict)
+    for ordinal, (old_t, _old_i, new_t, new_i, _meta) in changes.items():
+        blk = ordinal // fmt.BLOCK
+        if old_t:
+            for tid in np.frombuffer(old_t, dtype=np.uint32).tolist():
+                updates[tid].setdefault(blk, (set(), {}))[0].add(ordinal)
+        if new_t:
+            for tid, imp in zip(np.frombuffer(new_t, dtype=np.uint32).tolist(), new_i, strict=True):
+                updates[tid].setdefault(blk, (set(), {}))[1][ordinal] = imp
+    names = {tid: term for term, tid in state.vocab.items() if tid in updates}
+    by_shard: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for tid in updates:
+        by_shard[fmt.shard_of(names[tid])].append(names[tid])
+    tid_of = state.vocab
+
+    shard_names = {}
+    for fam, info in manifest["families"].items():
+        listed: list[str] = []
+        for d in info["dirs"]:
+            listed.extend(reader._file("d", d))
+        shard_names[fam] = listed
+    facets = {k: dict(v) for k, v in manifest["facets"].items()}
+    facet_names = {v: k for k, v in FACET_KEYS.items()}
+
+    for (fam, n), terms in by_shard.items():
+        old_name = shard_names[fam][n]
+        entries = dict(reader._file("s", f"{fam}{n}-{old_name}")) if old_name else {}
+        if old_name:
+            dropped.add(f"{fmt.PREFIX}s/{fam}{n}-{old_name}.bin")
+        for term in terms:
+            entry = entries.get(term)
+            segs = {seg[0]: seg for seg in entry[1]} if entry else {}
+            for blk, (drop, add) in updates[tid_of[term]].items():
+                postings: dict[int, int] = {}
+                seg = segs.get(blk)
+                if seg is not None:
+                    ords, imps = reader.segment(*seg)
+                    postings = dict(zip(ords.tolist(), imps.tolist(), strict=True))
+                    if seg[2].startswith("@"):
+                        dropped.add(f"{fmt.PREFIX}p/{seg[2][1:]}.bin")
+                for o in drop:
+                    postings.pop(o, None)
+                postings.update(add)
+                if postings:
+                    ords_sorted = sorted(postings)
+                    segs[blk] = encode_segment(writer, term, blk, np.array(ords_sorted, dtype=np.uint32),
+                                               np.array([postings[o] for o in ords_sorted], dtype=np.uint8))
+                else:
+                    segs.pop(blk, None)
+            df = sum(s[1] for s in segs.values())
+            if df:
+                entries[term] = [df, [segs[b] for b in sorted(segs)]]
+            else:
+                entries.pop(term, None)
+            if term.startswith("f:"):
+                key, value = term[2:].split(":", 1)
+                if df:
+                    facets[facet_names[key]][value] = df
+                else:
+                    facets[facet_names[key]].pop(value, None)
+        raw = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
+        shard_names[fam][n] = writer.put("s", raw, key=f"{fam}{n}") if entries else ""
+
+    n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
+    n_ords = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM docs").fetchone()[0]
+    chunk_names: list[str] = []
+    for d in manifest["meta"]["dirs"]:
+        chunk_names.extend(reader._file("d", d))
+    n_chunks = -(-n_ords // fmt.META_CHUNK)
+    touched = {o // fmt.META_CHUNK for o in changes}
+    if n_ords != manifest["ords"] and n_chunks:
+        touched.add(n_chunks - 1)
+    for c in range(n_chunks, len(chunk_names)):  # chunks past the end (the last documents were withdrawn)
+        if chunk_names[c]:
+            dropped.add(f"{fmt.PREFIX}c/{c}-{chunk_names[c]}.bin")
+    chunk_names = chunk_names[:n_chunks] + [""] * max(0, n_chunks - len(chunk_names))
+    for c in sorted(t for t in touched if t < n_chunks):
+        lo = c * fmt.META_CHUNK
+        rows: list[bytes | None] = [None] * min(fmt.META_CHUNK, n_ords - lo)
+        if chunk_names[c]:
+            dropped.add(f"{fmt.PREFIX}c/{c}-{chunk_names[c]}.bin")
+            for i, r in enumerate(reader._file("c", f"{c}-{chunk_names[c]}")[: len(rows)]):
+                rows[i] = orjson.dumps(r) if r is not None else None
+        for o in range(lo, lo + len(rows)):
+            if o in changes:
+                rows[o - lo] = changes[o][4]
+        chunk_names[c] = _put_chunk(writer, c, rows)
+
+    facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
+    _finish(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
+    stats.documents = n_docs
+    stats.terms = len(updates)
+    return (previous - dropped) | writer.paths
