@@ -102,8 +102,8 @@ def scan_site(
 
     ``cache_path`` keeps (size, mtime_ns, md5, type) per path between runs, so only files whose
     stat changed are read. With ``hints`` (the paths the builds changed since the cache was
-    written), the tree is not walked at all: the cache is trusted for every other path, which
-    makes a one-document publish independent of the site's size.
+    written), only the directories of those paths are listed and the cache is trusted for every
+    other directory, which makes a one-document publish independent of the site's size.
     """
     rules = rules or HeaderRules()
     root = Path(root).resolve()
@@ -126,7 +126,7 @@ def scan_site(
         if hit is not None and (st is None or (hit[0] == st.st_size and hit[1] == st.st_mtime_ns)):
             new_cache[rel] = hit
             manifest[rel] = Entry(hit[2], hit[0], hit[3], hit[4])
-        elif st is not None:
+        else:
             misses.append((rel, st))
 
     def hash_one(item: tuple[str, os.stat_result]) -> tuple[str, os.stat_result, str, int, str]:
@@ -157,20 +157,33 @@ def scan_site(
 
 
 def _stat_hints(root: Path, cache: dict[str, list], hints: Iterable[str]):
-    """(rel, stat) for hinted paths that exist, (rel, None) for cached paths the builds did not touch."""
-    hinted = {h.strip("/") for h in hints}
+    """(rel, stat) of every file in the directories of the hinted paths; (rel, None) for cached
+    files elsewhere (trusted).
+
+    Whole directories are listed, not only the named files: a build step that deletes or adds a
+    sibling without reporting it (old content-hashed search files replaced by new ones) is still
+    noticed, for the price of one directory listing per touched directory.
+    """
+    dirs = {h.strip("/").rpartition("/")[0] for h in hints if h.strip("/")}
     for rel in cache:
-        if rel not in hinted:
+        if rel.rpartition("/")[0] not in dirs:
             yield rel, None
-    for rel in sorted(hinted):
-        if not rel or rel.split("/", 1)[0].startswith(RESERVED_PREFIX):
+    for d in sorted(dirs):
+        if d.split("/", 1)[0].startswith(RESERVED_PREFIX):
             continue
         try:
-            st = os.stat(root / rel)
+            with os.scandir(root / d if d else root) as it:
+                entries = [
+                    (de.name, de.stat())
+                    for de in it
+                    if not de.is_dir() and not de.name.startswith(RESERVED_PREFIX)
+                ]
         except (FileNotFoundError, NotADirectoryError):
-            continue  # deleted by the build
-        if stat.S_ISREG(st.st_mode):
-            yield rel, st
+            continue  # the directory went away with its files
+        prefix = f"{d}/" if d else ""
+        for name, st in entries:
+            if stat.S_ISREG(st.st_mode):
+                yield prefix + name, st
 
 
 def _load_cache(cache_path) -> tuple[dict[str, list], float, str]:

@@ -145,25 +145,29 @@ def test_scan_reuses_hashes_of_files_whose_stat_did_not_change(tmp_path):
     assert scan_site(site, cache_path=cache)["docs/a.html"].md5 != first["docs/a.html"].md5
 
 
-def test_hinted_scan_reads_only_the_paths_the_builds_named(tmp_path, monkeypatch):
+def test_hinted_scan_lists_only_the_directories_the_builds_named(tmp_path, monkeypatch):
     import publish.manifest as manifest_module
 
     site = tmp_path / "site"
-    site.mkdir()
-    for name in ("a.html", "b.html", "c.html"):
-        (site / name).write_text(f"{name} v1")
+    (site / "search").mkdir(parents=True)
+    (site / "docs" / "1").mkdir(parents=True)
+    files = {"index.html": "首页", "search/old.aaaaaaaa.bin": "旧索引", "docs/1/index.html": "文件一"}
+    for rel, text in files.items():
+        (site / rel).write_text(text)
     cache = tmp_path / "hashes.json"
     first = scan_site(site, cache_path=cache)
-    (site / "a.html").write_text("a.html v2 (named by the build)")
-    (site / "b.html").write_text("b.html v2 (edited by hand, not named)")
-    (site / "c.html").unlink()
-    (site / "d.html").write_text("new page")
 
-    hinted = scan_site(site, cache_path=cache, hints={"a.html", "c.html", "d.html"})
-    assert sorted(hinted) == ["a.html", "b.html", "d.html"]
-    assert hinted["a.html"].md5 != first["a.html"].md5
-    assert hinted["b.html"] == first["b.html"]  # trusted from the cache: the tree was not walked
+    (site / "index.html").write_text("首页（新）")  # named by the build
+    (site / "search/new.bbbbbbbb.bin").write_text("新索引")  # named by the build
+    (site / "search/old.aaaaaaaa.bin").unlink()  # a sibling deleted without being reported
+    (site / "docs/1/index.html").write_text("文件一（手工改动）")  # elsewhere, not reported
+
+    hinted = scan_site(site, cache_path=cache, hints={"index.html", "search/new.bbbbbbbb.bin"})
+    assert sorted(hinted) == ["docs/1/index.html", "index.html", "search/new.bbbbbbbb.bin"]
+    assert hinted["index.html"].md5 != first["index.html"].md5
+    assert hinted["docs/1/index.html"] == first["docs/1/index.html"]  # trusted: its directory was not listed
 
     # the daily full walk catches what no build reported
     monkeypatch.setattr(manifest_module, "CACHE_TRUST_SECONDS", -1)
-    assert scan_site(site, cache_path=cache, hints=set())["b.html"].md5 != first["b.html"].md5
+    walked = scan_site(site, cache_path=cache, hints=set())
+    assert walked["docs/1/index.html"].md5 != first["docs/1/index.html"].md5
