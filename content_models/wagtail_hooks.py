@@ -20,6 +20,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.filters import WagtailFilterSet
@@ -135,8 +136,18 @@ class DocumentAdminForm(WagtailAdminModelForm):
                 only = list(allowed[:2])
                 if len(only) == 1:
                     self.initial["department"] = only[0].pk
-        if "source_id" in self.fields:
-            self.fields["source_id"].required = False
+        if "organ" in self.fields:
+            self.fields["organ"].required = False
+            self.fields["organ"].help_text = _("留空则使用部门名称")
+        if not self.instance.pk and "published_at" in self.fields and not self.initial.get("published_at"):
+            self.initial["published_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self):
+        cleaned = super().clean()
+        department = cleaned.get("department")
+        if "organ" in self.fields and not cleaned.get("organ") and department is not None:
+            cleaned["organ"] = department.name
+        return cleaned
 
     def clean_department(self):
         department = self.cleaned_data.get("department")
@@ -149,8 +160,6 @@ class DocumentAdminForm(WagtailAdminModelForm):
         if not self.instance.source_id:
             # Documents written in the CMS have no source system: give them a stable id of ours.
             self.instance.source_id = f"cms-{uuid.uuid4().hex[:16]}"
-        if not self.instance.organ and self.instance.department_id:
-            self.instance.organ = self.instance.department.name
         return super().save(commit=commit)
 
 

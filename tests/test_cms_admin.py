@@ -176,12 +176,13 @@ def test_editor_create_is_limited_to_own_department(client, world):
     assert response.status_code == 200  # form shown again with an error
     assert not DisclosureDocument.objects.filter(title="越权新建的文件").exists()
 
-    data = _new_form_data(world["fgj"], title="本部门新建的文件")
+    data = _new_form_data(world["fgj"], title="本部门新建的文件", organ="")
     response = client.post(_url("add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     created = DisclosureDocument.objects.get(title="本部门新建的文件")
     assert created.department == world["fgj"]
     assert created.source_id.startswith("cms-")
+    assert created.organ == "南安市发展和改革局"  # blank organ: the department's name
     assert created.live is False  # saved as a draft
 
 
