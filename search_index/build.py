@@ -341,20 +341,14 @@ def _load_postings(db: sqlite3.Connection) -> tuple[np.ndarray, list, int]:
     return keys, metas, max_ord + 1
 
 
-def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted keys → (term ids, start offsets, ordinals, impacts), chunk by chunk to bound memory."""
-    n = len(keys)
-    ords = np.empty(n, dtype=np.uint32)
-    imps = np.empty(n, dtype=np.uint8)
+def _term_starts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys → (term ids, start offsets), chunk by chunk so that no full-size temporary exists."""
     starts: list[np.ndarray] = []
     tids: list[np.ndarray] = []
     prev = None
-    step = 1 << 23
-    for lo in range(0, n, step):
-        chunk = keys[lo : lo + step]
-        t = (chunk >> np.uint64(32)).astype(np.uint32)
-        ords[lo : lo + len(chunk)] = (chunk >> np.uint64(8)).astype(np.uint32) & 0xFFFFFF
-        imps[lo : lo + len(chunk)] = (chunk & np.uint64(0xFF)).astype(np.uint8)
+    step = 1 << 22
+    for lo in range(0, len(keys), step):
+        t = (keys[lo : lo + step] >> np.uint64(32)).astype(np.uint32)
         change = np.flatnonzero(t[1:] != t[:-1]) + 1
         if prev is None or t[0] != prev:
             change = np.concatenate(([0], change))
@@ -362,8 +356,13 @@ def _split(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
         tids.append(t[change])
         prev = t[-1]
     if not starts:
-        return np.empty(0, np.uint32), np.empty(0, np.int64), ords, imps
-    return np.concatenate(tids), np.concatenate(starts), ords, imps
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    return np.concatenate(tids), np.concatenate(starts)
+
+
+def shard_bytes(entries: dict[str, bytes]) -> bytes:
+    """A shard file's JSON from already-encoded entries, keys in code-point order (deterministic)."""
+    return b"{" + b",".join(orjson.dumps(t) + b":" + entries[t] for t in sorted(entries)) + b"}"
 
 
 def encode_segment(writer: _Writer, term: str, blk: int, ords: np.ndarray, imps: np.ndarray) -> list:
@@ -382,18 +381,18 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
     keys, metas, n_ords = _load_postings(db)
     keys.sort()
     stats.postings = len(keys)
-    tids, starts, ords, imps = _split(keys)
-    del keys
+    tids, starts = _term_starts(keys)
     terms = {tid: term for term, tid in state.vocab.items()}
-    ends = np.append(starts[1:], len(ords)).astype(np.int64)
-    shards: dict[tuple[str, int], dict[str, list]] = {}
+    ends = np.append(starts[1:], len(keys)).astype(np.int64)
+    shards: dict[tuple[str, int], dict[str, bytes]] = {}
     facets: dict[str, dict[str, int]] = {k: {} for k in FACET_KEYS}
     facet_names = {v: k for k, v in FACET_KEYS.items()}
     block = fmt.BLOCK
     for tid, s, e in zip(tids.tolist(), starts.tolist(), ends.tolist(), strict=True):
         term = terms[tid]
-        o = ords[s:e]
-        im = imps[s:e]
+        k = keys[s:e]
+        o = ((k >> np.uint64(8)) & np.uint64(0xFFFFFF)).astype(np.uint32)
+        im = (k & np.uint64(0xFF)).astype(np.uint8)
         df = e - s
         segments = []
         blocks = o // block
@@ -403,19 +402,19 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
             cuts = [0, *(np.flatnonzero(blocks[1:] != blocks[:-1]) + 1).tolist(), df]
         for a, b in zip(cuts, cuts[1:], strict=False):
             segments.append(encode_segment(writer, term, int(blocks[a]), o[a:b], im[a:b]))
-        shards.setdefault(fmt.shard_of(term), {})[term] = [df, segments]
+        shards.setdefault(fmt.shard_of(term), {})[term] = orjson.dumps([df, segments])
         if term.startswith("f:"):
             key, value = term[2:].split(":", 1)
             facets[facet_names[key]][value] = df
+    del keys
     stats.terms = len(tids)
 
     shard_names = {}
     for fam, count in fmt.FAMILIES.items():
         names = []
         for n in range(count):
-            entries = shards.get((fam, n), {})
-            raw = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
-            names.append(writer.put("s", raw, key=f"{fam}{n}") if entries else "")
+            entries = shards.pop((fam, n), {})
+            names.append(writer.put("s", shard_bytes(entries), key=f"{fam}{n}") if entries else "")
         shard_names[fam] = names
     chunk_names = []
     for lo in range(0, n_ords, fmt.META_CHUNK):

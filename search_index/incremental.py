@@ -22,7 +22,7 @@ from .tokenize import FACET_KEYS
 
 def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) -> set[str] | None:
     """Write the changed files; return the set of index files of the new build, or None to fall back."""
-    from .build import _finish, _put_chunk, encode_segment, previous_files
+    from .build import _finish, _put_chunk, encode_segment, previous_files, shard_bytes
 
     db = state.db
     reader = SearchIndex(out_dir, cache_files=1 << 16)
@@ -99,8 +99,8 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                     facets[facet_names[key]][value] = df
                 else:
                     facets[facet_names[key]].pop(value, None)
-        raw = orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)
-        shard_names[fam][n] = writer.put("s", raw, key=f"{fam}{n}") if entries else ""
+        encoded = {t: orjson.dumps(e) for t, e in entries.items()}
+        shard_names[fam][n] = writer.put("s", shard_bytes(encoded), key=f"{fam}{n}") if entries else ""
 
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
     n_ords = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM docs").fetchone()[0]
