@@ -136,6 +136,10 @@ class DisclosureDocument(
             models.Index(fields=["topic", "-published_at"]),
             models.Index(fields=["validity"]),
             models.Index(fields=["doc_no"]),
+            # Newest-first listings without a department/category/topic filter: the admin list
+            # (all locales) and the API (one locale). Without them SQLite sorts all rows (~0.5 s at 200k).
+            models.Index(fields=["-published_at", "-id"], name="doc_published_idx"),
+            models.Index(fields=["locale", "-published_at", "-id"], name="doc_locale_published_idx"),
         ]
 
     def __str__(self) -> str:
