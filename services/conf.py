@@ -28,8 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "GOVSITE_SUPERVISION_RED_AFTER_DAYS": 5,
     # dotted paths of notifier classes
     "GOVSITE_NOTIFIERS": ["services.notify.EmailNotifier", "services.notify.LoggingSmsGateway"],
-    # where the static site's services pages live (relative to the site root)
-    "GOVSITE_LETTERS_PAGE_SIZE": 20,
+    # base URL of the service API as the static pages call it (another domain needs GOVSITE_CORS_ORIGINS)
+    "GOVSITE_SERVICES_API_BASE": "/api/services",
 }
 
 

@@ -28,9 +28,9 @@ STATE_FILE = "services/pages.json"
 
 
 def _api_base() -> str:
-    from django.conf import settings
+    from services import conf
 
-    return getattr(settings, "GOVSITE_SERVICES_API_BASE", "/api/services").rstrip("/")
+    return conf.get("GOVSITE_SERVICES_API_BASE").rstrip("/")
 
 
 def _enabled() -> list[str]:
