@@ -213,6 +213,7 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/bench-search")
     ap.add_argument("--queries", type=int, default=150)
     ap.add_argument("--skip-browser", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="keep the state of an earlier run: skip the cold build")
     ap.add_argument("--child-build", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--state", help=argparse.SUPPRESS)
@@ -229,12 +230,12 @@ def main() -> None:
         subprocess.run([sys.executable, str(CORPUS_TOOL), "--docs", str(args.docs), "--seed", "1", "--out", str(corpus)],
                        check=True)
     out, state = work / "site", work / "state"
-    shutil.rmtree(out, ignore_errors=True)
-    shutil.rmtree(state, ignore_errors=True)
-
     print(f"== index build, {args.docs} documents ==", flush=True)
-    cold = run_child_build(corpus, out, state)
-    print("cold (nothing cached):", json.dumps(cold, ensure_ascii=False), flush=True)
+    if not (args.reuse and state.exists()):
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        cold = run_child_build(corpus, out, state)
+        print("cold (nothing cached):", json.dumps(cold, ensure_ascii=False), flush=True)
     warm = run_child_build(corpus, out, state)
     print("warm (tokens cached): ", json.dumps(warm, ensure_ascii=False), flush=True)
 
@@ -244,8 +245,11 @@ def main() -> None:
     changed = dict(recs[1], title=recs[1]["title"] + "（修订）")
     t = time.perf_counter()
     inc = build_index([changed], out, state, removed_ids={recs[2]["id"]}, full=False)
-    print(f"incremental (1 changed, 1 withdrawn): {time.perf_counter() - t:.1f} s, tokenized {inc.tokenized}, "
-          f"files written {inc.files}", flush=True)
+    print(f"incremental (1 changed, 1 withdrawn): {time.perf_counter() - t:.1f} s in-process, patched {inc.patched}, "
+          f"tokenized {inc.tokenized}, files written {inc.files} ({inc.bytes} bytes)", flush=True)
+    t = time.perf_counter()
+    inc = build_index(recs[2:3], out, state, full=False)
+    print(f"incremental (1 republished): {time.perf_counter() - t:.1f} s, files written {inc.files}", flush=True)
 
     print("== index files ==")
     print(json.dumps(file_sizes(out), ensure_ascii=False))

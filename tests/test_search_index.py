@@ -209,3 +209,22 @@ def test_incremental_patch_equals_a_full_assembly(tmp_path, records):
     index = SearchIndex(site)
     assert index.search(Query(q="全新发布的文件")).results[0]["id"] == "new-1"
     assert index.search(Query(q=changed[0]["title"])).results[0]["validity"] == "废止"
+
+
+def test_site_build_plugin_full_then_incremental(tmp_path, records):
+    """Through the site generator: a full build writes the index, an incremental one withdraws and adds."""
+    from site_generator.build import build_site
+    from site_generator.config import BuildConfig
+
+    recs = records[:150]
+    cfg = BuildConfig(plugins=["search_index.plugin"])
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_site(recs, site, full=True, config=cfg, state_dir=state)
+    gone, edited = recs[3], dict(recs[4], title="关于开展海上风电试点工作的通知")
+    assert _found(SearchIndex(site), gone["title"], gone)
+    build_site([edited], site, config=cfg, state_dir=state, changed_ids={gone["id"], edited["id"]})
+    index = SearchIndex(site)
+    assert gone["id"] not in {r["id"] for r in index.search(Query(q=gone["title"], size=50)).results}
+    hit = index.search(Query(q="海上风电")).results[0]
+    assert hit["id"] == edited["id"] and (site / hit["url"].lstrip("/")).exists()
+    assert (site / "search" / "index.html").exists()
