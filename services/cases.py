@@ -32,6 +32,7 @@ class CaseInfo:
 
 class CaseProvider(Protocol):
     module: str
+    ratable: bool  # optional, default True: citizens rate these cases (好差评)
 
     def get(self, number: str) -> CaseInfo | None: ...
 

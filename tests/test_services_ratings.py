@@ -107,3 +107,21 @@ def test_statistics_per_department_and_item(client):
     by_item = {r["name"]: r for r in client.get("/api/services/ratings/stats", {"by": "item"}).json()}
     assert by_item["教师资格认定"]["satisfaction_rate"] == 100.0
     assert client.get("/api/services/ratings/stats", {"by": "nope"}).status_code == 422
+
+
+def test_overdue_reply_to_a_bad_rating_gets_a_supervision_card(client):
+    from services.supervision.checks import run_supervision
+    from services.supervision.models import Card
+
+    app = closed_app()
+    assert rate(client, app, 1).status_code == 201
+    rating = Rating.objects.get()
+    run_supervision(rating.reply_deadline + dt.timedelta(days=3))
+    card = Card.objects.get(module="ratings")
+    assert card.level == "yellow" and card.number == f"status:{app.number}" and card.department == "市场监管局"
+    rating.reply = "已整改。"
+    rating.save()
+    run_supervision(rating.reply_deadline + dt.timedelta(days=4))
+    card.refresh_from_db()
+    assert card.resolved_on is not None
+    assert apply_default_ratings(dt.date(2027, 1, 1)) == 0  # rating replies are not rated themselves

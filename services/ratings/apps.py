@@ -7,6 +7,11 @@ class RatingsConfig(AppConfig):
     verbose_name = "好差评"
     default_auto_field = "django.db.models.BigAutoField"
 
+    def ready(self) -> None:
+        from services.ratings.provider import BadRatingCases
+
+        self.case_provider = BadRatingCases()
+
     def periodic(self, today):
         """Daily: closed cases not rated within the configured days count as 基本满意."""
         from services.ratings.workflow import apply_default_ratings

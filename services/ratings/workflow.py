@@ -65,6 +65,8 @@ def apply_default_ratings(today: dt.date) -> int:
     start = end - dt.timedelta(days=90)
     created = 0
     for module, provider in providers().items():
+        if not getattr(provider, "ratable", True):
+            continue
         rated = set(Rating.objects.filter(module=module).values_list("number", flat=True))
         for case in provider.iter_closed_between(start, end):
             if case.number in rated:
