@@ -218,6 +218,7 @@ def main() -> None:
                         trust_changes=trust)
             print(f"one-document change, {label}: {len(s.uploads)} uploaded, {len(s.deletes)} deleted, "
                   f"{s.requests} requests ({s.write_requests} writes) in {s.seconds:.2f} s; {dict(target.requests)}")
+            print("  phases:", ", ".join(f"{k} {v:.2f} s" for k, v in s.timings.items()))
             print("  uploaded:", ", ".join(s.uploads), "| deleted:", ", ".join(s.deletes) or "-")
 
         one_change("auto-publish after the build (change log, no tree walk)", trust=True)

@@ -19,6 +19,7 @@ import orjson
 from .manifest import atomic_write
 
 FULL = "*"  # a change record that says: everything may have changed
+MAX_RECORDS = 200  # builds without a publish in between; beyond that the next publish walks
 
 
 class ChangeLog:
@@ -28,6 +29,13 @@ class ChangeLog:
     def record(self, paths: Iterable[str] | None) -> None:
         """Remember the paths one build changed; ``None`` after a full build."""
         data = [FULL] if paths is None else sorted(set(paths))
+        self._write(data)
+        files, _paths = self.snapshot()
+        if len(files) > MAX_RECORDS:  # nobody publishes: one "walk everything" record replaces them
+            self._write([FULL])
+            self.consume(files)
+
+    def _write(self, data: list[str]) -> None:
         name = f"{time.time_ns():020d}-{os.getpid()}.json"
         atomic_write(self.directory / name, orjson.dumps(data))
 

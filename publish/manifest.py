@@ -199,20 +199,27 @@ def _load_cache(cache_path) -> tuple[dict[str, list], float, str]:
 
 def _save_cache(cache_path, cache: dict[str, list], written: float, rules_key: str) -> None:
     try:
-        atomic_write(Path(cache_path), orjson.dumps({"written": written, "rules": rules_key, "files": cache}))
+        # no fsync: after a crash a lost cache only means hashing again
+        atomic_write(
+            Path(cache_path),
+            orjson.dumps({"written": written, "rules": rules_key, "files": cache}),
+            durable=False,
+        )
     except OSError:
         pass  # the cache only saves time
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write to a temporary file in the same directory, fsync (when ``durable``), then rename
+    over ``path``: readers see the old file or the new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -54,13 +54,16 @@ def wave_of(relpath: str, is_new: bool) -> int:
 def make_plan(local: Manifest, remote: Manifest) -> Plan:
     """Compare what the build holds with what the target holds (bytes and headers)."""
     plan = Plan()
-    for rel in sorted(local):
-        entry = local[rel]
-        old = remote.get(rel)
-        if entry.same_object(old):
-            plan.unchanged.append(rel)
+    unchanged = plan.unchanged
+    get = remote.get
+    for rel, entry in local.items():
+        old = get(rel)
+        if entry == old:
+            unchanged.append(rel)
             continue
         plan.waves[wave_of(rel, old is None)].append(rel)
         plan.upload_bytes += entry.size
+    for wave in plan.waves:
+        wave.sort()
     plan.deletes = sorted(rel for rel in remote if rel not in local)
     return plan

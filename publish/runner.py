@@ -43,6 +43,12 @@ class PublishSummary:
     write_requests: int = 0
     release: str | None = None
     purged: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
+
+    def lap(self, phase: str, since: float) -> float:
+        now = time.monotonic()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - since
+        return now
 
     def text(self) -> str:
         if self.dry_run:
@@ -144,6 +150,7 @@ def publish(
             _("站点目录 %(path)s 是空的，拒绝发布（会删除目标上的全部内容）。") % {"path": root}
         )
     summary = PublishSummary(target=target.url, dry_run=dry_run)
+    summary.lap("scan", started)
     if isinstance(target, LocalDirTarget):
         _publish_local(root, local, target, summary, dry_run=dry_run, report=report)
     else:
@@ -202,6 +209,7 @@ def _publish_local(root: Path, local: Manifest, target: LocalDirTarget, summary,
 def _publish_store(
     root: Path, local: Manifest, target: S3Target, summary, *, dry_run, verify, workers, report
 ) -> None:
+    t = time.monotonic()
     target.check_bucket()
     manifest = target.read_manifest()
     journal = target.read_journal()
@@ -216,9 +224,11 @@ def _publish_store(
         observed = {rel: listed[rel] for rel in dirty if rel in listed}
     else:
         observed = _head_all(target, sorted(dirty), workers)
+    t = summary.lap("read target", t)
     remote = reconcile(remote, journal or {}, dirty, observed)
     plan = make_plan(local, remote)
     _fill(summary, plan, local)
+    t = summary.lap("plan", t)
     if dry_run:
         return
     if plan.empty:  # the objects are right; make the records say so
@@ -245,12 +255,15 @@ def _publish_store(
             report(_("已上传 %(done)d/%(total)d 个对象……") % {"done": sent, "total": total})
 
         _run_concurrently(wave, lambda rel: target.upload(rel, root / rel, local[rel]), workers, on_done)
+    t = summary.lap("upload", t)
     if plan.deletes:
         report(_("正在删除 %(n)d 个已撤下的对象……") % {"n": len(plan.deletes)}, force=True)
         target.delete(plan.deletes)
+    t = summary.lap("delete", t)
     target.write_manifest(local)
     if journal is not None or planned:
         target.delete_journal()
+    summary.lap("seal", t)
 
 
 def reconcile(

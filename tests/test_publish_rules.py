@@ -171,3 +171,21 @@ def test_hinted_scan_lists_only_the_directories_the_builds_named(tmp_path, monke
     monkeypatch.setattr(manifest_module, "CACHE_TRUST_SECONDS", -1)
     walked = scan_site(site, cache_path=cache, hints=set())
     assert walked["docs/1/index.html"].md5 != first["docs/1/index.html"].md5
+
+
+def test_change_log_collapses_when_nobody_publishes(tmp_path, monkeypatch):
+    import publish.changes as changes_module
+    from publish.changes import ChangeLog
+
+    monkeypatch.setattr(changes_module, "MAX_RECORDS", 5)
+    log = ChangeLog(tmp_path / "changes")
+    log.record(["a.html"])
+    log.record(["b/index.html"])
+    files, paths = log.snapshot()
+    assert len(files) == 2 and paths == {"a.html", "b/index.html"}
+    for i in range(6):
+        log.record([f"d/{i}.html"])
+    files, paths = log.snapshot()
+    assert len(files) == 1 and paths is None  # walk everything next time
+    log.consume(files)
+    assert log.snapshot() == ([], set())

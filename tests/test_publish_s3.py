@@ -55,6 +55,7 @@ def test_first_publish_uploads_everything_with_the_right_headers(tmp_path, s3, s
     # the unhashed file that names the shards must not be cached for a year
     assert head("search/meta.json") == ("application/json; charset=utf-8", "public, max-age=300")
     assert head("static/logo.png")[0] == "image/png"
+    assert head("files/2024/附件一 实施细则.pdf")[0] == "application/pdf"
     # the manifest is there, the journal of the run is gone
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="www/.govsite/")["Contents"]}
     assert keys == {f"www/{MANIFEST_NAME}"}

@@ -28,6 +28,7 @@ SITE_FILES_V1 = {
     "search/shards/ab12cd34ef.bin": "shard-bytes-1",
     "search/shards/9f8e7d6c5b.bin": "shard-bytes-2",
     "robots.txt": "User-agent: *\n",
+    "files/2024/附件一 实施细则.pdf": "%PDF-1.4 fake",
 }
 
 
