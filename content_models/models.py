@@ -139,7 +139,12 @@ class DisclosureDocument(
             # Newest-first listings without a department/category/topic filter: the admin list
             # (all locales) and the API (one locale). Without them SQLite sorts all rows (~0.5 s at 200k).
             models.Index(fields=["-published_at", "-id"], name="doc_published_idx"),
-            models.Index(fields=["locale", "-published_at", "-id"], name="doc_locale_published_idx"),
+            # The API lists live documents of one locale; partial, so its count reads only the index.
+            models.Index(
+                fields=["locale", "-published_at", "-id"], condition=models.Q(live=True), name="doc_live_locale_pub_idx"
+            ),
+            # Admin search scans this small covering index (substring match), not the table with bodies.
+            models.Index(fields=["title", "doc_no", "organ"], name="doc_search_idx"),
         ]
 
     def __str__(self) -> str:

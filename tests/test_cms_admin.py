@@ -216,7 +216,10 @@ def test_login_and_dashboard_in_chinese(client, world):
 
 @pytest.mark.parametrize(
     "query",
-    ["乡村振兴", "南政办〔2024〕12号", "南政办[2024]12号", "南政办（2024）12号", "南政办(2024)12号"],
+    [
+        "乡村振兴", "加快农业农村现代化", "南政办〔2024〕12号", "南政办[2024]12号", "南政办（2024）12号",
+        "南政办(2024)12号", "南政办【２０２４】１２号", "南政办202412号", "南政办[2024]", "113505830001/2024-00012",
+    ],
 )
 def test_chinese_and_doc_no_search(client, world, query):
     _login(client, world["root"])
