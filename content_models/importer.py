@@ -750,7 +750,6 @@ def _tune_connection() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -131072")
-            cursor.execute("PRAGMA temp_store = MEMORY")
             # Checkpoint the WAL every ~80 MB instead of 4 MB: hot index pages are written back
             # once per checkpoint, not once per batch.
             cursor.execute("PRAGMA wal_autocheckpoint = 20000")
