@@ -34,7 +34,7 @@ from .tokenize import FACET_KEYS, document_terms, fold, html_to_text, set_t2s_ma
 log = logging.getLogger(__name__)
 
 WriteFile = Callable[[str, bytes], None]
-EXCERPT_CHARS = 160
+EXCERPT_CHARS = 120
 _HASHED_FIELDS = ("title", "organ", "site", "doc_no", "index_no", "category", "topic", "published",
                   "validity", "keywords", "summary", "body_html", "attachments", "url")
 
@@ -63,8 +63,13 @@ def default_doc_url(record: dict) -> str:
     return basics(record)["url"]
 
 
+# Bump when tokenizing or the stored row changes: every cached document is then re-tokenized once.
+TOKENS_VERSION = 2
+
+
 def _content_hash(record: dict) -> str:
-    data = orjson.dumps({k: record.get(k) for k in _HASHED_FIELDS}, option=orjson.OPT_SORT_KEYS)
+    data = orjson.dumps({"v": TOKENS_VERSION, **{k: record.get(k) for k in _HASHED_FIELDS}},
+                        option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
@@ -460,7 +465,8 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
         "t2s": {"buckets": fmt.T2S_BUCKETS, "files": t2s},
         "facets": facets,
         "scoring": {"k1": fmt.K1, "b": fmt.B, "avgdl": fmt.AVGDL, "q_max": fmt.Q_MAX, "title": fmt.TITLE_BOOST,
-                    "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST},
+                    "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
+                    "min_terms": fmt.MIN_TERMS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))

@@ -36,7 +36,7 @@ PREFIX = "search/idx/"
 BLOCK = 8192
 INLINE_MAX = 48
 DIR_SIZE = 256
-META_CHUNK = 16
+META_CHUNK = 8
 META_DIR = 256
 SHORT_HASH = 6
 T2S_BUCKETS = 16
@@ -49,6 +49,8 @@ Q_MAX = 63
 TITLE_BOOST = 2.0  # a term found in the title counts (1 + TITLE_BOOST) times
 WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
 EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
+STOP_FRACTION = 0.1  # a bigram in more documents than this is skipped when the query has rarer ones
+MIN_TERMS = 3  # ... but the query keeps at least this many of its rarest terms
 
 # Meta row fields, in order.
 META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt")

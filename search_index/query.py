@@ -159,14 +159,27 @@ class SearchIndex:
         if any(e is None for e in flt.values()) or (not req_ok and not exact):
             return self._empty(query, page, terms, req)
         words = {t: e for t in terms["words"] if (e := self.entry(t))}
+        if exact:  # an exact 文号 or 索引号: the documents it identifies are the answer
+            req, words, req_ok = {}, {}, True
+        else:
+            # Very common bigrams (in more than STOP_FRACTION of the documents) are left out, as long
+            # as MIN_TERMS of the rarest terms remain: they hardly change the ranking and would cost
+            # most of the bytes (their lists are the long ones).
+            common = manifest["docs"] * fmt.STOP_FRACTION
+            keep = set()
+            for t, e in sorted(req.items(), key=lambda kv: kv[1][0]):
+                if e[0] <= common or len(keep) < fmt.MIN_TERMS:
+                    keep.add(t)
+            req = {t: e for t, e in req.items() if t in keep}
+            words = {t: e for t, e in words.items() if e[0] <= common}
 
         def blocks_of(entry):
             return {seg[0] for seg in entry[1]}
 
         exact_blocks = set().union(*(blocks_of(e) for e in exact.values())) if exact else set()
-        if req and req_ok:
+        if req:
             cand = set.intersection(*(blocks_of(e) for e in req.values())) | exact_blocks
-        elif req:
+        elif exact:
             cand = set(exact_blocks)
         else:  # filters only: browse everything they select
             cand = set.intersection(*(blocks_of(e) for e in flt.values()))

@@ -208,14 +208,24 @@
           if (flt.some(function (x) { return !x[1]; }) || (!reqOk && !exact.length)) {
             return empty(params, page, terms, req);
           }
+          if (exact.length) {  // an exact 文号 or 索引号: the documents it identifies are the answer
+            req = []; words = []; reqOk = true;
+          } else {  // skip very common bigrams when the query has rarer ones (see query.py)
+            var common = manifest.docs * sc.stop, keep = {}, kept = 0;
+            req.slice().sort(function (a, b) { return a[1][0] - b[1][0]; }).forEach(function (x) {
+              if (x[1][0] <= common || kept < sc.min_terms) { keep[x[0]] = true; kept++; }
+            });
+            req = req.filter(function (x) { return keep[x[0]]; });
+            words = words.filter(function (x) { return x[1][0] <= common; });
+          }
           var exactBlocks = {};
           exact.forEach(function (x) { Object.assign(exactBlocks, blocksOf(x[1])); });
           var cand = null;
           function inter(a, b) { var o = {}; Object.keys(a).forEach(function (k) { if (b[k]) { o[k] = true; } }); return o; }
-          if (req.length && reqOk) {
+          if (req.length) {
             req.forEach(function (x) { cand = cand === null ? blocksOf(x[1]) : inter(cand, blocksOf(x[1])); });
             cand = Object.assign({}, cand, exactBlocks);
-          } else if (req.length) {
+          } else if (exact.length) {
             cand = Object.assign({}, exactBlocks);
           } else {
             flt.forEach(function (x) { cand = cand === null ? blocksOf(x[1]) : inter(cand, blocksOf(x[1])); });
