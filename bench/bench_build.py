@@ -73,6 +73,7 @@ for name, recs, ids in [
 print(json.dumps({"seconds": t1 - t0, "cpu": (c1.user - c0.user) + (c1.system - c0.system)
                   + (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system),
                   "files": full.files_written, "bytes": full.bytes_written, "documents": full.documents,
+                  "live_seconds": full.live_seconds,
                   "timings": full.timings, "incremental": inc}))
 """
 
@@ -246,6 +247,7 @@ def bench_govsite(args, corpus: Path, out_root: Path) -> tuple[float, int]:
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     secs = res["seconds"]
     print(f"full build:         {secs:.1f} s  ({res['documents'] / secs:,.0f} documents/s), CPU {res['cpu']:.1f} s")
+    print(f"new release live:   {res.get('live_seconds', 0):.1f} s (then housekeeping: idle release re-linked)")
     print(f"files written:      {res['files']:,}  ({res['bytes'] / 1e9:.2f} GB)")
     print(f"peak RSS (sum):     {peak / 1e6:,.0f} MB (full + incremental runs, all processes)")
     print(f"phases (s):         {res['timings']}")

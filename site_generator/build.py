@@ -61,6 +61,7 @@ class BuildResult:
     release: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     plugin_errors: list[str] = field(default_factory=list)
+    live_seconds: float = 0.0  # until the new release was live (later: plugins' on_live, housekeeping)
 
 
 def default_state_dir(out_dir: Path) -> Path:
@@ -251,6 +252,7 @@ class _Build:
         self.releases.switch(target)
         self.releases.dirty_marker(target).unlink(missing_ok=True)
         self._lap("switch")
+        result.live_seconds = time.perf_counter() - self.t0
 
         old_root = self.releases.path(live) if live else None
         ctx._changed = lambda: _tree_diff(root, old_root)
@@ -381,6 +383,7 @@ class _Build:
             raise
         self.releases.dirty_marker(target).unlink(missing_ok=True)
         self._lap("switch")
+        result.live_seconds = time.perf_counter() - self.t0
         result.documents = total_live if total_live is not None else st.count("all")
         st.close()
         result.files_written = writer.files

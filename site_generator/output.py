@@ -81,25 +81,30 @@ class Releases:
         os.symlink(self.path(name).resolve(), tmp)
         os.replace(tmp, self.out)
 
-    def clear(self, name: str) -> None:
+    def _to_trash(self, name: str) -> None:
         path = self.path(name)
         if path.exists():
-            trash = self.root / f"trash-{name}-{os.getpid()}-{time.monotonic_ns()}"
-            os.rename(path, trash)
-            shutil.rmtree(trash, ignore_errors=True)
-        path.mkdir(parents=True)
+            os.rename(path, self.root / f"trash-{name}-{os.getpid()}-{time.monotonic_ns()}")
+
+    def clear(self, name: str) -> None:
+        """Start an empty release; the old files go to the trash (deleted by purge_trash)."""
+        self._to_trash(name)
+        self.path(name).mkdir(parents=True)
+
+    def purge_trash(self) -> None:
+        for entry in self.root.iterdir():
+            if entry.name.startswith("trash-"):
+                shutil.rmtree(entry, ignore_errors=True)
 
     def clone(self, src: str, dst: str) -> None:
         """Make ``dst`` an exact copy of ``src`` made of hard links (cheap: no file data copied)."""
         dst_path = self.path(dst)
-        if dst_path.exists():
-            trash = self.root / f"trash-{dst}-{os.getpid()}-{time.monotonic_ns()}"
-            os.rename(dst_path, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+        self._to_trash(dst)
         if shutil.which("cp"):
             subprocess.run(["cp", "-al", str(self.path(src)), str(dst_path)], check=True)
         else:  # pragma: no cover - non-GNU systems
             shutil.copytree(self.path(src), dst_path, copy_function=os.link)
+        self.purge_trash()
 
     def sync_paths(self, src: str, dst: str, paths: list[str]) -> None:
         """Bring ``dst`` up to ``src`` for the given relative paths (link or delete)."""
