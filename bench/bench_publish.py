@@ -123,20 +123,24 @@ def generator_build(out: Path, docs: int):
     django.setup()
     from content_models.sample import generate_sample
     from site_generator.build import build_site
+    from site_generator.config import from_settings
 
+    # the configured build plugins too (search index, services), as a real site has them
+    config = from_settings()
     records = list(generate_sample(docs=docs, seed=1))
     t = time.monotonic()
-    build_site(records, out, full=True)
+    build_site(records, out, full=True, config=config)
     print(f"generator: built {docs} documents in {time.monotonic() - t:.1f} s")
 
     def change() -> None:
         rec = records[len(records) // 2]
         rec["title"] = rec["title"] + "（修订）"
         t = time.monotonic()
-        result = build_site(records, out, full=False)
-        paths = list(getattr(result, "changed_paths", []) or [])
-        print(f"generator: incremental build of one changed title in {time.monotonic() - t:.1f} s ({len(paths)} paths)")
-        return paths
+        result = build_site(records, out, full=False, config=config)
+        paths = list(result.changed_paths)
+        print(f"generator: {'FULL' if result.full else 'incremental'} build after one changed title in "
+              f"{time.monotonic() - t:.1f} s ({len(paths)} paths)")
+        return None if result.full else paths  # as the plugin records it: None = walk everything
 
     return change
 
