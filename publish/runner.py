@@ -216,7 +216,7 @@ def _publish_store(
     remote: Manifest = dict(manifest or {})
     dirty: set[str] = set(journal or ())
     summary.resumed = bool(journal)
-    if verify or journal == {}:  # asked for, or the journal was unreadable: check every object
+    if verify or journal == {} or target.manifest_damaged:  # asked for, or records unreadable: check all
         observed = target.list_objects()
         dirty |= set(observed) | set(remote)
     elif len(dirty) > HEAD_LIMIT:

@@ -109,6 +109,7 @@ class S3Target:
     def __post_init__(self) -> None:
         self.prefix = self.prefix.strip("/")
         self.requests: Counter[str] = Counter()
+        self.manifest_damaged = False
         self._lock = threading.Lock()
         self._client = None
 
@@ -253,7 +254,8 @@ class S3Target:
         try:
             return load_manifest(data)
         except ManifestError:
-            return None  # a damaged manifest is treated as absent: everything is verified again
+            self.manifest_damaged = True  # the caller lists and checks every object instead
+            return None
 
     def read_journal(self) -> dict[str, Entry | None] | None:
         """Paths an unfinished publish was changing, with the state each was meant to reach."""

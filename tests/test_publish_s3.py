@@ -346,3 +346,19 @@ def test_long_publish_reports_progress(tmp_path, s3_endpoint, bucket):
     publish(site, target_for(s3_endpoint, bucket), progress=lines.append, progress_interval=0)
     n = len(SITE_FILES_V1)
     assert f"已上传 {n}/{n} 个对象……" in lines, lines
+
+
+def test_damaged_manifest_means_checking_every_object(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))
+    v2 = dict(SITE_FILES_V1)
+    del v2["docs/3/index.html"]
+    write_site(site, v2)
+    s3.put_object(Bucket=bucket, Key=f"www/{MANIFEST_NAME}", Body=b"\x1f\x8b garbage")
+
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+
+    assert summary.deletes == ["docs/3/index.html"]  # found by listing, not by the lost manifest
+    assert target.requests["ListObjectsV2"] == 1
+    assert sorted(bucket_state(s3, bucket, "www/")) == sorted(v2)
