@@ -165,4 +165,45 @@ def test_build_enqueue_is_skipped_cleanly_without_the_site_generator_task(monkey
     from services.letters.signals import enqueue_site_build
 
     monkeypatch.setitem(sys.modules, "site_generator.tasks", None)
+    monkeypatch.setitem(sys.modules, "site_generator.jobs", None)
     assert enqueue_site_build("test") is False
+
+
+def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    receipt = submit(client, public=True)
+    letter = Letter.objects.get(number=receipt["number"])
+    before = DBTaskResult.objects.filter(backend_name="builds").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        letter.routed_department = "住建局"
+        letter.save()
+    assert DBTaskResult.objects.filter(backend_name="builds").count() == before  # not public yet
+    with django_capture_on_commit_callbacks(execute=True):
+        letter.answer = "已答复。"
+        letter.save()
+    assert DBTaskResult.objects.filter(backend_name="builds", task_path__startswith="site_generator.").exists()
+
+
+def test_letters_pages_in_a_real_site_build(client, tmp_path):
+    """The plugin inside engineer C's generator: full build, then an incremental one after an answer."""
+    from content_models.sample import generate_sample
+    from site_generator.build import build_site
+    from site_generator.config import from_settings
+
+    receipt = submit(client, public=True, subject="关于公交线路调整的建议")
+    letter = Letter.objects.get(number=receipt["number"])
+    letter.routed_department = "交通局"
+    letter.answer = "已将您的建议转交公交公司研究。"
+    letter.save()
+    records = list(generate_sample(docs=30, seed=3))
+    cfg = from_settings(plugins=["services.plugin"], processes=1)
+    out, state = tmp_path / "site", tmp_path / "state"
+    build_site(records, out, full=True, config=cfg, state_dir=state)
+    detail = (out / f"letters/{letter.number}/index.html").read_text()
+    assert "已将您的建议转交公交公司研究" in detail and "交通局" in detail
+    assert "<form" in detail and 'action="/search/"' in detail  # the theme's header wraps our page
+    page = (out / "letters/write/index.html").read_text()
+    assert 'data-svc="letters"' in page and "/static/services/letters." in page  # hashed widget script
+    script = page.split("/static/services/letters.")[1].split('"')[0]
+    assert (out / f"static/services/letters.{script}").exists()

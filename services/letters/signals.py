@@ -12,35 +12,32 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue_site_build(reason: str) -> bool:
-    """Ask the site generator's task (engineer C's ``site_generator.tasks``) for an incremental build.
+    """Ask engineer C's build queue (``site_generator``) for a site build; False when it is absent.
 
-    Returns False when the task is not available (the build then happens at the next scheduled run)."""
+    ``site_generator.jobs.enqueue_build`` coalesces (no second task while one waits); the task
+    ``site_generator.tasks.build_site_changes`` is the fallback. A queue outage must not fail the
+    staff member's save, so errors are logged, not raised.
+    """
+    enqueue = None
     try:
-        from site_generator import tasks
+        from site_generator import jobs
+
+        enqueue = getattr(jobs, "enqueue_build", None)
     except ImportError:
-        logger.info("site_generator.tasks not available; letters appear at the next site build")
-        return False
-    task = getattr(tasks, "build_site_task", None) or getattr(tasks, "build_site", None)
-    if task is None:
-        logger.info("site_generator.tasks has no build task; letters appear at the next site build")
-        return False
+        pass
+    if enqueue is None:
+        try:
+            from site_generator.tasks import build_site_changes
+        except ImportError:
+            logger.info("site_generator build queue not available; letters appear at the next site build")
+            return False
+        enqueue = build_site_changes.enqueue
     try:
-        task.enqueue(**_task_kwargs(task, reason))
-    except Exception:  # a queue outage must not fail the staff member's save
+        enqueue()
+    except Exception:
         logger.exception("could not enqueue a site build after %s", reason)
         return False
     return True
-
-
-def _task_kwargs(task, reason: str) -> dict:
-    import inspect
-
-    func = getattr(task, "func", task)
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return {}
-    return {"reason": reason} if "reason" in params else {}
 
 
 @receiver(post_save, sender=Letter)
