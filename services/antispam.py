@@ -12,7 +12,7 @@ import secrets
 import time
 
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import HttpError
@@ -20,6 +20,11 @@ from ninja.errors import HttpError
 from services import conf
 
 SALT = "govsite.services.challenge"
+
+
+def _cache():
+    """The cache alias for counters and used challenges (``GOVSITE_SERVICES_CACHE``, default "default")."""
+    return caches[conf.get("GOVSITE_SERVICES_CACHE")]
 
 
 class Challenge(Schema):
@@ -53,6 +58,7 @@ def check_challenge(token: str, answer: str, use: str = "") -> None:
     if str(answer).strip() != str(data.get("a")):
         raise HttpError(400, _("验证题答案不正确"))
     used_key = "svc:challenge:" + hashlib.sha256(token.encode()).hexdigest()
+    cache = _cache()
     if not cache.add(used_key, use or "-", timeout=max_age + 60) and (not use or cache.get(used_key) != use):
         raise HttpError(400, _("验证题已使用，请刷新后重新作答"))
 
@@ -69,6 +75,7 @@ def check_rate_limit(request, scope: str) -> None:
     window = conf.get("GOVSITE_SERVICES_RATE_WINDOW")
     if limit <= 0:
         return
+    cache = _cache()
     bucket = int(time.time() // window)
     key = f"svc:rate:{scope}:{client_ip(request)}:{bucket}"
     cache.add(key, 0, timeout=window + 5)

@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     # writes allowed per client IP per window (seconds)
     "GOVSITE_SERVICES_RATE_LIMIT": 20,
     "GOVSITE_SERVICES_RATE_WINDOW": 600,
+    # cache alias for rate counters and used challenges: give several server processes a shared one
+    "GOVSITE_SERVICES_CACHE": "default",
     # seconds a challenge stays valid
     "GOVSITE_SERVICES_CHALLENGE_MAX_AGE": 1800,
     # letters: answer deadline in working days

@@ -105,3 +105,17 @@ def test_item_rules_override_department_rules(app):
     Rule.objects.create(item="建设工程规划许可", warn_days_left=8, red_after_days=1)
     run_supervision(add_workdays(ACCEPTED, 3))  # 7 working days left: warned under the item rule
     assert cards() == ["warning"]
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/snippets/services_letters/letter/", "/admin/snippets/services_ratings/rating/",
+    "/admin/snippets/services_supervision/rule/", "/admin/snippets/services_supervision/card/",
+    "/admin/snippets/services_supervision/rule/add/", "/admin/snippets/services_letters/letter/add/",
+])
+def test_staff_admin_pages_open(admin_client, url):
+    assert admin_client.get(url).status_code == 200
+
+
+def test_dashboard_needs_admin_access(client):
+    r = client.get("/admin/supervision/")
+    assert r.status_code == 302 and "/admin/login/" in r["Location"]
