@@ -407,7 +407,8 @@ class DocumentViewSet(SnippetViewSet):
         return permissions.DepartmentPermissionPolicy(self.model)
 
     def get_queryset(self, request):
-        qs = DisclosureDocument._default_manager.select_related("locale")
+        # The listing never shows bodies: leave them out of the rows a search sorts.
+        qs = DisclosureDocument._default_manager.select_related("locale").defer("body", "summary", "keywords")
         return permissions.filter_documents_for_user(qs, request.user)
 
     def construct_view(self, view_class, **kwargs):

@@ -84,6 +84,7 @@ def test_each_filter(client, world, params, expected):
         ({"page_size": "1000"}, 400, "不能大于"),
         ({"site": "no-such-site"}, 404, "部门站点"),
         ({"page": "99"}, 404, "页码超出范围"),
+        ({"lang": "fr"}, 400, "未知的语言"),
     ],
 )
 def test_bad_filters_get_chinese_errors(client, world, params, status, message):
@@ -123,4 +124,4 @@ def test_detail_of_draft_or_unknown_is_404_in_chinese(client, world):
 def test_list_query_count_is_constant(client, world):
     with CaptureQueriesContext(connection) as queries:
         client.get(API, {"site": "nyj", "page_size": "50"})
-    assert len(queries) <= 3  # department lookup, count, page
+    assert len(queries) <= 4  # locale and department lookups, count, page

@@ -55,19 +55,6 @@ def _write_accounts(accounts: dict[str, str]) -> None:
     os.replace(tmp, path)
 
 
-def analyze_database() -> None:
-    """Refresh the query planner's statistics after a bulk load.
-
-    Without them SQLite may pick an unselective index (e.g. 有效性) over a selective one and
-    read the whole table: an API list filtered by topic and validity took 2 s instead of 0.2 s
-    at 200k documents (docs/decisions-cms.md).
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 class Command(BaseCommand):
     help = _("一条命令启动演示站点：初始化数据库、创建管理员和部门编辑账号、导入示例文件、生成静态站点并启动服务。可重复执行。")
 
@@ -130,7 +117,6 @@ class Command(BaseCommand):
         lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
         summary = import_records(lines)
         self.stdout.write("  " + summary.as_text())
-        analyze_database()
 
     @transaction.atomic
     def ensure_accounts(self) -> dict[str, tuple[str, str]]:
