@@ -25,6 +25,13 @@
           var text = r.subject + "：" + r.status_label + "（受理日期 " + r.accepted_on + "，答复期限 " + r.deadline + "）";
           if (r.answer) text += "\n答复部门：" + r.answer_department + "，答复日期：" + r.answered_on + "\n" + r.answer;
           S.show(lookup, text, true);
+          if (r.status === "answered") {
+            var a = document.createElement("a");
+            a.href = "/ratings/?module=letters&number=" + encodeURIComponent(d.no) + "&query_code=" + encodeURIComponent(d.code);
+            a.textContent = "对答复进行评价";
+            lookup.querySelector(".svc-result").appendChild(document.createElement("br"));
+            lookup.querySelector(".svc-result").appendChild(a);
+          }
         }, function (e) { S.show(lookup, e.message, false); });
       });
     }
