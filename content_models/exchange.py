@@ -140,6 +140,8 @@ def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
     """Yield ``(line number, raw line)`` for every non-blank line; streams, never loads the file."""
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, start=1):
+            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # a UTF-8 byte-order mark, as Windows tools write it
             if line.strip():
                 yield lineno, line
 

@@ -158,7 +158,8 @@ def test_withdraw_update_and_republish():
 @pytest.mark.django_db
 def test_commands_import_export_and_clear_errors(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join([rec("c1"), "{oops", rec("c2", attachments=[{"title": "表", "file": "b.xlsx", "bytes": 10}])]) + "\n")
+    body = "\r\n".join([rec("c1"), "{oops", rec("c2", attachments=[{"title": "表", "file": "b.xlsx", "bytes": 10}])])
+    src.write_bytes(b"\xef\xbb\xbf" + body.encode() + b"\r\n")  # BOM and CRLF, as Windows tools write
     call_command("import_documents", str(src), "--quiet")
     out, err = capsys.readouterr()
     assert "新增 2" in out and "错误 1" in out
