@@ -1,10 +1,13 @@
-"""Which local paths changed since the last publish scan, as told by the site builds.
+"""Which local paths changed since the last publish, as told by the site builds.
 
-Walking a 24k-file tree only to find the 7 files a build rewrote costs about a second (and ten
+Walking a 26k-file tree only to find the dozen files a build rewrote costs about a second (ten
 at 200k). Every build reports its changed paths to the ``on_live`` plugin hook, which appends
-them here (one small file per build, so concurrent writers never collide); the next publish
-reads them as hints for ``scan_site`` and removes exactly the files it read once its hash cache
-is saved. A full build, or anything unreadable, means "walk the whole tree next time".
+them here (one small file per build, so concurrent writers never collide). The next publish
+takes the target's manifest as the state of the tree at the last publish and re-reads only the
+directories those paths are in -- provided the chain is unbroken: the manifest on the target is
+the very one our last publish wrote (its id is recorded here), and the tree was walked in full
+within a day. Each successful publish removes exactly the change files it read. A full build,
+or anything unreadable, means "walk the whole tree next time".
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import orjson
 from .manifest import atomic_write
 
 FULL = "*"  # a change record that says: everything may have changed
+PUBLISHED = ".published.json"  # target, manifest id and last full walk of the last publish
+WALK_EVERY_SECONDS = 24 * 3600
 MAX_RECORDS = 200  # builds without a publish in between; beyond that the next publish walks
 
 
@@ -63,3 +68,27 @@ class ChangeLog:
     def consume(files: list[Path]) -> None:
         for f in files:
             f.unlink(missing_ok=True)
+
+    def mark_published(self, target: str, manifest_id: str | None, *, walked: bool) -> None:
+        last = self.last_published() or {}
+        walked_at = time.time() if walked else float(last.get("walked_at", 0.0))
+        doc = {"target": target, "manifest_id": manifest_id, "walked_at": walked_at}
+        atomic_write(self.directory / PUBLISHED, orjson.dumps(doc))
+
+    def last_published(self) -> dict | None:
+        try:
+            return orjson.loads((self.directory / PUBLISHED).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+
+    def can_trust(self, target: str, manifest_id: str | None) -> bool:
+        """True when ``manifest_id`` on ``target`` is the manifest our last publish wrote and
+        the tree was walked in full recently: the log then holds every change since."""
+        last = self.last_published()
+        return bool(
+            last
+            and manifest_id
+            and last.get("target") == target
+            and last.get("manifest_id") == manifest_id
+            and time.time() - float(last.get("walked_at", 0.0)) < WALK_EVERY_SECONDS
+        )

@@ -17,6 +17,7 @@ import os
 import stat
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -84,26 +85,18 @@ def iter_files(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                         yield rel_dir + name, st
 
 
-# A hinted scan trusts the cache for every path the build did not name; once a day a full walk
-# checks that trust anyway (files edited by hand, builds run without this plugin).
-CACHE_TRUST_SECONDS = 24 * 3600
-
-
 def scan_site(
     root: str | os.PathLike,
     *,
     rules: HeaderRules | None = None,
     cache_path: str | os.PathLike | None = None,
-    hints: Iterable[str] | None = None,
     workers: int = 4,
     progress: Callable[[int], None] | None = None,
 ) -> Manifest:
-    """Manifest of a site directory.
+    """Manifest of a site directory, walking the whole tree.
 
-    ``cache_path`` keeps (size, mtime_ns, md5, type) per path between runs, so only files whose
-    stat changed are read. With ``hints`` (the paths the builds changed since the cache was
-    written), only the directories of those paths are listed and the cache is trusted for every
-    other directory, which makes a one-document publish independent of the site's size.
+    ``cache_path`` keeps (size, mtime_ns, md5, type, cache-control) per path between runs, so
+    only files whose stat changed are read.
     """
     rules = rules or HeaderRules()
     root = Path(root).resolve()
@@ -112,18 +105,13 @@ def scan_site(
     cache, written, rules_key = _load_cache(cache_path)
     if rules_key != repr(rules):
         cache = {}  # new cache lifetimes: every header must be recomputed
-    hinted = hints is not None and bool(cache) and time.time() - written < CACHE_TRUST_SECONDS
-    if hinted:
-        stats = _stat_hints(root, cache, hints)
-    else:
-        stats = iter_files(root)
     new_cache: dict[str, list] = {}
     manifest: Manifest = {}
     misses: list[tuple[str, os.stat_result]] = []
     cache_control = rules.cache_control
-    for rel, st in stats:
+    for rel, st in iter_files(root):
         hit = cache.get(rel)
-        if hit is not None and (st is None or (hit[0] == st.st_size and hit[1] == st.st_mtime_ns)):
+        if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             new_cache[rel] = hit
             manifest[rel] = Entry(hit[2], hit[0], hit[3], hit[4])
         else:
@@ -151,39 +139,39 @@ def scan_site(
         if pool:
             pool.shutdown()
     if cache_path is not None:
-        # a hinted scan keeps the time of the last full walk; a walk restarts the clock
-        _save_cache(cache_path, new_cache, written if hinted else time.time(), repr(rules))
+        _save_cache(cache_path, new_cache, time.time(), repr(rules))
     return manifest
 
 
-def _stat_hints(root: Path, cache: dict[str, list], hints: Iterable[str]):
-    """(rel, stat) of every file in the directories of the hinted paths; (rel, None) for cached
-    files elsewhere (trusted).
+def rescan_dirs(
+    root: str | os.PathLike, base: Manifest, paths: Iterable[str], *, rules: HeaderRules | None = None
+) -> Manifest:
+    """``base`` (the manifest of the tree as last published) updated for the directories of
+    ``paths`` (what the builds changed since): those directories are listed and their files
+    hashed, everything else is taken from ``base`` without touching the disk.
 
     Whole directories are listed, not only the named files: a build step that deletes or adds a
     sibling without reporting it (old content-hashed search files replaced by new ones) is still
     noticed, for the price of one directory listing per touched directory.
     """
-    dirs = {h.strip("/").rpartition("/")[0] for h in hints if h.strip("/")}
-    for rel in cache:
-        if rel.rpartition("/")[0] not in dirs:
-            yield rel, None
+    rules = rules or HeaderRules()
+    root = Path(root).resolve()
+    dirs = {p.strip("/").rpartition("/")[0] for p in paths if p.strip("/")}
+    manifest: Manifest = {rel: e for rel, e in base.items() if rel.rpartition("/")[0] not in dirs}
     for d in sorted(dirs):
         if d.split("/", 1)[0].startswith(RESERVED_PREFIX):
             continue
         try:
             with os.scandir(root / d if d else root) as it:
-                entries = [
-                    (de.name, de.stat())
-                    for de in it
-                    if not de.is_dir() and not de.name.startswith(RESERVED_PREFIX)
-                ]
+                names = [de.name for de in it if de.is_file() and not de.name.startswith(RESERVED_PREFIX)]
         except (FileNotFoundError, NotADirectoryError):
             continue  # the directory went away with its files
         prefix = f"{d}/" if d else ""
-        for name, st in entries:
-            if stat.S_ISREG(st.st_mode):
-                yield prefix + name, st
+        for name in names:
+            rel = prefix + name
+            md5, size, head = md5_file(root / rel)
+            manifest[rel] = Entry(md5, size, content_type(rel, head), rules.cache_control(rel))
+    return manifest
 
 
 def _load_cache(cache_path) -> tuple[dict[str, list], float, str]:
@@ -229,7 +217,19 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
 
 
-def dump_manifest(manifest: Manifest) -> bytes:
+def new_manifest_id() -> str:
+    return uuid.uuid4().hex
+
+
+def manifest_id(data: bytes) -> str | None:
+    """The id a stored manifest was written with (None for a damaged one)."""
+    try:
+        return orjson.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).get("id")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def dump_manifest(manifest: Manifest, *, mid: str | None = None) -> bytes:
     """Gzip'd JSON; header pairs are stored once in a table (26k entries ≈ 1 MB)."""
     table: dict[tuple[str, str], int] = {}
     files = {}
@@ -241,6 +241,7 @@ def dump_manifest(manifest: Manifest) -> bytes:
         files[rel] = (e.md5, e.size, idx)
     doc = {
         "format": FORMAT,
+        "id": mid or new_manifest_id(),  # lets a publisher know the manifest is the one it wrote
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "headers": [list(k) for k in table],
         "files": files,

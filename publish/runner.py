@@ -20,7 +20,7 @@ from pathlib import Path
 from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
-from .manifest import Entry, Manifest, scan_site
+from .manifest import Entry, Manifest, rescan_dirs, scan_site
 from .plan import Plan, make_plan
 from .targets import LocalDirTarget, Observed, S3Target
 
@@ -44,6 +44,7 @@ class PublishSummary:
     release: str | None = None
     purged: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
+    scanned: str = ""  # "walk" (the whole tree) or "changes" (only what the builds reported)
 
     def lap(self, phase: str, since: float) -> float:
         now = time.monotonic()
@@ -118,9 +119,10 @@ def publish(
 ) -> PublishSummary:
     """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once).
 
-    ``cache_path`` keeps file hashes between runs. ``changes`` is the builds' change log: it is
-    consumed by the scan, and with ``trust_changes`` only the paths it names are looked at
-    instead of walking the whole tree (what the build plugin does after each build).
+    ``cache_path`` keeps file hashes between runs for the full walk. ``changes`` is the builds'
+    change log; with ``trust_changes`` (the build plugin after each build) the tree is not
+    walked when the log is known to hold every change since the manifest on the target was
+    written: only the directories it names are re-read (see ``publish.changes``).
     """
     started = time.monotonic()
     root = Path(site_dir)
@@ -130,35 +132,63 @@ def publish(
         )
     root = root.resolve()
     report = _Progress(progress, progress_interval)
-    change_files, hints = changes.snapshot() if changes and cache_path else ([], None)
-    if not trust_changes:
-        hints = None
+    summary = PublishSummary(target=target.url, dry_run=dry_run)
+    # What the target holds, read first: the base of a trusted scan.
+    if isinstance(target, LocalDirTarget):
+        target.check()
+    else:
+        target.check_bucket()
+    manifest = target.read_manifest()
+    t = summary.lap("read target", started)
+    change_files, changed = changes.snapshot() if changes else ([], None)
+    trusted = (
+        trust_changes
+        and not verify
+        and changed is not None
+        and manifest is not None
+        and changes.can_trust(target.url, target.manifest_id)
+    )
     try:
-        local = scan_site(
-            root,
-            rules=rules,
-            cache_path=cache_path,
-            hints=hints,
-            progress=lambda n: report(_("已扫描 %(n)d 个文件……") % {"n": n}),
-        )
-        if cache_path and Path(cache_path).exists():
-            ChangeLog.consume(change_files)  # the hash cache now covers them
+        if trusted:
+            local = rescan_dirs(root, manifest, changed, rules=rules)
+        else:
+            local = scan_site(
+                root,
+                rules=rules,
+                cache_path=cache_path,
+                progress=lambda n: report(_("已扫描 %(n)d 个文件……") % {"n": n}),
+            )
     except OSError as exc:
         raise PublishError(_("读取站点目录失败：%(error)s") % {"error": exc}) from None
     if not local:
         raise PublishError(
             _("站点目录 %(path)s 是空的，拒绝发布（会删除目标上的全部内容）。") % {"path": root}
         )
-    summary = PublishSummary(target=target.url, dry_run=dry_run)
-    summary.lap("scan", started)
+    summary.scanned = "changes" if trusted else "walk"
+    summary.lap("scan", t)
     if isinstance(target, LocalDirTarget):
-        _publish_local(root, local, target, summary, dry_run=dry_run, report=report)
+        _publish_local(root, local, manifest, target, summary, dry_run=dry_run, report=report)
     else:
         _publish_store(
-            root, local, target, summary, dry_run=dry_run, verify=verify, workers=workers, report=report
+            root,
+            local,
+            manifest,
+            target,
+            summary,
+            dry_run=dry_run,
+            verify=verify,
+            workers=workers,
+            report=report,
         )
         summary.requests = sum(target.requests.values())
         summary.write_requests = target.write_requests
+    if changes and not dry_run:
+        # the target's manifest now describes this tree: the log restarts from here
+        try:
+            changes.mark_published(target.url, target.manifest_id, walked=not trusted)
+            ChangeLog.consume(change_files)
+        except OSError:
+            pass  # the next publish walks the tree
     if purge and not dry_run and (summary.uploads or summary.deletes):
         pages = [p for p in summary.uploads + summary.deletes if p.endswith((".html", ".htm"))]
         if pages:
@@ -184,13 +214,20 @@ def _fill(summary: PublishSummary, plan: Plan, local: Manifest) -> None:
     summary.bytes_sent = plan.upload_bytes
 
 
-def _publish_local(root: Path, local: Manifest, target: LocalDirTarget, summary, *, dry_run, report) -> None:
-    target.check()
+def _publish_local(
+    root: Path,
+    local: Manifest,
+    manifest: Manifest | None,
+    target: LocalDirTarget,
+    summary,
+    *,
+    dry_run,
+    report,
+) -> None:
     dest = target.dest
     if dest == root or root in dest.parents or (dest.is_symlink() and dest.resolve() == root):
         raise PublishError(_("发布目录不能是站点目录本身或位于其中：%(path)s") % {"path": dest})
-    remote = target.read_manifest() or {}
-    plan = make_plan(local, remote)
+    plan = make_plan(local, manifest or {})
     _fill(summary, plan, local)
     current = target.current_release()
     if dry_run or (plan.empty and current is not None):
@@ -207,11 +244,18 @@ def _publish_local(root: Path, local: Manifest, target: LocalDirTarget, summary,
 
 
 def _publish_store(
-    root: Path, local: Manifest, target: S3Target, summary, *, dry_run, verify, workers, report
+    root: Path,
+    local: Manifest,
+    manifest: Manifest | None,
+    target: S3Target,
+    summary,
+    *,
+    dry_run,
+    verify,
+    workers,
+    report,
 ) -> None:
     t = time.monotonic()
-    target.check_bucket()
-    manifest = target.read_manifest()
     journal = target.read_journal()
     remote: Manifest = dict(manifest or {})
     dirty: set[str] = set(journal or ())

@@ -24,7 +24,17 @@ from urllib.parse import urlparse
 import orjson
 
 from .errors import PublishError, _
-from .manifest import Entry, Manifest, ManifestError, atomic_write, dump_manifest, load_manifest, scan_site
+from .manifest import (
+    Entry,
+    Manifest,
+    ManifestError,
+    atomic_write,
+    dump_manifest,
+    load_manifest,
+    manifest_id,
+    new_manifest_id,
+    scan_site,
+)
 
 T = TypeVar("T")
 MANIFEST_NAME = ".govsite/manifest.json.gz"
@@ -110,6 +120,7 @@ class S3Target:
         self.prefix = self.prefix.strip("/")
         self.requests: Counter[str] = Counter()
         self.manifest_damaged = False
+        self.manifest_id: str | None = None  # of the manifest last read or written
         self._lock = threading.Lock()
         self._client = None
 
@@ -252,10 +263,12 @@ class S3Target:
         if data is None:
             return None
         try:
-            return load_manifest(data)
+            manifest = load_manifest(data)
         except ManifestError:
             self.manifest_damaged = True  # the caller lists and checks every object instead
             return None
+        self.manifest_id = manifest_id(data)
+        return manifest
 
     def read_journal(self) -> dict[str, Entry | None] | None:
         """Paths an unfinished publish was changing, with the state each was meant to reach."""
@@ -278,7 +291,9 @@ class S3Target:
         self._put_bytes(JOURNAL_NAME, gzip.compress(orjson.dumps(doc), mtime=0))
 
     def write_manifest(self, manifest: Manifest) -> None:
-        self._put_bytes(MANIFEST_NAME, dump_manifest(manifest))
+        mid = new_manifest_id()
+        self._put_bytes(MANIFEST_NAME, dump_manifest(manifest, mid=mid))
+        self.manifest_id = mid
 
     def delete_journal(self) -> None:
         self._call(
@@ -481,6 +496,7 @@ class LocalDirTarget:
 
     def __post_init__(self) -> None:
         self.dest = Path(os.path.abspath(self.dest))
+        self.manifest_id: str | None = None
         self.releases_dir = self.dest.parent / f".{self.dest.name}.releases"
 
     @property
@@ -518,9 +534,12 @@ class LocalDirTarget:
         if current is None:
             return None
         try:
-            return load_manifest((current / LOCAL_MANIFEST).read_bytes())
+            data = (current / LOCAL_MANIFEST).read_bytes()
+            manifest = load_manifest(data)
         except (OSError, ManifestError):
             return scan_site(current)  # no or damaged manifest: look at what is there
+        self.manifest_id = manifest_id(data)
+        return manifest
 
     def begin(self) -> Path:
         """A fresh, hidden work directory for the next release (leftovers of killed runs removed)."""
@@ -554,10 +573,12 @@ class LocalDirTarget:
 
     def commit(self, work: Path, manifest: Manifest) -> Path:
         """Seal the release and make it live with one atomic rename of a symlink."""
-        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest))
+        mid = new_manifest_id()
+        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid))
         final = self.releases_dir / work.name.removeprefix(".tmp-")
         os.rename(work, final)
         self._point_to(final)
+        self.manifest_id = mid
         self._prune(final)
         return final
 

@@ -145,8 +145,8 @@ def test_scan_reuses_hashes_of_files_whose_stat_did_not_change(tmp_path):
     assert scan_site(site, cache_path=cache)["docs/a.html"].md5 != first["docs/a.html"].md5
 
 
-def test_hinted_scan_lists_only_the_directories_the_builds_named(tmp_path, monkeypatch):
-    import publish.manifest as manifest_module
+def test_rescan_reads_only_the_directories_the_builds_named(tmp_path):
+    from publish.manifest import rescan_dirs
 
     site = tmp_path / "site"
     (site / "search").mkdir(parents=True)
@@ -154,23 +154,34 @@ def test_hinted_scan_lists_only_the_directories_the_builds_named(tmp_path, monke
     files = {"index.html": "首页", "search/old.aaaaaaaa.bin": "旧索引", "docs/1/index.html": "文件一"}
     for rel, text in files.items():
         (site / rel).write_text(text)
-    cache = tmp_path / "hashes.json"
-    first = scan_site(site, cache_path=cache)
+    published = scan_site(site)  # the tree as the target's manifest describes it
 
     (site / "index.html").write_text("首页（新）")  # named by the build
     (site / "search/new.bbbbbbbb.bin").write_text("新索引")  # named by the build
     (site / "search/old.aaaaaaaa.bin").unlink()  # a sibling deleted without being reported
     (site / "docs/1/index.html").write_text("文件一（手工改动）")  # elsewhere, not reported
 
-    hinted = scan_site(site, cache_path=cache, hints={"index.html", "search/new.bbbbbbbb.bin"})
-    assert sorted(hinted) == ["docs/1/index.html", "index.html", "search/new.bbbbbbbb.bin"]
-    assert hinted["index.html"].md5 != first["index.html"].md5
-    assert hinted["docs/1/index.html"] == first["docs/1/index.html"]  # trusted: its directory was not listed
+    now = rescan_dirs(site, published, ["index.html", "search/new.bbbbbbbb.bin"])
+    assert sorted(now) == ["docs/1/index.html", "index.html", "search/new.bbbbbbbb.bin"]
+    assert now["index.html"].md5 != published["index.html"].md5
+    assert now["docs/1/index.html"] == published["docs/1/index.html"]  # its directory was not read
+    assert scan_site(site)["docs/1/index.html"].md5 != published["docs/1/index.html"].md5  # a walk sees it
 
-    # the daily full walk catches what no build reported
-    monkeypatch.setattr(manifest_module, "CACHE_TRUST_SECONDS", -1)
-    walked = scan_site(site, cache_path=cache, hints=set())
-    assert walked["docs/1/index.html"].md5 != first["docs/1/index.html"].md5
+
+def test_change_log_is_trusted_only_for_the_manifest_it_follows(tmp_path, monkeypatch):
+    import publish.changes as changes_module
+    from publish.changes import ChangeLog
+
+    log = ChangeLog(tmp_path / "changes")
+    assert not log.can_trust("s3://b/www", "m1")  # never published
+    log.mark_published("s3://b/www", "m1", walked=True)
+    assert log.can_trust("s3://b/www", "m1")
+    assert not log.can_trust("s3://b/www", "m2")  # someone else wrote the manifest since
+    assert not log.can_trust("s3://other/www", "m1")  # another target
+    log.mark_published("s3://b/www", "m2", walked=False)
+    assert log.can_trust("s3://b/www", "m2")
+    monkeypatch.setattr(changes_module, "WALK_EVERY_SECONDS", -1)
+    assert not log.can_trust("s3://b/www", "m2")  # a daily walk is due
 
 
 def test_change_log_collapses_when_nobody_publishes(tmp_path, monkeypatch):

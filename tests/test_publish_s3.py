@@ -362,3 +362,72 @@ def test_damaged_manifest_means_checking_every_object(tmp_path, s3, s3_endpoint,
     assert summary.deletes == ["docs/3/index.html"]  # found by listing, not by the lost manifest
     assert target.requests["ListObjectsV2"] == 1
     assert sorted(bucket_state(s3, bucket, "www/")) == sorted(v2)
+
+
+def test_publish_after_builds_reads_only_changes_while_the_chain_holds(
+    tmp_path, s3, s3_endpoint, bucket, monkeypatch
+):
+    """The build plugin's path: manifest on the target + the builds' change log, no tree walk,
+    and a walk again as soon as the manifest is not the one the last publish wrote."""
+    import publish.manifest as manifest_module
+    from publish.changes import ChangeLog
+
+    walks = []
+    real_iter = manifest_module.iter_files
+    monkeypatch.setattr(manifest_module, "iter_files", lambda root: walks.append(root) or real_iter(root))
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    log = ChangeLog(tmp_path / "state" / "changes")
+
+    def run(target, **kw):
+        return publish(
+            site, target, changes=log, trust_changes=True, cache_path=tmp_path / "state/h.json", **kw
+        )
+
+    run(target_for(s3_endpoint, bucket))
+    assert len(walks) == 1  # nothing to trust yet
+
+    files = change_one_document(SITE_FILES_V1)
+    write_site(site, files)
+    log.record(["docs/2/index.html", "list/index.html", "feed.xml"])
+    assert sorted(run(target_for(s3_endpoint, bucket)).uploads) == [
+        "docs/2/index.html",
+        "feed.xml",
+        "list/index.html",
+    ]
+    assert len(walks) == 1
+
+    # a failed publish keeps the log; the next one sends both builds' changes
+    files["docs/1/index.html"] += "<p>补充</p>"
+    write_site(site, files)
+    log.record(["docs/1/index.html"])
+    with pytest.raises(PublishError):
+        run(FailingAfter(bucket, "www", S3Options(endpoint_url=s3_endpoint), budget=0))
+    files["list/2/index.html"] += "<p>更正</p>"
+    write_site(site, files)
+    log.record(["list/2/index.html"])
+    summary = run(target_for(s3_endpoint, bucket))
+    assert (
+        sorted(summary.uploads) == ["docs/1/index.html", "list/2/index.html"] and summary.scanned == "changes"
+    )
+    assert len(walks) == 1 and bucket_state(s3, bucket, "www/") == bucket_state_of(s3, s3_endpoint, site)
+
+    # someone else published to the target: its manifest is not ours any more, so walk
+    files["robots.txt"] = "User-agent: *\nDisallow: /tmp/\n"
+    write_site(site, files)
+    publish(site, target_for(s3_endpoint, bucket))  # e.g. another machine, no change log
+    files["docs/2/index.html"] += "<p>再次修订</p>"
+    write_site(site, files)
+    log.record(["docs/2/index.html"])
+    walks.clear()
+    summary = run(target_for(s3_endpoint, bucket))
+    assert summary.uploads == ["docs/2/index.html"] and summary.scanned == "walk" and len(walks) == 1
+
+
+def bucket_state_of(s3, endpoint, site) -> dict:
+    """What an uninterrupted publish of ``site`` into a fresh bucket looks like."""
+    import uuid
+
+    name = f"ref-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    publish(site, target_for(endpoint, name))
+    return bucket_state(s3, name, "www/")
