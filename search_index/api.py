@@ -25,8 +25,9 @@ class SearchParams(Schema):
     year: str = ""
     validity: str = ""
     sort: str = "relevance"
-    page: int = 1
-    size: int = 10
+    # Strings, read leniently: a hand-edited ?page=abc gives page 1, never a validation error.
+    page: str = "1"
+    size: str = "10"
 
 
 class Hit(Schema):
@@ -57,8 +58,22 @@ class ErrorOut(Schema):
     detail: str
 
 
+def _int(text: str, default: int) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        return default
+
+
+def _query(params: SearchParams) -> Query:
+    data = params.dict()
+    data["page"] = _int(data["page"], 1)
+    data["size"] = _int(data["size"], 10)
+    return Query(**data)
+
+
 def _run(params: SearchParams):
-    query = Query(**params.dict())
+    query = _query(params)
     return query, search(query)
 
 
@@ -79,7 +94,7 @@ def search_html(request: HttpRequest, params: QueryParams[SearchParams]):
     try:
         query, result = _run(params)
     except IndexMissing as exc:
-        query, result = Query(**params.dict()), None
+        query, result = _query(params), None
         return HttpResponse(render_results_page(query, None, error=str(exc)), status=503,
                             content_type="text/html; charset=utf-8")
     return HttpResponse(render_results_page(query, result), content_type="text/html; charset=utf-8")

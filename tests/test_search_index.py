@@ -228,3 +228,9 @@ def test_site_build_plugin_full_then_incremental(tmp_path, records):
     hit = index.search(Query(q="海上风电")).results[0]
     assert hit["id"] == edited["id"] and (site / hit["url"].lstrip("/")).exists()
     assert (site / "search" / "index.html").exists()
+
+
+def test_api_reads_bad_numbers_leniently(built):
+    with override_settings(GOVSITE_SITE_DIR=built / "site"):
+        resp = Client().get("/api/search", {"q": "通知", "page": "abc", "size": "-3"})
+    assert resp.status_code == 200 and resp.json()["page"] == 1 and len(resp.json()["results"]) == 1
