@@ -8,6 +8,7 @@ attachments of each batch, never one query per document.
 
 import os
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -90,42 +91,33 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE) -> Ite
 
     ``queryset`` narrows the documents (e.g. one department, or changed since a time); it is
     always restricted to live ones. Without it, the documents of the default locale are read.
-    Keyset paging on ``source_id`` keeps memory flat and works the same on SQLite and PostgreSQL.
-    The default locale is checked in Python, not in SQL: with ``locale_id = ?`` in the query,
-    SQLite picks the locale index and sorts every row for every page (minutes at 200k), while
-    without it the (source_id, locale) unique index serves both the range and the order.
+
+    Two steps, so that any queryset reads fast on SQLite and PostgreSQL alike: first the primary
+    keys in order (one narrow query; a compact array of 8-byte ints, 1.6 MB at 200k), then the
+    full rows by primary key, a batch at a time, with one query for the batch's attachments.
+    Keyset paging over the queryset itself was tried: with ``locale_id = ?`` in the query SQLite
+    picks the locale index and sorts every row, bodies included, for every page.
     """
     from wagtail.models import Locale
 
     from content_models.models import DisclosureDocument
 
-    locale_id = None
     if queryset is None:
-        queryset = DisclosureDocument.objects.all()
-        locale_id = Locale.get_default().pk
-    queryset = queryset.filter(live=True).order_by("source_id", "locale_id")
+        queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
+    pks = array("q", queryset.filter(live=True).order_by("source_id", "locale_id").values_list("pk", flat=True)
+                .iterator(chunk_size=10_000))
     tz = _local_tz()
-    last: str | None = None
-    while True:
-        page = queryset if last is None else queryset.filter(source_id__gt=last)
-        rows = list(page.values(*_VALUE_FIELDS, "locale_id")[:batch_size])
-        if not rows:
-            return
-        full = len(rows) == batch_size
-        if full and rows[0]["source_id"] != rows[-1]["source_id"]:
-            # Translations share a source id: never split one id across two pages.
-            tail = rows[-1]["source_id"]
-            while rows[-1]["source_id"] == tail:
-                rows.pop()
-        last = rows[-1]["source_id"]
-        if locale_id is not None:
-            rows = [r for r in rows if r["locale_id"] == locale_id]
-        if rows:
-            attachments = _attachments_by_document([r["id"] for r in rows])
-            for row in rows:
-                yield record_from_values(row, attachments.get(row["id"], []), tz)
-        if not full:
-            return
+    for start in range(0, len(pks), batch_size):
+        chunk = pks[start : start + batch_size].tolist()
+        rows = {
+            row["id"]: row
+            for row in DisclosureDocument.objects.filter(pk__in=chunk, live=True).order_by().values(*_VALUE_FIELDS)
+        }
+        attachments = _attachments_by_document(list(rows))
+        for pk in chunk:
+            row = rows.get(pk)
+            if row is not None:  # withdrawn since the first step
+                yield record_from_values(row, attachments.get(pk, []), tz)
 
 
 def record_from_document(doc) -> DocumentRecord:

@@ -113,3 +113,13 @@ def test_reimport_is_idempotent(sample):
     again = import_records(lines(base_only))
     assert again.created == 0 and again.bad == 0
     assert DisclosureDocument.objects.count() == counts[0]
+
+
+@pytest.mark.django_db
+def test_records_of_a_narrowed_queryset_in_small_batches(sample):
+    import_records(lines(sample))
+    everything = list(iter_document_records())
+    zfb = list(iter_document_records(DisclosureDocument.objects.filter(department__slug="zfb"), batch_size=7))
+    assert zfb == [r for r in everything if r["site"] == "zfb"] and len(zfb) > 7
+    withdrawn = DisclosureDocument.objects.filter(live=False).values_list("source_id", flat=True)
+    assert withdrawn and not list(iter_document_records(DisclosureDocument.objects.filter(source_id__in=withdrawn)))
