@@ -210,3 +210,22 @@ def _status_of(document) -> tuple[str, bool]:
     if status is None:  # not annotated (e.g. an export): fall back on Wagtail's per-row query
         return document.status_string, document.live
     return status
+
+
+def ensure_live_revision(document) -> None:
+    """Give a live document without revisions (bulk-imported) a baseline live revision.
+
+    Wagtail treats a live object without ``live_revision`` as never published: scheduling a
+    change (go-live in the future) would take the published document offline until that date,
+    and "compare with live" has nothing to compare. The importer writes rows in bulk without
+    revisions (one per document would double the import time), so the first admin edit adds it.
+    """
+    from django.db import transaction
+
+    if not document.pk or not document.live or document.live_revision_id:
+        return
+    with transaction.atomic():
+        revision = document.save_revision(log_action=False, clean=False)
+        type(document).objects.filter(pk=document.pk).update(live_revision=revision, has_unpublished_changes=False)
+    document.live_revision = revision
+    document.has_unpublished_changes = False

@@ -40,12 +40,17 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn
 from wagtail.admin.widgets.button import BaseButton, Button, ButtonWithDropdown
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 from wagtail_localize import wagtail_hooks as localize_hooks
 
 from content_models import disclosure, permissions
 from content_models.models import VALIDITY_CHOICES, Department, DisclosureDocument
-from content_models.views import DocumentStatusColumn, annotate_listing_page, translation_buttons
+from content_models.views import (
+    DocumentStatusColumn,
+    annotate_listing_page,
+    ensure_live_revision,
+    translation_buttons,
+)
 
 # ---------------------------------------------------------------------------
 # Search
@@ -227,6 +232,13 @@ class DocumentIndexView(IndexView):
         return list_buttons
 
 
+class DocumentEditView(EditView):
+    def get_object(self, queryset=None):
+        document = super().get_object(queryset)
+        ensure_live_revision(document)
+        return document
+
+
 class DocumentSearchFilterMixin(forms.Form):
     """The chooser's search box, with the same Chinese substring and 文号 matching as the list."""
 
@@ -384,6 +396,7 @@ class DocumentViewSet(SnippetViewSet):
     menu_name = "disclosure-documents"
     edit_handler = document_edit_handler
     index_view_class = DocumentIndexView
+    edit_view_class = DocumentEditView
     chooser_viewset_class = DocumentChooserViewSet
     search_backend_name = None
     search_fields = list(SEARCH_FIELDS)

@@ -294,6 +294,22 @@ def test_preview_shows_metadata_and_interpretations(client, world):
     assert "附件1：重点任务清单" in html and "200.0 KB" in html
 
 
+def test_editor_can_schedule_publication(client, world):
+    _login(client, world["alice"])
+    doc = world["fgj_docs"][3]
+    data = _edit_form_data(doc, title="定时发布的修改", go_live_at="2031-01-01 09:00", expire_at="")
+    data["action-publish"] = "action-publish"
+    response = client.post(_url("edit", doc.pk), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    doc.refresh_from_db()
+    # An imported document (no revisions) stays published with its current text until then.
+    assert doc.live and doc.title != "定时发布的修改"
+    assert doc.scheduled_revision is not None
+    assert doc.scheduled_revision.approved_go_live_at.year == 2031
+    html = client.get(_url("list")).content.decode()
+    assert "live + scheduled" in html or "已发布 + 已计划" in html or "计划" in html
+
+
 def test_chooser_for_interpreted_policy_searches_chinese(client, world):
     _login(client, world["alice"])
     url = reverse("wagtailsnippetchoosers_content_models_disclosuredocument:choose_results")

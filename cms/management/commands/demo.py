@@ -72,6 +72,8 @@ class Command(BaseCommand):
             raise CommandError(_("端口应在 1 到 65535 之间"))
         self.step(_("初始化数据库"))
         call_command("migrate", interactive=False, verbosity=0)
+        # Static files are served from the apps by WhiteNoise; an existing STATIC_ROOT keeps it quiet.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         self.ensure_locales()
         self.load_sample(docs)
         self.step(_("创建部门编辑用户组和审核工作流"))
