@@ -156,8 +156,8 @@ def on_render(ctx) -> None:
 
         try:
             public, stats = load_letters()
-        except DatabaseError:
-            logger.warning("services: letters table not readable (not migrated?); letters pages skipped")
+        except DatabaseError as exc:
+            logger.warning("services: letters table not readable (%s); letters pages skipped", exc)
             services = [s for s in services if s != "letters"]
     state_path = Path(ctx.state_dir) / STATE_FILE
     previous = _load_state(state_path)
