@@ -792,6 +792,7 @@ def _insert_rows(model, rows: list[dict], constants: dict | None = None, chunk: 
             preps.append(lambda v, f=f: f.get_db_prep_save(v, connection))
     defaults = {f.attname: f.get_default() for f in fields if f.attname not in constants}
     params = []
+    memo: dict[tuple[int, Any], Any] = {}  # the same datetime repeats (published, first/last published, now)
     for row in rows:
         values = []
         for f, prep in zip(fields, preps, strict=True):
@@ -803,7 +804,15 @@ def _insert_rows(model, rows: list[dict], constants: dict | None = None, chunk: 
                 value = value() if callable(value) else value
             else:
                 value = defaults[name]
-            values.append(value if prep is None or value is None else prep(value))
+            if prep is None or value is None:
+                values.append(value)
+            elif isinstance(value, datetime):
+                key = (id(prep), value)
+                if key not in memo:
+                    memo[key] = prep(value)
+                values.append(memo[key])
+            else:
+                values.append(prep(value))
         params.append(values)
     with connection.cursor() as cursor:
         for start in range(0, len(params), chunk):
