@@ -6,6 +6,7 @@ Writes, into every build:
   (受理日期、答复日期、答复部门、答复内容), newest answer first;
 - ``letters/<number>/index.html``: one letter (a withdrawn one becomes a short "no longer public" page);
 - ``letters/stats/index.html``: monthly statistics (received, answered, answered on time);
+- ``ratings/stats/index.html``: 好差评 statistics per department and per item;
 - ``letters/write/index.html``, ``status/index.html``, ``ratings/index.html``: pages holding the
   interactive widgets (``partials/services/<name>.html`` + ``static/services/<name>.js``).
 
@@ -76,7 +77,14 @@ def department_stats(public: list[dict]) -> list[dict]:
     return [{"department": d, "count": n} for d, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-def render_pages(ctx, public: list[dict], hidden: list[str], stats: list[dict], services: list[str]) -> dict[str, bytes]:
+def load_rating_stats() -> dict[str, list[dict]]:
+    from services.ratings.workflow import statistics
+
+    return {"departments": statistics("department"), "items": statistics("item")}
+
+
+def render_pages(ctx, public: list[dict], hidden: list[str], stats: list[dict], services: list[str],
+                 rating_stats: dict[str, list[dict]] | None = None) -> dict[str, bytes]:
     """Plain dicts in, {relpath: html bytes} out (no database access here)."""
     api = _api_base()
     pages: dict[str, bytes] = {}
@@ -127,6 +135,11 @@ def render_pages(ctx, public: list[dict], hidden: list[str], stats: list[dict], 
             "widget": "ratings", "heading": "好差评",
             "meta": {"title": "好差评", "column": "政民互动", "canonical": "/ratings/"},
         })
+        page("ratings/stats/index.html", "partials/services/ratings_stats.html", {
+            **(rating_stats or {"departments": [], "items": []}),
+            "levels": ["非常满意", "满意", "基本满意", "不满意", "非常不满意"],
+            "meta": {"title": "好差评统计", "column": "政民互动", "canonical": "/ratings/stats/"},
+        })
     return pages
 
 
@@ -159,6 +172,14 @@ def on_render(ctx) -> None:
         except DatabaseError as exc:
             logger.warning("services: letters table not readable (%s); letters pages skipped", exc)
             services = [s for s in services if s != "letters"]
+    rating_stats = None
+    if "ratings" in services:
+        from django.db import DatabaseError
+
+        try:
+            rating_stats = load_rating_stats()
+        except DatabaseError as exc:
+            logger.warning("services: ratings table not readable (%s); ratings statistics skipped", exc)
     state_path = Path(ctx.state_dir) / STATE_FILE
     previous = _load_state(state_path)
     # letters published by an earlier build but not public now (withdrawn, reopened) get a short
@@ -168,7 +189,7 @@ def on_render(ctx) -> None:
         rel.split("/")[1] for rel in previous
         if rel.startswith("letters/") and rel.count("/") == 2 and rel.split("/")[1].startswith("XJ") and rel not in shown
     )
-    pages = render_pages(ctx, public, hidden, stats, services)
+    pages = render_pages(ctx, public, hidden, stats, services, rating_stats)
     old = {} if ctx.full else previous
     new: dict[str, str] = {}
     written = 0

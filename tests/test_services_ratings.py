@@ -125,3 +125,15 @@ def test_overdue_reply_to_a_bad_rating_gets_a_supervision_card(client):
     card.refresh_from_db()
     assert card.resolved_on is not None
     assert apply_default_ratings(dt.date(2027, 1, 1)) == 0  # rating replies are not rated themselves
+
+
+def test_statistics_page_on_the_static_site(client, tmp_path):
+    from services import plugin
+    from tests.test_services_letters import FakeBuild
+
+    rate(client, closed_app("A", "市场监管局", "食品经营许可"), 5)
+    rate(client, closed_app("B", "市场监管局", "食品经营许可"), 2)
+    ctx = FakeBuild(tmp_path)
+    plugin.on_render(ctx)
+    html = (ctx.out_dir / "ratings/stats/index.html").read_text()
+    assert "好差评统计" in html and "市场监管局" in html and "食品经营许可" in html and "50.0%" in html
