@@ -187,16 +187,19 @@ def main() -> None:
     try:
         import boto3
 
+        from publish.changes import ChangeLog
         from publish.runner import publish
         from publish.targets import S3Options, S3Target
 
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-site")
-        cache = work / "hashes.json"
+        state = work / "publish-state"
+        cache = state / "hashes.json"
+        log = ChangeLog(state / "changes")  # what the build plugin records after each build
         opts = S3Options(endpoint_url=endpoint, workers=args.workers)
 
         target = S3Target("bench-site", "www", opts)
         cpu = time.process_time()
-        s = publish(site, target, workers=args.workers, cache_path=cache)
+        s = publish(site, target, workers=args.workers, cache_path=cache, changes=log)
         cpu = time.process_time() - cpu
         print(f"first publish: {len(s.uploads)} objects, {s.bytes_sent / 1e6:.0f} MB in {s.seconds:.1f} s "
               f"= {len(s.uploads) / s.seconds:.0f} objects/s ({s.requests} requests, workers={args.workers}); "
@@ -204,25 +207,17 @@ def main() -> None:
               f"(the rest is the moto server, one Python process on the same 2 cores)")
 
         target = S3Target("bench-site", "www", opts)
-        s = publish(site, target, workers=args.workers, cache_path=cache)
+        s = publish(site, target, workers=args.workers, cache_path=cache, changes=log)
         print(f"no change: {s.requests} requests ({s.write_requests} writes) in {s.seconds:.2f} s")
-
-        from publish.changes import ChangeLog
-
-        state = work / "publish-state"
-        state.mkdir()
-        cache.replace(state / "hashes.json")
-        log = ChangeLog(state / "changes")
 
         def one_change(label: str, *, trust: bool) -> None:
             paths = change()
             log.record(paths)
             target = S3Target("bench-site", "www", opts)
-            s = publish(site, target, workers=args.workers, cache_path=state / "hashes.json", changes=log,
-                        trust_changes=trust)
+            s = publish(site, target, workers=args.workers, cache_path=cache, changes=log, trust_changes=trust)
             print(f"one-document change, {label}: {len(s.uploads)} uploaded, {len(s.deletes)} deleted, "
                   f"{s.requests} requests ({s.write_requests} writes) in {s.seconds:.2f} s; {dict(target.requests)}")
-            print("  phases:", ", ".join(f"{k} {v:.2f} s" for k, v in s.timings.items()))
+            print(f"  local side: {s.scanned}; phases:", ", ".join(f"{k} {v:.2f} s" for k, v in s.timings.items()))
             print("  uploaded:", ", ".join(s.uploads), "| deleted:", ", ".join(s.deletes) or "-")
 
         one_change("auto-publish after the build (change log, no tree walk)", trust=True)

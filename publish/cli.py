@@ -85,6 +85,7 @@ def run(
         trust_changes=trust_changes,
         progress=None if quiet else (lambda msg: err.write(msg + "\n")),
         purge=purge,
+        retire_grace=float(settings.get("retire_seconds", 3600) or 0),
     )
     if summary.dry_run:
         for rel in summary.uploads:

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "html_max_age": 300,  # Cache-Control max-age of HTML pages (seconds)
     "default_max_age": 300,  # ... of other files whose names carry no content hash
     "keep_releases": 3,  # local directory deploys: releases kept for --rollback
+    # content-hashed files that left the site stay this long (seconds) for pages still cached
+    "retire_seconds": 3600,
     "cloudfront_distribution_id": None,  # set to purge changed HTML paths after a publish
     "cloudfront_max_paths": 1000,  # more changed pages than this: one "/*" invalidation
 }

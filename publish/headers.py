@@ -17,8 +17,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 # name.<8+ hex>.ext (also name.<hex>.min.js, name.<hex>.js.map)
 _HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?$")
-# under search/: a file whose stem contains an 8+ hex run (shards named 3fa9c2d1.bin, t-0a1b2c3d4e.json.gz)
-_SEARCH_HASHED = re.compile(r"(?:^|[._-])[0-9a-f]{8,}(?:[._-]|$)")
+# under search/: a file whose name carries a hex run of 6+ after a separator, or 8+ anywhere
+# (the search index writes s/m1778-afcb9e.bin, c/2485-fc84f0.bin, d/c.9-e9ba62.bin)
+_SEARCH_HASHED = re.compile(r"(?:[._-][0-9a-f]{6,}|(?:^|[._-])[0-9a-f]{8,})(?:[._-]|$)")
 
 _TEXT_TYPES = {
     ".html": "text/html",

@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -221,42 +222,64 @@ def new_manifest_id() -> str:
     return uuid.uuid4().hex
 
 
-def manifest_id(data: bytes) -> str | None:
-    """The id a stored manifest was written with (None for a damaged one)."""
-    try:
-        return orjson.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).get("id")
-    except Exception:  # noqa: BLE001
-        return None
+Retired = dict[str, tuple[Entry, float]]
 
 
-def dump_manifest(manifest: Manifest, *, mid: str | None = None) -> bytes:
+@dataclass
+class ManifestInfo:
+    """What a stored manifest says besides the files."""
+
+    id: str | None = None  # lets a publisher know the manifest is the one it wrote
+    run: str | None = None  # the publish run that wrote it: that run's journal is complete
+    # content-hashed files gone from the site but kept on the target for a grace period, because
+    # pages and search manifests cached by browsers and CDNs may still name them
+    retired: Retired = field(default_factory=dict)
+
+
+def dump_manifest(
+    manifest: Manifest, *, mid: str | None = None, run: str | None = None, retired: Retired | None = None
+) -> bytes:
     """Gzip'd JSON; header pairs are stored once in a table (26k entries ≈ 1 MB)."""
     table: dict[tuple[str, str], int] = {}
-    files = {}
-    for rel, e in manifest.items():
+
+    def index(e: Entry) -> int:
         key = (e.content_type, e.cache_control)
         idx = table.get(key)
         if idx is None:
             idx = table[key] = len(table)
-        files[rel] = (e.md5, e.size, idx)
+        return idx
+
+    files = {rel: (e.md5, e.size, index(e)) for rel, e in manifest.items()}
+    old = {rel: (e.md5, e.size, index(e), since) for rel, (e, since) in (retired or {}).items()}
     doc = {
         "format": FORMAT,
-        "id": mid or new_manifest_id(),  # lets a publisher know the manifest is the one it wrote
+        "id": mid or new_manifest_id(),
+        "run": run,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
         "headers": [list(k) for k in table],
         "files": files,
+        "retired": old,
     }
     return gzip.compress(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), compresslevel=1, mtime=0)
 
 
-def load_manifest(data: bytes) -> Manifest:
+def load_manifest_doc(data: bytes) -> tuple[Manifest, ManifestInfo]:
     try:
         doc = orjson.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
         if doc.get("format") != FORMAT:
             raise ManifestError(f"unknown manifest format {doc.get('format')!r}")
         headers = doc["headers"]
-        return {rel: Entry(md5, size, *headers[idx]) for rel, (md5, size, idx) in doc["files"].items()}
+        files = {rel: Entry(md5, size, *headers[idx]) for rel, (md5, size, idx) in doc["files"].items()}
+        retired = {
+            rel: (Entry(md5, size, *headers[idx]), float(since))
+            for rel, (md5, size, idx, since) in (doc.get("retired") or {}).items()
+        }
+        return files, ManifestInfo(doc.get("id"), doc.get("run"), retired)
     except ManifestError:
         raise
     except Exception as exc:  # noqa: BLE001 - any damage means the same thing
         raise ManifestError(str(exc)) from exc
+
+
+def load_manifest(data: bytes) -> Manifest:
+    return load_manifest_doc(data)[0]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .headers import is_immutable
-from .manifest import Manifest
+from .manifest import Manifest, Retired
 
 WAVE_NAMES = ["hashed", "files", "new-pages", "changed-pages", "feeds", "entry-points"]
 _FEED_EXT = (".xml", ".rss", ".atom")
@@ -67,3 +67,24 @@ def make_plan(local: Manifest, remote: Manifest) -> Plan:
         wave.sort()
     plan.deletes = sorted(rel for rel in remote if rel not in local)
     return plan
+
+
+def retire_hashed(plan: Plan, remote: Manifest, retired: Retired, *, now: float, grace: float) -> Retired:
+    """Keep content-hashed files that left the site on the target for ``grace`` seconds.
+
+    A page or search manifest cached by a browser or CDN (max-age 300 s) may still name the old
+    asset or shard; deleting it at once would break that page for its readers. Returns the new
+    retired set and leaves in ``plan.deletes`` only what goes now (other files, and hashed files
+    retired longer than ``grace`` ago).
+    """
+    keep: Retired = {}
+    now_deletes = []
+    for rel in plan.deletes:
+        if grace > 0 and is_immutable(rel):
+            since = retired[rel][1] if rel in retired else now
+            if now - since < grace:
+                keep[rel] = (remote[rel], since)
+                continue
+        now_deletes.append(rel)
+    plan.deletes = now_deletes
+    return keep

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
 from .manifest import Entry, Manifest, rescan_dirs, scan_site
-from .plan import Plan, make_plan
+from .plan import Plan, make_plan, retire_hashed
 from .targets import LocalDirTarget, Observed, S3Target
 
 ProgressFn = Callable[[str], None]
@@ -45,6 +46,7 @@ class PublishSummary:
     purged: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
     scanned: str = ""  # "walk" (the whole tree) or "changes" (only what the builds reported)
+    retired: int = 0  # content-hashed files gone from the site, kept on the target for a while
 
     def lap(self, phase: str, since: float) -> float:
         now = time.monotonic()
@@ -116,6 +118,7 @@ def publish(
     progress: ProgressFn | None = None,
     progress_interval: float = 1.0,
     purge: Callable[[list[str]], int] | None = None,
+    retire_grace: float = 3600.0,
 ) -> PublishSummary:
     """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once).
 
@@ -167,7 +170,9 @@ def publish(
     summary.scanned = "changes" if trusted else "walk"
     summary.lap("scan", t)
     if isinstance(target, LocalDirTarget):
-        _publish_local(root, local, manifest, target, summary, dry_run=dry_run, report=report)
+        _publish_local(
+            root, local, manifest, target, summary, dry_run=dry_run, report=report, grace=retire_grace
+        )
     else:
         _publish_store(
             root,
@@ -179,6 +184,7 @@ def publish(
             verify=verify,
             workers=workers,
             report=report,
+            grace=retire_grace,
         )
         summary.requests = sum(target.requests.values())
         summary.write_requests = target.write_requests
@@ -223,14 +229,19 @@ def _publish_local(
     *,
     dry_run,
     report,
+    grace,
 ) -> None:
     dest = target.dest
     if dest == root or root in dest.parents or (dest.is_symlink() and dest.resolve() == root):
         raise PublishError(_("发布目录不能是站点目录本身或位于其中：%(path)s") % {"path": dest})
-    plan = make_plan(local, manifest or {})
+    remote: Manifest = {rel: e for rel, (e, _since) in target.info.retired.items()}
+    remote.update(manifest or {})
+    plan = make_plan(local, remote)
+    retired = retire_hashed(plan, remote, target.info.retired, now=time.time(), grace=grace)
     _fill(summary, plan, local)
+    summary.retired = len(retired)
     current = target.current_release()
-    if dry_run or (plan.empty and current is not None):
+    if dry_run or (plan.empty and current is not None and retired == target.info.retired):
         summary.release = current.name if current else None
         return
     work = target.begin()
@@ -239,8 +250,9 @@ def _publish_local(
         target.copy_in(work, rel, root / rel)
         report(_("已复制 %(done)d/%(total)d 个文件……") % {"done": done, "total": total})
     if current is not None:
-        target.link_unchanged(work, plan.unchanged, current, root)
-    summary.release = target.commit(work, local).name
+        # retired hashed files ride along in the new release until their grace period ends
+        target.link_unchanged(work, [*plan.unchanged, *retired], current, root)
+    summary.release = target.commit(work, local, retired).name
 
 
 def _publish_store(
@@ -254,10 +266,15 @@ def _publish_store(
     verify,
     workers,
     report,
+    grace,
 ) -> None:
     t = time.monotonic()
     journal = target.read_journal()
-    remote: Manifest = dict(manifest or {})
+    if journal is not None and target.journal_run and target.journal_run == target.info.run:
+        journal = None  # the manifest names the run that wrote the journal: that run completed
+    # retired hashed files are on the target too, so they take part in the comparison
+    remote: Manifest = {rel: e for rel, (e, _since) in target.info.retired.items()}
+    remote.update(manifest or {})
     dirty: set[str] = set(journal or ())
     summary.resumed = bool(journal)
     if verify or journal == {} or target.manifest_damaged:  # asked for, or records unreadable: check all
@@ -271,22 +288,24 @@ def _publish_store(
     t = summary.lap("read target", t)
     remote = reconcile(remote, journal or {}, dirty, observed)
     plan = make_plan(local, remote)
+    retired = retire_hashed(plan, remote, target.info.retired, now=time.time(), grace=grace)
     _fill(summary, plan, local)
+    summary.retired = len(retired)
     t = summary.lap("plan", t)
     if dry_run:
         return
+    run = uuid.uuid4().hex
     if plan.empty:  # the objects are right; make the records say so
-        if manifest != local:
-            target.write_manifest(local)
-        if journal is not None:
-            target.delete_journal()
+        if manifest != local or journal is not None or retired != target.info.retired:
+            target.write_manifest(
+                local, run=target.journal_run if journal is not None else run, retired=retired
+            )
         return
     # What this run may change, and what a killed earlier run may have changed, until sealed.
     planned: dict[str, Entry | None] = {rel: remote.get(rel) for rel in dirty}
     planned.update({rel: local[rel] for rel in plan.uploads})
     planned.update(dict.fromkeys(plan.deletes))
-    if planned:
-        target.write_journal(planned)
+    target.write_journal(planned, run)
     sent = 0
     total = len(plan.uploads)
     for wave in plan.waves:
@@ -304,9 +323,7 @@ def _publish_store(
         report(_("正在删除 %(n)d 个已撤下的对象……") % {"n": len(plan.deletes)}, force=True)
         target.delete(plan.deletes)
     t = summary.lap("delete", t)
-    target.write_manifest(local)
-    if journal is not None or planned:
-        target.delete_journal()
+    target.write_manifest(local, run=run, retired=retired)  # last: completes the journal too
     summary.lap("seal", t)
 
 

@@ -28,10 +28,11 @@ from .manifest import (
     Entry,
     Manifest,
     ManifestError,
+    ManifestInfo,
+    Retired,
     atomic_write,
     dump_manifest,
-    load_manifest,
-    manifest_id,
+    load_manifest_doc,
     new_manifest_id,
     scan_site,
 )
@@ -121,6 +122,8 @@ class S3Target:
         self.requests: Counter[str] = Counter()
         self.manifest_damaged = False
         self.manifest_id: str | None = None  # of the manifest last read or written
+        self.info = ManifestInfo()  # of the manifest last read
+        self.journal_run: str | None = None  # the run that wrote the journal last read
         self._lock = threading.Lock()
         self._client = None
 
@@ -263,11 +266,11 @@ class S3Target:
         if data is None:
             return None
         try:
-            manifest = load_manifest(data)
+            manifest, self.info = load_manifest_doc(data)
         except ManifestError:
             self.manifest_damaged = True  # the caller lists and checks every object instead
             return None
-        self.manifest_id = manifest_id(data)
+        self.manifest_id = self.info.id
         return manifest
 
     def read_journal(self) -> dict[str, Entry | None] | None:
@@ -277,22 +280,27 @@ class S3Target:
             return None
         try:
             doc = orjson.loads(gzip.decompress(data))
+            self.journal_run = doc.get("run")
             return {rel: (Entry(*v) if v else None) for rel, v in doc["planned"].items()}
         except Exception:  # noqa: BLE001 - an unreadable journal: the caller verifies everything
             return {}
 
-    def write_journal(self, planned: dict[str, Entry | None]) -> None:
+    def write_journal(self, planned: dict[str, Entry | None], run: str) -> None:
         doc = {
+            "run": run,
             "planned": {
                 rel: ([e.md5, e.size, e.content_type, e.cache_control] if e else None)
                 for rel, e in planned.items()
-            }
+            },
         }
         self._put_bytes(JOURNAL_NAME, gzip.compress(orjson.dumps(doc), mtime=0))
 
-    def write_manifest(self, manifest: Manifest) -> None:
+    def write_manifest(
+        self, manifest: Manifest, *, run: str | None = None, retired: Retired | None = None
+    ) -> None:
+        """The last object of a run; naming the run marks its journal complete (no extra DELETE)."""
         mid = new_manifest_id()
-        self._put_bytes(MANIFEST_NAME, dump_manifest(manifest, mid=mid))
+        self._put_bytes(MANIFEST_NAME, dump_manifest(manifest, mid=mid, run=run, retired=retired))
         self.manifest_id = mid
 
     def delete_journal(self) -> None:
@@ -497,6 +505,7 @@ class LocalDirTarget:
     def __post_init__(self) -> None:
         self.dest = Path(os.path.abspath(self.dest))
         self.manifest_id: str | None = None
+        self.info = ManifestInfo()
         self.releases_dir = self.dest.parent / f".{self.dest.name}.releases"
 
     @property
@@ -534,11 +543,10 @@ class LocalDirTarget:
         if current is None:
             return None
         try:
-            data = (current / LOCAL_MANIFEST).read_bytes()
-            manifest = load_manifest(data)
+            manifest, self.info = load_manifest_doc((current / LOCAL_MANIFEST).read_bytes())
         except (OSError, ManifestError):
             return scan_site(current)  # no or damaged manifest: look at what is there
-        self.manifest_id = manifest_id(data)
+        self.manifest_id = self.info.id
         return manifest
 
     def begin(self) -> Path:
@@ -569,12 +577,14 @@ class LocalDirTarget:
             try:
                 os.link(current / rel, dst)
             except OSError:
-                shutil.copy2(site_root / rel, dst)
+                src = current / rel if (current / rel).is_file() else site_root / rel
+                if src.is_file():
+                    shutil.copy2(src, dst)
 
-    def commit(self, work: Path, manifest: Manifest) -> Path:
+    def commit(self, work: Path, manifest: Manifest, retired: Retired | None = None) -> Path:
         """Seal the release and make it live with one atomic rename of a symlink."""
         mid = new_manifest_id()
-        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid))
+        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid, retired=retired))
         final = self.releases_dir / work.name.removeprefix(".tmp-")
         os.rename(work, final)
         self._point_to(final)

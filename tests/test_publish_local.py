@@ -135,3 +135,17 @@ def test_bad_targets_are_clear_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PublishError, match="是空的"):
         publish(tmp_path / "empty", LocalDirTarget(tmp_path / "out"))
+
+
+def test_hashed_assets_leaving_the_site_stay_in_the_release_for_a_grace_period(tmp_path):
+    site = write_site(tmp_path / "build", SITE_FILES_V1)
+    dest = tmp_path / "site"
+    publish(site, LocalDirTarget(dest))
+    v2 = {k: v for k, v in SITE_FILES_V1.items() if k != "static/app.0a1b2c3d.js"}
+    write_site(site, v2)
+
+    summary = publish(site, LocalDirTarget(dest), retire_grace=3600)
+    assert summary.retired == 1
+    assert (dest / "static/app.0a1b2c3d.js").exists()  # a cached page may still load it
+    publish(site, LocalDirTarget(dest), retire_grace=0)
+    assert read_tree(dest) == v2

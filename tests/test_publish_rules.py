@@ -43,7 +43,11 @@ def test_content_types(path, head, expected):
         ("search/shards/ab12cd34ef.bin", True),
         ("search/t-0a1b2c3d4e.json.gz", True),
         ("search/meta.json", False),
-        ("search/idx/s/0a1b2c3d4e5f6a7b.bin", True),  # the search index's shard names
+        ("search/idx/s/0a1b2c3d4e5f6a7b.bin", True),
+        ("search/idx/s/m1778-afcb9e.bin", True),  # the search index's names
+        ("search/idx/c/2485-fc84f0.bin", True),
+        ("search/idx/d/c.9-e9ba62.bin", True),
+        ("search/idx/t/12.bin", False),
         ("search/idx/manifest.json", False),
         ("docs/12345678/index.html", False),  # a numeric directory is not a hashed name
         ("docs/deadbeef.html", False),  # no name before the hash: not an asset convention
