@@ -65,6 +65,8 @@ _DOC_NO_WITHOUT_BRACKETS = re.compile(r"^(?P<prefix>[\u3400-\u9fffA-Za-z·\-]+?)
 
 # Covered by the doc_search_idx index: a substring search scans that index, not the table.
 SEARCH_FIELDS = ("title", "doc_no", "organ")
+# Below this many hits the search passes ids as literals (under SQLite's 999 variables).
+MAX_LITERAL_IDS = 900
 _INDEX_NO_LIKE = re.compile(r"^[0-9A-Za-z\-]{4,32}/\d{4}-\d{1,8}$")
 
 
@@ -97,13 +99,20 @@ def document_search_filter(query: str) -> Q:
     documents instead of the ~1 GB table with bodies); see docs/decisions-cms.md for figures.
     """
     query = (query or "").strip()
+    # Chinese has no case: a plain LIKE spares PostgreSQL an UPPER() of every value (0.27 s →
+    # 0.16 s a scan at 200k). Latin letters (e.g. "PM2.5") still match in any case.
+    lookup = "icontains" if re.search(r"[A-Za-z]", query) else "contains"
     condition = Q()
     for field in SEARCH_FIELDS:
-        condition |= Q(**{f"{field}__icontains": query})
+        condition |= Q(**{f"{field}__{lookup}": query})
     for variant in doc_no_search_variants(query):
-        condition |= Q(doc_no__icontains=variant)
-    matching = DisclosureDocument.objects.filter(condition).values("pk")
-    result = Q(pk__in=matching)
+        condition |= Q(**{f"doc_no__{lookup}": variant})
+    matching = DisclosureDocument.objects.filter(condition).values_list("pk", flat=True)
+    # Run the scan once, here. A short list of ids is then handed to the count and the page
+    # as literals: with the subquery, PostgreSQL expected ~80 hits for a 文号 and walked the
+    # whole newest-first index probing it (1.9 s for one hit instead of 0.25 s).
+    ids = list(matching[: MAX_LITERAL_IDS + 1])
+    result = Q(pk__in=ids) if len(ids) <= MAX_LITERAL_IDS else Q(pk__in=matching)
     index_no = disclosure.fold_width(query).replace(" ", "")
     if _INDEX_NO_LIKE.match(index_no):
         result |= Q(index_no=index_no)
