@@ -38,7 +38,8 @@ from site_generator.config import BuildConfig
 corpus, out, procs = Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 portal = {"name": "中国·南安", "domain": "www.nanan.gov.cn", "base_url": "https://www.nanan.gov.cn",
           "site_id_code": "3505830001"}
-cfg = BuildConfig(portal=portal, processes=procs, plugins=[])
+# a snapshot of the themes, so that template edits made during a long run do not force full builds
+cfg = BuildConfig(portal=portal, processes=procs, plugins=[], themes_dirs=[Path(sys.argv[5])])
 def records():
     with open(corpus, "rb") as fh:
         for line in fh:
@@ -47,6 +48,8 @@ def records():
 t0 = time.perf_counter(); c0 = os.times()
 full = build_site(records(), out, full=True, config=cfg)
 t1 = time.perf_counter(); c1 = os.times()
+print(json.dumps({"full_seconds": t1 - t0, "files": full.files_written, "bytes": full.bytes_written,
+                  "live_seconds": full.live_seconds, "timings": full.timings}), file=sys.stderr, flush=True)
 # pick a plain document (no relations) near the middle, the newest one, and one to withdraw
 by_id = {}
 with open(corpus, "rb") as fh:
@@ -239,8 +242,10 @@ def main() -> None:
 
 def bench_govsite(args, corpus: Path, out_root: Path) -> tuple[float, int]:
     print(f"== govsite build_site, {args.docs} documents, {args.processes} processes ==", flush=True)
+    themes = out_root / "themes"
+    shutil.copytree(ROOT / "themes", themes)
     proc, wall, peak = run_measured([sys.executable, "-c", CHILD, str(ROOT), str(corpus), str(out_root / "site"),
-                                     str(args.processes)])
+                                     str(args.processes), str(themes)])
     if proc.returncode:
         print(proc.stderr)
         sys.exit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from django.db import connections
 from django.utils.crypto import get_random_string
 
 
@@ -14,7 +15,13 @@ def start_worker_thread(*, interval: float = 0.5) -> threading.Thread:
         queue_names=["builds"], interval=interval, batch=False, backend_name="builds", startup_delay=False,
         max_tasks=None, worker_id=f"inproc-{get_random_string(12)}", excluded_queue_names=[],
     )
-    thread = threading.Thread(target=worker.run, name="govsite-build-worker", daemon=True)
+    def run() -> None:
+        try:
+            worker.run()
+        finally:
+            connections.close_all()  # this thread's connections; the worker may be stopped and joined
+
+    thread = threading.Thread(target=run, name="govsite-build-worker", daemon=True)
     thread.worker = worker  # lets callers stop it: thread.worker.running = False
     thread.start()
     return thread
