@@ -30,7 +30,8 @@ from content_models.records import CHANGE_OPS
 BATCH_SIZE = 1000
 MAX_PROBLEMS_KEPT = 1000  # all are counted; the first ones are kept for the summary
 
-# Sent after each committed batch: created/changed/withdrawn are lists of document pks.
+# Sent after each committed batch (bulk writes send no post_save): ``created``, ``changed`` and
+# ``withdrawn`` are lists of document pks, ``source_ids`` the ids (``id`` field) of all of them.
 documents_imported = Signal()
 
 _SLUG = re.compile(r"^[-A-Za-z0-9_]{1,64}$")
@@ -635,16 +636,21 @@ class _Importer:
             for st in state.values()
             if not st.get("index_no") and (st["dirty"] or st["attachments_dirty"])
         )
-        changed_pks = [st["pk"] for st in state.values() if st["dirty"] or st["attachments_dirty"]]
+        touched = [st for st in state.values() if st["dirty"] or st["attachments_dirty"]]
         created_pks = [st["pk"] for st in new_states]
-        transaction.on_commit(
-            lambda: documents_imported.send(
-                sender=DisclosureDocument,
-                created=created_pks,
-                changed=[pk for pk in changed_pks if pk not in set(created_pks)],
-                withdrawn=withdrawn_pks,
+        created_set = set(created_pks)
+        changed_pks = [st["pk"] for st in touched if st["pk"] not in created_set and st["live"]]
+        source_ids = [st["source_id"] for st in touched]
+        if touched:
+            transaction.on_commit(
+                lambda: documents_imported.send(
+                    sender=DisclosureDocument,
+                    created=created_pks,
+                    changed=changed_pks,
+                    withdrawn=withdrawn_pks,
+                    source_ids=source_ids,
+                )
             )
-        )
 
     def _write_links(self, docs: list[dict], *, final: bool = False) -> None:
         """Point interprets/replaced_by at the target documents; unknown targets wait for the end."""
@@ -691,15 +697,18 @@ class _Importer:
             need.setdefault((dept_pk, year), []).append(pk)
         self.needs_index_no = []
         numbered: list[int] = []
+        numbered_ids: list[str] = []
         for (dept_pk, year), pks in need.items():
             with transaction.atomic():
                 # Still blank? (a later line of the file may have brought a number)
-                pks = list(
+                rows = list(
                     DisclosureDocument.objects.filter(pk__in=pks, index_no="").order_by("published_at", "pk")
-                    .values_list("pk", flat=True)
+                    .values_list("pk", "source_id")
                 )
-                if not pks:
+                if not rows:
                     continue
+                pks = [pk for pk, _ in rows]
+                numbered_ids.extend(sid for _, sid in rows)
                 organ_code = self.organ_code_for(self.slug_by_pk[dept_pk])
                 numbers = allocate_index_nos(organ_code, year, len(pks))
                 objs = [DisclosureDocument(pk=pk, index_no=no) for pk, no in zip(pks, numbers, strict=True)]
@@ -708,7 +717,7 @@ class _Importer:
         if numbered:
             transaction.on_commit(
                 lambda: documents_imported.send(
-                    sender=DisclosureDocument, created=[], changed=numbered, withdrawn=[]
+                    sender=DisclosureDocument, created=[], changed=numbered, withdrawn=[], source_ids=numbered_ids
                 )
             )
 

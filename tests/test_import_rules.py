@@ -188,3 +188,32 @@ def test_load_sample_command_is_repeatable(capsys):
     call_command("load_sample", "--docs", "60", "--seed", "2", "--quiet")
     assert DisclosureDocument.objects.count() == count
     assert "未变 60" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_one_signal_per_batch_names_what_changed(django_capture_on_commit_callbacks):
+    from content_models.importer import documents_imported
+
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(kwargs)
+
+    documents_imported.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            import_records([rec("g1", index_no=f"{ORGAN}/2024-00001"), rec("g2", index_no=f"{ORGAN}/2024-00002")])
+        assert len(seen) == 1 and sorted(seen[0]["source_ids"]) == ["g1", "g2"] and len(seen[0]["created"]) == 2
+        seen.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            import_records([rec("g1", title="新标题"), rec("g2", index_no=f"{ORGAN}/2024-00002"),
+                            '{"op": "withdraw", "id": "g2"}'])
+        assert len(seen) == 1 and sorted(seen[0]["source_ids"]) == ["g1", "g2"]
+        g1, g2 = (DisclosureDocument.objects.get(source_id=s).pk for s in ("g1", "g2"))
+        assert seen[0]["changed"] == [g1] and seen[0]["withdrawn"] == [g2] and seen[0]["created"] == []
+        seen.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            import_records([rec("g1", title="新标题")])  # unchanged: nothing to announce
+        assert seen == []
+    finally:
+        documents_imported.disconnect(receiver)
