@@ -49,16 +49,30 @@ def records_for(ids):
     return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)))
 
 
+def _config(**overrides):
+    """Settings-based config; one render process when other threads run in this process.
+
+    Forking a process that has other threads (the in-process worker, a web server) can copy a
+    lock held by one of them into the child and deadlock it, so render processes are only
+    forked from single-threaded processes (the command line, ``db_worker``).
+    """
+    import threading
+
+    if threading.active_count() > 1:
+        overrides.setdefault("processes", 1)
+    return from_settings(**overrides)
+
+
 def build_from_database(*, out: Path | None = None, full: bool = False, **config) -> BuildResult:
     out = out or site_dir()
-    cfg = from_settings(**config)
+    cfg = _config(**config)
     return build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out))
 
 
 def build_changes(ids: set[str], *, out: Path | None = None) -> BuildResult:
     """A targeted build of the given documents; a full one when no usable build state exists."""
     out = out or site_dir()
-    cfg = from_settings()
+    cfg = _config()
     try:
         return build_site(records_for(ids), out, config=cfg, state_dir=state_dir_for(out), changed_ids=ids,
                           fetch=records_for)
