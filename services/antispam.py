@@ -15,9 +15,9 @@ from django.core import signing
 from django.core.cache import caches
 from django.utils.translation import gettext as _
 from ninja import Schema
-from ninja.errors import HttpError
 
 from services import conf
+from services.errors import ServiceError
 
 SALT = "govsite.services.challenge"
 
@@ -52,15 +52,15 @@ def check_challenge(token: str, answer: str, use: str = "") -> None:
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired:
-        raise HttpError(400, _("验证题已过期，请刷新后重新作答")) from None
+        raise ServiceError(400, _("验证题已过期，请刷新后重新作答")) from None
     except signing.BadSignature:
-        raise HttpError(400, _("验证题无效，请刷新后重新作答")) from None
+        raise ServiceError(400, _("验证题无效，请刷新后重新作答")) from None
     if str(answer).strip() != str(data.get("a")):
-        raise HttpError(400, _("验证题答案不正确"))
+        raise ServiceError(400, _("验证题答案不正确"))
     used_key = "svc:challenge:" + hashlib.sha256(token.encode()).hexdigest()
     cache = _cache()
     if not cache.add(used_key, use or "-", timeout=max_age + 60) and (not use or cache.get(used_key) != use):
-        raise HttpError(400, _("验证题已使用，请刷新后重新作答"))
+        raise ServiceError(400, _("验证题已使用，请刷新后重新作答"))
 
 
 def client_ip(request) -> str:
@@ -85,7 +85,7 @@ def check_rate_limit(request, scope: str) -> None:
         cache.set(key, 1, timeout=window + 5)
         count = 1
     if count > limit:
-        raise HttpError(429, _("提交过于频繁，请稍后再试"))
+        raise ServiceError(429, _("提交过于频繁，请稍后再试"))
 
 
 def guard_write(request, scope: str, token: str, answer: str, use: str = "") -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 # field name -> label; modules add theirs with register_labels()
@@ -83,21 +84,26 @@ def validation_error(request: HttpRequest, exc: ValidationError, api) -> HttpRes
     return api.create_response(request, {"message": summary, "errors": errors}, status=422)
 
 
+class ServiceError(HttpError):
+    """An error answer whose message is already translated for the user (raised by the modules)."""
+
+
 _HTTP_MESSAGES = {
-    400: "请求不正确",
-    401: "请先登录",
-    403: "没有权限",
-    404: "未找到",
-    405: "不支持该请求方法",
-    409: "请求冲突",
-    429: "请求过于频繁，请稍后再试",
+    400: gettext_noop("请求不正确"),
+    401: gettext_noop("请先登录"),
+    403: gettext_noop("没有权限"),
+    404: gettext_noop("未找到"),
+    405: gettext_noop("不支持该请求方法"),
+    409: gettext_noop("请求冲突"),
+    429: gettext_noop("请求过于频繁，请稍后再试"),
 }
 
 
 def http_error(request: HttpRequest, exc: HttpError, api) -> HttpResponse:
-    message = str(exc)
-    if not any("\u4e00" <= ch <= "\u9fff" for ch in message):  # ninja's own English messages
-        message = _(_HTTP_MESSAGES.get(exc.status_code, message))
+    if isinstance(exc, ServiceError):
+        message = str(exc)
+    else:  # ninja's own English messages ("Unauthorized", "Too many requests.")
+        message = _(_HTTP_MESSAGES.get(exc.status_code, gettext_noop("请求不正确")))
     return api.create_response(request, {"message": message}, status=exc.status_code)
 
 

@@ -14,7 +14,8 @@ from typing import TypeVar
 import orjson
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
-from ninja.errors import HttpError
+
+from services.errors import ServiceError
 
 M = TypeVar("M", bound=models.Model)
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,100}$")
@@ -24,9 +25,9 @@ def clean_key(raw: str | None) -> str:
     """Validate the header; raise 400 with a Chinese message naming it."""
     key = (raw or "").strip()
     if not key:
-        raise HttpError(400, _("缺少 Idempotency-Key 请求头（每次新提交生成一个随机值，重试时保持不变）"))
+        raise ServiceError(400, _("缺少 Idempotency-Key 请求头（每次新提交生成一个随机值，重试时保持不变）"))
     if not KEY_RE.match(key):
-        raise HttpError(400, _("Idempotency-Key 请求头格式不正确：应为 8–100 个字母、数字或 -_.:"))
+        raise ServiceError(400, _("Idempotency-Key 请求头格式不正确：应为 8–100 个字母、数字或 -_.:"))
     return key
 
 
@@ -37,7 +38,7 @@ def fingerprint(payload: dict) -> str:
 def find_existing(model: type[M], key: str, fp: str) -> M | None:
     row = model.objects.filter(idempotency_key=key).first()
     if row is not None and row.request_fingerprint != fp:
-        raise HttpError(409, _("该 Idempotency-Key 已用于另一份不同的提交"))
+        raise ServiceError(409, _("该 Idempotency-Key 已用于另一份不同的提交"))
     return row
 
 
@@ -59,4 +60,4 @@ def create_once(model: type[M], key: str, fp: str, create: Callable[[], M], atte
     existing = find_existing(model, key, fp)
     if existing is not None:
         return existing, False
-    raise HttpError(503, _("系统繁忙，请稍后重试"))
+    raise ServiceError(503, _("系统繁忙，请稍后重试"))

@@ -156,3 +156,13 @@ def test_one_openapi_document_lists_every_module(client):
     for p in ("/api/services/status/lookup", "/api/services/letters/", "/api/services/ratings/"):
         assert p in paths
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.django_db
+def test_messages_are_translated_for_english_clients(client):
+    c = challenge(client)
+    r = client.post(LETTERS, letter_payload(c, challenge_answer="99"), content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=new_key(), HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and r.json()["message"] == "Wrong answer to the question"
+    assert "plus" in client.get("/api/services/letters/challenge", HTTP_ACCEPT_LANGUAGE="en").json()["question"] or \
+        "minus" in client.get("/api/services/letters/challenge", HTTP_ACCEPT_LANGUAGE="en").json()["question"]

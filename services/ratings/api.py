@@ -4,12 +4,11 @@ from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 
 from services import antispam, idempotency
 from services.api_common import IdempotencyHeader, Message, WriteGuard, add_challenge_route
 from services.cases import providers
-from services.errors import register_labels
+from services.errors import ServiceError, register_labels
 from services.ratings import workflow
 from services.ratings.models import Rating
 
@@ -64,7 +63,7 @@ def _verified_case(module: str, number: str, code: str):
     provider = providers().get(module)
     case = provider.verify(number.strip(), code.strip()) if provider else None
     if case is None:
-        raise HttpError(404, _("未找到该事项，请核对编号和查询码"))
+        raise ServiceError(404, _("未找到该事项，请核对编号和查询码"))
     return case
 
 
@@ -90,7 +89,7 @@ def submit_appeal(request, payload: AppealIn):
     case = _verified_case(payload.module, payload.number, payload.query_code)
     rating = Rating.objects.filter(module=case.module, number=case.number).first()
     if rating is None:
-        raise HttpError(404, _("该事项尚未评价"))
+        raise ServiceError(404, _("该事项尚未评价"))
     return 200, _out(workflow.appeal(rating, payload.comment.strip()))
 
 

@@ -6,10 +6,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja.errors import HttpError
 
 from services import conf
 from services.cases import CaseInfo, providers
+from services.errors import ServiceError
 from services.ratings.models import Rating
 from services.workdays import add_workdays, workdays_between
 
@@ -17,11 +17,11 @@ from services.workdays import add_workdays, workdays_between
 def rate(case: CaseInfo, level: int, comment: str, key: str, fp: str) -> tuple[Rating, bool]:
     """Record the citizen's rating of a closed case; a bad one starts 核实/整改 and tells the module."""
     if case.closed_on is None:
-        raise HttpError(409, _("该事项尚未办结，办结后才能评价"))
+        raise ServiceError(409, _("该事项尚未办结，办结后才能评价"))
     existing = Rating.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.request_fingerprint != fp:
-            raise HttpError(409, _("该 Idempotency-Key 已用于另一份不同的提交"))
+            raise ServiceError(409, _("该 Idempotency-Key 已用于另一份不同的提交"))
         return existing, False
     bad = level in Rating.BAD
     try:
@@ -41,16 +41,16 @@ def rate(case: CaseInfo, level: int, comment: str, key: str, fp: str) -> tuple[R
         again = Rating.objects.filter(idempotency_key=key).first()
         if again is not None and again.request_fingerprint == fp:
             return again, False
-        raise HttpError(409, _("该事项已经评价过，每件只能评价一次")) from None
+        raise ServiceError(409, _("该事项已经评价过，每件只能评价一次")) from None
     return rating, True
 
 
 def appeal(rating: Rating, text: str) -> Rating:
     """The citizen appeals the answer to a bad rating, within the configured working days."""
     if not rating.is_bad or rating.handling != Rating.Handling.ANSWERED:
-        raise HttpError(409, _("只有已回复的差评可以申诉"))
+        raise ServiceError(409, _("只有已回复的差评可以申诉"))
     if workdays_between(rating.replied_on, timezone.localdate()) > conf.get("GOVSITE_RATINGS_APPEAL_DAYS"):
-        raise HttpError(409, _("已超过申诉期限"))
+        raise ServiceError(409, _("已超过申诉期限"))
     rating.appeal = text
     rating.appealed_on = timezone.localdate()
     rating.handling = Rating.Handling.APPEALED
