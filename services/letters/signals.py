@@ -3,7 +3,7 @@
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
 from services.letters.models import Letter
@@ -49,10 +49,7 @@ def letter_saved(sender, instance: Letter, created: bool, **kwargs) -> None:
     instance._was_published = published_now
 
 
+@receiver(post_init, sender=Letter)
 def remember_published(sender, instance: Letter, **kwargs) -> None:
+    """Remember whether the loaded letter was on the site, so withdrawing it also triggers a build."""
     instance._was_published = instance.is_published
-
-
-from django.db.models.signals import post_init  # noqa: E402
-
-post_init.connect(remember_published, sender=Letter)
