@@ -468,7 +468,7 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
         "facets": facets,
         "scoring": {"k1": fmt.K1, "b": fmt.B, "avgdl": fmt.AVGDL, "q_max": fmt.Q_MAX, "title": fmt.TITLE_BOOST,
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
-                    "min_terms": fmt.MIN_TERMS},
+                    "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "max_words": fmt.MAX_WORDS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))

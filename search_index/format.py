@@ -51,6 +51,8 @@ WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
 EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
 STOP_FRACTION = 0.1  # a bigram in more documents than this is skipped when the query has rarer ones
 MIN_TERMS = 3  # ... but the query keeps at least this many of its rarest terms
+MAX_TERMS = 4  # and at most this many: four rare bigrams of one query string pin the phrase down
+MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
 
 # Meta row fields, in order.
 META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt")

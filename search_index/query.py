@@ -168,10 +168,13 @@ class SearchIndex:
             common = manifest["docs"] * fmt.STOP_FRACTION
             keep = set()
             for t, e in sorted(req.items(), key=lambda kv: kv[1][0]):
-                if e[0] <= common or len(keep) < fmt.MIN_TERMS:
+                if len(keep) < fmt.MIN_TERMS or (e[0] <= common and len(keep) < fmt.MAX_TERMS):
                     keep.add(t)
             req = {t: e for t, e in req.items() if t in keep}
-            words = {t: e for t, e in words.items() if e[0] <= common}
+            # The longest words are the most telling; a few of them are enough for the bonus.
+            useful = [t for t, e in words.items() if e[0] <= common]
+            best = set(sorted(useful, key=lambda t: -len(t))[: fmt.MAX_WORDS])
+            words = {t: e for t, e in words.items() if t in best}
 
         def blocks_of(entry):
             return {seg[0] for seg in entry[1]}

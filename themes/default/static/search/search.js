@@ -213,10 +213,14 @@
           } else {  // skip very common bigrams when the query has rarer ones (see query.py)
             var common = manifest.docs * sc.stop, keep = {}, kept = 0;
             req.slice().sort(function (a, b) { return a[1][0] - b[1][0]; }).forEach(function (x) {
-              if (x[1][0] <= common || kept < sc.min_terms) { keep[x[0]] = true; kept++; }
+              if (kept < sc.min_terms || (x[1][0] <= common && kept < sc.max_terms)) { keep[x[0]] = true; kept++; }
             });
             req = req.filter(function (x) { return keep[x[0]]; });
-            words = words.filter(function (x) { return x[1][0] <= common; });
+            var best = {};
+            words.filter(function (x) { return x[1][0] <= common; })
+              .sort(function (a, b) { return b[0].length - a[0].length; })
+              .slice(0, sc.max_words).forEach(function (x) { best[x[0]] = true; });
+            words = words.filter(function (x) { return best[x[0]]; });
           }
           var exactBlocks = {};
           exact.forEach(function (x) { Object.assign(exactBlocks, blocksOf(x[1])); });
