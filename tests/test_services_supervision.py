@@ -119,3 +119,16 @@ def test_staff_admin_pages_open(admin_client, url):
 def test_dashboard_needs_admin_access(client):
     r = client.get("/admin/supervision/")
     assert r.status_code == 302 and "/admin/login/" in r["Location"]
+
+
+def test_dashboard_is_for_supervisors_only(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("clerk", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(user)
+    assert client.get("/admin/supervision/").status_code in (302, 403)
+    user.user_permissions.add(Permission.objects.get(codename="view_card"))
+    user = django_user_model.objects.get(pk=user.pk)
+    client.force_login(user)
+    assert client.get("/admin/supervision/").status_code == 200

@@ -1,10 +1,15 @@
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
 from services.supervision import dashboard
 
+VIEW_PERMISSION = "services_supervision.view_card"
+
 
 def supervision_dashboard(request):
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
     today = timezone.localdate()
     return render(request, "supervision/dashboard.html", {
         "today": today,

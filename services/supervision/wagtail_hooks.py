@@ -7,7 +7,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from services.supervision.models import Card, Rule
-from services.supervision.views import supervision_dashboard
+from services.supervision.views import VIEW_PERMISSION, supervision_dashboard
 
 
 @hooks.register("register_admin_urls")
@@ -15,9 +15,14 @@ def register_dashboard_url():
     return [path("supervision/", supervision_dashboard, name="services_supervision_dashboard")]
 
 
+class DashboardMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(VIEW_PERMISSION)
+
+
 @hooks.register("register_admin_menu_item")
 def register_dashboard_menu_item():
-    return MenuItem("电子监察", reverse("services_supervision_dashboard"), icon_name="warning", order=330)
+    return DashboardMenuItem("电子监察", reverse("services_supervision_dashboard"), icon_name="warning", order=330)
 
 
 class RuleViewSet(SnippetViewSet):
