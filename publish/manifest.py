@@ -148,16 +148,17 @@ def rescan_dirs(
     root: str | os.PathLike, base: Manifest, paths: Iterable[str], *, rules: HeaderRules | None = None
 ) -> Manifest:
     """``base`` (the manifest of the tree as last published) updated for the directories of
-    ``paths`` (what the builds changed since): those directories are listed and their files
-    hashed, everything else is taken from ``base`` without touching the disk.
+    ``paths`` (what the builds changed since): the named files are hashed, everything else is
+    taken from ``base`` without reading it.
 
-    Whole directories are listed, not only the named files: a build step that deletes or adds a
+    The directories of the named files are listed too: a build step that deletes or adds a
     sibling without reporting it (old content-hashed search files replaced by new ones) is still
-    noticed, for the price of one directory listing per touched directory.
+    noticed -- new names are hashed, vanished ones dropped -- for one listing per directory.
     """
     rules = rules or HeaderRules()
     root = Path(root).resolve()
-    dirs = {p.strip("/").rpartition("/")[0] for p in paths if p.strip("/")}
+    named = {p.strip("/") for p in paths if p.strip("/")}
+    dirs = {p.rpartition("/")[0] for p in named}
     manifest: Manifest = {rel: e for rel, e in base.items() if rel.rpartition("/")[0] not in dirs}
     for d in sorted(dirs):
         if d.split("/", 1)[0].startswith(RESERVED_PREFIX):
@@ -170,6 +171,9 @@ def rescan_dirs(
         prefix = f"{d}/" if d else ""
         for name in names:
             rel = prefix + name
+            if rel not in named and rel in base:
+                manifest[rel] = base[rel]  # a sibling the builds did not name: as published
+                continue
             md5, size, head = md5_file(root / rel)
             manifest[rel] = Entry(md5, size, content_type(rel, head), rules.cache_control(rel))
     return manifest

@@ -163,10 +163,16 @@ def test_rescan_reads_only_the_directories_the_builds_named(tmp_path):
     (site / "index.html").write_text("首页（新）")  # named by the build
     (site / "search/new.bbbbbbbb.bin").write_text("新索引")  # named by the build
     (site / "search/old.aaaaaaaa.bin").unlink()  # a sibling deleted without being reported
+    (site / "search/also.cccccccc.bin").write_text("另一个新分片")  # a sibling added without being reported
     (site / "docs/1/index.html").write_text("文件一（手工改动）")  # elsewhere, not reported
 
     now = rescan_dirs(site, published, ["index.html", "search/new.bbbbbbbb.bin"])
-    assert sorted(now) == ["docs/1/index.html", "index.html", "search/new.bbbbbbbb.bin"]
+    assert sorted(now) == [
+        "docs/1/index.html",
+        "index.html",
+        "search/also.cccccccc.bin",
+        "search/new.bbbbbbbb.bin",
+    ]
     assert now["index.html"].md5 != published["index.html"].md5
     assert now["docs/1/index.html"] == published["docs/1/index.html"]  # its directory was not read
     assert scan_site(site)["docs/1/index.html"].md5 != published["docs/1/index.html"].md5  # a walk sees it
