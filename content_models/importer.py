@@ -470,7 +470,7 @@ class _Importer:
             for doc_id, *rest in rows:
                 existing_attachments.setdefault(doc_id, []).append(tuple(rest))
 
-        # state: sid -> dict of current values (+ "attachments", "live", "pk", "dirty", "links_dirty")
+        # state: sid -> current values (model fields + "pk", "live", "attachments", "dirty", "lines")
         state: dict[str, dict] = {}
         counter_max: dict[tuple[str, int], int] = {}
 
