@@ -1,12 +1,11 @@
 """Pieces every service module's API uses: the challenge endpoint and the write guard."""
 
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Schema
 
 from services import antispam, idempotency
 
 # Header parameter for writes; declared optional so a missing header gets our Chinese 400.
-IdempotencyHeader = Header(None, alias="Idempotency-Key", description=str(_("每次新提交生成的随机值，重试时保持不变")))
+IdempotencyHeader = Header(None, alias="Idempotency-Key", description="每次新提交生成的随机值，重试时保持不变（必填）")
 
 
 class Message(Schema):

@@ -100,9 +100,10 @@ _HTTP_MESSAGES = {
 
 
 def http_error(request: HttpRequest, exc: HttpError, api) -> HttpResponse:
-    if isinstance(exc, ServiceError):
-        message = str(exc)
-    else:  # ninja's own English messages ("Unauthorized", "Too many requests.")
+    message = str(exc)
+    # ServiceError and Chinese messages (another area's router) are already written for the user;
+    # ninja's own English messages ("Unauthorized", "Too many requests.") are replaced
+    if not (isinstance(exc, ServiceError) or any("\u4e00" <= ch <= "\u9fff" for ch in message)):
         message = _(_HTTP_MESSAGES.get(exc.status_code, gettext_noop("请求不正确")))
     return api.create_response(request, {"message": message}, status=exc.status_code)
 
