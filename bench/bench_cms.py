@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200_000)
     parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "govsite-cms-bench"))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--jsonl", help="import this JSONL file (e.g. from /work/shared/corpus/govcorpus.py) instead of the sample")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE first (as govsite demo does after loading)")
     args = parser.parse_args()
     os.environ["GOVSITE_DATA_DIR"] = args.data_dir
@@ -53,7 +54,11 @@ def main() -> None:
     have = DisclosureDocument.objects.count()
     if have < args.docs:
         t = time.perf_counter()
-        summary = import_records(orjson.dumps(r) for r in generate_sample(docs=args.docs, seed=7))
+        if args.jsonl:
+            with open(args.jsonl, "rb") as fh:
+                summary = import_records(line for line in fh if line.strip())
+        else:
+            summary = import_records(orjson.dumps(r) for r in generate_sample(docs=args.docs, seed=7))
         print(f"imported {summary.created + summary.updated} documents in {time.perf_counter() - t:.0f} s")
     permissions.setup_departments()
     if args.analyze:

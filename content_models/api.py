@@ -19,13 +19,25 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 from wagtail.models import Locale
 
 from content_models import taxonomy
 from content_models.models import Attachment, Department, DisclosureDocument
 
 router = Router(tags=["documents"])
+
+
+class ApiError(Exception):
+    """A 4xx answer with a Chinese message; the endpoints turn it into ``{"message": ...}``.
+
+    Answered by the endpoints themselves rather than by the API-wide HttpError handler, which
+    replaces messages it does not know with a generic one.
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -130,17 +142,17 @@ def _positive_int(raw: str | None, name: str, default: int, maximum: int | None 
         return default
     text = raw.strip()
     if not text.isdigit() or int(text) < 1:
-        raise HttpError(400, f"参数 {name} 应为正整数，收到“{raw}”")
+        raise ApiError(400, f"参数 {name} 应为正整数，收到“{raw}”")
     value = int(text)
     if maximum is not None and value > maximum:
-        raise HttpError(400, f"参数 {name} 不能大于 {maximum}，收到 {value}")
+        raise ApiError(400, f"参数 {name} 不能大于 {maximum}，收到 {value}")
     return value
 
 
 def _year_range(raw: str) -> tuple[dt.datetime, dt.datetime]:
     text = raw.strip()
     if not (len(text) == 4 and text.isdigit()) or not 1900 <= int(text) <= 2100:
-        raise HttpError(400, f"参数 year 应为四位年份，例如 2024，收到“{raw}”")
+        raise ApiError(400, f"参数 year 应为四位年份，例如 2024，收到“{raw}”")
     year = int(text)
     tz = timezone.get_current_timezone()
     start = dt.datetime(year, 1, 1, tzinfo=tz)
@@ -160,7 +172,7 @@ def live_documents(lang: str | None = None, *, narrowed: bool = False) -> QueryS
     code = (lang or DEFAULT_LANG).strip().lower()
     locale_id = Locale.objects.filter(language_code=code).values_list("pk", flat=True).first()
     if locale_id is None:
-        raise HttpError(400, f"未知的语言“{lang}”，可选：{'、'.join(c for c, _ in settings.WAGTAIL_CONTENT_LANGUAGES)}")
+        raise ApiError(400, f"未知的语言“{lang}”，可选：{'、'.join(c for c, _ in settings.WAGTAIL_CONTENT_LANGUAGES)}")
     qs = DisclosureDocument.objects.filter(live=True)
     if narrowed:
         return qs.alias(_locale_unindexed=F("locale_id") + 0).filter(_locale_unindexed=locale_id)
@@ -176,21 +188,21 @@ def filter_documents(
     year: str | None = None,
     validity: str | None = None,
 ) -> QuerySet:
-    """Apply the list filters; raises HttpError (Chinese message) for a value that cannot match."""
+    """Apply the list filters; raises ApiError (Chinese message) for a value that cannot match."""
     if site:
         department_id = Department.objects.filter(slug=site.strip()).values_list("pk", flat=True).first()
         if department_id is None:
-            raise HttpError(404, f"没有代号为“{site}”的部门站点")
+            raise ApiError(404, f"没有代号为“{site}”的部门站点")
         qs = qs.filter(department_id=department_id)
     if category:
         qs = qs.filter(category=category.strip())
     if topic:
         if topic.strip() not in taxonomy.TOPICS:
-            raise HttpError(400, f"未知的主题分类“{topic}”，应为 22 个主题分类之一，例如“{taxonomy.TOPICS[0]}”")
+            raise ApiError(400, f"未知的主题分类“{topic}”，应为 22 个主题分类之一，例如“{taxonomy.TOPICS[0]}”")
         qs = qs.filter(topic=topic.strip())
     if validity:
         if validity.strip() not in taxonomy.VALIDITY:
-            raise HttpError(400, f"未知的有效性“{validity}”，应为：{'、'.join(taxonomy.VALIDITY)}")
+            raise ApiError(400, f"未知的有效性“{validity}”，应为：{'、'.join(taxonomy.VALIDITY)}")
         qs = qs.filter(validity=validity.strip())
     if year:
         start, end = _year_range(year)
@@ -215,18 +227,21 @@ def list_documents(
     page: str | None = Query(None, description="页码，从 1 开始"),
     page_size: str | None = Query(None, description=f"每页条数，默认 {DEFAULT_PAGE_SIZE}，最多 {MAX_PAGE_SIZE}"),
 ):
-    page_no = _positive_int(page, "page", 1)
-    size = _positive_int(page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    narrowed = any((site, category, topic, year, validity))
-    qs = filter_documents(
-        live_documents(lang, narrowed=narrowed), site=site, category=category, topic=topic, year=year, validity=validity
-    )
-    count = qs.count()
-    pages = max(1, math.ceil(count / size))
-    if page_no > pages and count:
-        raise HttpError(404, f"页码超出范围：共 {pages} 页，请求第 {page_no} 页")
-    start = (page_no - 1) * size
-    items = _rows(qs.order_by("-published_at", "-id")[start : start + size], _SUMMARY_VALUES)
+    try:
+        page_no = _positive_int(page, "page", 1)
+        size = _positive_int(page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        narrowed = any((site, category, topic, year, validity))
+        qs = filter_documents(
+            live_documents(lang, narrowed=narrowed), site=site, category=category, topic=topic, year=year, validity=validity
+        )
+        count = qs.count()
+        pages = max(1, math.ceil(count / size))
+        if page_no > pages and count:
+            raise ApiError(404, f"页码超出范围：共 {pages} 页，请求第 {page_no} 页")
+        start = (page_no - 1) * size
+        items = _rows(qs.order_by("-published_at", "-id")[start : start + size], _SUMMARY_VALUES)
+    except ApiError as exc:
+        return exc.status, {"message": exc.message}
     return {"count": count, "page": page_no, "page_size": size, "pages": pages, "items": items}
 
 
@@ -238,7 +253,7 @@ def list_documents(
 )
 def get_document(request, doc_id: str):
     if not doc_id.isdigit():
-        raise HttpError(404, f"文件编号应为数字，收到“{doc_id}”")
+        return 404, {"message": f"文件编号应为数字，收到“{doc_id}”"}
     rows = _rows(DisclosureDocument.objects.filter(pk=int(doc_id), live=True), _SUMMARY_VALUES | {
         "keywords": "keywords",
         "summary": "summary",
@@ -247,7 +262,7 @@ def get_document(request, doc_id: str):
         "replaced_by_id": "replaced_by_id",
     })
     if not rows:
-        raise HttpError(404, f"没有编号为 {doc_id} 的已发布文件")
+        return 404, {"message": f"没有编号为 {doc_id} 的已发布文件"}
     doc = rows[0]
     attachments = list(
         Attachment.objects.filter(document_id=doc["id"])
