@@ -212,7 +212,7 @@ class _Build:
 
         # List pages and feeds, from the state DB, also in worker processes.
         counts = st.counts()
-        keys = sorted(set(counts) | {f"s:{s}" for s, _ in departments})
+        keys = sorted(set(counts) | _always_lists(departments))
         tasks = []
         for key in keys:
             n = counts.get(key, 0)
@@ -553,7 +553,7 @@ class _Singletons:
     def write_site_pages(self, *, full: bool) -> None:
         r, st, w = self.r, self.st, self.w
         counts = st.counts()
-        list_keys = sorted(set(counts) | {f"s:{s}" for s, _ in r.departments})
+        list_keys = sorted(set(counts) | _always_lists(r.departments))
         standalone = [p for p in r.themes.default.page_names() if p not in dict(r.departments)]
         urls = [("/", None), ("/catalog/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
         urls += [(f"/{p}/", None) for p in standalone]
@@ -718,7 +718,7 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
 
     # Lists and feeds.
     lists = _Lists(renderer, st, writer, cfg)
-    dept_keys = {f"s:{s}" for s, _ in renderer.departments}
+    dept_keys = _always_lists(renderer.departments)
     sitemap_sites = []
     for key in sorted(touched):
         first, inplace, _feed = touched[key]
@@ -757,6 +757,11 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
             singles.sitemap_part(site, part)
     singles.write_site_pages(full=False)
     return len(render_ids)
+
+
+def _always_lists(departments) -> set[str]:
+    """Lists whose pages exist even when empty: the site-wide list and each department's."""
+    return {"all"} | {f"s:{s}" for s, _ in departments}
 
 
 def _newer_or_equal(st: State, key: str, ts: int, doc_id: str) -> int:
