@@ -10,6 +10,7 @@ Whatever point a run was killed at, the next one converges on the local build.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -140,6 +141,9 @@ def publish(
     if isinstance(target, LocalDirTarget):
         target.check()
     else:
+        if cache_path is not None and target.manifest_cache is None:
+            key = hashlib.sha1(target.url.encode(), usedforsecurity=False).hexdigest()[:12]
+            target.manifest_cache = Path(cache_path).with_name(f"manifest-{key}.json.gz")
         target.check_bucket()
     manifest = target.read_manifest()
     t = summary.lap("read target", started)

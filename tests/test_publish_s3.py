@@ -474,3 +474,20 @@ def bucket_state_of(s3, endpoint, site) -> dict:
     s3.create_bucket(Bucket=name)
     publish(site, target_for(endpoint, name))
     return bucket_state(s3, name, "www/")
+
+
+def test_manifest_is_not_downloaded_again_while_it_is_the_one_we_wrote(tmp_path, s3, s3_endpoint, bucket):
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    cache = tmp_path / "state" / "hashes.json"
+    publish(site, target_for(s3_endpoint, bucket), cache_path=cache)
+    write_site(site, change_one_document(SITE_FILES_V1))
+
+    second = target_for(s3_endpoint, bucket)
+    assert len(publish(site, second, cache_path=cache).uploads) == 3
+    assert second.manifest_from_cache  # "304 Not Modified": our copy is current
+
+    write_site(site, SITE_FILES_V1)
+    publish(site, target_for(s3_endpoint, bucket))  # another publisher, without our state
+    third = target_for(s3_endpoint, bucket)
+    summary = publish(site, third, cache_path=cache)
+    assert not third.manifest_from_cache and summary.uploads == []  # fresh manifest read
