@@ -22,6 +22,14 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
+# labels that are not also model field names, listed so makemessages keeps their translations
+_EXTRA_LABELS = [
+    gettext_noop("页码"), gettext_noop("写信对象"), gettext_noop("是否公开"), gettext_noop("业务类型"),
+    gettext_noop("评价等级"), gettext_noop("统计维度"), gettext_noop("验证题标识"), gettext_noop("验证题答案"),
+    gettext_noop("请求内容"), gettext_noop("Idempotency-Key 请求头"),
+]
+
+
 def register_labels(labels: dict[str, str]) -> None:
     FIELD_LABELS.update(labels)
 
@@ -73,8 +81,9 @@ def describe_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
         field = loc[-1] if loc else "body"
         if field.isdigit() and len(loc) > 1:
             field = loc[-2]
-        label = FIELD_LABELS.get(field, field)
-        out.append({"field": field, "label": label, "message": f"{label}：{_message_for(error)}"})
+        label = _(FIELD_LABELS.get(field, field))  # most labels are model field names in the catalog
+        message = _("%(label)s：%(message)s") % {"label": label, "message": _message_for(error)}
+        out.append({"field": field, "label": label, "message": message})
     return out
 
 

@@ -3,12 +3,13 @@
 import re
 import uuid
 
-QUESTION_RE = re.compile(r"(\d+)\s*(加|减)\s*(\d+)")
+QUESTION_RE = re.compile(r"(\d+)\s*(加|减|plus|minus)\s*(\d+)")
 
 
 def solve(question: str) -> str:
+    """Answer a challenge question, Chinese or English."""
     a, op, b = QUESTION_RE.search(question).groups()
-    return str(int(a) + int(b) if op == "加" else int(a) - int(b))
+    return str(int(a) + int(b) if op in ("加", "plus") else int(a) - int(b))
 
 
 def letter_payload(challenge: dict, **overrides) -> dict:

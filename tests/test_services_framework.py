@@ -166,3 +166,11 @@ def test_messages_are_translated_for_english_clients(client):
     assert r.status_code == 400 and r.json()["message"] == "Wrong answer to the question"
     assert "plus" in client.get("/api/services/letters/challenge", HTTP_ACCEPT_LANGUAGE="en").json()["question"] or \
         "minus" in client.get("/api/services/letters/challenge", HTTP_ACCEPT_LANGUAGE="en").json()["question"]
+
+
+@pytest.mark.django_db
+def test_english_validation_errors_name_the_field_in_english(client):
+    r = client.post(LETTERS, letter_payload(challenge(client), phone="1"), content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=new_key(), HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"].startswith("Phone: has a wrong format")

@@ -15,7 +15,8 @@
   }
   function call(base, path, opts) {
     opts = opts || {};
-    var headers = { "Accept": "application/json" };
+    /* messages in the page's language (the static site is zh-Hans), not the browser's */
+    var headers = { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "zh-Hans" };
     if (opts.body) headers["Content-Type"] = "application/json";
     if (opts.key) headers["Idempotency-Key"] = opts.key;
     return fetch(base + path, {
