@@ -1,6 +1,8 @@
 """Pieces every service module's API uses: the challenge endpoint and the write guard."""
 
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Schema
+from pydantic import field_validator
 
 from services import antispam, idempotency
 
@@ -12,7 +14,19 @@ class Message(Schema):
     message: str
 
 
-class WriteGuard(Schema):
+class CleanInput(Schema):
+    """Base of every public input: no text field may carry a NUL character (PostgreSQL rejects
+    it, which would otherwise surface as a server error)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(_("包含无效字符"))
+        return value
+
+
+class WriteGuard(CleanInput):
     """Fields of every public write: the answer to a challenge from ``GET …/challenge``."""
 
     challenge_token: str = Field(..., min_length=1, max_length=500)

@@ -13,7 +13,14 @@ from pydantic import field_validator
 
 from services import idempotency
 from services.antispam import client_ip
-from services.api_common import IdempotencyHeader, Message, WriteGuard, add_challenge_route, begin_write
+from services.api_common import (
+    CleanInput,
+    IdempotencyHeader,
+    Message,
+    WriteGuard,
+    add_challenge_route,
+    begin_write,
+)
 from services.errors import register_labels
 from services.letters.models import Letter
 
@@ -102,7 +109,7 @@ class PublicPage(Schema):
     items: list[PublicLetter]
 
 
-class LookupParams(Schema):
+class LookupParams(CleanInput):
     no: str = Field(..., min_length=1, max_length=40)
     code: str = Field(..., min_length=1, max_length=12)
 
@@ -148,7 +155,7 @@ def lookup(request, params: Query[LookupParams]):
 PAGE_SIZE = 20
 
 
-class ListParams(Schema):
+class ListParams(CleanInput):
     page: int = Field(1, ge=1, le=100000)
 
 
@@ -184,5 +191,7 @@ def public_list(request, params: Query[ListParams]):
 
 @router.get("/public/{number}", response={200: PublicLetter, 404: Message}, summary="一封公开来信及答复")
 def public_detail(request, number: str):
+    if "\x00" in number:
+        return 404, {"message": _("未找到")}
     row = get_object_or_404(public_letters().values(*PUBLIC_FIELDS), number=number)
     return 200, public_row(row)

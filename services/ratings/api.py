@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from services import antispam, idempotency
-from services.api_common import IdempotencyHeader, Message, WriteGuard, add_challenge_route
+from services.api_common import CleanInput, IdempotencyHeader, Message, WriteGuard, add_challenge_route
 from services.cases import providers
 from services.errors import ServiceError, register_labels
 from services.ratings import workflow
@@ -93,7 +93,7 @@ def submit_appeal(request, payload: AppealIn):
     return 200, _out(workflow.appeal(rating, payload.comment.strip()))
 
 
-class LookupParams(Schema):
+class LookupParams(CleanInput):
     module: Literal["status", "letters"]
     number: str = Field(..., min_length=1, max_length=40)
     query_code: str = Field(..., min_length=1, max_length=12)
@@ -108,7 +108,7 @@ def get_rating(request, params: Query[LookupParams]):
     return 200, _out(rating)
 
 
-class StatsParams(Schema):
+class StatsParams(CleanInput):
     by: Literal["department", "item"] = "department"
 
 

@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from services.api_common import Message
+from services.api_common import CleanInput, Message
 from services.errors import register_labels
 from services.fastdb import fetch_one
 from services.masking import mask_name
@@ -60,7 +60,7 @@ class PublicPage(Schema):
     items: list[PublicApplication]
 
 
-class LookupParams(Schema):
+class LookupParams(CleanInput):
     no: str = Field(..., min_length=1, max_length=40)
     code: str = Field(..., min_length=1, max_length=12)
 
@@ -90,7 +90,7 @@ def lookup(request, params: Query[LookupParams]):
     return _json(row)
 
 
-class ListParams(Schema):
+class ListParams(CleanInput):
     page: int = Field(1, ge=1, le=100000)
     department: str = Field("", max_length=100)
 
