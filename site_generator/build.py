@@ -131,11 +131,18 @@ class _Build:
 
     # -- input ------------------------------------------------------------------------------
     def _spool(self, records, spool: Spool) -> list[tuple[str, str]]:
-        """Stream records into the spool; apply change records (op) of a JSONL export."""
+        """Stream records into the spool; apply change records (op) of a JSONL export.
+
+        Each record is parsed once here: the small facts other pages need (title, URL, date,
+        relations, organ, content hash) are kept in ``self.index`` so no later pass re-reads it.
+        """
+        index: dict[str, tuple] = {}
         for rec in records:
             op = rec.get("op")
             if op == "withdraw":
-                spool.discard(str(rec.get("id")))
+                doc_id = str(rec.get("id"))
+                spool.discard(doc_id)
+                index.pop(doc_id, None)
                 continue
             if op == "update":
                 doc_id = str(rec.get("id"))
@@ -146,13 +153,15 @@ class _Build:
                 rec = merged
             elif op is not None:
                 rec = {k: v for k, v in rec.items() if k != "op"}
-            docinfo.basics(rec)  # validate early, with a message naming the document
+            b = docinfo.basics(rec)  # validates, with a message naming the document
             spool.put(rec)
+            index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"],
+                              rec.get("organ") or rec["site"], record_hash(rec))
         spool.flush()
+        self.index = index
         organs: dict[str, Counter] = {}
-        for doc_id in spool.ids():
-            rec = spool.get(doc_id)
-            organs.setdefault(docinfo.site_slug(str(rec["site"])), Counter())[rec.get("organ") or rec["site"]] += 1
+        for entry in index.values():
+            organs.setdefault(entry[5], Counter())[entry[6]] += 1
         return self._departments(organs)
 
     def _departments(self, organs: dict[str, Counter]) -> list[tuple[str, str]]:
@@ -184,11 +193,11 @@ class _Build:
         # Index pass: what other pages need to know about each document.
         links: dict[str, tuple] = {}
         interps: dict[str, list[tuple[int, str]]] = {}
-        for doc_id in spool.ids():
-            b = docinfo.basics(spool.get(doc_id))
-            links[doc_id] = (b["title"], b["url"], b["date"])
-            if b["interprets"]:
-                interps.setdefault(b["interprets"], []).append((b["ts"], doc_id))
+        for doc_id, entry in self.index.items():
+            links[doc_id] = entry[:3]
+            if entry[4]:
+                interps.setdefault(entry[4], []).append((entry[3], doc_id))
+        self.index = {}
         for v in interps.values():
             v.sort()
         self._lap("index")
@@ -307,10 +316,9 @@ class _Build:
         finally:
             st.close()
         changed = {}
-        for doc_id in spool.ids():
-            rec = spool.get(doc_id)
-            if stored.get(doc_id) != record_hash(rec):
-                changed[doc_id] = rec
+        for doc_id, entry in self.index.items():
+            if stored.get(doc_id) != entry[7]:
+                changed[doc_id] = spool.get(doc_id)
         removed = set(stored) - set(spool.offsets)
         self._lap("diff")
         return self._incremental(renderer, changed, removed, spool.fetch, total_live=len(spool))
