@@ -370,14 +370,35 @@ def shard_bytes(entries: dict[str, bytes]) -> bytes:
     return b"{" + b",".join(orjson.dumps(t) + b":" + entries[t] for t in sorted(entries)) + b"}"
 
 
-def encode_segment(writer: _Writer, term: str, blk: int, ords: np.ndarray, imps: np.ndarray) -> list:
-    """One term's postings in one block: inline base64, or a page file (named per term and block) when long."""
-    gaps = np.diff(ords.astype(np.int64), prepend=blk * fmt.BLOCK).astype("<u2")
-    raw = gaps.tobytes() + imps.astype(np.uint8).tobytes()
-    if len(ords) <= fmt.INLINE_MAX:
-        return [blk, len(ords), base64.b64encode(raw).decode("ascii")]
-    key = f"{fmt.fnv1a(term):08x}.{blk}"
-    return [blk, len(ords), f"@{key}-{writer.put('p', raw, key=key)}"]
+def encode_term(writer: _Writer, term: str, blocks: list[tuple[int, np.ndarray, np.ndarray]], df: int) -> list:
+    """A term's segments (``blocks`` in block order, ``df`` the term's total).
+
+    A segment of at most INLINE_MAX postings is inlined (base64). The longer ones go to page files:
+    one page per block for common terms (a query reads only the blocks it needs), one page for all
+    blocks of a term with at most GROUP_MAX postings (a rare term costs one request, not 25);
+    grouped refs are ``@<page>:<byte offset>``.
+    """
+    out: list = []
+    grouped: list[tuple[int, int, bytes]] = []
+    for blk, ords, imps in blocks:
+        gaps = np.diff(ords.astype(np.int64), prepend=blk * fmt.BLOCK).astype("<u2")
+        raw = gaps.tobytes() + imps.astype(np.uint8).tobytes()
+        if len(ords) <= fmt.INLINE_MAX:
+            out.append([blk, len(ords), base64.b64encode(raw).decode("ascii")])
+        elif df <= fmt.GROUP_MAX:
+            out.append([blk, len(ords), None])
+            grouped.append((len(out) - 1, len(ords), raw))
+        else:
+            key = f"{fmt.fnv1a(term):08x}.{blk}"
+            out.append([blk, len(ords), f"@{key}-{writer.put('p', raw, key=key)}"])
+    if grouped:
+        key = f"{fmt.fnv1a(term):08x}.g"
+        name = f"{key}-{writer.put('p', b''.join(r for _, _, r in grouped), key=key)}"
+        offset = 0
+        for i, _count, raw in grouped:
+            out[i][2] = f"@{name}:{offset}"
+            offset += len(raw)
+    return out
 
 
 def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
@@ -399,14 +420,13 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
         o = ((k >> np.uint64(8)) & np.uint64(0xFFFFFF)).astype(np.uint32)
         im = (k & np.uint64(0xFF)).astype(np.uint8)
         df = e - s
-        segments = []
         blocks = o // block
         if df == 1 or blocks[0] == blocks[-1]:
             cuts = [0, df]
         else:
             cuts = [0, *(np.flatnonzero(blocks[1:] != blocks[:-1]) + 1).tolist(), df]
-        for a, b in zip(cuts, cuts[1:], strict=False):
-            segments.append(encode_segment(writer, term, int(blocks[a]), o[a:b], im[a:b]))
+        segments = encode_term(writer, term, [(int(blocks[a]), o[a:b], im[a:b])
+                                              for a, b in zip(cuts, cuts[1:], strict=False)], df)
         # json, not orjson: each orjson result keeps a ~4 KB buffer, 1.5 GB over 382k terms at 200k.
         # (Same bytes: only integers and ASCII strings.)
         shards.setdefault(fmt.shard_of(term), {})[term] = json.dumps([df, segments], separators=(",", ":")).encode()

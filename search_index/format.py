@@ -35,6 +35,7 @@ VERSION = 1
 PREFIX = "search/idx/"
 BLOCK = 8192
 INLINE_MAX = 48
+GROUP_MAX = 2048  # a term with at most this many postings keeps all its long segments in one page
 DIR_SIZE = 256
 META_CHUNK = 8
 META_DIR = 256

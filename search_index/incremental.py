@@ -22,7 +22,7 @@ from .tokenize import FACET_KEYS
 
 def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) -> set[str] | None:
     """Write the changed files; return the set of index files of the new build, or None to fall back."""
-    from .build import _finish, _put_chunk, encode_segment, previous_files, shard_bytes
+    from .build import _finish, _put_chunk, encode_term, previous_files, shard_bytes
 
     db = state.db
     reader = SearchIndex(out_dir, cache_files=1 << 16)
@@ -71,24 +71,39 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         for term in terms:
             entry = entries.get(term)
             segs = {seg[0]: seg for seg in entry[1]} if entry else {}
-            for blk, (drop, add) in updates[tid_of[term]].items():
-                postings: dict[int, int] = {}
+            changed_blocks = updates[tid_of[term]]
+            decoded: dict[int, dict[int, int]] = {}
+
+            def decode(blk: int, segs=segs, decoded=decoded) -> None:
                 seg = segs.get(blk)
+                postings: dict[int, int] = {}
                 if seg is not None:
                     ords, imps = reader.segment(*seg)
                     postings = dict(zip(ords.tolist(), imps.tolist(), strict=True))
                     if seg[2].startswith("@"):
-                        dropped.add(f"{fmt.PREFIX}p/{seg[2][1:]}.bin")
+                        dropped.add(f"{fmt.PREFIX}p/{seg[2][1:].partition(':')[0]}.bin")
+                decoded[blk] = postings
+
+            # A grouped term (one page for all blocks) is re-encoded whole; a common one block by block.
+            old_df = entry[0] if entry else 0
+            for blk in set(changed_blocks) | (set(segs) if old_df <= fmt.GROUP_MAX else set()):
+                decode(blk)
+            for blk, (drop, add) in changed_blocks.items():
                 for o in drop:
-                    postings.pop(o, None)
-                postings.update(add)
-                if postings:
-                    ords_sorted = sorted(postings)
-                    segs[blk] = encode_segment(writer, term, blk, np.array(ords_sorted, dtype=np.uint32),
-                                               np.array([postings[o] for o in ords_sorted], dtype=np.uint8))
-                else:
-                    segs.pop(blk, None)
-            df = sum(s[1] for s in segs.values())
+                    decoded[blk].pop(o, None)
+                decoded[blk].update(add)
+            df = sum(len(p) for p in decoded.values()) + sum(s[1] for b, s in segs.items() if b not in decoded)
+            if df <= fmt.GROUP_MAX:
+                for blk in set(segs) - set(decoded):  # it was common, now it is grouped
+                    decode(blk)
+            for blk in [b for b, p in decoded.items() if not p]:
+                del decoded[blk]
+                segs.pop(blk, None)
+            encoded = encode_term(writer, term, [
+                (blk, np.array(sorted(p), dtype=np.uint32), np.array([p[o] for o in sorted(p)], dtype=np.uint8))
+                for blk, p in sorted(decoded.items())], df)
+            for seg in encoded:
+                segs[seg[0]] = seg
             if df:
                 entries[term] = [df, [segs[b] for b in sorted(segs)]]
             else:

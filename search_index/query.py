@@ -124,7 +124,11 @@ class SearchIndex:
         return self._file("s", f"{fam}{shard}-{name}").get(term)
 
     def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
-        raw = self._file("p", ref[1:]) if ref.startswith("@") else _b64(ref)
+        if ref.startswith("@"):
+            name, _, offset = ref[1:].partition(":")
+            raw = memoryview(self._file("p", name))[int(offset or 0):]
+        else:
+            raw = _b64(ref)
         gaps = np.frombuffer(raw, dtype="<u2", count=count).astype(np.int64)
         ords = np.cumsum(gaps) + block * fmt.BLOCK
         return ords, np.frombuffer(raw, dtype=np.uint8, count=count, offset=2 * count)

@@ -144,8 +144,10 @@
   }
   function segment(seg) {
     var block = seg[0], count = seg[1], ref = seg[2];
-    var raw = ref.charAt(0) === "@" ? load("p", ref.slice(1), false) : Promise.resolve(b64(ref));
+    var parts = ref.slice(1).split(":");  // "@<page>" or "@<page>:<byte offset>" (grouped pages)
+    var raw = ref.charAt(0) === "@" ? load("p", parts[0], false) : Promise.resolve(b64(ref));
     return raw.then(function (bytes) {
+      if (parts.length > 1) { bytes = bytes.subarray(parseInt(parts[1], 10)); }
       var ords = new Array(count), imps = new Array(count), o = block * manifest.block;
       for (var i = 0; i < count; i++) {
         o += bytes[2 * i] | (bytes[2 * i + 1] << 8);
