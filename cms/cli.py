@@ -4,11 +4,26 @@ import os
 import sys
 
 
+def _is_missing_table(exc: BaseException) -> bool:
+    text = str(exc)
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
     from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError, ProgrammingError
 
-    execute_from_command_line(["govsite", *(sys.argv[1:] if argv is None else argv)])
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        execute_from_command_line(["govsite", *args])
+    except (OperationalError, ProgrammingError) as exc:
+        # A database that was never migrated is the commonest first-run mistake: say what to do
+        # instead of printing a traceback.
+        if not _is_missing_table(exc):
+            raise
+        sys.stderr.write(f"数据库尚未初始化（{exc}），请先运行 govsite migrate\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
