@@ -16,6 +16,9 @@ from site_generator.config import from_settings
 logger = logging.getLogger("site_generator")
 
 TASK_PATH = "site_generator.tasks.build_site_changes"
+# Above this many pending documents (a bulk import) one full build is cheaper than a targeted
+# one, and it keeps the id list out of an SQL IN clause.
+FULL_BUILD_ABOVE = 5000
 
 
 def site_dir() -> Path:
@@ -63,10 +66,29 @@ def _config(**overrides):
     return from_settings(**overrides)
 
 
+def pending_snapshot() -> int | None:
+    """The newest pending change; a build that reads every record after this covers it."""
+    from site_generator.models import PendingChange
+
+    return PendingChange.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
+def clear_covered(snapshot: int | None, out: Path) -> None:
+    """Drop pending changes that a whole-database build of the live site has just covered."""
+    from site_generator.models import PendingChange
+
+    if snapshot is not None and out.absolute() == site_dir().absolute():
+        PendingChange.objects.filter(pk__lte=snapshot).delete()
+
+
 def build_from_database(*, out: Path | None = None, full: bool = False, **config) -> BuildResult:
+    """Build the site from every live document; pending changes it has covered are cleared."""
     out = out or site_dir()
     cfg = _config(**config)
-    return build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out))
+    snapshot = pending_snapshot()
+    result = build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out))
+    clear_covered(snapshot, out)
+    return result
 
 
 def build_changes(ids: set[str], *, out: Path | None = None) -> BuildResult:
@@ -90,7 +112,7 @@ def run_pending() -> dict:
         return {"documents": 0, "files": 0}
     last_pk = pending[-1][0]
     ids = {sid for _pk, sid in pending}
-    result = build_changes(ids)
+    result = build_from_database(full=True) if len(ids) > FULL_BUILD_ABOVE else build_changes(ids)
     PendingChange.objects.filter(pk__lte=last_pk).delete()
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,

@@ -1,13 +1,16 @@
-"""Publishing in Wagtail queues an incremental site build.
+"""Publishing in Wagtail, or a bulk import, queues an incremental site build.
 
 ``published``/``unpublished`` are sent inside the publish transaction, so the build is
-enqueued in ``transaction.on_commit``: a rolled-back publish never triggers a build.
+enqueued in ``transaction.on_commit``: a rolled-back publish never triggers a build. The
+importer's ``documents_imported`` is sent after each batch has committed.
 """
 
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from wagtail.signals import published, unpublished
+
+from content_models.importer import documents_imported
 
 
 def _is_document(instance) -> bool:
@@ -36,3 +39,13 @@ def document_published_or_unpublished(sender, instance, **kwargs) -> None:
 def document_deleted(sender, instance, **kwargs) -> None:
     if instance.live:
         queue_change(instance.source_id)
+
+
+@receiver(documents_imported, dispatch_uid="govsite_site_build_imported")
+def documents_were_imported(sender, source_ids, **kwargs) -> None:
+    """A committed import batch: its documents join the pending changes of the next build."""
+    from site_generator.jobs import enqueue_build
+    from site_generator.models import PendingChange
+
+    PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in source_ids], batch_size=1000)
+    transaction.on_commit(enqueue_build)

@@ -52,6 +52,7 @@ class Command(BaseCommand):
         if no_plugins:
             overrides["plugins"] = []
         cfg = from_settings(**overrides)
+        snapshot = None if jsonl else jobs.pending_snapshot()
         records = read_jsonl(jsonl) if jsonl else jobs.all_records()
         try:
             try:
@@ -61,6 +62,8 @@ class Command(BaseCommand):
                 result = build_site(records, out, full=True, config=cfg, state_dir=jobs.state_dir_for(out))
         except (RecordError, BuildError, BuildLocked) as exc:
             raise CommandError(f"站点生成失败，原站点保持不变：{exc}") from None
+        if not jsonl:
+            jobs.clear_covered(snapshot, out)
         kind = "全量" if result.full else "增量"
         self.stdout.write(self.style.SUCCESS(
             f"{kind}生成完成：{result.documents} 个文件，写入 {result.files_written} 个文件"
