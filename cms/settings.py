@@ -99,6 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not Django's shared-cache in-memory database: threads (the in-process
+    # build worker) then wait on the busy timeout instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-govsite.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
