@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -95,6 +96,17 @@ _G: dict = {}
 def _progress(cfg: BuildConfig, message: str) -> None:
     if callable(cfg.progress):
         cfg.progress(message)
+
+
+def _default_signal_handlers() -> None:
+    """Render processes die on SIGTERM, SIGINT and SIGQUIT.
+
+    A fork inherits the parent's handlers; under ``govsite db_worker`` those only ask the worker
+    to stop, so ``Pool.terminate()`` could never end an idle render process and the build hung.
+    """
+    for name in ("SIGTERM", "SIGINT", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 class _Build:
@@ -284,7 +296,7 @@ class _Build:
                 yield fn(t)
             return
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs) as pool:
+        with ctx.Pool(procs, initializer=_default_signal_handlers) as pool:
             yield from pool.imap_unordered(fn, tasks, chunksize=1)
 
     def _context(self, writer, renderer, full, records, removed) -> BuildContext:
