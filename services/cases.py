@@ -6,6 +6,7 @@ and never import the module's models, so adding a module is one folder.
 """
 
 import datetime as dt
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -45,6 +46,37 @@ class CaseProvider(Protocol):
 
     def on_bad_rating(self, number: str) -> None:
         """Called when the citizen rates the answer 不满意/非常不满意 (letters reopen the case)."""
+
+
+def split_contacts(text: str) -> tuple[str, ...]:
+    """The handler's contacts from a comma-separated field, blanks dropped."""
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+class RowCases:
+    """A provider over one model's ``.values()`` rows: the lookups every module shares.
+
+    Subclasses give ``_qs()`` (a values queryset that includes ``number`` and ``query_code``)
+    and ``_info(row)``; ``get`` and ``verify`` are the same for every module.
+    """
+
+    module: str
+
+    def _qs(self):
+        raise NotImplementedError
+
+    def _info(self, row: dict) -> CaseInfo:
+        raise NotImplementedError
+
+    def get(self, number: str) -> CaseInfo | None:
+        row = self._qs().filter(number=number).first()
+        return self._info(row) if row else None
+
+    def verify(self, number: str, query_code: str) -> CaseInfo | None:
+        row = self._qs().filter(number=number).first()
+        if row and hmac.compare_digest(row["query_code"].encode(), str(query_code).encode()):
+            return self._info(row)
+        return None
 
 
 def providers() -> dict[str, CaseProvider]:

@@ -1,10 +1,9 @@
 """Letters as cases for ratings and supervision (see services.cases)."""
 
 import datetime as dt
-import hmac
 from collections.abc import Iterable
 
-from services.cases import CaseInfo
+from services.cases import CaseInfo, RowCases, split_contacts
 
 FIELDS = ("number", "subject", "kind", "department", "routed_department", "accepted_on", "deadline",
           "answered_on", "status", "handler_contact", "query_code")
@@ -20,11 +19,11 @@ def _info(row: dict) -> CaseInfo:
         module="letters", number=row["number"], title=row["subject"],
         item=str(Letter.Kind(row["kind"]).label), department=row["routed_department"] or row["department"] or "未分流",
         accepted=row["accepted_on"], deadline=row["deadline"], closed_on=closed,
-        handler_contacts=tuple(c.strip() for c in row["handler_contact"].split(",") if c.strip()),
+        handler_contacts=split_contacts(row["handler_contact"]),
     )
 
 
-class LetterCases:
+class LetterCases(RowCases):
     module = "letters"
 
     def _qs(self):
@@ -32,15 +31,7 @@ class LetterCases:
 
         return Letter.objects.values(*FIELDS)
 
-    def get(self, number: str) -> CaseInfo | None:
-        row = self._qs().filter(number=number).first()
-        return _info(row) if row else None
-
-    def verify(self, number: str, query_code: str) -> CaseInfo | None:
-        row = self._qs().filter(number=number).first()
-        if row and hmac.compare_digest(row["query_code"].encode(), str(query_code).encode()):
-            return _info(row)
-        return None
+    _info = staticmethod(_info)
 
     def iter_open(self) -> Iterable[CaseInfo]:
         from services.letters.models import Letter

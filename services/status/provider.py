@@ -1,10 +1,9 @@
 """Applications as cases for ratings and supervision (see services.cases)."""
 
 import datetime as dt
-import hmac
 from collections.abc import Iterable
 
-from services.cases import CaseInfo
+from services.cases import CaseInfo, RowCases, split_contacts
 
 FIELDS = ("number", "item", "department", "accepted_on", "deadline", "closed_on", "handler_contact", "query_code")
 
@@ -14,11 +13,11 @@ def _info(row: dict) -> CaseInfo:
         module="status", number=row["number"], title=row["item"], item=row["item"],
         department=row["department"], accepted=row["accepted_on"], deadline=row["deadline"],
         closed_on=row["closed_on"],
-        handler_contacts=tuple(c.strip() for c in row["handler_contact"].split(",") if c.strip()),
+        handler_contacts=split_contacts(row["handler_contact"]),
     )
 
 
-class StatusCases:
+class StatusCases(RowCases):
     module = "status"
 
     def _qs(self):
@@ -26,15 +25,7 @@ class StatusCases:
 
         return Application.objects.values(*FIELDS)
 
-    def get(self, number: str) -> CaseInfo | None:
-        row = self._qs().filter(number=number).first()
-        return _info(row) if row else None
-
-    def verify(self, number: str, query_code: str) -> CaseInfo | None:
-        row = self._qs().filter(number=number).first()
-        if row and hmac.compare_digest(row["query_code"].encode(), str(query_code).encode()):
-            return _info(row)
-        return None
+    _info = staticmethod(_info)
 
     def iter_open(self) -> Iterable[CaseInfo]:
         for row in self._qs().filter(closed_on__isnull=True).iterator(chunk_size=2000):
