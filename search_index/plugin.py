@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 
 def on_render(ctx) -> None:
     out_dir = ctx.out_dir
+    full = bool(ctx.full)
+    # A full build's records are re-iterable and may be 200k: never materialized. An incremental
+    # build's are the few changed documents.
+    records = ctx.records if full else list(ctx.records or ())
+    removed = set(ctx.removed_ids or ())
+    if not full and not records and not removed:
+        # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
+        log.info("search index: no document changed, index left as it is")
+        return
 
     def write(rel: str, data: bytes) -> None:
         # Content-hashed files that the cloned previous build already has are left alone, so the
@@ -28,16 +37,22 @@ def on_render(ctx) -> None:
 
     delete = getattr(ctx, "delete_file", None)
     stats = build_index(
-        ctx.records,
+        records,
         out_dir,
         ctx.state_dir / "search_index",
-        removed_ids=ctx.removed_ids or (),
-        full=bool(ctx.full),
+        removed_ids=removed,
+        full=full,
         write_file=write,
         delete_file=delete,
     )
-    log.info("search index: %s documents, %s tokenized, %s files written", stats.documents, stats.tokenized,
-             stats.files)
+    log.info(
+        "search index: %s documents, %s tokenized, %s files written",
+        stats.documents,
+        stats.tokenized,
+        stats.files,
+    )
     progress = getattr(ctx, "progress", None)
     if callable(progress):
-        progress(f"搜索索引：{stats.documents} 篇文件，重新分词 {stats.tokenized} 篇，写入 {stats.files} 个文件")
+        progress(
+            f"搜索索引：{stats.documents} 篇文件，重新分词 {stats.tokenized} 篇，写入 {stats.files} 个文件"
+        )

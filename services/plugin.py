@@ -12,7 +12,10 @@ Writes, into every build:
 
 The database is read once, in bulk, before rendering; the render loop gets plain dicts. On an
 incremental build only pages whose content changed are written (content hashes kept in
-``ctx.state_dir / "services"``), so publishing one answer rewrites a handful of files.
+``ctx.state_dir / "services"``), so publishing one answer rewrites a handful of files. Nothing here
+depends on ``ctx.full`` or on the document change set beyond that: answering or withdrawing a public
+letter asks for a "plugins only" incremental build (``site_generator.jobs.request_plugin_refresh``,
+from ``services.letters.signals``), whose empty change set still brings the letter pages up to date.
 """
 
 from __future__ import annotations

@@ -19,6 +19,26 @@ def enabled_services() -> list[str]:
     return list(getattr(settings, "GOVSITE_SERVICES", ()))
 
 
+def site_links() -> list[dict[str, str]]:
+    """The static site's links to the enabled modules' pages, in ``GOVSITE_SERVICES`` order.
+
+    A module's AppConfig may name its page with ``site_link = (text, url)``; the site generator
+    puts these plain dicts into the theme's header and footer (``BuildConfig.service_links``).
+    """
+    from django.apps import apps
+
+    links = []
+    for name in enabled_services():
+        try:
+            config = apps.get_app_config(f"services_{name}")
+        except LookupError:
+            continue
+        link = getattr(config, "site_link", None)
+        if link:
+            links.append({"name": str(link[0]), "url": str(link[1])})
+    return links
+
+
 def mount_service_routers(api) -> None:
     """Install the Chinese error answers and mount every enabled module's router."""
     errors.install(api)

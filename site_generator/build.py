@@ -8,6 +8,10 @@
   ``fetch(ids)`` returns live records of other documents whose pages show a changed one.
 * neither: ``records`` are all live records; the build compares them with the build state
   and re-renders what differs (falls back to a full build when the theme or settings changed).
+* ``refresh_plugins=True`` (incremental builds): a new release is made and the build plugins run
+  even when no document changed (with an empty change set), e.g. after a citizen letter was
+  answered, so the service pages are rewritten. Without it, a build with nothing to do makes no
+  release and runs no plugin.
 
 No Django import here: the render loop runs over dicts (also in forked worker processes).
 See docs/site-generator.md for the output layout and the pagination scheme.
@@ -78,6 +82,7 @@ def build_site(
     state_dir: str | os.PathLike | None = None,
     changed_ids: Iterable[str] | None = None,
     fetch: Callable[[set[str]], Iterable[dict]] | None = None,
+    refresh_plugins: bool = False,
 ) -> BuildResult:
     cfg = config or BuildConfig()
     out = Path(out_dir).absolute()
@@ -85,7 +90,8 @@ def build_site(
     if (sdir / "releases") in out.parents or out == sdir or out.parent == sdir / "releases":
         raise BuildError(f"输出目录 {out} 位于生成状态目录 {sdir} 之内：请指定站点目录本身（符号链接）")
     with build_lock(sdir):
-        return _Build(cfg, out, sdir).run(records, full=full, changed_ids=changed_ids, fetch=fetch)
+        return _Build(cfg, out, sdir).run(records, full=full, changed_ids=changed_ids, fetch=fetch,
+                                          refresh_plugins=refresh_plugins)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,13 +125,15 @@ class _Build:
         self.plugins = load_plugins(cfg.plugins)
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
+        self.refresh_plugins = False
 
     def _lap(self, name: str) -> None:
         now = time.perf_counter()
         self.timings[name] = round(now - self.t0 - sum(self.timings.values()), 3)
 
     # -----------------------------------------------------------------------------------------
-    def run(self, records, *, full: bool, changed_ids, fetch) -> BuildResult:
+    def run(self, records, *, full: bool, changed_ids, fetch, refresh_plugins: bool = False) -> BuildResult:
+        self.refresh_plugins = refresh_plugins
         if changed_ids is not None and not full:
             return self._targeted(records, set(changed_ids), fetch)
         spool = Spool(self.state_dir / "tmp")
@@ -370,7 +378,8 @@ class _Build:
         stored = st.get_docs(set(changed) | removed)
         changed = {i: r for i, r in changed.items() if i not in stored or stored[i]["rhash"] != record_hash(r)}
         removed = {i for i in removed if i in stored}
-        if not changed and not removed:  # nothing to do: no new release, no plugin events
+        if not changed and not removed and not (self.refresh_plugins and self.plugins):
+            # nothing to do: no new release, no plugin events
             result.release = live
             result.documents = total_live if total_live is not None else st.count("all")
             st.close()

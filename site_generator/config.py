@@ -39,6 +39,9 @@ class BuildConfig:
     attachment_base_url: str = "/files/"
     processes: int = 2
     plugins: list[str] = field(default_factory=list)
+    # Links to the service pages in every page's header and footer: [{"name": ..., "url": ...}]
+    # (the enabled service modules, when ``services.plugin`` writes their pages).
+    service_links: list[dict] = field(default_factory=list)
     # Ask the build to report progress: callable(str) or None.
     progress: object = None
 
@@ -72,7 +75,23 @@ def from_settings(**overrides) -> BuildConfig:
     )
     for key, value in overrides.items():
         setattr(cfg, key, value)
+    if "service_links" not in overrides:
+        cfg.service_links = _service_links(cfg.plugins)
     return cfg
+
+
+SERVICES_PLUGIN = "services.plugin"
+
+
+def _service_links(plugins: list[str]) -> list[dict]:
+    """The enabled service modules' pages, linked only when the build writes them."""
+    if SERVICES_PLUGIN not in plugins:
+        return []
+    try:
+        from services.registry import site_links
+    except ImportError:
+        return []
+    return site_links()
 
 
 def _departments_from_db() -> list[tuple[str, str]]:

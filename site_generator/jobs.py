@@ -73,6 +73,15 @@ def pending_snapshot() -> int | None:
     return PendingChange.objects.order_by("-pk").values_list("pk", flat=True).first()
 
 
+def plugins_pending(snapshot: int | None) -> bool:
+    """Whether a plugin refresh (service pages to rewrite) is among the pending changes up to ``snapshot``."""
+    from site_generator.models import PendingChange
+
+    if snapshot is None:
+        return False
+    return PendingChange.objects.filter(kind=PendingChange.Kind.PLUGINS, pk__lte=snapshot).exists()
+
+
 def clear_covered(snapshot: int | None, out: Path) -> None:
     """Drop pending changes that a whole-database build of the live site has just covered."""
     from site_generator.models import PendingChange
@@ -86,18 +95,24 @@ def build_from_database(*, out: Path | None = None, full: bool = False, **config
     out = out or site_dir()
     cfg = _config(**config)
     snapshot = pending_snapshot()
-    result = build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out))
+    refresh = out.absolute() == site_dir().absolute() and plugins_pending(snapshot)
+    result = build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out),
+                        refresh_plugins=refresh)
     clear_covered(snapshot, out)
     return result
 
 
-def build_changes(ids: set[str], *, out: Path | None = None) -> BuildResult:
-    """A targeted build of the given documents; a full one when no usable build state exists."""
+def build_changes(ids: set[str], *, out: Path | None = None, refresh_plugins: bool = False) -> BuildResult:
+    """A targeted build of the given documents; a full one when no usable build state exists.
+
+    With ``refresh_plugins`` the build plugins run (and a new release goes live) even when none
+    of the documents changed: the service pages read their own data (answered letters).
+    """
     out = out or site_dir()
     cfg = _config()
     try:
-        return build_site(records_for(ids), out, config=cfg, state_dir=state_dir_for(out), changed_ids=ids,
-                          fetch=records_for)
+        return build_site(records_for(ids) if ids else [], out, config=cfg, state_dir=state_dir_for(out),
+                          changed_ids=ids, fetch=records_for, refresh_plugins=refresh_plugins)
     except NeedsFullBuild as exc:
         logger.info("全量生成站点：%s", exc)
         return build_site(all_records(), out, full=True, config=cfg, state_dir=state_dir_for(out))
@@ -107,17 +122,37 @@ def run_pending() -> dict:
     """Build every pending change at once (coalescing a burst of publishes into one build)."""
     from site_generator.models import PendingChange
 
-    pending = list(PendingChange.objects.order_by("pk").values_list("pk", "source_id"))
+    pending = list(PendingChange.objects.order_by("pk").values_list("pk", "source_id", "kind"))
     if not pending:
         return {"documents": 0, "files": 0}
     last_pk = pending[-1][0]
-    ids = {sid for _pk, sid in pending}
-    result = build_from_database(full=True) if len(ids) > FULL_BUILD_ABOVE else build_changes(ids)
+    ids = {sid for _pk, sid, kind in pending if kind == PendingChange.Kind.DOCUMENT}
+    refresh = any(kind == PendingChange.Kind.PLUGINS for _pk, _sid, kind in pending)
+    if len(ids) > FULL_BUILD_ABOVE:
+        result = build_from_database(full=True)
+    else:
+        result = build_changes(ids, refresh_plugins=refresh)
     PendingChange.objects.filter(pk__lte=last_pk).delete()
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
+        **({"plugins": True} if refresh else {}),
     }
+
+
+def request_plugin_refresh(reason: str) -> None:
+    """Ask for a build that runs the build plugins although no document changed.
+
+    For data the plugins render themselves (a citizen letter answered or withdrawn): records a
+    ``plugins`` pending change in the caller's transaction and enqueues the build task once it
+    commits, so a rolled-back save asks for nothing. Several requests coalesce into one build.
+    """
+    from django.db import transaction
+
+    from site_generator.models import PendingChange
+
+    PendingChange.objects.create(source_id=reason[:128], kind=PendingChange.Kind.PLUGINS)
+    transaction.on_commit(enqueue_build)
 
 
 def enqueue_build() -> None:

@@ -1,6 +1,9 @@
-"""Documents waiting for the next incremental build (the job queue's to-do list).
+"""What is waiting for the next incremental build (the job queue's to-do list).
 
 A burst of publishes adds rows here; one build task takes them all, so bursts coalesce.
+A row is either a changed document (``kind="document"``, its ``source_id``) or a request to run
+the build plugins again although no document changed (``kind="plugins"``: a letter answered or
+withdrawn, so the service pages must be rewritten; ``source_id`` holds the reason).
 """
 
 from django.db import models
@@ -8,7 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PendingChange(models.Model):
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("文件")
+        PLUGINS = "plugins", _("构建插件页面")
+
     source_id = models.CharField(_("来源标识"), max_length=128)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.DOCUMENT)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -17,4 +25,4 @@ class PendingChange(models.Model):
         indexes = [models.Index(fields=["source_id"])]
 
     def __str__(self) -> str:
-        return self.source_id
+        return self.source_id if self.kind == self.Kind.DOCUMENT else f"[{self.kind}] {self.source_id}"

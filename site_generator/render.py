@@ -83,7 +83,7 @@ class Renderer:
         data = orjson.dumps(
             [GENERATOR_VERSION, self.themes.fingerprint(), self.portal, self.departments, self.cfg.page_size,
              self.cfg.feed_size, self.cfg.sitemap_max, self.cfg.home_block_size, self.cfg.attachment_base_url,
-             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or "")]
+             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links]
         )
         return hashlib.sha256(data).hexdigest()
 
@@ -99,7 +99,8 @@ class Renderer:
         """Header and footer rendered once per department theme and reused by every page."""
         c = self._chrome.get(site)
         if c is None:
-            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_categories": []}
+            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_categories": [],
+                   "service_links": self.service_links()}
             c = {
                 "site": self.portal,
                 "header_html": Markup(self.template("partials/header.html", site).render(ctx)),
@@ -107,6 +108,9 @@ class Renderer:
             }
             self._chrome[site] = c
         return c
+
+    def service_links(self) -> list[dict]:
+        return [{"name": str(s["name"]), "url": str(s["url"])} for s in self.cfg.service_links or []]
 
     def dept_links(self) -> list[dict]:
         return [{"name": name, "url": f"/{slug}/", "slug": slug} for slug, name in self.departments]

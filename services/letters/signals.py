@@ -1,5 +1,6 @@
-"""Enqueue a site build when a public letter is answered (after the transaction commits)."""
+"""Ask for a site build when a public letter is answered or leaves the site (after the transaction commits)."""
 
+import importlib
 import logging
 
 from django.db import transaction
@@ -12,30 +13,27 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue_site_build(reason: str) -> bool:
-    """Ask engineer C's build queue (``site_generator``) for a site build; False when it is absent.
+    """Ask the site build queue (``site_generator.jobs``) to run the build plugins; False when it is absent.
 
-    ``site_generator.jobs.enqueue_build`` coalesces (no second task while one waits); the task
-    ``site_generator.tasks.build_site_changes`` is the fallback. A queue outage must not fail the
-    staff member's save, so errors are logged, not raised.
+    No document changed, so the request is a ``plugins`` pending change: the queued incremental
+    build makes a new release in which ``services.plugin`` rewrites the letter pages, and
+    ``publish.plugin`` uploads them. The marker is written in the caller's transaction (the task
+    is enqueued once it commits); a queue outage must not fail the staff member's save, so errors
+    are logged, not raised.
     """
-    enqueue = None
     try:
-        from site_generator import jobs
-
-        enqueue = getattr(jobs, "enqueue_build", None)
+        jobs = importlib.import_module("site_generator.jobs")
     except ImportError:
-        pass
-    if enqueue is None:
-        try:
-            from site_generator.tasks import build_site_changes
-        except ImportError:
-            logger.info("site_generator build queue not available; letters appear at the next site build")
-            return False
-        enqueue = build_site_changes.enqueue
+        jobs = None
+    request = getattr(jobs, "request_plugin_refresh", None)
+    if request is None:
+        logger.info("site_generator build queue not available; letters appear at the next site build")
+        return False
     try:
-        enqueue()
+        with transaction.atomic():  # a savepoint: a failure here leaves the letter's save intact
+            request(reason)
     except Exception:
-        logger.exception("could not enqueue a site build after %s", reason)
+        logger.exception("could not request a site build after %s", reason)
         return False
     return True
 
@@ -45,7 +43,7 @@ def letter_saved(sender, instance: Letter, created: bool, **kwargs) -> None:
     published_now = instance.is_published
     was_published = getattr(instance, "_was_published", False)
     if published_now or was_published:
-        transaction.on_commit(lambda: enqueue_site_build(f"letter {instance.number}"))
+        enqueue_site_build(f"letter {instance.number}")
     instance._was_published = published_now
 
 

@@ -6,6 +6,8 @@ class RatingsConfig(AppConfig):
     label = "services_ratings"
     verbose_name = "好差评"
     default_auto_field = "django.db.models.BigAutoField"
+    # the static site's header and footer link here (services.plugin writes the page)
+    site_link = ("好差评", "/ratings/")
 
     def ready(self) -> None:
         from services.ratings.provider import BadRatingCases

@@ -54,9 +54,12 @@ class Command(BaseCommand):
         cfg = from_settings(**overrides)
         snapshot = None if jsonl else jobs.pending_snapshot()
         records = read_jsonl(jsonl) if jsonl else jobs.all_records()
+        # answered letters etc. waiting for the build plugins: run them even if no document changed
+        refresh = not jsonl and out == jobs.site_dir().absolute() and jobs.plugins_pending(snapshot)
         try:
             try:
-                result = build_site(records, out, full=full, config=cfg, state_dir=jobs.state_dir_for(out))
+                result = build_site(records, out, full=full, config=cfg, state_dir=jobs.state_dir_for(out),
+                                    refresh_plugins=refresh)
             except NeedsFullBuild:
                 records = read_jsonl(jsonl) if jsonl else jobs.all_records()
                 result = build_site(records, out, full=True, config=cfg, state_dir=jobs.state_dir_for(out))

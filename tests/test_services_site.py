@@ -1,0 +1,267 @@
+"""The service modules on the static site: an answered public letter reaches the site through the
+queued incremental build (a "plugins only" build: no document changed), and the theme's header and
+footer link the enabled modules' pages."""
+
+import datetime as dt
+import os
+import re
+import sys
+import types
+
+import pytest
+from django.utils import timezone
+
+from content_models.models import Department, DisclosureDocument
+from services.letters.models import Letter
+from site_generator import jobs
+from site_generator.build import build_site
+from site_generator.config import BuildConfig, from_settings
+from site_generator.models import PendingChange
+from tests.test_site_incremental import assert_same_as_full, config, new_doc, tree
+from tests.test_site_queue import run_worker, waiting_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ALL_SERVICES = ["status", "letters", "ratings", "supervision"]
+
+
+@pytest.fixture()
+def site_dir(settings, tmp_path):
+    settings.GOVSITE_SITE_DIR = tmp_path / "site"
+    settings.DATA_DIR = tmp_path
+    settings.GOVSITE_SERVICES = list(ALL_SERVICES)
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin", "publish.plugin"]
+    settings.GOVSITE_BUILD_PROCESSES = 1
+    return settings.GOVSITE_SITE_DIR
+
+
+@pytest.fixture()
+def live_doc():
+    from wagtail.models import Locale
+
+    Locale.objects.get_or_create(language_code="zh-hans")  # transactional tests flush migration data
+    dept = Department.objects.create(
+        slug="fgj", name="南安市发展和改革局", organ_code="113505830001", sort_order=1
+    )
+    return DisclosureDocument.objects.create(
+        source_id="fgj-1",
+        department=dept,
+        organ=dept.name,
+        title="关于第1批项目的通知",
+        published_at=timezone.make_aware(dt.datetime(2025, 3, 1, 9, 0)),
+        category="通知公告",
+        topic="综合政务",
+        body="<p>正文</p>",
+        live=True,
+    )
+
+
+def live_release(site_dir) -> str:
+    return os.path.basename(os.readlink(site_dir))
+
+
+def read(site_dir, rel: str) -> str:
+    return (site_dir / rel).read_text("utf-8")
+
+
+def new_letter(**kw) -> Letter:
+    fields = dict(
+        name="王小明",
+        phone="13800000000",
+        subject="关于公交线路调整的建议",
+        department="交通局",
+        text="建议增加早高峰班次。",
+        wants_public=True,
+        kind=Letter.Kind.SUGGESTION,
+    )
+    fields.update(kw)
+    return Letter.objects.create(**fields)
+
+
+def test_an_answered_public_letter_reaches_the_site_through_the_queue(site_dir, live_doc):
+    jobs.build_from_database(full=True)
+    first = live_release(site_dir)
+    search_before = {p: h for p, h in tree(site_dir).items() if p.startswith("search/")}
+    assert search_before  # the search plugin ran on the full build
+
+    letter = new_letter()
+    letter.routed_department = "南安市交通运输局"
+    letter.save()
+    assert waiting_tasks() == 0 and not PendingChange.objects.exists()  # not public yet: nothing to build
+
+    letter.answer = "已将您的建议转交公交公司研究，\n早高峰将加开班次。"
+    letter.save()
+    assert PendingChange.objects.get().kind == PendingChange.Kind.PLUGINS
+    assert waiting_tasks() == 1
+    run_worker()
+    assert waiting_tasks() == 0 and not PendingChange.objects.exists()
+
+    assert live_release(site_dir) != first  # a new release went live, though no document changed
+    detail = read(site_dir, f"letters/{letter.number}/index.html")
+    answered_on = f"{letter.answered_on}"
+    for text in (
+        "答复内容",
+        "早高峰将加开班次",
+        "答复部门",
+        "南安市交通运输局",
+        "答复日期",
+        answered_on,
+        "受理日期",
+        "建议增加早高峰班次",
+    ):
+        assert text in detail
+    listing = read(site_dir, "letters/index.html")
+    assert "关于公交线路调整的建议" in listing and answered_on in listing and "南安市交通运输局" in listing
+    stats = read(site_dir, "letters/stats/index.html")
+    month = f"{timezone.localtime(letter.received_at):%Y年%m月}"
+    assert re.search(
+        rf"<td>{month}</td><td>1</td><td>0</td><td>0</td><td>1</td><td>1</td><td>1</td><td>100.0%</td>", stats
+    ), stats
+    assert "<td>南安市交通运输局</td><td>1</td>" in stats
+    # the documents and the search index are as they were
+    assert {p: h for p, h in tree(site_dir).items() if p.startswith("search/")} == search_before
+    assert live_doc.title in read(site_dir, "fgj/2025/fgj-1.html")
+
+    # Withdrawn from the site (no longer approved for publication): the page says so, the lists drop it.
+    letter.publish_approved = False
+    letter.save()
+    assert waiting_tasks() == 1
+    run_worker()
+    detail = read(site_dir, f"letters/{letter.number}/index.html")
+    assert "不再公开" in detail and "早高峰将加开班次" not in detail
+    assert "关于公交线路调整的建议" not in read(site_dir, "letters/index.html")
+    assert "南安市交通运输局" not in read(site_dir, "letters/stats/index.html")
+
+
+def test_a_build_with_nothing_to_do_makes_no_release(site_dir, live_doc):
+    jobs.build_from_database(full=True)
+    release = live_release(site_dir)
+    result = jobs.build_from_database()  # incremental, nothing changed, no plugin request
+    assert not result.full and result.release == release and result.files_written == 0
+    assert live_release(site_dir) == release
+    result = jobs.build_changes(set())
+    assert result.release == release and live_release(site_dir) == release
+    assert jobs.run_pending() == {"documents": 0, "files": 0}
+    assert live_release(site_dir) == release
+
+    # A letter answered while nothing else changed: `govsite build_site` (incremental) takes it too.
+    letter = new_letter(routed_department="交通局")
+    letter.answer = "已答复。"
+    letter.save()
+    from django.core.management import call_command
+
+    call_command("build_site", verbosity=0)
+    assert live_release(site_dir) != release
+    assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
+    assert not PendingChange.objects.exists()
+
+
+def test_plugins_only_build_runs_the_plugins_with_an_empty_change_set(tmp_path):
+    """build_site level (no Django): refresh_plugins makes a release and runs both events."""
+    from content_models.sample import generate_sample
+
+    calls = []
+    builds = iter(range(1, 100))
+    mod = types.ModuleType("govsite_recording_plugin")
+
+    def on_render(ctx):
+        calls.append(("render", ctx.full, list(ctx.records), set(ctx.removed_ids)))
+        ctx.write_file("extra/index.html", f"<p>{next(builds)}</p>".encode())
+
+    mod.on_render = on_render
+    mod.on_live = lambda ctx: calls.append(("live", ctx.changed_paths))
+    sys.modules["govsite_recording_plugin"] = mod
+    try:
+        records = {r["id"]: r for r in generate_sample(docs=20, seed=4)}
+        out = tmp_path / "site"
+        cfg = config(plugins=["govsite_recording_plugin"])
+        build_site(iter(records.values()), out, full=True, config=cfg)
+        release = live_release(out)
+        calls.clear()
+        same = build_site(iter(records.values()), out, config=cfg)  # nothing changed, no request
+        assert same.release == release and live_release(out) == release and calls == []
+        same = build_site([], out, config=cfg, changed_ids=set())
+        assert same.release == release and calls == []
+
+        result = build_site([], out, config=cfg, changed_ids=set(), refresh_plugins=True)
+        assert not result.full and result.release != release and live_release(out) == result.release
+        assert calls == [("render", False, [], set()), ("live", ["extra/index.html"])]
+        assert (out / "extra/index.html").read_text() == "<p>2</p>"
+        # the whole-site incremental build takes the request as well
+        calls.clear()
+        result = build_site(iter(records.values()), out, config=cfg, refresh_plugins=True)
+        assert [c[0] for c in calls] == ["render", "live"] and calls[0][2] == []
+        # without plugins there is nothing to refresh: no release
+        bare = build_site([], out, config=config(), changed_ids=set(), refresh_plugins=True)
+        assert bare.release == result.release == live_release(out)
+    finally:
+        del sys.modules["govsite_recording_plugin"]
+
+
+# -- links to the service pages in the theme ------------------------------------------------
+LINKS = {"咨询投诉": "/letters/", "办件查询": "/status/", "好差评": "/ratings/"}
+
+
+def nav_links(html: str) -> dict[str, str]:
+    header = html.split('<nav class="main-nav"', 1)[1].split("</nav>", 1)[0]
+    return {name: url for url, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', header) if name in LINKS}
+
+
+def footer_links(html: str) -> dict[str, str]:
+    footer = html.split("<footer", 1)[1]
+    return {name: url for url, name in re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer) if name in LINKS}
+
+
+def test_header_and_footer_link_the_enabled_service_pages(site_dir, settings, live_doc):
+    jobs.build_from_database(full=True)
+    for rel in ("index.html", "fgj/2025/fgj-1.html", "list/index.html", "letters/index.html", "404.html"):
+        html = read(site_dir, rel)
+        assert nav_links(html) == LINKS and footer_links(html) == LINKS, rel
+    for url in LINKS.values():  # every link has its page
+        assert (site_dir / url.strip("/") / "index.html").is_file()
+
+    # Ratings switched off: the next (incremental) build is a full one, without the link or the page.
+    settings.GOVSITE_SERVICES = ["status", "letters", "supervision"]
+    result = jobs.build_from_database()
+    assert result.full
+    want = {k: v for k, v in LINKS.items() if k != "好差评"}
+    for rel in ("index.html", "fgj/2025/fgj-1.html", "letters/index.html"):
+        html = read(site_dir, rel)
+        assert nav_links(html) == want and footer_links(html) == want, rel
+        assert 'href="/ratings/"' not in html
+    assert not (site_dir / "ratings/index.html").exists()
+
+    # No services plugin in the build: no links to pages that would not exist.
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
+    jobs.build_from_database()
+    html = read(site_dir, "index.html")
+    assert nav_links(html) == {} and "政民互动：" not in html
+
+
+def test_service_links_come_from_the_settings(settings):
+    settings.GOVSITE_SERVICES = ["letters", "supervision", "status"]
+    cfg = from_settings(plugins=["services.plugin"])
+    assert cfg.service_links == [
+        {"name": "咨询投诉", "url": "/letters/"},
+        {"name": "办件查询", "url": "/status/"},
+    ]
+    assert from_settings(plugins=[]).service_links == []
+
+
+def test_full_and_incremental_builds_stay_identical_with_service_links(tmp_path):
+    from content_models.sample import generate_sample
+
+    records = {r["id"]: dict(r) for r in generate_sample(docs=40, seed=9)}
+    cfg = config(
+        service_links=[{"name": "咨询投诉", "url": "/letters/"}, {"name": "好差评", "url": "/ratings/"}]
+    )
+    out = tmp_path / "site"
+    build_site(iter(records.values()), out, full=True, config=cfg)
+    template = next(iter(records.values()))
+    added = new_doc(template, "svc-new-1", "2025-06-01T09:00:00+08:00")
+    records[added["id"]] = added
+    build_site(iter(records.values()), out, config=cfg)
+    assert_same_as_full(tmp_path, out, records, cfg)
+    assert 'href="/ratings/">好差评</a>' in (out / "index.html").read_text("utf-8")
+    other = BuildConfig(**{**cfg.__dict__, "service_links": cfg.service_links[:1]})
+    assert build_site(iter(records.values()), out, config=other).full  # a changed header: a full build
