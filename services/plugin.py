@@ -13,9 +13,11 @@ Writes, into every build:
 The database is read once, in bulk, before rendering; the render loop gets plain dicts. On an
 incremental build only pages whose content changed are written (content hashes kept in
 ``ctx.state_dir / "services"``), so publishing one answer rewrites a handful of files. Nothing here
-depends on ``ctx.full`` or on the document change set beyond that: answering or withdrawing a public
-letter asks for a "plugins only" incremental build (``site_generator.jobs.request_plugin_refresh``,
-from ``services.letters.signals``), whose empty change set still brings the letter pages up to date.
+depends on ``ctx.full`` or on the document change set beyond that: a change the site shows (a public
+letter answered, edited, withdrawn or deleted; a rating; the daily job for the statistics) asks for a
+"plugins only" incremental build (``services.site.request_site_refresh``, from
+``services.letters.signals`` and ``services.ratings.signals``), whose empty change set still brings
+these pages up to date.
 """
 
 from __future__ import annotations

@@ -73,14 +73,24 @@ def from_settings(**overrides) -> BuildConfig:
         plugins=list(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
         processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),
     )
+    # The links come from the configured plugins, not from a ``plugins`` override: they are part
+    # of the build fingerprint, so ``build_site --no-plugins`` must not change them (it would turn
+    # an incremental build into a full one without the plugins' pages).
+    cfg.service_links = _service_links(cfg.plugins)
     for key, value in overrides.items():
         setattr(cfg, key, value)
-    if "service_links" not in overrides:
-        cfg.service_links = _service_links(cfg.plugins)
     return cfg
 
 
 SERVICES_PLUGIN = "services.plugin"
+# Build plugins that render data of their own (not documents): a plugin refresh
+# (``PendingChange`` of kind ``plugins``) only makes sense when one of them is in the build.
+DATA_PLUGINS = (SERVICES_PLUGIN,)
+
+
+def renders_own_data(plugins) -> bool:
+    """Whether a build with these plugins has pages to rewrite on a plugin refresh."""
+    return any(p in DATA_PLUGINS for p in plugins or ())
 
 
 def _service_links(plugins: list[str]) -> list[dict]:

@@ -240,12 +240,16 @@ def test_header_and_footer_link_the_enabled_service_pages(site_dir, settings, li
 
 def test_service_links_come_from_the_settings(settings):
     settings.GOVSITE_SERVICES = ["letters", "supervision", "status"]
-    cfg = from_settings(plugins=["services.plugin"])
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin"]
+    cfg = from_settings()
     assert cfg.service_links == [
         {"name": "咨询投诉", "url": "/letters/"},
         {"name": "办件查询", "url": "/status/"},
     ]
-    assert from_settings(plugins=[]).service_links == []
+    # from GOVSITE_BUILD_PLUGINS, not from a plugins override (build_site --no-plugins)
+    assert from_settings(plugins=[]).service_links == cfg.service_links
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
+    assert from_settings().service_links == []
 
 
 def test_full_and_incremental_builds_stay_identical_with_service_links(tmp_path):
@@ -265,3 +269,222 @@ def test_full_and_incremental_builds_stay_identical_with_service_links(tmp_path)
     assert 'href="/ratings/">好差评</a>' in (out / "index.html").read_text("utf-8")
     other = BuildConfig(**{**cfg.__dict__, "service_links": cfg.service_links[:1]})
     assert build_site(iter(records.values()), out, config=other).full  # a changed header: a full build
+
+
+# -- review fixes -----------------------------------------------------------------------------
+def answered_letter(**kw) -> Letter:
+    letter = new_letter(routed_department="南安市交通运输局", **kw)
+    letter.answer = "已答复。"
+    letter.save()
+    return letter
+
+
+def plugin_rows() -> int:
+    return PendingChange.objects.filter(kind=PendingChange.Kind.PLUGINS).count()
+
+
+def test_build_site_no_plugins_stays_incremental_and_keeps_the_letter_requests(site_dir, live_doc):
+    from django.core.management import call_command
+
+    jobs.build_from_database(full=True)
+    kept = {p for p in tree(site_dir) if p.startswith(("search/", "letters/"))}
+    assert any(p.startswith("search/idx/") for p in kept) and "letters/index.html" in kept
+    letter = answered_letter()
+    assert plugin_rows() == 1 and waiting_tasks() == 1
+    live_doc.title = "关于第1批项目的通知（修订）"
+    live_doc.save()
+
+    call_command("build_site", "--no-plugins", verbosity=0)
+    assert PendingChange.objects.filter(kind=PendingChange.Kind.PLUGINS).count() == 1  # not consumed
+    assert "（修订）" in read(site_dir, "fgj/2025/fgj-1.html")  # an incremental build happened
+    assert kept <= set(tree(site_dir))  # search/ and letters/ pages are still live
+    html = read(site_dir, "index.html")
+    assert nav_links(html) == LINKS and footer_links(html) == LINKS
+    assert not (site_dir / f"letters/{letter.number}/index.html").exists()  # no plugin ran
+
+    run_worker()  # the waiting request is built by the worker
+    assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
+    assert not PendingChange.objects.exists()
+
+    # A full build without plugins is a fresh release without the plugins' pages (documented); the
+    # command says so.
+    import io
+
+    err = io.StringIO()
+    call_command("build_site", "--full", "--no-plugins", verbosity=0, stderr=err)
+    assert "--no-plugins" in err.getvalue()
+    assert not (site_dir / "letters/index.html").exists()
+    assert not any(p.startswith("search/idx/") for p in tree(site_dir))  # the index is gone too
+
+
+def test_service_links_do_not_depend_on_a_plugins_override(settings, site_dir):
+    links = from_settings().service_links
+    assert links and from_settings(plugins=[]).service_links == links
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
+    assert from_settings(plugins=["services.plugin"]).service_links == []
+
+
+def test_run_pending_builds_a_document_row_and_a_plugins_row_together(site_dir, live_doc):
+    from site_generator.signals import queue_change
+
+    jobs.build_from_database(full=True)
+    release = live_release(site_dir)
+    live_doc.title = "关于第1批项目的通知（修订）"
+    live_doc.save()
+    queue_change(live_doc.source_id)
+    letter = answered_letter()
+    assert {k for (k,) in PendingChange.objects.values_list("kind")} == {"document", "plugins"}
+    result = jobs.run_pending()
+    assert result["documents"] == 1 and result["plugins"] is True and not result["full"]
+    assert live_release(site_dir) != release
+    assert "（修订）" in read(site_dir, "fgj/2025/fgj-1.html")
+    assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
+    assert not PendingChange.objects.exists()
+
+
+def _late_row(pk: int):
+    """A row whose transaction took a lower pk but committed after the worker read the queue."""
+    PendingChange.objects.create(pk=pk, source_id="late", kind=PendingChange.Kind.PLUGINS)
+
+
+def test_a_row_committed_late_with_a_lower_pk_is_not_lost(site_dir, live_doc, monkeypatch):
+    jobs.build_from_database(full=True)
+    PendingChange.objects.create(pk=10, source_id="a", kind=PendingChange.Kind.PLUGINS)
+    PendingChange.objects.create(pk=20, source_id="b", kind=PendingChange.Kind.DOCUMENT)
+    real_changes, real_build = jobs.build_changes, jobs.build_site
+
+    def build_changes(ids, **kw):
+        _late_row(15)
+        return real_changes(ids, **kw)
+
+    monkeypatch.setattr(jobs, "build_changes", build_changes)
+    jobs.run_pending()
+    assert list(PendingChange.objects.values_list("pk", flat=True)) == [15]
+
+    # the same for a whole-database build (govsite build_site, build_from_database)
+    PendingChange.objects.create(pk=30, source_id="c", kind=PendingChange.Kind.DOCUMENT)
+
+    def build_site_(*a, **kw):
+        _late_row(25)
+        return real_build(*a, **kw)
+
+    monkeypatch.setattr(jobs, "build_site", build_site_)
+    jobs.build_from_database()
+    assert list(PendingChange.objects.values_list("pk", flat=True)) == [25]
+
+
+def test_statistics_pages_follow_ratings_the_daily_job_and_deleted_letters(site_dir, live_doc):
+    from services.ratings.models import Rating
+    from services.supervision.checks import run_periodic_hooks
+
+    letter = answered_letter()
+    jobs.build_from_database(full=True)
+    assert not PendingChange.objects.exists()
+
+    # a rating changes ratings/stats/
+    Rating.objects.create(module="status", number="XK1", level=5, department="市场监管局", item="食品经营许可")
+    assert plugin_rows() == 1 and waiting_tasks() == 1
+    run_worker()
+    assert "食品经营许可" in read(site_dir, "ratings/stats/index.html")
+
+    # a letter that is not public changes letters/stats/ (received): the daily job refreshes it
+    new_letter(wants_public=False, kind=Letter.Kind.COMPLAINT)
+    assert not PendingChange.objects.exists()
+    lines = run_periodic_hooks(timezone.localdate())
+    assert plugin_rows() >= 1 and waiting_tasks() == 1
+    assert any("统计" in line for line in lines), lines
+    run_worker()
+    month = f"{timezone.localtime(letter.received_at):%Y年%m月}"
+    assert f"<td>{month}</td><td>2</td>" in read(site_dir, "letters/stats/index.html")
+
+    # a published letter deleted in the admin leaves the site
+    Letter.objects.get(pk=letter.pk).delete()
+    assert plugin_rows() == 1
+    run_worker()
+    detail = read(site_dir, f"letters/{letter.number}/index.html")
+    assert "不再公开" in detail and "已答复。" not in detail
+
+
+def test_default_ratings_of_the_daily_job_ask_for_one_refresh(site_dir):
+    from services.ratings.models import Rating
+    from services.site import batched
+
+    with batched("好差评：默认评价"):
+        for n in range(3):
+            Rating.objects.create(module="status", number=f"XK{n}", level=3, is_default=True,
+                                  department="市场监管局", item="食品经营许可")
+        assert not PendingChange.objects.exists()
+    assert plugin_rows() == 1
+    with batched("nothing"):
+        pass
+    assert plugin_rows() == 1
+
+
+def test_only_a_change_the_site_shows_asks_for_a_refresh(site_dir):
+    letter = answered_letter()
+    PendingChange.objects.all().delete()
+    letter = Letter.objects.get(pk=letter.pk)
+    letter.phone = "13900000000"
+    letter.handler_contact = "张工 0595-1234567"
+    letter.save()
+    assert not PendingChange.objects.exists()  # nothing public changed
+    letter.answer = "已答复，并已加开班次。"
+    letter.save()
+    assert plugin_rows() == 1
+    letter.save()
+    assert plugin_rows() == 1
+    letter.publish_approved = False  # withdrawn
+    letter.save()
+    assert plugin_rows() == 2
+
+    from services.ratings.models import Rating
+
+    rating = Rating.objects.create(module="status", number="XK1", level=1, department="市场监管局", item="许可")
+    assert plugin_rows() == 3
+    rating.verification = "已核实。"  # handling a bad rating: the statistics do not change
+    rating.save()
+    assert plugin_rows() == 3
+
+
+def test_no_refresh_without_a_plugin_that_renders_service_data(site_dir, settings, live_doc):
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "publish.plugin"]
+    jobs.build_from_database(full=True)
+    release = live_release(site_dir)
+    answered_letter()
+    assert not PendingChange.objects.exists() and waiting_tasks() == 0
+    # a request left from before: the build makes no release for it
+    PendingChange.objects.create(source_id="old request", kind=PendingChange.Kind.PLUGINS)
+    jobs.run_pending()
+    assert live_release(site_dir) == release
+
+
+def test_a_rolled_back_letter_save_leaves_no_row_and_no_task(site_dir):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        answered_letter()
+        assert plugin_rows() == 1
+        raise RuntimeError("rolled back")
+    assert not PendingChange.objects.exists() and waiting_tasks() == 0 and not Letter.objects.exists()
+
+
+def test_a_failing_refresh_request_does_not_break_the_letter_save(site_dir, monkeypatch):
+    from django.db import DatabaseError, transaction
+
+    def broken(reason):
+        PendingChange.objects.create(source_id=reason, kind=PendingChange.Kind.PLUGINS)
+        raise DatabaseError("queue table is gone")
+
+    monkeypatch.setattr(jobs, "request_plugin_refresh", broken)
+    with transaction.atomic():
+        letter = answered_letter()
+        assert Letter.objects.filter(pk=letter.pk).exists()  # the transaction is still usable
+    assert Letter.objects.get(pk=letter.pk).status == Letter.Status.ANSWERED
+    assert not PendingChange.objects.exists() and waiting_tasks() == 0
+
+
+def test_the_letter_signal_watches_every_field_the_site_shows():
+    from services.letters.api import PUBLIC_FIELDS
+    from services.letters.signals import SITE_FIELDS
+
+    assert set(PUBLIC_FIELDS) <= set(SITE_FIELDS)

@@ -14,3 +14,12 @@ class LettersConfig(AppConfig):
         from services.letters.provider import LetterCases
 
         self.case_provider = LetterCases()
+
+    def periodic(self, today):
+        """Daily: the monthly statistics (``letters/stats/``) count every letter, public or not, so
+        the static site's statistics are refreshed once a day (one "plugins only" build)."""
+        from services.site import request_site_refresh
+
+        if request_site_refresh(f"来信统计 {today}"):
+            return "咨询投诉：已请求更新网站上的来信统计页面"
+        return None

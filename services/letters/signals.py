@@ -1,53 +1,74 @@
-"""Ask for a site build when a public letter is answered or leaves the site (after the transaction commits)."""
+"""Ask for a site build when what the site shows of a letter changes (built after the transaction commits).
 
-import importlib
+A public letter's pages (``letters/``, ``letters/<number>/``, the statistics) are rewritten by
+``services.plugin`` in a "plugins only" build (``services.site.request_site_refresh``). A save asks
+for one only when the letter is (or was) public and one of the fields the site shows, or its
+publication state, changed; deleting a public letter asks too (its page becomes "不再公开").
+Letters that are not public change only the monthly statistics: the daily job
+(``LettersConfig.periodic``) refreshes those.
+"""
+
 import logging
 
-from django.db import transaction
-from django.db.models.signals import post_init, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from services.letters.models import Letter
+from services.site import request_site_refresh
 
 logger = logging.getLogger(__name__)
 
+# What the letter pages and statistics show of a letter (``services.letters.api.PUBLIC_FIELDS``,
+# month, deadline), and what decides whether it is public.
+SITE_FIELDS = (
+    "number", "kind", "subject", "text", "name", "accepted_on", "answered_on", "answer_department", "answer",
+    "received_at", "deadline", "status", "wants_public", "publish_approved",
+)
+
 
 def enqueue_site_build(reason: str) -> bool:
-    """Ask the site build queue (``site_generator.jobs``) to run the build plugins; False when it is absent.
+    """Ask the site build queue to run the build plugins; False when nothing was requested."""
+    return request_site_refresh(reason)
 
-    No document changed, so the request is a ``plugins`` pending change: the queued incremental
-    build makes a new release in which ``services.plugin`` rewrites the letter pages, and
-    ``publish.plugin`` uploads them. The marker is written in the caller's transaction (the task
-    is enqueued once it commits); a queue outage must not fail the staff member's save, so errors
-    are logged, not raised.
-    """
-    try:
-        jobs = importlib.import_module("site_generator.jobs")
-    except ImportError:
-        jobs = None
-    request = getattr(jobs, "request_plugin_refresh", None)
-    if request is None:
-        logger.info("site_generator build queue not available; letters appear at the next site build")
-        return False
-    try:
-        with transaction.atomic():  # a savepoint: a failure here leaves the letter's save intact
-            request(reason)
-    except Exception:
-        logger.exception("could not request a site build after %s", reason)
-        return False
-    return True
+
+def _site_view(letter: Letter) -> tuple | None:
+    """The values the site shows, or None when some are not loaded (deferred: unknown)."""
+    values = letter.__dict__
+    if any(name not in values for name in SITE_FIELDS):
+        return None
+    return tuple(values[name] for name in SITE_FIELDS)
+
+
+def _is_public(view: tuple) -> bool:
+    row = dict(zip(SITE_FIELDS, view, strict=True))
+    return bool(row["wants_public"] and row["publish_approved"] and row["status"] == Letter.Status.ANSWERED)
 
 
 @receiver(post_save, sender=Letter)
 def letter_saved(sender, instance: Letter, created: bool, **kwargs) -> None:
-    published_now = instance.is_published
-    was_published = getattr(instance, "_was_published", False)
-    if published_now or was_published:
+    before = None if created else getattr(instance, "_site_view", None)
+    now = _site_view(instance)
+    if now is None or (before is None and not created):
+        # some fields were not loaded: cannot tell what changed, ask when it may be on the site
+        wanted = instance.is_published or not created
+    else:
+        public_before = before is not None and _is_public(before)
+        wanted = (public_before or _is_public(now)) and before != now
+    if wanted:
         enqueue_site_build(f"letter {instance.number}")
-    instance._was_published = published_now
+    instance._site_view = now if now is not None else _site_view(instance)
+
+
+@receiver(post_delete, sender=Letter)
+def letter_deleted(sender, instance: Letter, **kwargs) -> None:
+    view = getattr(instance, "_site_view", None) or _site_view(instance)
+    if view is None or _is_public(view):
+        enqueue_site_build(f"letter {instance.number} deleted")
 
 
 @receiver(post_init, sender=Letter)
-def remember_published(sender, instance: Letter, **kwargs) -> None:
-    """Remember whether the loaded letter was on the site, so withdrawing it also triggers a build."""
-    instance._was_published = instance.is_published
+def remember_site_view(sender, instance: Letter, **kwargs) -> None:
+    """Remember what the site shows of the loaded letter, so a save can tell whether it changed.
+
+    Reads only loaded fields (never a deferred one, which would cost a query per letter)."""
+    instance._site_view = _site_view(instance)

@@ -10,6 +10,7 @@ class RatingsConfig(AppConfig):
     site_link = ("好差评", "/ratings/")
 
     def ready(self) -> None:
+        from services.ratings import signals  # noqa: F401
         from services.ratings.provider import BadRatingCases
 
         self.case_provider = BadRatingCases()
@@ -17,6 +18,8 @@ class RatingsConfig(AppConfig):
     def periodic(self, today):
         """Daily: closed cases not rated within the configured days count as 基本满意."""
         from services.ratings.workflow import apply_default_ratings
+        from services.site import batched
 
-        n = apply_default_ratings(today)
+        with batched("好差评：超期未评价默认为基本满意"):  # one site build for all of them
+            n = apply_default_ratings(today)
         return f"好差评：{n} 件超期未评价，默认为基本满意"

@@ -55,7 +55,8 @@ class Command(BaseCommand):
         snapshot = None if jsonl else jobs.pending_snapshot()
         records = read_jsonl(jsonl) if jsonl else jobs.all_records()
         # answered letters etc. waiting for the build plugins: run them even if no document changed
-        refresh = not jsonl and out == jobs.site_dir().absolute() and jobs.plugins_pending(snapshot)
+        # (with --no-plugins the requests stay queued for the worker)
+        refresh = not jsonl and jobs.refresh_wanted(snapshot, out, cfg)
         try:
             try:
                 result = build_site(records, out, full=full, config=cfg, state_dir=jobs.state_dir_for(out),
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         except (RecordError, BuildError, BuildLocked) as exc:
             raise CommandError(f"站点生成失败，原站点保持不变：{exc}") from None
         if not jsonl:
-            jobs.clear_covered(snapshot, out)
+            jobs.clear_covered(snapshot, out, cfg)
         kind = "全量" if result.full else "增量"
         self.stdout.write(self.style.SUCCESS(
             f"{kind}生成完成：{result.documents} 个文件，写入 {result.files_written} 个文件"
@@ -74,5 +75,10 @@ class Command(BaseCommand):
             + ("" if result.full else f"变更 {len(result.changed_paths)} 个路径，")
             + f"用时 {result.seconds:.2f} 秒；输出目录 {out}"
         ))
+        if no_plugins and result.full:
+            self.stderr.write(
+                "注意：这次是不运行构建插件的全量生成，新版本中没有搜索索引（search/）和政民互动页面（letters/ 等）；"
+                "请再运行一次不带 --no-plugins 的 govsite build_site --full"
+            )
         for err in result.plugin_errors:
             self.stderr.write(f"插件出错：{err}")
