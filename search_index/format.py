@@ -2,8 +2,9 @@
 
 Everything under ``search/idx/`` except ``manifest.json`` has a content-hashed name, so a CDN can
 cache it for ever; ``manifest.json`` is tiny and must be served with a short cache. All ``.bin``
-files are gzip (written with mtime 0, so equal content gives equal bytes and names); the browser
-unpacks them with ``DecompressionStream`` because static hosts serve files as they are.
+files are gzip (written with mtime 0, so equal content gives equal bytes; names hash the unpacked
+content); the browser unpacks them with ``DecompressionStream`` because static hosts serve files
+as they are.
 
 - Documents have *ordinals*: a full build numbers them by publication date (oldest 0), an
   incremental build appends new ones. Ordinals are grouped in blocks of ``BLOCK``; a block is the
@@ -13,11 +14,14 @@ unpacks them with ``DecompressionStream`` because static hosts serve files as th
   first from the block start), then ``count`` impact bytes ``q << 2 | not_valid << 1 | in_title``,
   with ``q`` the BM25 term-frequency part quantized to 1..63.
 - Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: [df, [[block, count, ref], ...]]}``).
-  ``ref`` is base64 of the segment bytes when it has at most ``INLINE_MAX`` postings, else
-  ``"@<hash>"``: the segment is the page file ``p/<hash>.bin``. A term belongs to family ``k``
-  (exact 文号/索引号 keys) or ``m`` (everything else) and to shard ``fnv1a(term) % shards``; the
-  shard names of a family are listed in directory files (``d/<hash>.bin``, JSON lists of
-  ``DIR_SIZE`` hashes) named by the manifest.
+  A term with at most ``INLINE_DF`` postings has its segments inline (``ref`` = base64 of the
+  segment bytes); any other term's segments are in page files ``p/<hash>.bin``, ``ref`` =
+  ``"@<page>"`` or ``"@<page>:<byte offset>"``. A page holds the segments of ``group`` aligned
+  consecutive blocks, ``group`` a power of two chosen from the term's df (about ``PAGE_POSTINGS``
+  postings per page), so a query that stops after the newest blocks does not download a term's
+  whole list. A term belongs to family ``k`` (exact 文号/索引号 keys) or ``m`` (everything else)
+  and to shard ``fnv1a(term) % shards``; the shard names of a family are listed in directory
+  files (``d/<hash>.bin``, JSON lists of ``DIR_SIZE`` hashes) named by the manifest.
 - Shards and metadata chunks are named ``<key>-<hash6>.bin`` (``key`` = family + shard number or
   the chunk number), so their directory files list only 6 hex digits per entry.
 - Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<hash>.bin``, JSON list of rows or
@@ -34,8 +38,10 @@ import math
 VERSION = 1
 PREFIX = "search/idx/"
 BLOCK = 8192
-INLINE_MAX = 48
-GROUP_MAX = 4096  # a term with at most this many postings keeps all its long segments in one page
+INLINE_DF = 16  # a term with at most this many postings is inlined in its shard
+PAGE_POSTINGS = 1024  # target postings per page file (see build.group_blocks)
+REF_BLOCKS = 32
+MAX_GROUP_LOG2 = 5  # at most 32 blocks per page
 DIR_SIZE = 256
 META_CHUNK = 8
 META_DIR = 256
@@ -51,8 +57,10 @@ TITLE_BOOST = 2.0  # a term found in the title counts (1 + TITLE_BOOST) times
 WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
 EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
 STOP_FRACTION = 0.1  # a bigram in more documents than this is skipped when the query has rarer ones
-MIN_TERMS = 3  # ... but the query keeps at least this many of its rarest terms
-MAX_TERMS = 4  # and at most this many: four rare bigrams of one query string pin the phrase down
+MIN_TERMS = 2  # ... but the query keeps at least this many of its rarest terms
+MAX_TERMS = 4  # and at most this many
+EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rarest term's df
+WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
 
 # Meta row fields, in order.
@@ -79,10 +87,19 @@ def shard_of(term: str) -> tuple[str, int]:
     return fam, fnv1a(key) % FAMILIES[fam]
 
 
+def content_name(data: bytes) -> str:
+    """A file's name: the hash of its (unpacked) content, so it is known before gzip has run."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def compress(data: bytes) -> bytes:
+    """gzip with a fixed mtime: equal content gives equal bytes."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
 def pack(data: bytes) -> tuple[str, bytes]:
-    """gzip with a fixed mtime, and the content hash used as the file name."""
-    packed = gzip.compress(data, compresslevel=6, mtime=0)
-    return hashlib.blake2b(packed, digest_size=8).hexdigest(), packed
+    """(name, packed bytes) of a file."""
+    return content_name(data), compress(data)
 
 
 def impact(tf: int, doc_len: int) -> int:

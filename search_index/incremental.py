@@ -22,7 +22,15 @@ from .tokenize import FACET_KEYS
 
 def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) -> set[str] | None:
     """Write the changed files; return the set of index files of the new build, or None to fall back."""
-    from .build import _finish, _put_chunk, encode_term, previous_files, shard_bytes
+    from .build import (
+        _finish,
+        _put_chunk,
+        encode_term,
+        group_blocks,
+        previous_files,
+        segment_raw,
+        shard_bytes,
+    )
 
     db = state.db
     reader = SearchIndex(out_dir, cache_files=1 << 16)
@@ -48,11 +56,10 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         if new_t:
             for tid, imp in zip(np.frombuffer(new_t, dtype=np.uint32).tolist(), new_i, strict=True):
                 updates[tid].setdefault(blk, (set(), {}))[1][ordinal] = imp
-    names = {tid: term for term, tid in state.vocab.items() if tid in updates}
-    by_shard: dict[tuple[str, int], list[str]] = defaultdict(list)
+    by_shard: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
     for tid in updates:
-        by_shard[fmt.shard_of(names[tid])].append(names[tid])
-    tid_of = state.vocab
+        term = state.term(tid)
+        by_shard[fmt.shard_of(term)].append((term, tid))
 
     shard_names = {}
     for fam, info in manifest["families"].items():
@@ -68,13 +75,15 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         entries = dict(reader._file("s", f"{fam}{n}-{old_name}")) if old_name else {}
         if old_name:
             dropped.add(f"{fmt.PREFIX}s/{fam}{n}-{old_name}.bin")
-        for term in terms:
+        for term, tid in terms:
             entry = entries.get(term)
             segs = {seg[0]: seg for seg in entry[1]} if entry else {}
-            changed_blocks = updates[tid_of[term]]
+            changed_blocks = updates[tid]
             decoded: dict[int, dict[int, int]] = {}
 
             def decode(blk: int, segs=segs, decoded=decoded) -> None:
+                if blk in decoded:
+                    return
                 seg = segs.get(blk)
                 postings: dict[int, int] = {}
                 if seg is not None:
@@ -84,23 +93,30 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                         dropped.add(f"{fmt.PREFIX}p/{seg[2][1:].partition(':')[0]}.bin")
                 decoded[blk] = postings
 
-            # A grouped term (one page for all blocks) is re-encoded whole; a common one block by block.
             old_df = entry[0] if entry else 0
-            for blk in set(changed_blocks) | (set(segs) if old_df <= fmt.GROUP_MAX else set()):
+            for blk in changed_blocks:
                 decode(blk)
             for blk, (drop, add) in changed_blocks.items():
                 for o in drop:
                     decoded[blk].pop(o, None)
                 decoded[blk].update(add)
             df = sum(len(p) for p in decoded.values()) + sum(s[1] for b, s in segs.items() if b not in decoded)
-            if df <= fmt.GROUP_MAX:
-                for blk in set(segs) - set(decoded):  # it was common, now it is grouped
-                    decode(blk)
+            # Re-encode whole page groups (build.encode_term): the changed blocks' groups, or every
+            # block when the term moves between inline and paged, or to another group size.
+            group = 0 if df <= fmt.INLINE_DF else group_blocks(df)
+            if group == 0 or old_df <= fmt.INLINE_DF or group != group_blocks(old_df):
+                todo = set(segs)
+            else:
+                touched = {b // group for b in changed_blocks}
+                todo = {b for b in segs if b // group in touched}
+            for blk in todo:
+                decode(blk)
             for blk in [b for b, p in decoded.items() if not p]:
                 del decoded[blk]
                 segs.pop(blk, None)
             encoded = encode_term(writer, term, [
-                (blk, np.array(sorted(p), dtype=np.uint32), np.array([p[o] for o in sorted(p)], dtype=np.uint8))
+                (blk, len(p), segment_raw(blk, np.array(sorted(p), dtype=np.uint32),
+                                          np.array([p[o] for o in sorted(p)], dtype=np.uint8)))
                 for blk, p in sorted(decoded.items())], df)
             for seg in encoded:
                 segs[seg[0]] = seg

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
-from .build import build_index
+from .build import StaleState, build_index
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,20 @@ def on_render(ctx) -> None:
         ctx.write_file(rel, data)
 
     delete = getattr(ctx, "delete_file", None)
-    stats = build_index(
-        records,
-        out_dir,
-        ctx.state_dir / "search_index",
-        removed_ids=removed,
-        full=full,
-        write_file=write,
-        delete_file=delete,
-    )
+    try:
+        stats = build_index(
+            records,
+            out_dir,
+            ctx.state_dir / "search_index",
+            removed_ids=removed,
+            full=full,
+            write_file=write,
+            delete_file=delete,
+        )
+    except StaleState as exc:  # e.g. after an upgrade that changed the tokenizer: rebuild everything
+        from site_generator.build import NeedsFullBuild
+
+        raise NeedsFullBuild(str(exc)) from exc
     log.info(
         "search index: %s documents, %s tokenized, %s files written",
         stats.documents,

@@ -22,7 +22,7 @@ from .tokenize import ASCII_WORD, CJK_RUN, facet_term, fold, query_terms, set_t2
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
-RELEVANCE_POOL = 100  # relevance order looks at (at least) this many matches, newest blocks first
+RELEVANCE_POOL = 50  # relevance order looks at (at least) this many matches, newest blocks first
 SNIPPET_CHARS = 110
 SORTS = ("relevance", "date")
 
@@ -166,17 +166,23 @@ class SearchIndex:
         if exact:  # an exact 文号 or 索引号: the documents it identifies are the answer
             req, words, req_ok = {}, {}, True
         else:
-            # Very common bigrams (in more than STOP_FRACTION of the documents) are left out, as long
-            # as MIN_TERMS of the rarest terms remain: they hardly change the ranking and would cost
-            # most of the bytes (their lists are the long ones).
+            # The MIN_TERMS rarest terms always count. Another term counts only if it is not very
+            # common (in at most STOP_FRACTION of the documents) and costs about as much as the rarest
+            # (df at most EXTRA_RATIO times its df): otherwise its list, which a rare query downloads
+            # whole, would cost most of the bytes for a few false positives less. Word bonuses come
+            # only from words at most WORD_RATIO times as common as the commonest kept term.
             common = manifest["docs"] * fmt.STOP_FRACTION
             keep = set()
+            limit = float("inf")
             for t, e in sorted(req.items(), key=lambda kv: kv[1][0]):
-                if len(keep) < fmt.MIN_TERMS or (e[0] <= common and len(keep) < fmt.MAX_TERMS):
+                if len(keep) < fmt.MIN_TERMS or (e[0] <= common and e[0] <= limit and len(keep) < fmt.MAX_TERMS):
                     keep.add(t)
+                if limit == float("inf"):
+                    limit = e[0] * fmt.EXTRA_RATIO
             req = {t: e for t, e in req.items() if t in keep}
             # The longest words are the most telling; a few of them are enough for the bonus.
-            useful = [t for t, e in words.items() if e[0] <= common]
+            word_limit = min(common, fmt.WORD_RATIO * max((e[0] for e in req.values()), default=0))
+            useful = [t for t, e in words.items() if e[0] <= word_limit]
             best = set(sorted(useful, key=lambda t: -len(t))[: fmt.MAX_WORDS])
             words = {t: e for t, e in words.items() if t in best}
 

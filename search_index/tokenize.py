@@ -20,7 +20,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from operator import add
+
+import numpy as np
 
 from content_models.disclosure import doc_no_key
 
@@ -174,6 +177,140 @@ def document_terms(record: dict) -> tuple[Counter[str], set[str], set[str]]:
     for term in (doc_no_term(record.get("doc_no")), index_no_term(record.get("index_no"))):
         if term:
             extra.add(term)
+    extra.update(_facet_terms(record))
+    return tf, in_title, extra
+
+
+# -- the build's fast path ------------------------------------------------------------------------
+# A bigram's term id is computed, not looked up: the code points CJK_RUN accepts are numbered densely
+# (28,096 of them, < 2**15), and a bigram is ``dense(a) << 15 | dense(b)``, below BIGRAM_LIMIT. Other
+# terms (ASCII words, w:, #, f:) get ids from the build's vocabulary, from BIGRAM_LIMIT up. This lets
+# the build count a document's bigrams with numpy (one np.unique) instead of a Counter of strings:
+# ~5x less CPU per document, and no vocabulary entry for the 75 M bigram postings of 200k documents.
+_CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))  # the ranges of CJK_RUN
+BIGRAM_LIMIT = 1 << 30
+
+
+@functools.cache
+def _code_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dense number of each code point or -1, code point of each dense number, t2s by code point)."""
+    dense = np.full(0x110000, -1, dtype=np.int32)
+    chars: list[int] = []
+    for lo, hi in _CJK_RANGES:
+        dense[lo:hi] = np.arange(len(chars), len(chars) + hi - lo, dtype=np.int32)
+        chars.extend(range(lo, hi))
+    t2s = np.arange(0x110000, dtype=np.uint32)
+    for src, dst in t2s_map().items():
+        t2s[ord(src)] = ord(dst)
+    return dense, np.array(chars, dtype=np.uint32), t2s
+
+
+@functools.cache
+def _folded_dense() -> np.ndarray:
+    """Dense number of each code point after traditional → simplified (-1: not CJK), one gather."""
+    dense, _chars, t2s = _code_tables()
+    return dense[t2s].astype(np.int16)
+
+
+def bigram_term(tid: int) -> str:
+    """The bigram of a term id below BIGRAM_LIMIT."""
+    chars = _code_tables()[1]
+    return chr(chars[tid >> 15]) + chr(chars[tid & 0x7FFF])
+
+
+def bigram_id(term: str) -> int | None:
+    """The computed term id of a CJK bigram, None for any other term."""
+    if len(term) != 2:
+        return None
+    dense = _code_tables()[0]
+    a, b = (int(dense[ord(c)]) for c in term)
+    return (a << 15) | b if a >= 0 and b >= 0 else None
+
+
+@dataclass
+class DocumentTerms:
+    """What ``document_terms`` returns, with the bigrams as sorted unique ids and their counts."""
+
+    bigram_ids: np.ndarray  # uint32, sorted, unique
+    bigram_counts: np.ndarray  # same length
+    bigram_in_title: np.ndarray  # bool, same length
+    words: Counter[str]  # ASCII words with their counts
+    words_in_title: set[str]
+    extra: set[str]
+
+    @property
+    def length(self) -> int:
+        return int(self.bigram_counts.sum()) + sum(self.words.values())
+
+
+def document_arrays(record: dict) -> DocumentTerms:
+    """``document_terms`` computed with numpy: the same terms and counts (tested)."""
+    return documents_arrays([record])[0]
+
+
+def _fold_width_case(text: str) -> str:
+    """The string part of ``fold``: width (NFKC) and case; traditional → simplified is done on the
+    code points (it changes no ASCII word, and no length)."""
+    if _NEEDS_NFKC.search(text) and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def _bigram_keys(texts: list[str]) -> np.ndarray:
+    """``doc << 30 | bigram id`` of every bigram of every text (doc = position in ``texts``), in one
+    pass over all texts joined by newlines (a newline is no CJK character, so no bigram spans two)."""
+    if not texts:
+        return np.empty(0, dtype=np.uint64)
+    codes = np.frombuffer("\n".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    d = _folded_dense()[codes]
+    pair = (d[:-1] >= 0) & (d[1:] >= 0)
+    ids = (d[:-1].astype(np.uint64) << np.uint64(15)) | d[1:].astype(np.uint64)
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    doc = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)[: len(codes) - 1]
+    return ((doc << np.uint64(30)) | ids)[pair]
+
+
+def documents_arrays(records: list[dict]) -> list[DocumentTerms]:
+    """``document_terms`` of many records at once: the numpy work (fold, bigrams, counting) is done
+    for the whole batch in a few calls, which costs a third of doing it record by record."""
+    heads: list[str] = []
+    texts: list[str] = []
+    for record in records:
+        raw_head = "\n".join([record.get("title") or "", record.get("doc_no") or ""])
+        raw_rest = "\n".join([
+            record.get("index_no") or "",
+            " ".join(k for k in record.get("keywords") or [] if k),
+            record.get("summary") or "",
+            " ".join(a.get("title") or "" for a in record.get("attachments") or []),
+            html_to_text(record.get("body_html") or ""),
+        ])
+        heads.append(_fold_width_case(raw_head))
+        texts.append(_fold_width_case(raw_head + "\n" + raw_rest))
+    keys = _bigram_keys(texts)
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    at = np.flatnonzero(first)
+    uniq = keys[at]
+    counts = np.diff(np.append(at, len(keys)))
+    in_title = np.isin(uniq, _bigram_keys(heads))
+    bounds = np.searchsorted(uniq >> np.uint64(30), np.arange(len(records) + 1, dtype=np.uint64)).tolist()
+    ids = (uniq & np.uint64(BIGRAM_LIMIT - 1)).astype(np.uint32)
+    out = []
+    for i, record in enumerate(records):
+        a, b = bounds[i], bounds[i + 1]
+        title = fold(record.get("title") or "")
+        extra = title_words(title, [fold(k) for k in record.get("keywords") or [] if k])
+        for term in (doc_no_term(record.get("doc_no")), index_no_term(record.get("index_no"))):
+            if term:
+                extra.add(term)
+        extra.update(_facet_terms(record))
+        out.append(DocumentTerms(ids[a:b], counts[a:b], in_title[a:b], Counter(ascii_words(texts[i])),
+                                 set(ascii_words(heads[i])), extra))
+    return out
+
+
+def _facet_terms(record: dict) -> list[str]:
     published = record.get("published") or ""
     facets = {
         "organ": record.get("organ"),
@@ -182,8 +319,7 @@ def document_terms(record: dict) -> tuple[Counter[str], set[str], set[str]]:
         "year": published[:4] if published[:4].isdigit() else None,
         "validity": record.get("validity"),
     }
-    extra.update(facet_term(k, v) for k, v in facets.items() if v)
-    return tf, in_title, extra
+    return [facet_term(k, v) for k, v in facets.items() if v]
 
 
 def query_terms(query: str) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,6 +148,9 @@ class Writer:
         self.files = 0
         self.bytes = 0
         self._dirs: set[str] = set()
+        # Plugins may write from several threads (the search index does its file IO in a pool);
+        # the IO runs unlocked, the bookkeeping under this lock.
+        self._lock = threading.Lock()
 
     def _mkdir(self, parent: str) -> None:
         if parent not in self._dirs:
@@ -174,16 +178,18 @@ class Writer:
             with open(tmp, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
-        self.changed.add(rel)
-        self.files += 1
-        self.bytes += len(data)
+        with self._lock:
+            self.changed.add(rel)
+            self.files += 1
+            self.bytes += len(data)
 
     def delete(self, rel: str) -> None:
         rel = rel.lstrip("/")
         path = self.root / rel
         if path.exists():
             path.unlink()
-            self.changed.add(rel)
+            with self._lock:
+                self.changed.add(rel)
             _prune_empty_dirs(path.parent, self.root)
 
     def exists(self, rel: str) -> bool:

@@ -34,6 +34,11 @@ class BuildContext:
             data = data.encode("utf-8")
         self._writer.write(relpath, data)
 
+    def delete_file(self, relpath: str) -> None:
+        """Remove a file of an earlier build from the build being written (listed in changed_paths,
+        so publishing deletes it too)."""
+        self._writer.delete(relpath)
+
     def render(self, template_name: str, context: dict) -> str:
         """Render a theme template with the site's header/footer and meta context."""
         ctx = {"meta": {"title": None, "column": ""}}

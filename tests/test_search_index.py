@@ -211,6 +211,62 @@ def test_incremental_patch_equals_a_full_assembly(tmp_path, records):
     assert index.search(Query(q=changed[0]["title"])).results[0]["validity"] == "废止"
 
 
+def test_incremental_patch_of_paged_terms_over_many_blocks(tmp_path, records, monkeypatch):
+    """Small blocks and pages, so terms span many blocks, page groups and group sizes: random
+    changes, additions and withdrawals, patched one build after another, equal a full assembly."""
+    from search_index import build as B
+    from search_index import format as fmt
+
+    monkeypatch.setattr(fmt, "BLOCK", 32)
+    monkeypatch.setattr(fmt, "PAGE_POSTINGS", 16)
+    monkeypatch.setattr(fmt, "INLINE_DF", 3)
+    rng = random.Random(5)
+    live = {r["id"]: r for r in records[:500]}
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_index(live.values(), site, state)
+    for step in range(6):
+        changed = [dict(r, title=r["title"] + f"（第{step}次修订）") for r in rng.sample(list(live.values()), 5)]
+        added = [dict(rng.choice(records[500:]), id=f"new-{step}-{i}") for i in range(3)]
+        removed = {r["id"] for r in rng.sample(list(live.values()), 4)} - {r["id"] for r in changed}
+        for r in changed + added:
+            live[r["id"]] = r
+        for rid in removed:
+            del live[rid]
+        stats = build_index(changed + added, site, state, removed_ids=removed, full=False)
+        assert stats.patched
+    after, manifest = _index_files(site)
+    reference = tmp_path / "reference"
+    writer = B._Writer(B._default_writer(reference))
+    B._assemble(B._State(state), writer, B.BuildStats())
+    writer.close()
+    ref_files, ref_manifest = _index_files(reference)
+    assert after == ref_files and manifest == ref_manifest
+    index = SearchIndex(site)
+    some = rng.choice([r for r in live.values() if r["id"].startswith("new-")])
+    assert any(r["id"] == some["id"] for r in index.search(Query(q=some["title"], size=50)).results)
+    assert index.search(Query(q=changed[0]["title"])).results[0]["id"] == changed[0]["id"]
+
+
+def test_cache_of_another_tokenizer_version_needs_a_full_build(tmp_path, records):
+    import sqlite3
+
+    from search_index.build import StaleState
+
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_index(records[:50], site, state)
+    db = sqlite3.connect(state / "search.sqlite3")
+    db.execute("UPDATE kv SET value = '0' WHERE key = 'tokens_version'")
+    db.commit()
+    db.close()
+    before, _ = _index_files(site)
+    with pytest.raises(StaleState):
+        build_index(records[50:51], site, state, full=False)
+    assert _index_files(site)[0] == before  # nothing written
+    stats = build_index(records[:51], site, state)
+    assert stats.tokenized == 51
+    assert SearchIndex(site).search(Query(q=records[50]["title"])).results[0]["id"] == records[50]["id"]
+
+
 def test_site_build_plugin_full_then_incremental(tmp_path, records):
     """Through the site generator: a full build writes the index, an incremental one withdraws and adds."""
     from site_generator.build import build_site
@@ -222,7 +278,12 @@ def test_site_build_plugin_full_then_incremental(tmp_path, records):
     build_site(recs, site, full=True, config=cfg, state_dir=state)
     gone, edited = recs[3], dict(recs[4], title="关于开展海上风电试点工作的通知")
     assert _found(SearchIndex(site), gone["title"], gone)
-    build_site([edited], site, config=cfg, state_dir=state, changed_ids={gone["id"], edited["id"]})
+    before = {p.relative_to(site).as_posix() for p in (site / "search" / "idx").rglob("*.bin")}
+    result = build_site([edited], site, config=cfg, state_dir=state, changed_ids={gone["id"], edited["id"]})
+    after = {p.relative_to(site).as_posix() for p in (site / "search" / "idx").rglob("*.bin")}
+    # What publishing uploads and deletes: the new index files, and the stale ones it removed.
+    assert before - after and (before - after) <= set(result.changed_paths)
+    assert (after - before) <= set(result.changed_paths)
     index = SearchIndex(site)
     assert gone["id"] not in {r["id"] for r in index.search(Query(q=gone["title"], size=50)).results}
     hit = index.search(Query(q="海上风电")).results[0]
@@ -234,3 +295,27 @@ def test_api_reads_bad_numbers_leniently(built):
     with override_settings(GOVSITE_SITE_DIR=built / "site"):
         resp = Client().get("/api/search", {"q": "通知", "page": "abc", "size": "-3"})
     assert resp.status_code == 200 and resp.json()["page"] == 1 and len(resp.json()["results"]) == 1
+
+
+def test_tokens_file_is_compacted_by_a_full_build(tmp_path, records):
+    """Incremental builds append changed documents' tokens; a full build drops the old versions."""
+    from search_index import build as B
+
+    recs = records[:60]
+    site, state = tmp_path / "site", tmp_path / "state"
+    build_index(recs, site, state)
+    size = sum(p.stat().st_size for p in state.glob("tokens*.bin"))
+    for step in range(3):
+        build_index([dict(r, title=r["title"] + f"（修订{step}）") for r in recs], site, state, full=False)
+    assert sum(p.stat().st_size for p in state.glob("tokens*.bin")) > 3 * size
+    final = [dict(r, title=r["title"] + "（修订2）") for r in recs]
+    expected = SearchIndex(site).search(Query(q=final[5]["title"])).as_dict()
+    build_index(final, site, state)
+    assert len(list(state.glob("tokens*.bin"))) == 1
+    assert sum(p.stat().st_size for p in state.glob("tokens*.bin")) < 1.2 * size
+    assert SearchIndex(site).search(Query(q=final[5]["title"])).as_dict() == expected
+    reference = tmp_path / "reference"
+    writer = B._Writer(B._default_writer(reference))
+    B._assemble(B._State(state), writer, B.BuildStats())
+    writer.close()
+    assert _index_files(reference) == _index_files(site)

@@ -51,3 +51,26 @@ def test_fnv1a_matches_the_javascript_client():
     # Values computed by search.js's fnv1a (Math.imul over UTF-8 bytes).
     assert fnv1a("") == 0x811C9DC5
     assert fnv1a("a") == 0xE40C292C
+
+
+def test_fast_document_terms_equal_the_reference():
+    """The build counts bigrams with numpy (document_arrays); it must give exactly document_terms."""
+    from content_models.sample import generate_sample
+    from search_index.tokenize import bigram_id, bigram_term, document_arrays
+
+    records = [r for r in generate_sample(150, seed=3) if "op" not in r]
+    records.append({"id": "edge", "title": "關於優化營商環境的通知ＡＢＣ①號", "doc_no": "南政办[2024]3号",
+                    "index_no": "113/2024-00001", "keywords": ["營商", "GDP增长"], "summary": "",
+                    "body_html": "<p>全市ＧＤＰ增长 &amp; 𠀀𠀁 兀兀 ⼀⼁ 12ab</p><script>alert('营商')</script>",
+                    "attachments": [{"title": "附件：名單"}], "published": "2024-01-02", "validity": "有效"})
+    for record in records:
+        tf, in_title, extra = document_terms(record)
+        fast = document_arrays(record)
+        counts = {bigram_term(t): c for t, c in zip(fast.bigram_ids.tolist(), fast.bigram_counts.tolist(), strict=True)}
+        assert {**counts, **fast.words} == dict(tf), record["id"]
+        fast_title = {bigram_term(t) for t, f in zip(fast.bigram_ids.tolist(), fast.bigram_in_title.tolist(),
+                                                     strict=True) if f}
+        assert fast_title | (fast.words_in_title & set(fast.words)) == {t for t in in_title if t in tf}
+        assert fast.extra == extra
+        assert fast.length == sum(tf.values())
+    assert bigram_term(bigram_id("营商")) == "营商" and bigram_id("ab") is None and bigram_id("营") is None

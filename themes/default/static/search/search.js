@@ -15,7 +15,7 @@
   var DOC_NO_LIKE = /[\u3400-\u9fff].*\d{4}.*\d/;
   var INDEX_NO_LIKE = /^[0-9a-z\-]{4,32}\/\d{4}-\d{1,8}$/;
   var MAX_ASCII_LEN = 24, MAX_WORD = 6, MAX_QUERY_WORDS = 30;
-  var PAGE_SIZE = 10, RELEVANCE_POOL = 100, SNIPPET_CHARS = 110;
+  var PAGE_SIZE = 10, RELEVANCE_POOL = 50, SNIPPET_CHARS = 110;
   var FACETS = ["organ", "category", "topic", "year", "validity"];
   var FACET_KEYS = { organ: "o", category: "c", topic: "t", year: "y", validity: "v" };
 
@@ -213,13 +213,17 @@
           if (exact.length) {  // an exact 文号 or 索引号: the documents it identifies are the answer
             req = []; words = []; reqOk = true;
           } else {  // skip very common bigrams when the query has rarer ones (see query.py)
-            var common = manifest.docs * sc.stop, keep = {}, kept = 0;
+            var common = manifest.docs * sc.stop, keep = {}, kept = 0, limit = Infinity, costly = 0;
             req.slice().sort(function (a, b) { return a[1][0] - b[1][0]; }).forEach(function (x) {
-              if (kept < sc.min_terms || (x[1][0] <= common && kept < sc.max_terms)) { keep[x[0]] = true; kept++; }
+              var df = x[1][0];
+              if (kept < sc.min_terms || (df <= common && df <= limit && kept < sc.max_terms)) {
+                keep[x[0]] = true; kept++; costly = Math.max(costly, df);
+              }
+              if (limit === Infinity) { limit = df * sc.extra; }
             });
             req = req.filter(function (x) { return keep[x[0]]; });
-            var best = {};
-            words.filter(function (x) { return x[1][0] <= common; })
+            var best = {}, wordLimit = Math.min(common, costly * sc.word_ratio);
+            words.filter(function (x) { return x[1][0] <= wordLimit; })
               .sort(function (a, b) { return b[0].length - a[0].length; })
               .slice(0, sc.max_words).forEach(function (x) { best[x[0]] = true; });
             words = words.filter(function (x) { return best[x[0]]; });
