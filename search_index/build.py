@@ -37,7 +37,6 @@ from . import format as fmt
 from .tokenize import (
     BIGRAM_LIMIT,
     FACET_KEYS,
-    bigram_id,
     bigram_term,
     document_arrays,
     documents_arrays,
@@ -132,8 +131,9 @@ class _Tokens:
         self.size = self.start_size
 
     def clear(self) -> None:
+        self.fh.flush()
         self.fh.truncate(0)
-        self.size = 0
+        self.size = self.start_size = 0
 
     def close(self) -> None:
         self.fh.close()
@@ -185,10 +185,6 @@ class _State:
             self.new_terms.append((tid, term))
             self._terms = None
         return tid
-
-    def tid_of(self, term: str) -> int | None:
-        tid = bigram_id(term)
-        return tid if tid is not None else self.vocab.get(term)
 
     def term(self, tid: int) -> str:
         if tid < BIGRAM_LIMIT:
