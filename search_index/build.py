@@ -40,7 +40,6 @@ from .tokenize import (
     bigram_term,
     document_arrays,
     documents_arrays,
-    html_to_text,
     set_t2s_map,
     t2s_map,
 )
@@ -204,7 +203,7 @@ class _State:
         self.new_terms = []
 
 
-def _quantize(counts: np.ndarray, doc_len: int) -> np.ndarray:
+def _quantize(counts: np.ndarray, doc_len: np.ndarray | float) -> np.ndarray:
     """BM25's term-frequency part per term, quantized to 1..Q_MAX and shifted into the impact byte."""
     norm = counts * (fmt.K1 + 1) / (counts + fmt.K1 * (1 - fmt.B + fmt.B * doc_len / fmt.AVGDL))
     return np.clip(np.rint(norm / (fmt.K1 + 1) * fmt.Q_MAX), 1, fmt.Q_MAX).astype(np.uint8) << 2
@@ -217,28 +216,34 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
     terms as one ``\\x00``-joined string (the main process gives those ids), and the impact bytes
     in the same order. A missing hash (a new document) is computed here, off the main process."""
     terms = documents_arrays([record for record, _ in items])
+    # Impacts of the bigrams and ASCII words of the whole batch in one vectorized call.
+    words = [list(d.words) for d in terms]
+    counts = np.concatenate([np.concatenate((d.bigram_counts, np.fromiter((d.words[w] for w in ws), dtype=np.int64,
+                                                                          count=len(ws))))
+                             for d, ws in zip(terms, words, strict=True)] or [np.empty(0, np.int64)])
+    sizes = [len(d.bigram_ids) + len(ws) for d, ws in zip(terms, words, strict=True)]
+    lengths = np.repeat(np.array([d.length or 1 for d in terms], dtype=np.float64), sizes)
+    all_imps = _quantize(counts.astype(np.float64), lengths)
     out = []
-    for (record, digest), d in zip(items, terms, strict=True):
-        doc_len = d.length or 1
+    at = 0
+    for (record, digest), d, ws, size in zip(items, terms, words, sizes, strict=True):
         flags = 2 if record.get("validity") in ("失效", "废止") else 0
-        words = list(d.words)
-        counts = np.concatenate((d.bigram_counts, np.fromiter((d.words[w] for w in words), dtype=np.int64,
-                                                              count=len(words)))).astype(np.float64)
-        imps = _quantize(counts, doc_len) | flags
+        imps = all_imps[at : at + size] | flags
+        at += size
         imps[: len(d.bigram_ids)] |= d.bigram_in_title.astype(np.uint8)
-        for i, w in enumerate(words, start=len(d.bigram_ids)):
+        for i, w in enumerate(ws, start=len(d.bigram_ids)):
             if w in d.words_in_title:
                 imps[i] |= 1
         extra = [t.replace("\x00", "") for t in d.extra]
         extra_imps = bytes((0 if t.startswith("f:") else fmt.Q_MAX << 2) | flags for t in extra)
-        text = (record.get("summary") or "").strip() or html_to_text(record.get("body_html") or "")
+        text = (record.get("summary") or "").strip() or " ".join(d.body_text.split())
         meta = [
             record["id"], record.get("title") or "", _G["doc_url"](record), (record.get("published") or "")[:10],
             record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
             record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
         ]
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),
-                    d.bigram_ids.tobytes(), "\x00".join(words + extra), imps.tobytes() + extra_imps))
+                    d.bigram_ids.tobytes(), "\x00".join(ws + extra), imps.tobytes() + extra_imps))
     return out
 
 

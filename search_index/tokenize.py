@@ -111,7 +111,12 @@ def html_to_text(body_html: str) -> str:
     """Plain text of a body for indexing and excerpts (scripts, styles and comments dropped)."""
     if not body_html:
         return ""
-    return _SPACES.sub(" ", html.unescape(_TAGS.sub(" ", body_html))).strip()
+    return _SPACES.sub(" ", _strip_tags(body_html)).strip()
+
+
+def _strip_tags(body_html: str) -> str:
+    """The text of a body with its whitespace as it is (enough for terms: spaces separate anyway)."""
+    return html.unescape(_TAGS.sub(" ", body_html)) if body_html else ""
 
 
 def bigrams(folded: str) -> list[str]:
@@ -237,6 +242,7 @@ class DocumentTerms:
     words: Counter[str]  # ASCII words with their counts
     words_in_title: set[str]
     extra: set[str]
+    body_text: str = ""  # the body without tags (whitespace not collapsed)
 
     @property
     def length(self) -> int:
@@ -275,14 +281,16 @@ def documents_arrays(records: list[dict]) -> list[DocumentTerms]:
     for the whole batch in a few calls, which costs a third of doing it record by record."""
     heads: list[str] = []
     texts: list[str] = []
+    bodies: list[str] = []
     for record in records:
         raw_head = "\n".join([record.get("title") or "", record.get("doc_no") or ""])
+        bodies.append(_strip_tags(record.get("body_html") or ""))
         raw_rest = "\n".join([
             record.get("index_no") or "",
             " ".join(k for k in record.get("keywords") or [] if k),
             record.get("summary") or "",
             " ".join(a.get("title") or "" for a in record.get("attachments") or []),
-            html_to_text(record.get("body_html") or ""),
+            bodies[-1],
         ])
         heads.append(_fold_width_case(raw_head))
         texts.append(_fold_width_case(raw_head + "\n" + raw_rest))
@@ -306,7 +314,7 @@ def documents_arrays(records: list[dict]) -> list[DocumentTerms]:
                 extra.add(term)
         extra.update(_facet_terms(record))
         out.append(DocumentTerms(ids[a:b], counts[a:b], in_title[a:b], Counter(ascii_words(texts[i])),
-                                 set(ascii_words(heads[i])), extra))
+                                 set(ascii_words(heads[i])), extra, bodies[i]))
     return out
 
 
