@@ -12,6 +12,7 @@ from .cdn import cloudfront_purger
 from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
+from .lock import DEFAULT_TIMEOUT, DEFAULT_TTL
 from .runner import PublishSummary, publish, rollback
 from .targets import S3Options, open_target
 
@@ -31,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, site_default: str | None =
         "--endpoint-url", default=None, help=_("兼容 S3 的对象存储地址（如 OSS、COS、OBS、MinIO）")
     )
     parser.add_argument("--region", default=None, help=_("对象存储区域"))
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=None,
+        help=_("另一个发布任务正在向同一目标发布时最多等待的秒数（默认 300；0 表示不等待）"),
+    )
     parser.add_argument("--no-purge", action="store_true", help=_("不刷新 CDN"))
     parser.add_argument("--quiet", action="store_true", help=_("不显示进度"))
 
@@ -43,8 +50,10 @@ def run(
     err: TextIO = sys.stderr,
     state_dir_for: Callable[[str], Path | None] | None = None,
     trust_changes: bool = False,
+    lock_dir: Path | None = None,
 ) -> PublishSummary | str:
-    """Do what the arguments ask; raises PublishError with a message for the user."""
+    """Do what the arguments ask; raises PublishError with a message for the user (also
+    ``PublishLocked`` when another publish holds the target past ``--lock-timeout``)."""
     to = options.get("to")
     if not to:
         raise PublishError(_("请用 --to 指定发布目标（本地目录，或 s3://桶名/前缀）。"))
@@ -57,8 +66,10 @@ def run(
         }
     )
     target = open_target(to, s3=s3, keep_releases=int(settings.get("keep_releases") or 3))
+    lock_timeout = _seconds(options.get("lock_timeout"), settings.get("lock_timeout"), DEFAULT_TIMEOUT)
+    lock_ttl = _seconds(None, settings.get("lock_ttl"), DEFAULT_TTL)
     if options.get("rollback"):
-        name = rollback(target)
+        name = rollback(target, lock_timeout=lock_timeout)
         out.write(_("已回滚到版本 %(release)s（%(path)s）。") % {"release": name, "path": target.url} + "\n")
         return name
     site = options.get("site")
@@ -86,6 +97,9 @@ def run(
         progress=None if quiet else (lambda msg: err.write(msg + "\n")),
         purge=purge,
         retire_grace=float(settings.get("retire_seconds", 3600) or 0),
+        lock_timeout=lock_timeout,
+        lock_ttl=lock_ttl,
+        lock_dir=lock_dir,
     )
     if summary.dry_run:
         for rel in summary.uploads:
@@ -94,6 +108,16 @@ def run(
             out.write(_("删除  %(path)s") % {"path": rel} + "\n")
     out.write(summary.text() + "\n")
     return summary
+
+
+def _seconds(option: Any, setting: Any, default: float) -> float:
+    for value in (option, setting):
+        if value not in (None, ""):
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                raise PublishError(_("无效的秒数：%(value)s") % {"value": value}) from None
+    return default
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,10 +132,17 @@ def main(argv: list[str] | None = None) -> int:
         "endpoint_url": os.environ.get("GOVSITE_PUBLISH_ENDPOINT_URL"),
         "addressing_style": os.environ.get("GOVSITE_PUBLISH_ADDRESSING_STYLE"),
         "cloudfront_distribution_id": os.environ.get("GOVSITE_PUBLISH_CLOUDFRONT_DISTRIBUTION_ID"),
+        "lock_timeout": os.environ.get("GOVSITE_PUBLISH_LOCK_TIMEOUT"),
+        "lock_ttl": os.environ.get("GOVSITE_PUBLISH_LOCK_TTL"),
     }
     state = args.pop("state_dir")
     try:
-        run(args, settings, state_dir_for=(lambda _site: Path(state)) if state else None)
+        run(
+            args,
+            settings,
+            state_dir_for=(lambda _site: Path(state)) if state else None,
+            lock_dir=Path(state) / "locks" if state else None,
+        )
     except PublishError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1

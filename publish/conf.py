@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "retire_seconds": 3600,
     "cloudfront_distribution_id": None,  # set to purge changed HTML paths after a publish
     "cloudfront_max_paths": 1000,  # more changed pages than this: one "/*" invalidation
+    # another publish to the same target running: wait this long (seconds) for it, then fail
+    "lock_timeout": 300,
+    # a bucket lock not renewed for this long (seconds) is a dead publish's and is taken over
+    "lock_ttl": 120,
 }
 
 
@@ -37,7 +41,14 @@ def publish_settings() -> dict[str, Any]:
 
     merged = dict(DEFAULTS)
     merged.update(getattr(settings, "GOVSITE_PUBLISH", None) or {})
-    for key in ("endpoint_url", "region", "addressing_style", "cloudfront_distribution_id"):
+    for key in (
+        "endpoint_url",
+        "region",
+        "addressing_style",
+        "cloudfront_distribution_id",
+        "lock_timeout",
+        "lock_ttl",
+    ):
         env = os.environ.get(f"GOVSITE_PUBLISH_{key.upper()}")
         if env and not merged.get(key):
             merged[key] = env
@@ -54,6 +65,14 @@ def default_site_dir() -> Path:
     from django.conf import settings
 
     return Path(getattr(settings, "GOVSITE_SITE_DIR", Path("var") / "site"))
+
+
+def publish_lock_dir() -> Path:
+    """The machine's lock files of bucket targets, shared by every site directory
+    (``publish.lock``; a directory target's lock file lies beside the target)."""
+    from django.conf import settings
+
+    return Path(getattr(settings, "DATA_DIR", "var")) / "publish" / "locks"
 
 
 def publish_state_dir(site_dir: str | os.PathLike) -> Path:

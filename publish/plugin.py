@@ -44,6 +44,7 @@ def on_live(ctx) -> None:
             out=_LogWriter(),
             state_dir_for=(lambda _site: state) if state else None,
             trust_changes=state is not None,
+            lock_dir=conf.publish_lock_dir(),
         )
     except PublishError as exc:
         logger.error(_("自动发布到 %(target)s 失败：%(error)s"), {"target": to, "error": exc})

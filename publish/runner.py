@@ -10,6 +10,7 @@ Whatever point a run was killed at, the next one converges on the local build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
+from .lock import DEFAULT_TIMEOUT, DEFAULT_TTL, exclusive
 from .manifest import Entry, Manifest, rescan_dirs, scan_site
 from .plan import Plan, make_plan, retire_hashed
 from .targets import LocalDirTarget, Observed, S3Target
@@ -120,6 +122,9 @@ def publish(
     progress_interval: float = 1.0,
     purge: Callable[[list[str]], int] | None = None,
     retire_grace: float = 3600.0,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    lock_ttl: float = DEFAULT_TTL,
+    lock_dir: str | os.PathLike | None = None,
 ) -> PublishSummary:
     """Make ``target`` hold exactly the site in ``site_dir`` (a symlink to a release is resolved once).
 
@@ -127,6 +132,11 @@ def publish(
     change log; with ``trust_changes`` (the build plugin after each build) the tree is not
     walked when the log is known to hold every change since the manifest on the target was
     written: only the directories it names are re-read (see ``publish.changes``).
+
+    The target is held for the run (``publish.lock``): a publish already running there is waited
+    for up to ``lock_timeout`` seconds, then ``PublishLocked`` is raised. ``lock_ttl`` is how long
+    a bucket lock outlives a publish that died; ``lock_dir`` holds the machine's lock files of
+    bucket targets (a directory target's lies beside it).
     """
     started = time.monotonic()
     root = Path(site_dir)
@@ -137,7 +147,6 @@ def publish(
     root = root.resolve()
     report = _Progress(progress, progress_interval)
     summary = PublishSummary(target=target.url, dry_run=dry_run)
-    # What the target holds, read first: the base of a trusted scan.
     if isinstance(target, LocalDirTarget):
         target.check()
     else:
@@ -145,8 +154,66 @@ def publish(
             key = hashlib.sha1(target.url.encode(), usedforsecurity=False).hexdigest()[:12]
             target.manifest_cache = Path(cache_path).with_name(f"manifest-{key}.json.gz")
         target.check_bucket()
-    manifest = target.read_manifest()
     t = summary.lap("read target", started)
+    # One publish per target from reading its records to sealing them (a dry run writes nothing).
+    hold = (
+        contextlib.nullcontext(_no_guard)
+        if dry_run
+        else exclusive(target, timeout=lock_timeout, ttl=lock_ttl, lock_dir=lock_dir, report=report)
+    )
+    with hold as guard:
+        t = summary.lap("lock", t)
+        _publish_held(
+            root,
+            target,
+            summary,
+            t,
+            dry_run=dry_run,
+            verify=verify,
+            workers=workers,
+            rules=rules,
+            cache_path=cache_path,
+            changes=changes,
+            trust_changes=trust_changes,
+            report=report,
+            retire_grace=retire_grace,
+            guard=guard,
+        )
+    if purge and not dry_run and (summary.uploads or summary.deletes):
+        pages = [p for p in summary.uploads + summary.deletes if p.endswith((".html", ".htm"))]
+        if pages:
+            summary.purged = purge(pages)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _no_guard() -> None:
+    return None
+
+
+def _publish_held(
+    root: Path,
+    target: S3Target | LocalDirTarget,
+    summary: PublishSummary,
+    t: float,
+    *,
+    dry_run: bool,
+    verify: bool,
+    workers: int,
+    rules: HeaderRules | None,
+    cache_path,
+    changes: ChangeLog | None,
+    trust_changes: bool,
+    report: _Progress,
+    retire_grace: float,
+    guard: Callable[[], None],
+) -> None:
+    """The publish proper, with the target held (see ``publish.lock``)."""
+    # What the target holds, read first: the base of a trusted scan.
+    if isinstance(target, LocalDirTarget):
+        target.check()  # again: another publish may have run while we waited
+    manifest = target.read_manifest()
+    t = summary.lap("read target", t)
     change_files, changed = changes.snapshot() if changes else ([], None)
     trusted = (
         trust_changes
@@ -189,6 +256,7 @@ def publish(
             workers=workers,
             report=report,
             grace=retire_grace,
+            guard=guard,
         )
         summary.requests = sum(target.requests.values())
         summary.write_requests = target.write_requests
@@ -199,19 +267,15 @@ def publish(
             ChangeLog.consume(change_files)
         except OSError:
             pass  # the next publish walks the tree
-    if purge and not dry_run and (summary.uploads or summary.deletes):
-        pages = [p for p in summary.uploads + summary.deletes if p.endswith((".html", ".htm"))]
-        if pages:
-            summary.purged = purge(pages)
-    summary.seconds = time.monotonic() - started
-    return summary
 
 
-def rollback(target: LocalDirTarget) -> str:
+def rollback(target: LocalDirTarget, *, lock_timeout: float = DEFAULT_TIMEOUT) -> str:
     """Point the live link at the previous release; returns its name."""
     if not isinstance(target, LocalDirTarget):
         raise PublishError(_("只有本地目录发布支持回滚；对象存储请重新发布上一版本的站点目录。"))
-    return target.rollback().name
+    target.check()
+    with exclusive(target, timeout=lock_timeout):
+        return target.rollback().name
 
 
 # ---------------------------------------------------------------------------
@@ -271,6 +335,7 @@ def _publish_store(
     workers,
     report,
     grace,
+    guard=_no_guard,
 ) -> None:
     t = time.monotonic()
     journal = target.read_journal()
@@ -299,6 +364,7 @@ def _publish_store(
     if dry_run:
         return
     run = uuid.uuid4().hex
+    guard()
     if plan.empty:  # the objects are right; make the records say so
         if manifest != local or journal is not None or retired != target.info.retired:
             target.write_manifest(
@@ -315,6 +381,7 @@ def _publish_store(
     for wave in plan.waves:
         if not wave:
             continue
+        guard()
 
         def on_done(_rel: str) -> None:
             nonlocal sent
@@ -323,10 +390,12 @@ def _publish_store(
 
         _run_concurrently(wave, lambda rel: target.upload(rel, root / rel, local[rel]), workers, on_done)
     t = summary.lap("upload", t)
+    guard()
     if plan.deletes:
         report(_("正在删除 %(n)d 个已撤下的对象……") % {"n": len(plan.deletes)}, force=True)
         target.delete(plan.deletes)
     t = summary.lap("delete", t)
+    guard()
     target.write_manifest(local, run=run, retired=retired)  # last: completes the journal too
     summary.lap("seal", t)
 

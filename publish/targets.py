@@ -148,7 +148,8 @@ class S3Target:
             self._client = self._make_client()
         return self._client
 
-    def _make_client(self):
+    def _make_client(self, *, count: bool = True):
+        """A client for this store; ``count``: its requests are added to ``self.requests``."""
         from botocore.config import Config
 
         o = self.options
@@ -167,7 +168,8 @@ class S3Target:
             client = session.client("s3", endpoint_url=o.endpoint_url, config=config)
         except ValueError as exc:
             raise PublishError(_("对象存储地址无效：%(error)s") % {"error": exc}) from None
-        client.meta.events.register("before-send.s3", self._count_request)
+        if count:
+            client.meta.events.register("before-send.s3", self._count_request)
         client.meta.events.register("before-sign.s3.DeleteObjects", _add_content_md5)
         return client
 

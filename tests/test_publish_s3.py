@@ -267,6 +267,8 @@ def test_killed_publish_process_resumes_and_ends_identical(tmp_path, s3, s3_endp
         **os.environ,
         "AWS_ENDPOINT_URL": s3_endpoint,  # the usual AWS variable is enough for an S3-compatible store
         "PYTHONPATH": str(ROOT),
+        # the killed run leaves its lock object behind: it must stop counting within seconds
+        "GOVSITE_PUBLISH_LOCK_TTL": "3",
     }
     cmd = [
         sys.executable,
@@ -294,6 +296,7 @@ def test_killed_publish_process_resumes_and_ends_identical(tmp_path, s3, s3_endp
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "接续" in done.stdout
+    assert "已接管" in done.stderr  # the dead run's lock expired and was taken over
 
     s3.create_bucket(Bucket=f"{bucket}-ref")
     publish(site, target_for(s3_endpoint, f"{bucket}-ref"))

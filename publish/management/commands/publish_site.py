@@ -25,6 +25,7 @@ class Command(BaseCommand):
                 out=self.stdout,
                 err=self.stderr,
                 state_dir_for=conf.publish_state_dir,
+                lock_dir=conf.publish_lock_dir(),
             )
         except PublishError as exc:
             self.stderr.write(str(exc))
