@@ -202,12 +202,6 @@ class _State:
         self.new_terms = []
 
 
-def _quantize(counts: np.ndarray, doc_len: np.ndarray | float) -> np.ndarray:
-    """BM25's term-frequency part per term, quantized to 1..Q_MAX and shifted into the impact byte."""
-    norm = counts * (fmt.K1 + 1) / (counts + fmt.K1 * (1 - fmt.B + fmt.B * doc_len / fmt.AVGDL))
-    return np.clip(np.rint(norm / (fmt.K1 + 1) * fmt.Q_MAX), 1, fmt.Q_MAX).astype(np.uint8) << 2
-
-
 def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str, bytes, bytes, str, bytes]]:
     """Terms and impacts of a batch of records (runs in a worker process on big builds; no shared state).
 
@@ -222,7 +216,7 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
                              for d, ws in zip(terms, words, strict=True)] or [np.empty(0, np.int64)])
     sizes = [len(d.bigram_ids) + len(ws) for d, ws in zip(terms, words, strict=True)]
     lengths = np.repeat(np.array([d.length or 1 for d in terms], dtype=np.float64), sizes)
-    all_imps = _quantize(counts.astype(np.float64), lengths)
+    all_imps = fmt.impacts(counts.astype(np.float64), lengths)
     out = []
     at = 0
     for (record, digest), d, ws, size in zip(items, terms, words, sizes, strict=True):
@@ -378,7 +372,6 @@ def build_index(
     if state.reset and not full and previous_files(state.db):
         state.close()
         raise StaleState("搜索索引的缓存来自旧版本，需要一次全量生成")
-    writer = _Writer(write_file or _default_writer(Path(out_dir)))
     db = state.db
     known: dict[str, str] = {} if state.reset else dict(db.execute("SELECT id, hash FROM docs"))
     next_ord = 0 if state.reset else db.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM docs").fetchone()[0]
@@ -475,6 +468,7 @@ def build_index(
     stats.seconds["tokenize"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
+    writer = _Writer(write_file or _default_writer(Path(out_dir)))
     keep = None
     try:
         if not full:

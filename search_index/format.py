@@ -35,6 +35,8 @@ import gzip
 import hashlib
 import math
 
+import numpy as np
+
 VERSION = 1
 PREFIX = "search/idx/"
 BLOCK = 8192
@@ -97,15 +99,11 @@ def compress(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def pack(data: bytes) -> tuple[str, bytes]:
-    """(name, packed bytes) of a file."""
-    return content_name(data), compress(data)
-
-
-def impact(tf: int, doc_len: int) -> int:
-    """BM25's term-frequency part, quantized to 1..Q_MAX."""
-    norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len / AVGDL))
-    return max(1, min(Q_MAX, round(norm / (K1 + 1) * Q_MAX)))
+def impacts(counts: np.ndarray, doc_len: np.ndarray | float) -> np.ndarray:
+    """BM25's term-frequency part of each term, quantized to 1..Q_MAX, as the high six bits of the
+    impact byte (``q << 2``; the build ORs in the flags)."""
+    norm = counts * (K1 + 1) / (counts + K1 * (1 - B + B * doc_len / AVGDL))
+    return np.clip(np.rint(norm / (K1 + 1) * Q_MAX), 1, Q_MAX).astype(np.uint8) << 2
 
 
 def idf(df: int, n_docs: int) -> float:

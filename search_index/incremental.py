@@ -26,6 +26,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         _finish,
         _put_chunk,
         encode_term,
+        entry_json,
         group_blocks,
         previous_files,
         segment_raw,
@@ -130,7 +131,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                     facets[facet_names[key]][value] = df
                 else:
                     facets[facet_names[key]].pop(value, None)
-        encoded = {t: orjson.dumps(e) for t, e in entries.items()}
+        encoded = {t: entry_json(*e) for t, e in entries.items()}
         shard_names[fam][n] = writer.put("s", shard_bytes(encoded), key=f"{fam}{n}") if entries else ""
 
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
