@@ -130,20 +130,13 @@ def file_lock(path: Path, *, target: str, deadline: float, report: ReportFn | No
             _("无法创建发布锁文件 %(path)s：%(error)s") % {"path": path, "error": exc}
         ) from None
     try:
-        start = time.monotonic()
-        told = False
+        wait = _Wait(target, deadline, report)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                now = time.monotonic()
-                if now >= deadline:
-                    raise PublishLocked(busy_message(target, now - start)) from None
-                if report and not told:
-                    report(_("另一个发布任务正在向该目标发布，等待其完成……"), force=True)
-                    told = True
-                time.sleep(min(0.1, deadline - now))
+                wait.pause(0.1)
         try:
             with contextlib.suppress(OSError):  # who holds it, for a curious administrator
                 os.ftruncate(fd, 0)
@@ -153,6 +146,27 @@ def file_lock(path: Path, *, target: str, deadline: float, report: ReportFn | No
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+class _Wait:
+    """Waiting for another publish's lock: gives up at ``deadline`` (time.monotonic()) with
+    PublishLocked, says once that it waits."""
+
+    def __init__(self, target: str, deadline: float, report: ReportFn | None):
+        self.target = target
+        self.deadline = deadline
+        self.report = report
+        self.start = time.monotonic()
+        self.told = False
+
+    def pause(self, seconds: float, holder: str = "") -> None:
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise PublishLocked(busy_message(self.target, now - self.start, holder))
+        if self.report and not self.told:
+            self.report(_("另一个发布任务正在向该目标发布，等待其完成……"), force=True)
+            self.told = True
+        time.sleep(max(0.0, min(seconds, self.deadline - now)))
 
 
 @dataclass
@@ -195,8 +209,7 @@ class S3Lock:
     # -- acquire ------------------------------------------------------------------------------
 
     def acquire(self, deadline: float) -> None:
-        start = time.monotonic()
-        told = False
+        wait = _Wait(self.target.url, deadline, self.report)
         while True:
             if self._create():
                 break
@@ -215,14 +228,7 @@ class S3Lock:
                         force=True,
                     )
                 break
-            now = time.monotonic()
-            if now >= deadline:
-                raise PublishLocked(busy_message(self.target.url, now - start, held.holder))
-            if self.report and not told:
-                self.report(_("另一个发布任务正在向该目标发布，等待其完成……"), force=True)
-                told = True
-            wait = min(1.0, max(0.05, held.ttl - held.age)) * (0.75 + random.random() / 2)
-            time.sleep(max(0.0, min(wait, deadline - now)))
+            wait.pause(min(1.0, max(0.05, held.ttl - held.age)) * (0.75 + random.random() / 2), held.holder)
         self._renewed = time.monotonic()
         self._thread = threading.Thread(target=self._heartbeat, name="govsite-publish-lock", daemon=True)
         self._thread.start()
