@@ -404,6 +404,8 @@ def build_index(
     if len(first) == POOL_AFTER and procs > 1:
         pool = multiprocessing.get_context("fork").Pool(procs)
         batches = itertools.chain(batches, pool.imap_unordered(_tokenize, _batched(todo, BATCH)))
+    elif len(first) == POOL_AFTER:  # one process: the rest in-process too
+        batches = itertools.chain(batches, map(_tokenize, _batched(todo, BATCH)))
     results = itertools.chain.from_iterable(batches)
     changes: dict[int, tuple] = {}  # ordinal -> (old tids, old imps, new tids, new imps, new meta)
     state.start(full)

@@ -319,3 +319,14 @@ def test_tokens_file_is_compacted_by_a_full_build(tmp_path, records):
     B._assemble(B._State(state), writer, B.BuildStats())
     writer.close()
     assert _index_files(reference) == _index_files(site)
+
+
+def test_one_process_indexes_every_document_like_several(tmp_path, records, built):
+    """A one-core machine (no worker pool) must index all documents, not only the in-process head."""
+    stats = build_index(records, tmp_path / "site", tmp_path / "state", processes=1)
+    assert stats.tokenized == stats.documents == len(records)
+    one, manifest_one = _index_files(tmp_path / "site")
+    several, manifest_several = _index_files(built / "site")
+    assert one == several and manifest_one == manifest_several
+    last = max(records, key=lambda r: r["id"])  # far beyond the first batches tokenized in-process
+    assert SearchIndex(tmp_path / "site").search(Query(q=last["title"])).total >= 1
