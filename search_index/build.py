@@ -610,18 +610,6 @@ def shard_bytes(entries: dict[str, bytes]) -> bytes:
     return b"{" + b",".join(orjson.dumps(t) + b":" + entries[t] for t in sorted(entries)) + b"}"
 
 
-def group_blocks(df: int) -> int:
-    """How many consecutive blocks share one page file, for a term with ``df`` postings.
-
-    About PAGE_POSTINGS postings per page if the term were spread over REF_BLOCKS blocks, in a
-    power of two: a rare term is one request, a common one is read block by block, newest first,
-    and a mid-frequency one in a few pages, so a query that stops after the newest blocks does not
-    download the term's whole list. Groups are aligned (``block // group``), so a change in one
-    block rewrites only its own group's page."""
-    ratio = fmt.PAGE_POSTINGS * fmt.REF_BLOCKS // max(1, df)
-    return 1 << min(fmt.MAX_GROUP_LOG2, max(0, ratio.bit_length() - 1))
-
-
 def segment_raw(block: int, ords: np.ndarray, imps: np.ndarray) -> bytes:
     """A segment's bytes: uint16 gaps from the block start, then the impact bytes."""
     gaps = np.diff(ords.astype(np.int64), prepend=block * fmt.BLOCK).astype("<u2")
@@ -638,7 +626,7 @@ def encode_term(writer: _Writer, term: str, segments: list[tuple[int, int, bytes
     """
     if df <= fmt.INLINE_DF:
         return [[blk, count, base64.b64encode(raw).decode("ascii")] for blk, count, raw in segments]
-    group = group_blocks(df)
+    group = fmt.group_blocks(df)
     prefix = f"{fmt.fnv1a(term):08x}."
     out: list = []
     i = 0
@@ -658,10 +646,8 @@ def encode_term(writer: _Writer, term: str, segments: list[tuple[int, int, bytes
 
 
 def entry_json(df: int, segments: list) -> bytes:
-    """A shard entry ``[df,[[block,count,"ref"],...]]``: the bytes orjson.dumps gives (refs are ASCII)."""
-    quote = '"'
-    refs = ",".join([f"[{b},{c},{quote}{r}{quote}]" for b, c, r in segments])
-    return f"[{df},[{refs}]]".encode()
+    """A shard entry's bytes, from its segments ``[block, count, ref]`` (format.compact_entry)."""
+    return orjson.dumps(fmt.compact_entry(df, segments))
 
 
 def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:

@@ -13,15 +13,18 @@ as they are.
 - A *segment* is one term's postings inside one block: ``count`` little-endian uint16 gaps (the
   first from the block start), then ``count`` impact bytes ``q << 2 | not_valid << 1 | in_title``,
   with ``q`` the BM25 term-frequency part quantized to 1..63.
-- Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: [df, [[block, count, ref], ...]]}``).
-  A term with at most ``INLINE_DF`` postings has its segments inline (``ref`` = base64 of the
-  segment bytes); any other term's segments are in page files ``p/<hash>.bin``, ``ref`` =
-  ``"@<page>"`` or ``"@<page>:<byte offset>"``. A page holds the segments of ``group`` aligned
-  consecutive blocks, ``group`` a power of two chosen from the term's df (about ``PAGE_POSTINGS``
-  postings per page), so a query that stops after the newest blocks does not download a term's
-  whole list. A term belongs to family ``k`` (exact 文号/索引号 keys) or ``m`` (everything else)
-  and to shard ``fnv1a(term) % shards``; the shard names of a family are listed in directory
-  files (``d/<hash>.bin``, JSON lists of ``DIR_SIZE`` hashes) named by the manifest.
+- Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: entry}``). A term with at most
+  ``INLINE_DF`` postings has its segments inline: ``[df, [[block, count, base64], ...]]``. Any other
+  term's segments are in page files ``p/<fnv1a(term) as 8 hex>.<first block>-<hash6>.bin``; a page
+  holds the segments of ``group`` aligned consecutive blocks, ``group`` a power of two chosen from
+  the term's df (about ``PAGE_POSTINGS`` postings per page), so a query that stops after the newest
+  blocks does not download a term's whole list. Its entry is ``[df, group, [block, count, block,
+  count, ...], "<hash6 of each page, in block order>"]``: the page names and each segment's offset
+  (3 bytes a posting) follow from those, so the shard carries 6 characters per page instead of a
+  reference per segment. A term belongs to family ``k`` (exact 文号/索引号 keys), ``a`` (ASCII
+  words: numbers, mostly) or ``m`` (CJK bigrams, words, facets) and to shard ``fnv1a(term) %
+  shards``; the shard names of a family are listed in directory files (``d/<hash>.bin``, JSON lists
+  of ``DIR_SIZE`` hashes) named by the manifest.
 - Shards and metadata chunks are named ``<key>-<hash6>.bin`` (``key`` = family + shard number or
   the chunk number), so their directory files list only 6 hex digits per entry.
 - Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<hash>.bin``, JSON list of rows or
@@ -37,7 +40,7 @@ import math
 
 import numpy as np
 
-VERSION = 1
+VERSION = 2  # search.js reads only its own version (a cached old page falls back to the server form)
 PREFIX = "search/idx/"
 BLOCK = 8192
 INLINE_DF = 16  # a term with at most this many postings is inlined in its shard
@@ -49,7 +52,10 @@ META_CHUNK = 8
 META_DIR = 256
 SHORT_HASH = 6
 T2S_BUCKETS = 16
-FAMILIES = {"m": 2048, "k": 4096}
+# m: CJK bigrams, jieba words and facets; a: ASCII words (numbers, mostly: phone numbers and amounts
+# in bodies, 130k terms at 200k documents, which took half the bytes of the CJK queries' shards);
+# k: the exact 文号/索引号 keys.
+FAMILIES = {"m": 2048, "a": 2048, "k": 4096}
 
 K1 = 1.2
 B = 0.75
@@ -78,7 +84,9 @@ def fnv1a(text: str) -> int:
 
 
 def family_of(term: str) -> str:
-    return "k" if term.startswith("#") else "m"
+    if term.startswith("#"):
+        return "k"
+    return "a" if term.isascii() and term.isalnum() else "m"
 
 
 def shard_of(term: str) -> tuple[str, int]:
@@ -87,6 +95,50 @@ def shard_of(term: str) -> tuple[str, int]:
     fam = family_of(term)
     key = term[2:4] if term.startswith("w:") else term
     return fam, fnv1a(key) % FAMILIES[fam]
+
+
+def group_blocks(df: int) -> int:
+    """How many consecutive blocks share one page file, for a term with ``df`` postings.
+
+    About PAGE_POSTINGS postings per page if the term were spread over REF_BLOCKS blocks, in a
+    power of two: a rare term is one request, a common one is read block by block, newest first,
+    and a mid-frequency one in a few pages, so a query that stops after the newest blocks does not
+    download the term's whole list. Groups are aligned (``block // group``), so a change in one
+    block rewrites only its own group's page."""
+    ratio = PAGE_POSTINGS * REF_BLOCKS // max(1, df)
+    return 1 << min(MAX_GROUP_LOG2, max(0, ratio.bit_length() - 1))
+
+
+def compact_entry(df: int, segments: list) -> list:
+    """The shard form of an entry whose segments are ``[block, count, ref]`` (see the module doc;
+    refs ``@<page>`` start a page, ``@<page>:<offset>`` continue it)."""
+    if df <= INLINE_DF:
+        return [df, segments]
+    flat: list[int] = []
+    hashes = []
+    for blk, count, ref in segments:
+        flat += (blk, count)
+        if ":" not in ref:
+            hashes.append(ref.rpartition("-")[2])
+    return [df, group_blocks(df), flat, "".join(hashes)]
+
+
+def expand_entry(term: str, entry: list) -> list:
+    """``[df, [[block, count, ref], ...]]`` of a shard entry: what ``compact_entry`` was given."""
+    if len(entry) == 2:
+        return entry
+    df, group, flat, hashes = entry
+    prefix = f"{fnv1a(term):08x}."
+    out = []
+    first, page, offset, name = -1, -1, 0, ""
+    for i in range(0, len(flat), 2):
+        blk, count = flat[i], flat[i + 1]
+        if blk // group * group != first:
+            first, page, offset = blk // group * group, page + 1, 0
+            name = f"{prefix}{first}-{hashes[SHORT_HASH * page : SHORT_HASH * (page + 1)]}"
+        out.append([blk, count, f"@{name}:{offset}" if offset else f"@{name}"])
+        offset += 3 * count
+    return [df, out]
 
 
 def content_name(data: bytes) -> str:

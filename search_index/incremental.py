@@ -26,8 +26,6 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         _finish,
         _put_chunk,
         encode_term,
-        entry_json,
-        group_blocks,
         previous_files,
         segment_raw,
         shard_bytes,
@@ -40,7 +38,8 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
     except IndexMissing:
         return None
     row = db.execute("SELECT value FROM kv WHERE key = 'built'").fetchone()
-    if (not row or manifest.get("built") != row[0] or manifest.get("block") != fmt.BLOCK
+    if (not row or manifest.get("built") != row[0] or manifest.get("version") != fmt.VERSION
+            or manifest.get("block") != fmt.BLOCK
             or manifest["meta"]["chunk"] != fmt.META_CHUNK or manifest.get("dir_size") != fmt.DIR_SIZE
             or {f: v["shards"] for f, v in manifest["families"].items()} != fmt.FAMILIES):
         return None
@@ -77,7 +76,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         if old_name:
             dropped.add(f"{fmt.PREFIX}s/{fam}{n}-{old_name}.bin")
         for term, tid in terms:
-            entry = entries.get(term)
+            entry = fmt.expand_entry(term, entries[term]) if term in entries else None
             segs = {seg[0]: seg for seg in entry[1]} if entry else {}
             changed_blocks = updates[tid]
             decoded: dict[int, dict[int, int]] = {}
@@ -104,8 +103,8 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
             df = sum(len(p) for p in decoded.values()) + sum(s[1] for b, s in segs.items() if b not in decoded)
             # Re-encode whole page groups (build.encode_term): the changed blocks' groups, or every
             # block when the term moves between inline and paged, or to another group size.
-            group = 0 if df <= fmt.INLINE_DF else group_blocks(df)
-            if group == 0 or old_df <= fmt.INLINE_DF or group != group_blocks(old_df):
+            group = 0 if df <= fmt.INLINE_DF else fmt.group_blocks(df)
+            if group == 0 or old_df <= fmt.INLINE_DF or group != fmt.group_blocks(old_df):
                 todo = set(segs)
             else:
                 touched = {b // group for b in changed_blocks}
@@ -122,7 +121,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
             for seg in encoded:
                 segs[seg[0]] = seg
             if df:
-                entries[term] = [df, [segs[b] for b in sorted(segs)]]
+                entries[term] = fmt.compact_entry(df, [segs[b] for b in sorted(segs)])
             else:
                 entries.pop(term, None)
             if term.startswith("f:"):
@@ -131,7 +130,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                     facets[facet_names[key]][value] = df
                 else:
                     facets[facet_names[key]].pop(value, None)
-        encoded = {t: entry_json(*e) for t, e in entries.items()}
+        encoded = {t: orjson.dumps(e) for t, e in entries.items()}
         shard_names[fam][n] = writer.put("s", shard_bytes(encoded), key=f"{fam}{n}") if entries else ""
 
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]

@@ -121,7 +121,8 @@ class SearchIndex:
         name = self._file("d", dirs[shard // fmt.DIR_SIZE])[shard % fmt.DIR_SIZE]
         if not name:
             return None
-        return self._file("s", f"{fam}{shard}-{name}").get(term)
+        entry = self._file("s", f"{fam}{shard}-{name}").get(term)
+        return fmt.expand_entry(term, entry) if entry else None
 
     def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
         if ref.startswith("@"):
@@ -130,7 +131,7 @@ class SearchIndex:
         else:
             raw = _b64(ref)
         gaps = np.frombuffer(raw, dtype="<u2", count=count).astype(np.int64)
-        ords = np.cumsum(gaps) + block * fmt.BLOCK
+        ords = np.cumsum(gaps) + block * self.manifest["block"]
         return ords, np.frombuffer(raw, dtype=np.uint8, count=count, offset=2 * count)
 
     def meta(self, ordinal: int) -> dict | None:

@@ -104,3 +104,53 @@ def test_static_page_form_falls_back_to_the_server(site):
     site_dir, _ = site
     html = (site_dir / "search" / "index.html").read_text(encoding="utf-8")
     assert 'action="/api/search/html"' in html and 'name="q"' in html and "<noscript>" in html
+
+
+@pytest.fixture(scope="module")
+def paged_site(tmp_path_factory):
+    """An index of tiny blocks and pages: terms span many blocks, pages hold several segments at
+    offsets, groups differ by df, and numbers live in their own shard family."""
+    from search_index import format as fmt
+    from search_index.build import build_index
+
+    root = tmp_path_factory.mktemp("paged")
+    records = [r for r in generate_sample(600, seed=11) if "op" not in r]
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"BLOCK": 32, "INLINE_DF": 3, "PAGE_POSTINGS": 64, "REF_BLOCKS": 4}.items():
+            mp.setattr(fmt, name, value)
+        build_index(records, root / "site", root / "state")
+    (root / "site" / "search").mkdir(exist_ok=True)
+    (root / "site" / "search" / "index.html").write_text("<!doctype html><meta charset=utf-8>", encoding="utf-8")
+    return root / "site", records
+
+
+def test_browser_and_server_agree_on_paged_entries_over_many_blocks(paged_site, site):
+    site_dir, records = paged_site
+    index = SearchIndex(site_dir)
+    index._load_manifest()
+    refs = [[seg[2] for seg in e[1]] for t in ("通知", "工作", "关于", "南安", "实施", "管理") if (e := index.entry(t))]
+    assert any(len({r.split(":")[0] for r in rs}) > 1 for rs in refs)  # paged over several pages
+    assert any(":" in r for rs in refs for r in rs)  # with segments at offsets inside a page
+    numbers = [r["published"][:4] for r in records[:3]]
+    cases = [{"q": "通知"}, {"q": "工作", "sort": "date"}, {"q": numbers[0]}, {"q": f"工作 {numbers[1]}"},
+             {"q": records[5]["title"][1:7]}, {"q": records[40]["title"]}, {"q": "关于", "page": 3},
+             {"q": "", "year": numbers[2]}, {"q": records[9].get("doc_no") or "南政"}]
+    script = (site[0] / "search" / "index.html").read_text(encoding="utf-8")
+    with StaticServer(site_dir) as server, Chromium() as chromium:
+        # The theme's page and script, reading this index (same origin, its own manifest).
+        (site_dir / "search" / "index.html").write_text(script, encoding="utf-8")
+        for asset in (site[0] / "static").rglob("*"):
+            if asset.is_file():
+                dest = site_dir / asset.relative_to(site[0])
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(asset.read_bytes())
+        chromium.navigate(server.url + "/search/",
+                          wait_for="document.documentElement.classList.contains('search-ready')")
+        for case in cases:
+            params = {"q": "", "organ": "", "category": "", "topic": "", "year": "", "validity": "",
+                      "sort": "relevance", "page": 1, **case}
+            js = chromium.evaluate(
+                f"govsiteSearch.search({json.dumps(params)}).then(r => [r.total, r.results.map(x => x.id)])")
+            py = index.search(Query(**params))
+            assert py.total > 0, case
+            assert js == [py.total, [r["id"] for r in py.results]], case

@@ -15,6 +15,8 @@
   var DOC_NO_LIKE = /[\u3400-\u9fff].*\d{4}.*\d/;
   var INDEX_NO_LIKE = /^[0-9a-z\-]{4,32}\/\d{4}-\d{1,8}$/;
   var MAX_ASCII_LEN = 24, MAX_WORD = 6, MAX_QUERY_WORDS = 30;
+  var INDEX_VERSION = 2;  // format.VERSION
+  var SHORT_HASH = 6;  // format.SHORT_HASH: hex digits of a page's hash in a shard entry
   var PAGE_SIZE = 10, RELEVANCE_POOL = 50, SNIPPET_CHARS = 110;
   var FACETS = ["organ", "category", "topic", "year", "validity"];
   var FACET_KEYS = { organ: "o", category: "c", topic: "t", year: "y", validity: "v" };
@@ -44,7 +46,12 @@
     return fetch(IDX + "manifest.json", { cache: "no-cache" }).then(function (r) {
       if (!r.ok) { throw new Error("HTTP " + r.status); }
       return r.json();
-    }).then(function (m) { manifest = m; return m; });
+    }).then(function (m) {
+      // A page cached from before an upgrade meets a newer index: leave the server form in charge.
+      if (m.version !== INDEX_VERSION) { throw new Error("index version " + m.version); }
+      manifest = m;
+      return m;
+    });
   }
 
   // ---- folding and terms (mirror of tokenize.py) -----------------------------------------
@@ -126,15 +133,38 @@
     for (var i = 0; i < bytes.length; i++) { h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0; }
     return h >>> 0;
   }
+  // format.family_of: exact keys, ASCII words, everything else.
+  function family(term) {
+    if (term.charAt(0) === "#") { return "k"; }
+    return /^[a-z0-9]+$/.test(term) ? "a" : "m";
+  }
+  // format.expand_entry: a paged entry [df, group, [block, count, ...], "<hash6 of each page>"]
+  // becomes [df, [[block, count, "@<page>" or "@<page>:<offset>"], ...]] (3 bytes a posting).
+  function expand(term, e) {
+    if (!e || e.length === 2) { return e; }
+    var group = e[1], flat = e[2], hashes = e[3];
+    var prefix = ("0000000" + fnv1a(term).toString(16)).slice(-8) + ".";
+    var out = [], first = -1, page = -1, offset = 0, name = "";
+    for (var i = 0; i < flat.length; i += 2) {
+      var blk = flat[i], count = flat[i + 1], g = Math.floor(blk / group) * group;
+      if (g !== first) {
+        first = g; page++; offset = 0;
+        name = prefix + g + "-" + hashes.substr(SHORT_HASH * page, SHORT_HASH);
+      }
+      out.push([blk, count, offset ? "@" + name + ":" + offset : "@" + name]);
+      offset += 3 * count;
+    }
+    return [e[0], out];
+  }
   function entry(term) {
-    var fam = term.charAt(0) === "#" ? "k" : "m";
+    var fam = family(term);
     var f = manifest.families[fam];
     // A word (w:营商环境) lives in the shard of its first bigram (营商), fetched for the query anyway.
     var shard = fnv1a(term.slice(0, 2) === "w:" ? term.substr(2, 2) : term) % f.shards;
     return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (names) {
       var name = names[shard % manifest.dir_size];
       if (!name) { return null; }
-      return load("s", fam + shard + "-" + name, true).then(function (s) { return s[term] || null; });
+      return load("s", fam + shard + "-" + name, true).then(function (s) { return expand(term, s[term]) || null; });
     });
   }
   function b64(text) {
