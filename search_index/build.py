@@ -646,8 +646,16 @@ def encode_term(writer: _Writer, term: str, segments: list[tuple[int, int, bytes
 
 
 def entry_json(df: int, segments: list) -> bytes:
-    """A shard entry's bytes, from its segments ``[block, count, ref]`` (format.compact_entry)."""
-    return orjson.dumps(fmt.compact_entry(df, segments))
+    """A shard entry's bytes from its segments ``[block, count, ref]``: what orjson.dumps gives for
+    ``format.compact_entry`` (refs are ASCII), formatted directly. orjson.dumps of 380k small lists
+    cost 1.5 GB of peak memory at 200k documents (its buffers fragment the heap)."""
+    quote = '"'
+    if df <= fmt.INLINE_DF:
+        refs = ",".join([f"[{b},{c},{quote}{r}{quote}]" for b, c, r in segments])
+        return f"[{df},[{refs}]]".encode()
+    flat = ",".join([f"{b},{c}" for b, c, _r in segments])
+    hashes = "".join([r.rpartition("-")[2] for _b, _c, r in segments if ":" not in r])
+    return f"[{df},{fmt.group_blocks(df)},[{flat}],{quote}{hashes}{quote}]".encode()
 
 
 def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:

@@ -330,3 +330,24 @@ def test_one_process_indexes_every_document_like_several(tmp_path, records, buil
     assert one == several and manifest_one == manifest_several
     last = max(records, key=lambda r: r["id"])  # far beyond the first batches tokenized in-process
     assert SearchIndex(tmp_path / "site").search(Query(q=last["title"])).total >= 1
+
+
+def test_shard_entries_round_trip_through_their_compact_form():
+    """The build formats entries by hand (for memory), the patch with orjson: the same bytes, and
+    readers get back every segment's page and offset."""
+    import orjson
+
+    from search_index import format as fmt
+    from search_index.build import entry_json
+
+    term = "营商"
+    prefix = f"{fmt.fnv1a(term):08x}."
+    group = fmt.group_blocks(40)
+    paged = [[0, 3, f"@{prefix}0-aaaaaa"], [1, 2, f"@{prefix}0-aaaaaa:9"],
+             [group, 5, f"@{prefix}{group}-bbbbbb"], [group + 1, 30, f"@{prefix}{group}-bbbbbb:15"]]
+    inline = [[0, 2, "AQACAAQE"], [3, 1, "AQAE"]]
+    for df, segs in ((40, paged), (3, inline)):
+        compact = fmt.compact_entry(df, segs)
+        assert entry_json(df, segs) == orjson.dumps(compact)
+        assert fmt.expand_entry(term, orjson.loads(orjson.dumps(compact))) == [df, segs]
+    assert len(entry_json(40, paged)) < len(orjson.dumps([40, paged])) / 2
