@@ -37,6 +37,8 @@ from . import format as fmt
 from .tokenize import (
     BIGRAM_LIMIT,
     FACET_KEYS,
+    TITLE,
+    TITLE_BIT,
     bigram_term,
     document_arrays,
     documents_arrays,
@@ -78,7 +80,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 3
+TOKENS_VERSION = 4
 
 
 class StaleState(RuntimeError):
@@ -187,6 +189,8 @@ class _State:
     def term(self, tid: int) -> str:
         if tid < BIGRAM_LIMIT:
             return bigram_term(tid)
+        if tid >= TITLE_BIT:
+            return TITLE + bigram_term(tid ^ TITLE_BIT)
         if self._terms is None:
             self._terms = [""] * len(self.vocab)
             for term, t in self.vocab.items():
@@ -205,9 +209,9 @@ class _State:
 def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str, bytes, bytes, str, bytes]]:
     """Terms and impacts of a batch of records (runs in a worker process on big builds; no shared state).
 
-    Per record: id, content hash, published, meta row, the bigram ids as uint32 bytes, the other
-    terms as one ``\\x00``-joined string (the main process gives those ids), and the impact bytes
-    in the same order. A missing hash (a new document) is computed here, off the main process."""
+    Per record: id, content hash, published, meta row, the bigram ids (then the title bigrams' ``t:``
+    ids) as uint32 bytes, the other terms as one ``\\x00``-joined string (the main process gives
+    those ids), and the impact bytes in the same order. A missing hash (a new document) is computed here, off the main process."""
     terms = documents_arrays([record for record, _ in items])
     # Impacts of the bigrams and ASCII words of the whole batch in one vectorized call.
     words = [list(d.words) for d in terms]
@@ -223,8 +227,9 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
         flags = 2 if record.get("validity") in ("失效", "废止") else 0
         imps = all_imps[at : at + size] | flags
         at += size
-        imps[: len(d.bigram_ids)] |= d.bigram_in_title.astype(np.uint8)
-        for i, w in enumerate(ws, start=len(d.bigram_ids)):
+        n_bigrams = len(d.bigram_ids)
+        imps[:n_bigrams] |= d.bigram_in_title.astype(np.uint8)
+        for i, w in enumerate(ws, start=n_bigrams):
             if w in d.words_in_title:
                 imps[i] |= 1
         extra = [t.replace("\x00", "") for t in d.extra]
@@ -235,8 +240,10 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
             record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
             record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
         ]
+        title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
+        imps = np.concatenate((imps[:n_bigrams], imps[:n_bigrams][d.bigram_in_title], imps[n_bigrams:]))
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),
-                    d.bigram_ids.tobytes(), "\x00".join(ws + extra), imps.tobytes() + extra_imps))
+                    d.bigram_ids.tobytes() + title_ids.tobytes(), "\x00".join(ws + extra), imps.tobytes() + extra_imps))
     return out
 
 
@@ -612,8 +619,8 @@ def shard_bytes(entries: dict[str, bytes]) -> bytes:
 
 def segment_raw(block: int, ords: np.ndarray, imps: np.ndarray) -> bytes:
     """A segment's bytes: uint16 gaps from the block start, then the impact bytes."""
-    gaps = np.diff(ords.astype(np.int64), prepend=block * fmt.BLOCK).astype("<u2")
-    return gaps.tobytes() + imps.astype(np.uint8).tobytes()
+    gaps = np.diff(ords.astype(np.int64), prepend=block * fmt.BLOCK)
+    return fmt.gap_bytes(gaps) + imps.astype(np.uint8).tobytes()
 
 
 def encode_term(writer: _Writer, term: str, segments: list[tuple[int, int, bytes]], df: int) -> list:
@@ -705,7 +712,8 @@ def _chunk_terms(state: _State, k: np.ndarray):
     gaps = ords.copy()
     gaps[1:] -= ords[:-1]
     gaps[starts] = ords[starts] - blocks[starts] * fmt.BLOCK
-    gap_bytes = gaps.astype("<u2").tobytes()
+    low = (gaps & 0xFF).astype(np.uint8).tobytes()
+    high = (gaps >> 8).astype(np.uint8).tobytes()
     imp_bytes = (k & np.uint64(0xFF)).astype(np.uint8).tobytes()
     seg_at = np.flatnonzero(starts)
     seg_tid = tids[seg_at]
@@ -716,7 +724,7 @@ def _chunk_terms(state: _State, k: np.ndarray):
     seg_at = seg_at.tolist()
     term_at.append(len(seg_at))
     for a, b in zip(term_at, term_at[1:], strict=False):
-        segs = [(seg_blk[j], seg_end[j] - seg_at[j], gap_bytes[2 * seg_at[j] : 2 * seg_end[j]]
+        segs = [(seg_blk[j], seg_end[j] - seg_at[j], low[seg_at[j] : seg_end[j]] + high[seg_at[j] : seg_end[j]]
                  + imp_bytes[seg_at[j] : seg_end[j]]) for j in range(a, b)]
         yield state.term(seg_tid[a]), seg_end[b - 1] - seg_at[a], segs
 
@@ -759,7 +767,7 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
                     "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "extra": fmt.EXTRA_RATIO,
                     "word_ratio": fmt.WORD_RATIO,
-                    "max_words": fmt.MAX_WORDS},
+                    "max_words": fmt.MAX_WORDS, "title_postings": fmt.TITLE_POSTINGS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.flush()  # every file the manifest names is written before the manifest

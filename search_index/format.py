@@ -10,9 +10,10 @@ as they are.
   incremental build appends new ones. Ordinals are grouped in blocks of ``BLOCK``; a block is the
   unit of download, newest block first, so the first page of results needs only the head of each
   posting list.
-- A *segment* is one term's postings inside one block: ``count`` little-endian uint16 gaps (the
-  first from the block start), then ``count`` impact bytes ``q << 2 | not_valid << 1 | in_title``,
-  with ``q`` the BM25 term-frequency part quantized to 1..63.
+- A *segment* is one term's postings inside one block: ``count`` uint16 gaps (the first from the
+  block start) as ``count`` low bytes then ``count`` high bytes, then ``count`` impact bytes
+  ``q << 2 | not_valid << 1 | in_title``, with ``q`` the BM25 term-frequency part quantized to
+  1..Q_MAX: 3 bytes a posting.
 - Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: entry}``). A term with at most
   ``INLINE_DF`` postings has its segments inline: ``[df, [[block, count, base64], ...]]``. Any other
   term's segments are in page files ``p/<fnv1a(term) as 8 hex>.<first block>-<hash6>.bin``; a page
@@ -60,7 +61,7 @@ FAMILIES = {"m": 2048, "a": 2048, "k": 4096}
 K1 = 1.2
 B = 0.75
 AVGDL = 600.0  # fixed, so that adding a document never changes the impacts of the others
-Q_MAX = 63
+Q_MAX = 63  # 6 bits; 15 or 31 levels would save up to 17% of page bytes but tie known items (tested)
 TITLE_BOOST = 2.0  # a term found in the title counts (1 + TITLE_BOOST) times
 WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
 EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
@@ -70,6 +71,7 @@ MAX_TERMS = 4  # and at most this many
 EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rarest term's df
 WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
+TITLE_POSTINGS = 6000  # the title pass reads the kept terms' t: lists when they hold at most this many
 
 # Meta row fields, in order.
 META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt")
@@ -90,10 +92,10 @@ def family_of(term: str) -> str:
 
 
 def shard_of(term: str) -> tuple[str, int]:
-    """A word term (``w:营商环境``) lives in the shard of its first bigram (``营商``): the query
-    fetches that shard anyway, so candidate words cost no extra download."""
+    """A word term (``w:营商环境``) and a title term (``t:营商``) live in the shard of their first
+    bigram (``营商``): the query fetches that shard anyway, so they cost no extra download."""
     fam = family_of(term)
-    key = term[2:4] if term.startswith("w:") else term
+    key = term[2:4] if term.startswith(("w:", "t:")) else term
     return fam, fnv1a(key) % FAMILIES[fam]
 
 
@@ -139,6 +141,18 @@ def expand_entry(term: str, entry: list) -> list:
         out.append([blk, count, f"@{name}:{offset}" if offset else f"@{name}"])
         offset += 3 * count
     return [df, out]
+
+
+def gap_bytes(gaps: np.ndarray) -> bytes:
+    """A segment's gaps (each < 2**16) as their low bytes, then their high bytes: gzip packs the
+    high bytes, nearly all zero, far better than interleaved uint16 (pages 12% smaller)."""
+    return (gaps & 0xFF).astype(np.uint8).tobytes() + (gaps >> 8).astype(np.uint8).tobytes()
+
+
+def read_gaps(raw, count: int) -> np.ndarray:
+    """The gaps ``gap_bytes`` wrote, from the start of a segment's bytes."""
+    data = np.frombuffer(raw, dtype=np.uint8, count=2 * count).astype(np.int64)
+    return data[:count] | (data[count:] << 8)
 
 
 def content_name(data: bytes) -> str:

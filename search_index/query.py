@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import ASCII_WORD, CJK_RUN, facet_term, fold, query_terms, set_t2s_map
+from .tokenize import ASCII_WORD, CJK_RUN, TITLE, facet_term, fold, query_terms, set_t2s_map
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
@@ -130,7 +130,7 @@ class SearchIndex:
             raw = memoryview(self._file("p", name))[int(offset or 0):]
         else:
             raw = _b64(ref)
-        gaps = np.frombuffer(raw, dtype="<u2", count=count).astype(np.int64)
+        gaps = fmt.read_gaps(raw, count)
         ords = np.cumsum(gaps) + block * self.manifest["block"]
         return ords, np.frombuffer(raw, dtype=np.uint8, count=count, offset=2 * count)
 
@@ -202,31 +202,15 @@ class SearchIndex:
         order = sorted(cand & exact_blocks, reverse=True) + sorted(cand - exact_blocks, reverse=True)
         need = page * size if sort == "date" else max(page * size, RELEVANCE_POOL)
 
-        def seg_for(entry, block):
-            for seg in entry[1]:
-                if seg[0] == block:
-                    return self.segment(*seg)
-            return None
-
+        seg_for = self._seg_for
         idf = {t: fmt.idf(e[0], n_docs) for t, e in {**req, **words}.items() if e}
-        scale = (fmt.K1 + 1) / fmt.Q_MAX
         found: list[tuple[float, int, int]] = []
         done = 0
         for block in order:
             scores: dict[int, float] = {}
             flags: dict[int, int] = {}
             if req and req_ok:
-                segs = {t: seg_for(e, block) for t, e in req.items()}
-                if all(s is not None for s in segs.values()):
-                    common = None
-                    for ords, _ in sorted(segs.values(), key=lambda s: len(s[0])):
-                        common = ords if common is None else np.intersect1d(common, ords, assume_unique=True)
-                    for t, (ords, imps) in segs.items():
-                        sel = np.isin(ords, common, assume_unique=True)
-                        for o, im in zip(ords[sel].tolist(), imps[sel].tolist(), strict=True):
-                            s = idf[t] * (im >> 2) * scale * (1 + fmt.TITLE_BOOST * (im & 1))
-                            scores[o] = scores.get(o, 0.0) + s
-                            flags[o] = im & 2
+                _score_all(req, {t: seg_for(e, block) for t, e in req.items()}, idf, scores, flags)
             elif not req and not exact:
                 seg = seg_for(next(iter(flt.values())), block)
                 for o, im in zip(seg[0].tolist(), seg[1].tolist(), strict=True):
@@ -245,12 +229,7 @@ class SearchIndex:
                 keep = set(seg[0].tolist()) if seg is not None else set()
                 scores = {o: s for o, s in scores.items() if o in keep}
             if scores:
-                for t, e in words.items():
-                    seg = seg_for(e, block)
-                    if seg is not None:
-                        for o in seg[0].tolist():
-                            if o in scores:
-                                scores[o] += fmt.WORD_BOOST * idf[t]
+                self._word_bonus(words, block, idf, scores)
             found.extend((s, flags[o], o) for o, s in scores.items())
             done += 1
             if len(found) >= need and block not in exact_blocks:
@@ -258,6 +237,9 @@ class SearchIndex:
 
         exhausted = done == len(order)
         total = len(found) if exhausted else int(len(found) * len(order) / done + 0.5)
+        if not exhausted and req and req_ok and not flt and sort == "relevance":
+            found.extend(self._title_pass(req, words, idf, set(order[:done])))
+            total = max(total, len(found))
         if sort == "date":
             found.sort(key=lambda x: -x[2])
         else:
@@ -275,6 +257,40 @@ class SearchIndex:
                 results.append(row)
         pages = -(-total // size)
         return Result(total=total, total_exact=exhausted, page=page, pages=pages, results=results)
+
+    def _seg_for(self, entry: list, block: int) -> tuple[np.ndarray, np.ndarray] | None:
+        for seg in entry[1]:
+            if seg[0] == block:
+                return self.segment(*seg)
+        return None
+
+    def _word_bonus(self, words: dict, block: int, idf: dict, scores: dict) -> None:
+        for t, e in words.items():
+            seg = self._seg_for(e, block)
+            if seg is not None:
+                for o in seg[0].tolist():
+                    if o in scores:
+                        scores[o] += fmt.WORD_BOOST * idf[t]
+
+    def _title_pass(self, req: dict, words: dict, idf: dict, scanned: set[int]) -> list[tuple[float, int, int]]:
+        """Documents with every kept term in their title, in the blocks the newest-first scan did not
+        reach: a title typed (almost) whole finds its document however old it is. Read from the
+        short ``t:`` lists, and only when they are short; scored exactly as the scan scores them
+        (the same impact bytes and word bonus)."""
+        titles = {t: self.entry(TITLE + t) for t in req}
+        if not all(titles.values()) or sum(e[0] for e in titles.values()) > fmt.TITLE_POSTINGS:
+            return []
+        blocks = set.intersection(*({seg[0] for seg in e[1]} for e in titles.values())) - scanned
+        out: list[tuple[float, int, int]] = []
+        for block in sorted(blocks, reverse=True):
+            scores: dict[int, float] = {}
+            flags: dict[int, int] = {}
+            segs = {t: self.segment(*next(s for s in titles[t][1] if s[0] == block)) for t in req}
+            _score_all(req, segs, idf, scores, flags)
+            if scores:
+                self._word_bonus(words, block, idf, scores)
+            out.extend((s, flags[o], o) for o, s in scores.items())
+        return out
 
     def _empty(self, query: Query, page: int, terms: dict, req: dict) -> Result:
         """No match: say so, and suggest what would find something."""
@@ -294,6 +310,23 @@ class SearchIndex:
         if query.filters() and (folded and not suggestions):
             suggestions.append(folded)
         return Result(page=page, message="没有找到相关信息", suggestions=suggestions[:5])
+
+
+def _score_all(req: dict, segs: dict, idf: dict, scores: dict, flags: dict) -> None:
+    """BM25 scores (from the impact bytes) of a block's documents that have every required term."""
+    if any(s is None for s in segs.values()):
+        return
+    common = None
+    for ords, _ in sorted(segs.values(), key=lambda s: len(s[0])):
+        common = ords if common is None else np.intersect1d(common, ords, assume_unique=True)
+    scale = (fmt.K1 + 1) / fmt.Q_MAX
+    for t in req:
+        ords, imps = segs[t]
+        sel = np.isin(ords, common, assume_unique=True)
+        for o, im in zip(ords[sel].tolist(), imps[sel].tolist(), strict=True):
+            s = idf[t] * (im >> 2) * scale * (1 + fmt.TITLE_BOOST * (im & 1))
+            scores[o] = scores.get(o, 0.0) + s
+            flags[o] = im & 2
 
 
 def _b64(text: str) -> bytes:

@@ -351,3 +351,26 @@ def test_shard_entries_round_trip_through_their_compact_form():
         assert entry_json(df, segs) == orjson.dumps(compact)
         assert fmt.expand_entry(term, orjson.loads(orjson.dumps(compact))) == [df, segs]
     assert len(entry_json(40, paged)) < len(orjson.dumps([40, paged])) / 2
+
+
+def test_an_old_document_is_found_by_its_title_past_newer_body_matches(tmp_path, monkeypatch):
+    """With many blocks the relevance scan stops after the newest matches; the title pass still
+    finds an old document whose title was typed (here: the oldest, among 50 newer documents whose
+    bodies hold the same words)."""
+    from search_index import format as fmt
+
+    for name, value in {"BLOCK": 8, "INLINE_DF": 3}.items():
+        monkeypatch.setattr(fmt, name, value)
+    base = [r for r in generate_sample(60, seed=5) if "op" not in r]
+    old = dict(base[0], id="old-1", title="南安市古厝保护利用三年行动方案", published="2001-01-01T08:00:00+08:00",
+               body_html="<p>为做好古厝保护利用工作，制定本方案。</p>")
+    newer = [dict(r, id=f"new-{i}", published=f"2030-01-{1 + i % 28:02d}T08:00:00+08:00",
+                  body_html=f"<p>{r.get('body_html') or ''}古厝保护利用三年行动方案的落实情况。</p>")
+             for i, r in enumerate(base[1:])]
+    build_index([old, *newer], tmp_path / "site", tmp_path / "state")
+    index = SearchIndex(tmp_path / "site")
+    res = index.search(Query(q="古厝保护利用三年"))
+    assert not res.total_exact  # the scan stopped early...
+    assert res.results[0]["id"] == "old-1"  # ...and the title pass brought the old document first
+    monkeypatch.setattr(fmt, "TITLE_POSTINGS", 0)
+    assert "old-1" not in [r["id"] for r in index.search(Query(q="古厝保护利用三年")).results]

@@ -159,8 +159,10 @@
   function entry(term) {
     var fam = family(term);
     var f = manifest.families[fam];
-    // A word (w:营商环境) lives in the shard of its first bigram (营商), fetched for the query anyway.
-    var shard = fnv1a(term.slice(0, 2) === "w:" ? term.substr(2, 2) : term) % f.shards;
+    // A word (w:营商环境) or title term (t:营商) lives in the shard of its first bigram (营商),
+    // fetched for the query anyway.
+    var prefix = term.slice(0, 2);
+    var shard = fnv1a(prefix === "w:" || prefix === "t:" ? term.substr(2, 2) : term) % f.shards;
     return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (names) {
       var name = names[shard % manifest.dir_size];
       if (!name) { return null; }
@@ -180,7 +182,7 @@
       if (parts.length > 1) { bytes = bytes.subarray(parseInt(parts[1], 10)); }
       var ords = new Array(count), imps = new Array(count), o = block * manifest.block;
       for (var i = 0; i < count; i++) {
-        o += bytes[2 * i] | (bytes[2 * i + 1] << 8);
+        o += bytes[i] | (bytes[count + i] << 8);  // low bytes, then high bytes (format.gap_bytes)
         ords[i] = o;
         imps[i] = bytes[2 * count + i];
       }
@@ -279,7 +281,66 @@
           var idfs = {};
           req.concat(words).forEach(function (x) { if (x[1]) { idfs[x[0]] = idf(x[1][0], n); } });
           var scale = (sc.k1 + 1) / sc.q_max;
-          var found = [], done = 0;
+          var found = [], done = 0, exhausted = false;
+
+          // query.py _score_all: BM25 from the impact bytes, for the documents having every term.
+          function scoreAll(segs, scores, flags) {
+            if (segs.some(function (s) { return !s; })) { return; }
+            var sorted = segs.slice().sort(function (a, b) { return a.ords.length - b.ords.length; });
+            var common = new Set(sorted[0].ords);
+            sorted.slice(1).forEach(function (s) {
+              var set = new Set(s.ords), next = new Set();
+              common.forEach(function (o) { if (set.has(o)) { next.add(o); } });
+              common = next;
+            });
+            segs.forEach(function (s, k) {
+              var w = idfs[req[k][0]];
+              for (var j = 0; j < s.ords.length; j++) {
+                var o = s.ords[j], im = s.imps[j];
+                if (!common.has(o)) { continue; }
+                var add = w * (im >> 2) * scale * (1 + sc.title * (im & 1));
+                scores.set(o, (scores.get(o) || 0) + add);
+                flags.set(o, im & 2);
+              }
+            });
+          }
+          // query.py _word_bonus: the query's best words found in the titles of the block's matches.
+          function wordBonus(block, scores) {
+            if (!scores.size) { return Promise.resolve(); }
+            return Promise.all(words.map(function (x) { return segFor(x[1], block); })).then(function (segs) {
+              segs.forEach(function (s, k) {
+                if (!s) { return; }
+                var bonus = sc.word * idfs[words[k][0]];
+                for (var j = 0; j < s.ords.length; j++) {
+                  if (scores.has(s.ords[j])) { scores.set(s.ords[j], scores.get(s.ords[j]) + bonus); }
+                }
+              });
+            });
+          }
+          // query.py _title_pass: documents with every kept term in their title, in the blocks the
+          // newest-first scan did not reach, from the short t: lists.
+          function titlePass(scanned) {
+            return entries(req.map(function (x) { return "t:" + x[0]; })).then(function (titles) {
+              if (!titles.every(function (x) { return x[1]; })) { return []; }
+              var sum = 0, blocks = null;
+              titles.forEach(function (x) {
+                sum += x[1][0];
+                blocks = blocks === null ? blocksOf(x[1]) : inter(blocks, blocksOf(x[1]));
+              });
+              if (sum > sc.title_postings) { return []; }
+              var list = Object.keys(blocks).map(Number).filter(function (b) { return !scanned[b]; });
+              return Promise.all(list.map(function (block) {
+                return Promise.all(titles.map(function (x) { return segFor(x[1], block); })).then(function (segs) {
+                  var scores = new Map(), flags = new Map(), out = [];
+                  scoreAll(segs, scores, flags);
+                  return wordBonus(block, scores).then(function () {
+                    scores.forEach(function (s, o) { out.push([s, flags.get(o), o]); });
+                    return out;
+                  });
+                });
+              })).then(function (parts) { return [].concat.apply([], parts); });
+            });
+          }
 
           function doBlock(i) {
             if (i >= order.length) { return Promise.resolve(); }
@@ -288,24 +349,7 @@
             var step = Promise.resolve();
             if (req.length && reqOk) {
               step = Promise.all(req.map(function (x) { return segFor(x[1], block); })).then(function (segs) {
-                if (segs.some(function (s) { return !s; })) { return; }
-                var sorted = segs.slice().sort(function (a, b) { return a.ords.length - b.ords.length; });
-                var common = new Set(sorted[0].ords);
-                sorted.slice(1).forEach(function (s) {
-                  var set = new Set(s.ords), next = new Set();
-                  common.forEach(function (o) { if (set.has(o)) { next.add(o); } });
-                  common = next;
-                });
-                segs.forEach(function (s, k) {
-                  var w = idfs[req[k][0]];
-                  for (var j = 0; j < s.ords.length; j++) {
-                    var o = s.ords[j], im = s.imps[j];
-                    if (!common.has(o)) { continue; }
-                    var add = w * (im >> 2) * scale * (1 + sc.title * (im & 1));
-                    scores.set(o, (scores.get(o) || 0) + add);
-                    flags.set(o, im & 2);
-                  }
-                });
+                scoreAll(segs, scores, flags);
               });
             } else if (!req.length && !exact.length) {
               step = segFor(flt[0][1], block).then(function (s) {
@@ -330,16 +374,8 @@
                 var keep = new Set(s ? s.ords : []);
                 scores.forEach(function (_v, o) { if (!keep.has(o)) { scores.delete(o); } });
               });
-              if (!scores.size) { return []; }
-              return Promise.all(words.map(function (x) { return segFor(x[1], block); }));
-            }).then(function (segs) {
-              segs.forEach(function (s, k) {
-                if (!s) { return; }
-                var bonus = sc.word * idfs[words[k][0]];
-                for (var j = 0; j < s.ords.length; j++) {
-                  if (scores.has(s.ords[j])) { scores.set(s.ords[j], scores.get(s.ords[j]) + bonus); }
-                }
-              });
+              return wordBonus(block, scores);
+            }).then(function () {
               scores.forEach(function (s, o) { found.push([s, flags.get(o), o]); });
               done += 1;
               if (found.length >= need && !exactBlocks[block]) { return; }
@@ -348,8 +384,16 @@
           }
 
           return doBlock(0).then(function () {
-            var exhausted = done === order.length;
+            exhausted = done === order.length;
             var total = exhausted ? found.length : Math.floor(found.length * order.length / done + 0.5);
+            if (exhausted || !req.length || !reqOk || flt.length || sort !== "relevance") { return total; }
+            var scanned = {};
+            order.slice(0, done).forEach(function (b) { scanned[b] = true; });
+            return titlePass(scanned).then(function (extra) {
+              extra.forEach(function (x) { found.push(x); });
+              return Math.max(total, found.length);
+            });
+          }).then(function (total) {
             if (sort === "date") {
               found.sort(function (a, b) { return b[2] - a[2]; });
             } else {
