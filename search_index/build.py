@@ -42,6 +42,7 @@ from .tokenize import (
     bigram_term,
     document_arrays,
     documents_arrays,
+    folded_title,
     set_t2s_map,
     t2s_map,
 )
@@ -80,7 +81,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 4
+TOKENS_VERSION = 5
 
 
 class StaleState(RuntimeError):
@@ -139,6 +140,39 @@ class _Tokens:
         self.fh.close()
 
 
+class _Names:
+    """Names of the files that directory files list (shards, metadata chunks): ``<key>-<epoch>-<gen>``.
+
+    ``gen`` is the number of the build that last changed the file's content (kept while its content
+    hash is unchanged) and ``epoch`` is drawn when the state is created, so a name never comes back
+    with other content, and a directory file is a list of small, mostly equal numbers: ~60 bytes
+    gzip'd instead of 1.1 KB of 6-digit hashes, which every query paid for each directory it
+    touched. The build number is taken (and stored) before any file is written, so a failed build
+    never lends its number to other content."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        row = db.execute("SELECT value FROM kv WHERE key = 'epoch'").fetchone()
+        self.epoch = row[0] if row else os.urandom(4).hex()
+        row = db.execute("SELECT value FROM kv WHERE key = 'gen'").fetchone()
+        self.gen = int(row[0]) + 1 if row else 1
+        db.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?)", (("epoch", self.epoch), ("gen", str(self.gen))))
+        self.known = {key: (digest, gen) for key, digest, gen in db.execute("SELECT key, hash, gen FROM names")}
+        self.changed: list[tuple[str, str, int]] = []
+
+    def gen_of(self, key: str, digest: str) -> int:
+        old = self.known.get(key)
+        if old is not None and old[0] == digest:
+            return old[1]
+        self.known[key] = (digest, self.gen)
+        self.changed.append((key, digest, self.gen))
+        return self.gen
+
+    def save(self) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO names VALUES (?, ?, ?)", self.changed)
+        self.changed = []
+
+
 class _State:
     """The plugin's persistent state: one SQLite file (queried by key, never loaded row by row in
     Python) and the tokens file."""
@@ -153,6 +187,7 @@ class _State:
             _DOCS_TABLE + """;
             CREATE TABLE IF NOT EXISTS vocab (tid INTEGER PRIMARY KEY, term TEXT UNIQUE);
             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, hash TEXT, gen INTEGER);
             """
         )
         row = self.db.execute("SELECT value FROM kv WHERE key = 'tokens_file'").fetchone()
@@ -164,6 +199,13 @@ class _State:
         self.vocab: dict[str, int] = {} if self.reset else dict(self.db.execute("SELECT term, tid FROM vocab"))
         self.new_terms: list[tuple[int, str]] = []
         self._terms: list[str] | None = None
+        self._names: _Names | None = None
+
+    @property
+    def names(self) -> _Names:
+        if self._names is None:
+            self._names = _Names(self.db)
+        return self._names
 
     def start(self, full: bool) -> None:
         """Open the build's transaction. A full build forgets which index it last wrote ('built'), so
@@ -173,6 +215,9 @@ class _State:
             self.db.execute("DROP TABLE docs")
             self.db.execute(_DOCS_TABLE)
             self.db.execute("DELETE FROM vocab")
+            # Another format: new names for every listed file (see _Names).
+            self.db.execute("DELETE FROM names")
+            self.db.execute("DELETE FROM kv WHERE key IN ('epoch', 'gen')")
             self.tokens.clear()
             self.db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_version', ?)", (str(TOKENS_VERSION),))
         if full or self.reset:
@@ -239,6 +284,7 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
             record["id"], record.get("title") or "", _G["doc_url"](record), (record.get("published") or "")[:10],
             record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
             record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
+            folded_title(record.get("title") or ""),
         ]
         title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
         imps = np.concatenate((imps[:n_bigrams], imps[:n_bigrams][d.bigram_in_title], imps[n_bigrams:]))
@@ -311,13 +357,22 @@ class _Writer:
         name = fmt.content_name(raw)
         if key is not None:
             name = name[: fmt.SHORT_HASH]
-        rel = f"{fmt.PREFIX}{kind}/{name if key is None else f'{key}-{name}'}.bin"
+        self.put_as(kind, name if key is None else f"{key}-{name}", raw)
+        return name
+
+    def put_listed(self, names: _Names, kind: str, key: str, raw: bytes) -> int:
+        """Queue a file that a directory file lists; its generation (what the directory holds) is returned."""
+        gen = names.gen_of(f"{kind}/{key}", fmt.content_name(raw))
+        self.put_as(kind, fmt.listed_name(key, names.epoch, gen), raw)
+        return gen
+
+    def put_as(self, kind: str, name: str, raw: bytes) -> None:
+        rel = f"{fmt.PREFIX}{kind}/{name}.bin"
         if rel not in self.paths:
             self.paths.add(rel)
             self._batch.append((rel, raw))
             if len(self._batch) >= self._batch_size:
                 self._submit()
-        return name
 
     def _submit(self) -> None:
         if self._batch:
@@ -684,17 +739,17 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
             stats.terms += 1
     del keys
 
-    shard_names = {}
+    shard_names: dict[str, list[int]] = {}
     for fam, count in fmt.FAMILIES.items():
         names = []
         for n in range(count):
             entries = shards.pop((fam, n), {})
-            names.append(writer.put("s", shard_bytes(entries), key=f"{fam}{n}") if entries else "")
+            names.append(writer.put_listed(state.names, "s", f"{fam}{n}", shard_bytes(entries)) if entries else 0)
         shard_names[fam] = names
     chunk_names = []
     for lo in range(0, n_ords, fmt.META_CHUNK):
         rows = metas[lo : lo + fmt.META_CHUNK]
-        chunk_names.append(_put_chunk(writer, lo // fmt.META_CHUNK, rows))
+        chunk_names.append(_put_chunk(state, writer, lo // fmt.META_CHUNK, rows))
     facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
     _finish(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
     stats.documents = n_docs
@@ -729,17 +784,17 @@ def _chunk_terms(state: _State, k: np.ndarray):
         yield state.term(seg_tid[a]), seg_end[b - 1] - seg_at[a], segs
 
 
-def _put_chunk(writer: _Writer, chunk: int, rows: list[bytes | None]) -> str:
+def _put_chunk(state: _State, writer: _Writer, chunk: int, rows: list[bytes | None]) -> int:
     if not any(rows):
-        return ""
+        return 0
     raw = b"[" + b",".join(r if r is not None else b"null" for r in rows) + b"]"
-    return writer.put("c", raw, key=str(chunk))
+    return writer.put_listed(state.names, "c", str(chunk), raw)
 
 
-def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_names: dict[str, list[str]],
-            chunk_names: list[str], facets: dict) -> None:
+def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_names: dict[str, list[int]],
+            chunk_names: list[int], facets: dict) -> None:
     """Directory files, the t2s map and the manifest (the one file without a hashed name)."""
-    def dirs(prefix: str, names: list[str], size: int) -> list[str]:
+    def dirs(prefix: str, names: list[int], size: int) -> list[str]:
         out = []
         for i in range(0, len(names), size):
             key = f"{prefix}{i // size}"
@@ -755,6 +810,7 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
     t2s = [writer.put("t", orjson.dumps(b, option=orjson.OPT_SORT_KEYS)) for b in buckets]
     manifest = {
         "version": fmt.VERSION,
+        "epoch": state.names.epoch,
         "docs": n_docs,
         "ords": n_ords,
         "block": fmt.BLOCK,
@@ -767,10 +823,12 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
                     "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "extra": fmt.EXTRA_RATIO,
                     "word_ratio": fmt.WORD_RATIO,
-                    "max_words": fmt.MAX_WORDS, "title_postings": fmt.TITLE_POSTINGS},
+                    "max_words": fmt.MAX_WORDS, "title_postings": fmt.TITLE_POSTINGS, "title_lists": fmt.TITLE_LISTS,
+                    "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.flush()  # every file the manifest names is written before the manifest
+    state.names.save()
     writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))
     writer.files += 1
     state.db.execute("INSERT OR REPLACE INTO kv VALUES ('built', ?)", (manifest["built"],))

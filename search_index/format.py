@@ -71,10 +71,16 @@ MAX_TERMS = 4  # and at most this many
 EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rarest term's df
 WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
-TITLE_POSTINGS = 6000  # the title pass reads the kept terms' t: lists when they hold at most this many
+TITLE_POSTINGS = 3000  # the title check reads the rarest t: lists while they hold at most this many postings
+TITLE_LISTS = 3  # ... and at most this many of them
+TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
+PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 
 # Meta row fields, in order.
-META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt")
+# ``folded_title``: the title folded (tokenize.fold) when that changes more than width and case, else
+# "": the browser checks a title against the query without loading the whole t2s map.
+META_FIELDS = ("id", "title", "url", "published", "organ", "category", "topic", "doc_no", "validity", "excerpt",
+               "folded_title")
 
 
 def fnv1a(text: str) -> int:
@@ -153,6 +159,11 @@ def read_gaps(raw, count: int) -> np.ndarray:
     """The gaps ``gap_bytes`` wrote, from the start of a segment's bytes."""
     data = np.frombuffer(raw, dtype=np.uint8, count=2 * count).astype(np.int64)
     return data[:count] | (data[count:] << 8)
+
+
+def listed_name(key: str, epoch: str, gen: int) -> str:
+    """The name of a shard or metadata chunk, from its key and the generation its directory lists."""
+    return f"{key}-{epoch}-{gen}"
 
 
 def content_name(data: bytes) -> str:

@@ -61,9 +61,12 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         term = state.term(tid)
         by_shard[fmt.shard_of(term)].append((term, tid))
 
-    shard_names = {}
+    epoch = manifest["epoch"]
+    if epoch != state.names.epoch:
+        return None
+    shard_names: dict[str, list[int]] = {}
     for fam, info in manifest["families"].items():
-        listed: list[str] = []
+        listed: list[int] = []
         for d in info["dirs"]:
             listed.extend(reader._file("d", d))
         shard_names[fam] = listed
@@ -71,10 +74,11 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
     facet_names = {v: k for k, v in FACET_KEYS.items()}
 
     for (fam, n), terms in by_shard.items():
-        old_name = shard_names[fam][n]
-        entries = dict(reader._file("s", f"{fam}{n}-{old_name}")) if old_name else {}
-        if old_name:
-            dropped.add(f"{fmt.PREFIX}s/{fam}{n}-{old_name}.bin")
+        old_gen = shard_names[fam][n]
+        old_name = fmt.listed_name(f"{fam}{n}", epoch, old_gen)
+        entries = dict(reader._file("s", old_name)) if old_gen else {}
+        if old_gen:
+            dropped.add(f"{fmt.PREFIX}s/{old_name}.bin")
         for term, tid in terms:
             entry = fmt.expand_entry(term, entries[term]) if term in entries else None
             segs = {seg[0]: seg for seg in entry[1]} if entry else {}
@@ -131,11 +135,11 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                 else:
                     facets[facet_names[key]].pop(value, None)
         encoded = {t: orjson.dumps(e) for t, e in entries.items()}
-        shard_names[fam][n] = writer.put("s", shard_bytes(encoded), key=f"{fam}{n}") if entries else ""
+        shard_names[fam][n] = writer.put_listed(state.names, "s", f"{fam}{n}", shard_bytes(encoded)) if entries else 0
 
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
     n_ords = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM docs").fetchone()[0]
-    chunk_names: list[str] = []
+    chunk_names: list[int] = []
     for d in manifest["meta"]["dirs"]:
         chunk_names.extend(reader._file("d", d))
     n_chunks = -(-n_ords // fmt.META_CHUNK)
@@ -144,19 +148,20 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         touched.add(n_chunks - 1)
     for c in range(n_chunks, len(chunk_names)):  # chunks past the end (the last documents were withdrawn)
         if chunk_names[c]:
-            dropped.add(f"{fmt.PREFIX}c/{c}-{chunk_names[c]}.bin")
-    chunk_names = chunk_names[:n_chunks] + [""] * max(0, n_chunks - len(chunk_names))
+            dropped.add(f"{fmt.PREFIX}c/{fmt.listed_name(str(c), epoch, chunk_names[c])}.bin")
+    chunk_names = chunk_names[:n_chunks] + [0] * max(0, n_chunks - len(chunk_names))
     for c in sorted(t for t in touched if t < n_chunks):
         lo = c * fmt.META_CHUNK
         rows: list[bytes | None] = [None] * min(fmt.META_CHUNK, n_ords - lo)
         if chunk_names[c]:
-            dropped.add(f"{fmt.PREFIX}c/{c}-{chunk_names[c]}.bin")
-            for i, r in enumerate(reader._file("c", f"{c}-{chunk_names[c]}")[: len(rows)]):
+            old_name = fmt.listed_name(str(c), epoch, chunk_names[c])
+            dropped.add(f"{fmt.PREFIX}c/{old_name}.bin")
+            for i, r in enumerate(reader._file("c", old_name)[: len(rows)]):
                 rows[i] = orjson.dumps(r) if r is not None else None
         for o in range(lo, lo + len(rows)):
             if o in changes:
                 rows[o - lo] = changes[o][4]
-        chunk_names[c] = _put_chunk(writer, c, rows)
+        chunk_names[c] = _put_chunk(state, writer, c, rows)
 
     facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
     _finish(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)

@@ -118,10 +118,10 @@ class SearchIndex:
         """[df, segments] of a term, or None when no document has it."""
         fam, shard = fmt.shard_of(term)
         dirs = self.manifest["families"][fam]["dirs"]
-        name = self._file("d", dirs[shard // fmt.DIR_SIZE])[shard % fmt.DIR_SIZE]
-        if not name:
+        gen = self._file("d", dirs[shard // self.manifest["dir_size"]])[shard % self.manifest["dir_size"]]
+        if not gen:
             return None
-        entry = self._file("s", f"{fam}{shard}-{name}").get(term)
+        entry = self._file("s", fmt.listed_name(f"{fam}{shard}", self.manifest["epoch"], gen)).get(term)
         return fmt.expand_entry(term, entry) if entry else None
 
     def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
@@ -137,11 +137,10 @@ class SearchIndex:
     def meta(self, ordinal: int) -> dict | None:
         m = self.manifest["meta"]
         chunk = ordinal // m["chunk"]
-        names = self._file("d", m["dirs"][chunk // m["per_dir"]])
-        name = names[chunk % m["per_dir"]]
-        if not name:
+        gen = self._file("d", m["dirs"][chunk // m["per_dir"]])[chunk % m["per_dir"]]
+        if not gen:
             return None
-        row = self._file("c", f"{chunk}-{name}")[ordinal % m["chunk"]]
+        row = self._file("c", fmt.listed_name(str(chunk), self.manifest["epoch"], gen))[ordinal % m["chunk"]]
         return dict(zip(m["fields"], row, strict=True)) if row else None
 
     # -- search ------------------------------------------------------------------------------
@@ -237,8 +236,8 @@ class SearchIndex:
 
         exhausted = done == len(order)
         total = len(found) if exhausted else int(len(found) * len(order) / done + 0.5)
-        if not exhausted and req and req_ok and not flt and sort == "relevance":
-            found.extend(self._title_pass(req, words, idf, set(order[:done])))
+        if req and req_ok and not flt and sort == "relevance":
+            found = _boost_titles(found, self._title_matches(query.q or "", terms["required"]))
             total = max(total, len(found))
         if sort == "date":
             found.sort(key=lambda x: -x[2])
@@ -254,6 +253,7 @@ class SearchIndex:
             if row:
                 row["title_html"] = highlight.mark(row["title"])
                 row["snippet"] = highlight.snippet(row.pop("excerpt") or "")
+                row.pop("folded_title", None)
                 results.append(row)
         pages = -(-total // size)
         return Result(total=total, total_exact=exhausted, page=page, pages=pages, results=results)
@@ -272,24 +272,44 @@ class SearchIndex:
                     if o in scores:
                         scores[o] += fmt.WORD_BOOST * idf[t]
 
-    def _title_pass(self, req: dict, words: dict, idf: dict, scanned: set[int]) -> list[tuple[float, int, int]]:
-        """Documents with every kept term in their title, in the blocks the newest-first scan did not
-        reach: a title typed (almost) whole finds its document however old it is. Read from the
-        short ``t:`` lists, and only when they are short; scored exactly as the scan scores them
-        (the same impact bytes and word bonus)."""
-        titles = {t: self.entry(TITLE + t) for t in req}
-        if not all(titles.values()) or sum(e[0] for e in titles.values()) > fmt.TITLE_POSTINGS:
-            return []
-        blocks = set.intersection(*({seg[0] for seg in e[1]} for e in titles.values())) - scanned
-        out: list[tuple[float, int, int]] = []
-        for block in sorted(blocks, reverse=True):
-            scores: dict[int, float] = {}
-            flags: dict[int, int] = {}
-            segs = {t: self.segment(*next(s for s in titles[t][1] if s[0] == block)) for t in req}
-            _score_all(req, segs, idf, scores, flags)
-            if scores:
-                self._word_bonus(words, block, idf, scores)
-            out.extend((s, flags[o], o) for o, s in scores.items())
+    def _title_matches(self, text: str, required: list[str]) -> dict[int, int]:
+        """The documents whose title contains the whole query (folded, spaces ignored), with their
+        validity flag: a title typed (almost) whole puts its document first, however old it is and
+        however many newer documents hold the same words in their bodies.
+
+        Candidates are the documents with the query's rarest bigrams in their title (the short
+        ``t:`` lists, read only while they hold at most TITLE_POSTINGS postings, at most
+        TITLE_LISTS of them); only when at most TITLE_VERIFY remain are their titles read (the
+        metadata rows, which the results page shows anyway)."""
+        bigrams = [t for t in required if len(t) == 2 and CJK_RUN.fullmatch(t)]
+        if len(bigrams) < 2:
+            return {}
+        lists = [self.entry(TITLE + t) for t in bigrams]
+        if not all(lists):
+            return {}
+        cand: dict[int, int] | None = None
+        used = 0
+        for e in sorted(lists, key=lambda e: e[0])[: fmt.TITLE_LISTS]:
+            used += e[0]
+            if used > fmt.TITLE_POSTINGS:
+                break
+            blocks = None if cand is None else {o // self.manifest["block"] for o in cand}
+            found: dict[int, int] = {}
+            for seg in e[1]:
+                if blocks is None or seg[0] in blocks:
+                    ords, imps = self.segment(*seg)
+                    found.update(zip(ords.tolist(), (imps & 2).tolist(), strict=True))
+            cand = found if cand is None else {o: f for o, f in cand.items() if o in found}
+            if len(cand) <= fmt.TITLE_VERIFY:
+                break
+        if cand is None or len(cand) > fmt.TITLE_VERIFY:
+            return {}
+        phrase = "".join(fold(text).split())
+        out = {}
+        for o, flag in sorted(cand.items()):
+            row = self.meta(o)
+            if row and phrase in "".join(fold(row["title"]).split()):
+                out[o] = flag
         return out
 
     def _empty(self, query: Query, page: int, terms: dict, req: dict) -> Result:
@@ -310,6 +330,16 @@ class SearchIndex:
         if query.filters() and (folded and not suggestions):
             suggestions.append(folded)
         return Result(page=page, message="没有找到相关信息", suggestions=suggestions[:5])
+
+
+def _boost_titles(found: list[tuple[float, int, int]], matches: dict[int, int]) -> list[tuple[float, int, int]]:
+    """Add PHRASE_BOOST to the documents whose title holds the query (added if the scan did not reach them)."""
+    if not matches:
+        return found
+    out = [(s + fmt.PHRASE_BOOST, f, o) if o in matches else (s, f, o) for s, f, o in found]
+    seen = {o for _s, _f, o in found}
+    out.extend((fmt.PHRASE_BOOST, f, o) for o, f in matches.items() if o not in seen)
+    return out
 
 
 def _score_all(req: dict, segs: dict, idf: dict, scores: dict, flags: dict) -> None:

@@ -112,6 +112,12 @@ def fold(text: str) -> str:
     return text
 
 
+def folded_title(title: str) -> str:
+    """``fold(title)`` where it differs from width and case folding alone, else "" (see format.META_FIELDS)."""
+    folded = fold(title)
+    return folded if folded != _fold_width_case(title) else ""
+
+
 def html_to_text(body_html: str) -> str:
     """Plain text of a body for indexing and excerpts (scripts, styles and comments dropped)."""
     if not body_html:

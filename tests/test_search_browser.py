@@ -115,6 +115,12 @@ def paged_site(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("paged")
     records = [r for r in generate_sample(600, seed=11) if "op" not in r]
+    # An old document, and 60 newer ones whose bodies hold the words of its title.
+    records.append(dict(records[0], id="old-1", title="南安市古厝保护利用三年行动方案",
+                        published="2001-01-01T08:00:00+08:00", body_html="<p>为做好古厝保护利用工作，制定本方案。</p>"))
+    records += [dict(r, id=f"echo-{i}", published=f"2030-01-{1 + i % 28:02d}T08:00:00+08:00",
+                     body_html=f"{r.get('body_html') or ''}<p>古厝保护利用三年行动方案的落实情况。</p>")
+                for i, r in enumerate(records[1:61])]
     with pytest.MonkeyPatch.context() as mp:
         for name, value in {"BLOCK": 32, "INLINE_DF": 3, "PAGE_POSTINGS": 64, "REF_BLOCKS": 4}.items():
             mp.setattr(fmt, name, value)
@@ -135,6 +141,11 @@ def test_browser_and_server_agree_on_paged_entries_over_many_blocks(paged_site, 
     cases = [{"q": "通知"}, {"q": "工作", "sort": "date"}, {"q": numbers[0]}, {"q": f"工作 {numbers[1]}"},
              {"q": records[5]["title"][1:7]}, {"q": records[40]["title"]}, {"q": "关于", "page": 3},
              {"q": "", "year": numbers[2]}, {"q": records[9].get("doc_no") or "南政"}]
+    # The old document's title, typed in part: the scan stops in the newest blocks, and the title
+    # check (t: lists, then the titles of a few candidates) puts it first in both engines.
+    cases.append({"q": "古厝保护利用三年"})
+    res = index.search(Query(q="古厝保护利用三年"))
+    assert not res.total_exact and res.results[0]["id"] == "old-1"
     script = (site[0] / "search" / "index.html").read_text(encoding="utf-8")
     with StaticServer(site_dir) as server, Chromium() as chromium:
         # The theme's page and script, reading this index (same origin, its own manifest).

@@ -9,6 +9,7 @@
 
   var IDX = "/search/idx/";
   var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/g;
+  var CJK_PAIR = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}$/;
   var ASCII = /[a-z0-9]+/g;
   var NEEDS_NFKC = /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2f00-\u2fdf\u2460-\u24ff\u3200-\u33ff\u3000\u00a0\u2160-\u217f\ufe30-\ufe4f\uff5b-\uff65]/;
   var BRACKETS = /[〔\[(（【［﹝〖{｛<《〕\])）】］﹞〗}｝>》]/g;
@@ -69,10 +70,14 @@
       });
     }));
   }
+  // tokenize._fold_width_case: fold without the t2s map.
+  function widthCase(text) {
+    if (!text) { return ""; }
+    return (NEEDS_NFKC.test(text) ? text.normalize("NFKC") : text).toLowerCase();
+  }
   function fold(text) {
     if (!text) { return ""; }
-    if (NEEDS_NFKC.test(text)) { text = text.normalize("NFKC"); }
-    text = text.toLowerCase();
+    text = widthCase(text);
     var out = "";
     for (var i = 0; i < text.length; i++) { var c = text[i]; out += t2s[c] || c; }
     return out;
@@ -156,6 +161,8 @@
     }
     return [e[0], out];
   }
+  // format.listed_name: a shard or metadata chunk, from the generation its directory file lists.
+  function listedName(key, gen) { return key + "-" + manifest.epoch + "-" + gen; }
   function entry(term) {
     var fam = family(term);
     var f = manifest.families[fam];
@@ -163,10 +170,10 @@
     // fetched for the query anyway.
     var prefix = term.slice(0, 2);
     var shard = fnv1a(prefix === "w:" || prefix === "t:" ? term.substr(2, 2) : term) % f.shards;
-    return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (names) {
-      var name = names[shard % manifest.dir_size];
-      if (!name) { return null; }
-      return load("s", fam + shard + "-" + name, true).then(function (s) { return expand(term, s[term]) || null; });
+    return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (gens) {
+      var gen = gens[shard % manifest.dir_size];
+      if (!gen) { return null; }
+      return load("s", listedName(fam + shard, gen), true).then(function (s) { return expand(term, s[term]) || null; });
     });
   }
   function b64(text) {
@@ -195,10 +202,10 @@
   }
   function metaRow(ord) {
     var m = manifest.meta, chunk = Math.floor(ord / m.chunk);
-    return load("d", m.dirs[Math.floor(chunk / m.per_dir)], true).then(function (names) {
-      var name = names[chunk % m.per_dir];
-      if (!name) { return null; }
-      return load("c", chunk + "-" + name, true).then(function (rows) {
+    return load("d", m.dirs[Math.floor(chunk / m.per_dir)], true).then(function (gens) {
+      var gen = gens[chunk % m.per_dir];
+      if (!gen) { return null; }
+      return load("c", listedName(String(chunk), gen), true).then(function (rows) {
         var row = rows[ord % m.chunk];
         if (!row) { return null; }
         var out = {};
@@ -317,28 +324,63 @@
               });
             });
           }
-          // query.py _title_pass: documents with every kept term in their title, in the blocks the
-          // newest-first scan did not reach, from the short t: lists.
-          function titlePass(scanned) {
-            return entries(req.map(function (x) { return "t:" + x[0]; })).then(function (titles) {
-              if (!titles.every(function (x) { return x[1]; })) { return []; }
-              var sum = 0, blocks = null;
-              titles.forEach(function (x) {
-                sum += x[1][0];
-                blocks = blocks === null ? blocksOf(x[1]) : inter(blocks, blocksOf(x[1]));
-              });
-              if (sum > sc.title_postings) { return []; }
-              var list = Object.keys(blocks).map(Number).filter(function (b) { return !scanned[b]; });
-              return Promise.all(list.map(function (block) {
-                return Promise.all(titles.map(function (x) { return segFor(x[1], block); })).then(function (segs) {
-                  var scores = new Map(), flags = new Map(), out = [];
-                  scoreAll(segs, scores, flags);
-                  return wordBonus(block, scores).then(function () {
-                    scores.forEach(function (s, o) { out.push([s, flags.get(o), o]); });
-                    return out;
-                  });
+          // query.py _title_matches: the documents whose title contains the whole query, from the
+          // query's rarest title bigrams (t: lists), checked against at most title_verify titles.
+          function titleMatches() {
+            var bg = terms.required.filter(function (t) { return t.length === 2 && CJK_PAIR.test(t); });
+            if (bg.length < 2) { return Promise.resolve({}); }
+            return entries(bg.map(function (t) { return "t:" + t; })).then(function (all) {
+              if (!all.every(function (x) { return x[1]; })) { return {}; }
+              var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; })
+                .slice(0, sc.title_lists);
+              var cand = null, used = 0;
+              function step(i) {
+                if (i >= lists.length) { return Promise.resolve(); }
+                used += lists[i][0];
+                if (used > sc.title_postings) { return Promise.resolve(); }
+                var blocks = null;
+                if (cand !== null) {
+                  blocks = {};
+                  cand.forEach(function (_f, o) { blocks[Math.floor(o / manifest.block)] = true; });
+                }
+                var segs = lists[i][1].filter(function (seg) { return blocks === null || blocks[seg[0]]; });
+                return Promise.all(segs.map(segment)).then(function (parts) {
+                  var got = new Map();
+                  parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j] & 2); } });
+                  if (cand === null) {
+                    cand = got;
+                  } else {
+                    var next = new Map();
+                    cand.forEach(function (f, o) { if (got.has(o)) { next.set(o, f); } });
+                    cand = next;
+                  }
+                  if (cand.size > sc.title_verify) { return step(i + 1); }
                 });
-              })).then(function (parts) { return [].concat.apply([], parts); });
+              }
+              return step(0).then(function () {
+                if (cand === null || cand.size > sc.title_verify) { return {}; }
+                var phrase = terms.folded.split(/\s+/).join("");
+                var ords = Array.from(cand.keys()).sort(function (a, b) { return a - b; });
+                return Promise.all(ords.map(metaRow)).then(function (rows) {
+                  var out = {};
+                  rows.forEach(function (row, k) {
+                    var title = row ? (row.folded_title || widthCase(row.title)) : "";
+                    if (row && title.split(/\s+/).join("").indexOf(phrase) >= 0) { out[ords[k]] = cand.get(ords[k]); }
+                  });
+                  return out;
+                });
+              });
+            });
+          }
+          // query.py _boost_titles
+          function boostTitles(matches) {
+            var seen = {};
+            found = found.map(function (x) {
+              seen[x[2]] = true;
+              return Object.prototype.hasOwnProperty.call(matches, x[2]) ? [x[0] + sc.phrase, x[1], x[2]] : x;
+            });
+            Object.keys(matches).map(Number).forEach(function (o) {
+              if (!seen[o]) { found.push([sc.phrase, matches[o], o]); }
             });
           }
 
@@ -386,11 +428,9 @@
           return doBlock(0).then(function () {
             exhausted = done === order.length;
             var total = exhausted ? found.length : Math.floor(found.length * order.length / done + 0.5);
-            if (exhausted || !req.length || !reqOk || flt.length || sort !== "relevance") { return total; }
-            var scanned = {};
-            order.slice(0, done).forEach(function (b) { scanned[b] = true; });
-            return titlePass(scanned).then(function (extra) {
-              extra.forEach(function (x) { found.push(x); });
+            if (!req.length || !reqOk || flt.length || sort !== "relevance") { return total; }
+            return titleMatches().then(function (matches) {
+              boostTitles(matches);
               return Math.max(total, found.length);
             });
           }).then(function (total) {
