@@ -823,7 +823,8 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
                     "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "extra": fmt.EXTRA_RATIO,
                     "word_ratio": fmt.WORD_RATIO,
-                    "max_words": fmt.MAX_WORDS, "title_postings": fmt.TITLE_POSTINGS, "title_lists": fmt.TITLE_LISTS,
+                    "max_words": fmt.MAX_WORDS, "title_per_bigram": fmt.TITLE_PER_BIGRAM, "title_postings": fmt.TITLE_POSTINGS,
+                    "title_lists": fmt.TITLE_LISTS,
                     "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }

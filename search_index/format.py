@@ -71,8 +71,9 @@ MAX_TERMS = 4  # and at most this many
 EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rarest term's df
 WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
-TITLE_POSTINGS = 3000  # the title check reads the rarest t: lists while they hold at most this many postings
-TITLE_LISTS = 3  # ... and at most this many of them
+TITLE_PER_BIGRAM = 500  # the title check reads the rarest t: lists while they hold at most this many postings
+TITLE_POSTINGS = 8000  # per bigram of the query, and this many in all
+TITLE_LISTS = 4  # ... and at most this many lists
 TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 

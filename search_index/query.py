@@ -278,9 +278,10 @@ class SearchIndex:
         however many newer documents hold the same words in their bodies.
 
         Candidates are the documents with the query's rarest bigrams in their title (the short
-        ``t:`` lists, read only while they hold at most TITLE_POSTINGS postings, at most
-        TITLE_LISTS of them); only when at most TITLE_VERIFY remain are their titles read (the
-        metadata rows, which the results page shows anyway)."""
+        ``t:`` lists, at most TITLE_LISTS of them, read while they hold at most TITLE_PER_BIGRAM
+        postings per bigram of the query and TITLE_POSTINGS in all: a longer query is more
+        likely a title, and its rare lists narrow faster); only when at most TITLE_VERIFY remain
+        are their titles read (the metadata rows, which the results page shows anyway)."""
         bigrams = [t for t in required if len(t) == 2 and CJK_RUN.fullmatch(t)]
         if len(bigrams) < 2:
             return {}
@@ -289,9 +290,10 @@ class SearchIndex:
             return {}
         cand: dict[int, int] | None = None
         used = 0
+        budget = min(fmt.TITLE_POSTINGS, fmt.TITLE_PER_BIGRAM * len(bigrams))
         for e in sorted(lists, key=lambda e: e[0])[: fmt.TITLE_LISTS]:
             used += e[0]
-            if used > fmt.TITLE_POSTINGS:
+            if used > budget:
                 break
             blocks = None if cand is None else {o // self.manifest["block"] for o in cand}
             found: dict[int, int] = {}

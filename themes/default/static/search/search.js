@@ -333,11 +333,11 @@
               if (!all.every(function (x) { return x[1]; })) { return {}; }
               var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; })
                 .slice(0, sc.title_lists);
-              var cand = null, used = 0;
+              var cand = null, used = 0, budget = Math.min(sc.title_postings, sc.title_per_bigram * bg.length);
               function step(i) {
                 if (i >= lists.length) { return Promise.resolve(); }
                 used += lists[i][0];
-                if (used > sc.title_postings) { return Promise.resolve(); }
+                if (used > budget) { return Promise.resolve(); }
                 var blocks = null;
                 if (cand !== null) {
                   blocks = {};
