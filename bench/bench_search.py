@@ -6,7 +6,7 @@
 Steps: generate the shared corpus (``/work/shared/corpus/govcorpus.py``; benchmarks may use it, tests
 never do), build the index cold (nothing cached) in a child process, rebuild warm (tokens cached),
 update incrementally (1 changed, 1 withdrawn), measure the index files, time the Python engine and
-``/api/search`` (p50/p95), and load the search page in headless chromium over a plain static server
+``/api/search`` (p50/p95), run the known-item test at scale, and load the search page in headless chromium over a plain static server
 (files served as they are, like a bucket) to measure bytes per query with the resource-timing API.
 """
 
@@ -144,6 +144,36 @@ def bench_server(out: Path, queries: list[str]) -> dict:
     }
 
 
+def known_items(corpus: Path, out: Path, n: int = 300, seed: int = 5) -> dict:
+    """The issue's known-item test at scale: a sampled document found in the top 3 by its title
+    less its first and last characters (among documents whose title no other document has: most
+    generated titles repeat across organs and years, and then any of the twins is a right answer),
+    and by its 文号 typed with other brackets (top 1)."""
+    from collections import Counter
+
+    from search_index.query import Query, SearchIndex
+
+    rng = random.Random(seed)
+    titles: Counter[str] = Counter()
+    sample = []
+    for rec in read_jsonl(corpus):
+        titles[rec["title"]] += 1
+        if rng.random() < 0.03:
+            sample.append({k: rec.get(k) for k in ("id", "title", "doc_no")})
+    unique = [r for r in sample if titles[r["title"]] == 1 and len(r["title"]) > 6]
+    by_title = rng.sample(unique, min(n, len(unique)))
+    by_no = rng.sample([r for r in sample if r.get("doc_no")], n)
+    index = SearchIndex(out)
+    title_hits = sum(r["id"] in [x["id"] for x in index.search(Query(q=r["title"][1:-1])).results[:3]] for r in by_title)
+    no_hits = 0
+    for r in by_no:
+        typed = r["doc_no"].replace("〔", "[").replace("〕", "]")
+        res = index.search(Query(q=typed)).results
+        no_hits += bool(res) and res[0]["id"] == r["id"]
+    return {"titles_of_their_own_share": round(len(unique) / max(1, len(sample)), 3),
+            "title_top3": f"{title_hits}/{len(by_title)}", "doc_no_top1": f"{no_hits}/{len(by_no)}"}
+
+
 def write_search_page(out: Path) -> None:
     """The theme's search page and assets, as the site build writes them."""
     from site_generator.config import BuildConfig
@@ -257,6 +287,9 @@ def main() -> None:
     queries = pick_queries(corpus, args.queries)
     print("== server (Python engine, /api/search) ==", flush=True)
     print(json.dumps(bench_server(out, queries), ensure_ascii=False), flush=True)
+
+    print("== known items (Python engine) ==", flush=True)
+    print(json.dumps(known_items(corpus, out), ensure_ascii=False), flush=True)
 
     if not args.skip_browser:
         print("== browser (headless chromium, static http.server, files as they are) ==", flush=True)

@@ -18,7 +18,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # name.<8+ hex>.ext (also name.<hex>.min.js, name.<hex>.js.map)
 _HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?$")
 # under search/: a file whose name carries a hex run of 6+ after a separator, or 8+ anywhere
-# (the search index writes s/m1778-afcb9e.bin, c/2485-fc84f0.bin, d/c.9-e9ba62.bin)
+# (the search index writes s/m1778-9d5f574c-3.bin, c/2485-9d5f574c-12.bin, p/0f9f0b33.64-a22305.bin,
+# d/c.9-e9ba62.bin)
 _SEARCH_HASHED = re.compile(r"(?:[._-][0-9a-f]{6,}|(?:^|[._-])[0-9a-f]{8,})(?:[._-]|$)")
 
 _TEXT_TYPES = {

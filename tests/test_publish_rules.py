@@ -46,6 +46,9 @@ def test_content_types(path, head, expected):
         ("search/idx/s/0a1b2c3d4e5f6a7b.bin", True),
         ("search/idx/s/m1778-afcb9e.bin", True),  # the search index's names
         ("search/idx/c/2485-fc84f0.bin", True),
+        ("search/idx/s/m1778-9d5f574c-3.bin", True),  # shards and chunks named by epoch and generation
+        ("search/idx/c/2485-9d5f574c-12.bin", True),
+        ("search/idx/p/0f9f0b33.64-a22305.bin", True),
         ("search/idx/d/c.9-e9ba62.bin", True),
         ("search/idx/t/12.bin", False),
         ("search/idx/manifest.json", False),
