@@ -39,9 +39,11 @@ from .tokenize import (
     FACET_KEYS,
     TITLE,
     TITLE_BIT,
+    ascii_words,
     bigram_term,
     document_arrays,
     documents_arrays,
+    fold,
     folded_title,
     set_t2s_map,
     t2s_map,
@@ -81,7 +83,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 5
+TOKENS_VERSION = 6
 
 
 class StaleState(RuntimeError):
@@ -287,7 +289,9 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
             folded_title(record.get("title") or ""),
         ]
         title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
-        imps = np.concatenate((imps[:n_bigrams], imps[:n_bigrams][d.bigram_in_title], imps[n_bigrams:]))
+        title_imp = np.uint8(fmt.number_bloom(ascii_words(fold(record.get("title") or ""))) << 2 | flags | 1)
+        title_imps = np.full(len(title_ids), title_imp, dtype=np.uint8)
+        imps = np.concatenate((imps[:n_bigrams], title_imps, imps[n_bigrams:]))
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),
                     d.bigram_ids.tobytes() + title_ids.tobytes(), "\x00".join(ws + extra), imps.tobytes() + extra_imps))
     return out
@@ -825,7 +829,7 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "word_ratio": fmt.WORD_RATIO,
                     "max_words": fmt.MAX_WORDS, "title_per_bigram": fmt.TITLE_PER_BIGRAM, "title_postings": fmt.TITLE_POSTINGS,
                     "title_lists": fmt.TITLE_LISTS,
-                    "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST},
+                    "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST, "number_bits": fmt.NUMBER_BITS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.flush()  # every file the manifest names is written before the manifest

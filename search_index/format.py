@@ -1,10 +1,11 @@
 """The static index format: what the build writes, and what search.js and query.py read.
 
-Everything under ``search/idx/`` except ``manifest.json`` has a content-hashed name, so a CDN can
-cache it for ever; ``manifest.json`` is tiny and must be served with a short cache. All ``.bin``
-files are gzip (written with mtime 0, so equal content gives equal bytes; names hash the unpacked
-content); the browser unpacks them with ``DecompressionStream`` because static hosts serve files
-as they are.
+Everything under ``search/idx/`` except ``manifest.json`` has a name that never comes back with
+other content (a content hash, or for listed files an epoch and a generation, see below), so a
+CDN can cache it for ever; ``manifest.json`` is tiny and must be served with a short cache. All
+``.bin`` files are gzip (written with mtime 0, so equal content gives equal bytes; hashes are of the
+unpacked content); the browser unpacks them with ``DecompressionStream`` because static hosts
+serve files as they are.
 
 - Documents have *ordinals*: a full build numbers them by publication date (oldest 0), an
   incremental build appends new ones. Ordinals are grouped in blocks of ``BLOCK``; a block is the
@@ -14,7 +15,7 @@ as they are.
   block start) as ``count`` low bytes then ``count`` high bytes, then ``count`` impact bytes
   ``q << 2 | not_valid << 1 | in_title``, with ``q`` the BM25 term-frequency part quantized to
   1..Q_MAX: 3 bytes a posting.
-- Terms live in *shards* (``s/<hash>.bin``, gzip JSON ``{term: entry}``). A term with at most
+- Terms live in *shards* (``s/<key>-<epoch>-<gen>.bin``, gzip JSON ``{term: entry}``). A term with at most
   ``INLINE_DF`` postings has its segments inline: ``[df, [[block, count, base64], ...]]``. Any other
   term's segments are in page files ``p/<fnv1a(term) as 8 hex>.<first block>-<hash6>.bin``; a page
   holds the segments of ``group`` aligned consecutive blocks, ``group`` a power of two chosen from
@@ -23,13 +24,15 @@ as they are.
   count, ...], "<hash6 of each page, in block order>"]``: the page names and each segment's offset
   (3 bytes a posting) follow from those, so the shard carries 6 characters per page instead of a
   reference per segment. A term belongs to family ``k`` (exact 文号/索引号 keys), ``a`` (ASCII
-  words: numbers, mostly) or ``m`` (CJK bigrams, words, facets) and to shard ``fnv1a(term) %
-  shards``; the shard names of a family are listed in directory files (``d/<hash>.bin``, JSON lists
-  of ``DIR_SIZE`` hashes) named by the manifest.
-- Shards and metadata chunks are named ``<key>-<hash6>.bin`` (``key`` = family + shard number or
-  the chunk number), so their directory files list only 6 hex digits per entry.
-- Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<hash>.bin``, JSON list of rows or
-  null), chunk names in directory files of ``META_DIR`` chunks.
+  words: numbers, mostly) or ``m`` (CJK bigrams, words, facets, ``t:`` title bigrams) and to shard
+  ``fnv1a(term) % shards`` (``w:`` and ``t:`` terms: of their first bigram).
+- Shards and metadata chunks are *listed* files: named ``<key>-<epoch>-<gen>.bin`` (``key`` = family
+  + shard number, or the chunk number; ``epoch`` from the manifest, drawn with the build state;
+  ``gen`` the build that last changed the content), and directory files (``d/<key>-<hash6>.bin``,
+  named by the manifest) list the ``gen`` of ``DIR_SIZE`` shards or ``META_DIR`` chunks, 0 for
+  none: small, mostly equal numbers, tens of bytes gzip'd.
+- Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<key>-<epoch>-<gen>.bin``, JSON list
+  of rows, ``META_FIELDS``, or null).
 - ``t/<hash>.bin``: traditional → simplified map, one file per ``codepoint % T2S_BUCKETS``.
 """
 
@@ -76,6 +79,7 @@ TITLE_POSTINGS = 8000  # per bigram of the query, and this many in all
 TITLE_LISTS = 4  # ... and at most this many lists
 TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
+NUMBER_BITS = 6  # t: postings carry number_bloom(title words) instead of a BM25 impact
 
 # Meta row fields, in order.
 # ``folded_title``: the title folded (tokenize.fold) when that changes more than width and case, else
@@ -165,6 +169,16 @@ def read_gaps(raw, count: int) -> np.ndarray:
 def listed_name(key: str, epoch: str, gen: int) -> str:
     """The name of a shard or metadata chunk, from its key and the generation its directory lists."""
     return f"{key}-{epoch}-{gen}"
+
+
+def number_bloom(words) -> int:
+    """A title's ASCII words (numbers, mostly: the year) as 6 bits, the impact of its ``t:``
+    postings: the title check drops candidates that lack a number of the query without reading
+    their titles (generated titles differ by the year alone)."""
+    bits = 0
+    for w in words:
+        bits |= 1 << (fnv1a(w) % NUMBER_BITS)
+    return bits
 
 
 def content_name(data: bytes) -> str:

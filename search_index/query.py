@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import ASCII_WORD, CJK_RUN, TITLE, facet_term, fold, query_terms, set_t2s_map
+from .tokenize import ASCII_WORD, CJK_RUN, MAX_ASCII_LEN, TITLE, facet_term, fold, query_terms, set_t2s_map
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
@@ -288,6 +288,10 @@ class SearchIndex:
         lists = [self.entry(TITLE + t) for t in bigrams]
         if not all(lists):
             return {}
+        phrase = "".join(fold(text).split())
+        # Numbers inside the phrase are whole numbers of the title too (at its ends they may be cut).
+        numbers = fmt.number_bloom(w for m in ASCII_WORD.finditer(phrase)
+                                   if 0 < m.start() and m.end() < len(phrase) and len(w := m.group()) <= MAX_ASCII_LEN)
         cand: dict[int, int] | None = None
         used = 0
         budget = min(fmt.TITLE_POSTINGS, fmt.TITLE_PER_BIGRAM * len(bigrams))
@@ -300,18 +304,20 @@ class SearchIndex:
             for seg in e[1]:
                 if blocks is None or seg[0] in blocks:
                     ords, imps = self.segment(*seg)
-                    found.update(zip(ords.tolist(), (imps & 2).tolist(), strict=True))
-            cand = found if cand is None else {o: f for o, f in cand.items() if o in found}
+                    found.update(zip(ords.tolist(), imps.tolist(), strict=True))
+            if cand is None:  # a title without a number of the query cannot hold it
+                cand = {o: im for o, im in found.items() if (im >> 2) & numbers == numbers}
+            else:
+                cand = {o: im for o, im in cand.items() if o in found}
             if len(cand) <= fmt.TITLE_VERIFY:
                 break
         if cand is None or len(cand) > fmt.TITLE_VERIFY:
             return {}
-        phrase = "".join(fold(text).split())
         out = {}
-        for o, flag in sorted(cand.items()):
+        for o, im in sorted(cand.items()):
             row = self.meta(o)
             if row and phrase in "".join(fold(row["title"]).split()):
-                out[o] = flag
+                out[o] = im & 2
         return out
 
     def _empty(self, query: Query, page: int, terms: dict, req: dict) -> Result:

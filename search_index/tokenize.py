@@ -45,9 +45,9 @@ MAX_QUERY_WORDS = 30
 
 # Term prefixes (bigrams and ASCII words carry no prefix).
 WORD, DOC_NO, INDEX_NO, FACET = "w:", "#n:", "#i:", "f:"
-# The bigrams of a title (and 文号) again, as ``t:`` terms with the same impact bytes: a short list
-# that finds a document by its title however old it is (query.py's title pass). Their term ids are
-# the bigram's id with TITLE_BIT set.
+# The bigrams of a title (and 文号) again, as ``t:`` terms: short lists that find a document by its
+# title however old it is (query.py's title check). Their term ids are the bigram's id with
+# TITLE_BIT set; their impact byte is ``format.number_bloom`` of the title's ASCII words << 2 | flags.
 TITLE = "t:"
 TITLE_BIT = 1 << 31
 FACET_KEYS = {"organ": "o", "category": "c", "topic": "t", "year": "y", "validity": "v"}

@@ -121,6 +121,13 @@ def paged_site(tmp_path_factory):
     records += [dict(r, id=f"echo-{i}", published=f"2030-01-{1 + i % 28:02d}T08:00:00+08:00",
                      body_html=f"{r.get('body_html') or ''}<p>古厝保护利用三年行动方案的落实情况。</p>")
                 for i, r in enumerate(records[1:61])]
+    # Twelve old titles that differ by their year alone, and 60 newer bodies that quote one.
+    records += [dict(records[0], id=f"twin-{y}", title=f"南安市{y}年农村供水保障工作方案",
+                     published=f"{y}-03-01T08:00:00+08:00", body_html="<p>做好农村供水保障工作。</p>")
+                for y in range(2001, 2013)]
+    records += [dict(r, id=f"quote-{i}", published=f"2031-02-{1 + i % 28:02d}T08:00:00+08:00",
+                     body_html=f"{r.get('body_html') or ''}<p>市2005年农村供水保障工作方案。</p>")
+                for i, r in enumerate(records[61:121])]
     with pytest.MonkeyPatch.context() as mp:
         for name, value in {"BLOCK": 32, "INLINE_DF": 3, "PAGE_POSTINGS": 64, "REF_BLOCKS": 4}.items():
             mp.setattr(fmt, name, value)
@@ -143,9 +150,11 @@ def test_browser_and_server_agree_on_paged_entries_over_many_blocks(paged_site, 
              {"q": "", "year": numbers[2]}, {"q": records[9].get("doc_no") or "南政"}]
     # The old document's title, typed in part: the scan stops in the newest blocks, and the title
     # check (t: lists, then the titles of a few candidates) puts it first in both engines.
-    cases.append({"q": "古厝保护利用三年"})
+    cases += [{"q": "古厝保护利用三年"}, {"q": "市2005年农村供水保障工作"}]
     res = index.search(Query(q="古厝保护利用三年"))
     assert not res.total_exact and res.results[0]["id"] == "old-1"
+    res = index.search(Query(q="市2005年农村供水保障工作"))  # twelve candidates; the year keeps one
+    assert not res.total_exact and res.results[0]["id"] == "twin-2005"
     script = (site[0] / "search" / "index.html").read_text(encoding="utf-8")
     with StaticServer(site_dir) as server, Chromium() as chromium:
         # The theme's page and script, reading this index (same origin, its own manifest).

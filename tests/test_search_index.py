@@ -372,10 +372,18 @@ def test_an_old_document_is_found_by_its_title_past_newer_body_matches(tmp_path,
     newer = [dict(r, id=f"new-{i}", published=f"2030-01-{1 + i % 28:02d}T08:00:00+08:00",
                   body_html=f"<p>{r.get('body_html') or ''}古厝保护利用三年行动方案的落实情况。</p>")
              for i, r in enumerate(base[1:])]
-    build_index([old, *newer], tmp_path / "site", tmp_path / "state")
+    # Twelve old titles that differ by their year alone: the year tells them apart.
+    twins = [dict(old, id=f"twin-{y}", title=f"南安市{y}年农村供水保障工作方案", published=f"{y}-03-01T08:00:00+08:00",
+                  body_html="<p>做好农村供水保障工作。</p>") for y in range(2001, 2013)]
+    echoes = [dict(r, id=f"echo-{i}", body_html=f"<p>{r.get('body_html') or ''}市2005年农村供水保障工作方案。</p>")
+              for i, r in enumerate(newer)]
+    build_index([old, *twins, *newer, *echoes], tmp_path / "site", tmp_path / "state")
     index = SearchIndex(tmp_path / "site")
     res = index.search(Query(q="古厝保护利用三年"))
     assert not res.total_exact  # the scan stopped early...
-    assert res.results[0]["id"] == "old-1"  # ...and the title pass brought the old document first
+    assert res.results[0]["id"] == "old-1"  # ...and the title check brought the old document first
+    res = index.search(Query(q="市2005年农村供水保障工作"))
+    assert res.results[0]["id"] == "twin-2005"
     monkeypatch.setattr(fmt, "TITLE_POSTINGS", 0)
     assert "old-1" not in [r["id"] for r in index.search(Query(q="古厝保护利用三年")).results]
+    assert index.search(Query(q="市2005年农村供水保障工作")).results[0]["id"] != "twin-2005"

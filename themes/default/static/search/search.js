@@ -334,6 +334,14 @@
               var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; })
                 .slice(0, sc.title_lists);
               var cand = null, used = 0, budget = Math.min(sc.title_postings, sc.title_per_bigram * bg.length);
+              var phrase = terms.folded.split(/\s+/).join("");
+              // Numbers inside the phrase are whole numbers of the title too (format.number_bloom).
+              var numbers = 0, re = /[a-z0-9]+/g, m;
+              while ((m = re.exec(phrase)) !== null) {
+                if (m.index > 0 && m.index + m[0].length < phrase.length && m[0].length <= MAX_ASCII_LEN) {
+                  numbers |= 1 << (fnv1a(m[0]) % sc.number_bits);
+                }
+              }
               function step(i) {
                 if (i >= lists.length) { return Promise.resolve(); }
                 used += lists[i][0];
@@ -346,9 +354,10 @@
                 var segs = lists[i][1].filter(function (seg) { return blocks === null || blocks[seg[0]]; });
                 return Promise.all(segs.map(segment)).then(function (parts) {
                   var got = new Map();
-                  parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j] & 2); } });
+                  parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j]); } });
                   if (cand === null) {
-                    cand = got;
+                    cand = new Map();
+                    got.forEach(function (im, o) { if (((im >> 2) & numbers) === numbers) { cand.set(o, im); } });
                   } else {
                     var next = new Map();
                     cand.forEach(function (f, o) { if (got.has(o)) { next.set(o, f); } });
@@ -359,13 +368,12 @@
               }
               return step(0).then(function () {
                 if (cand === null || cand.size > sc.title_verify) { return {}; }
-                var phrase = terms.folded.split(/\s+/).join("");
                 var ords = Array.from(cand.keys()).sort(function (a, b) { return a - b; });
                 return Promise.all(ords.map(metaRow)).then(function (rows) {
                   var out = {};
                   rows.forEach(function (row, k) {
                     var title = row ? (row.folded_title || widthCase(row.title)) : "";
-                    if (row && title.split(/\s+/).join("").indexOf(phrase) >= 0) { out[ords[k]] = cand.get(ords[k]); }
+                    if (row && title.split(/\s+/).join("").indexOf(phrase) >= 0) { out[ords[k]] = cand.get(ords[k]) & 2; }
                   });
                   return out;
                 });
