@@ -83,7 +83,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 6
+TOKENS_VERSION = 7
 
 
 class StaleState(RuntimeError):
@@ -289,7 +289,7 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
             folded_title(record.get("title") or ""),
         ]
         title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
-        title_imp = np.uint8(fmt.number_bloom(ascii_words(fold(record.get("title") or ""))) << 2 | flags | 1)
+        title_imp = np.uint8(fmt.title_year(ascii_words(fold(record.get("title") or ""))) << 2 | flags | 1)
         title_imps = np.full(len(title_ids), title_imp, dtype=np.uint8)
         imps = np.concatenate((imps[:n_bigrams], title_imps, imps[n_bigrams:]))
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),
@@ -829,7 +829,8 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "word_ratio": fmt.WORD_RATIO,
                     "max_words": fmt.MAX_WORDS, "title_per_bigram": fmt.TITLE_PER_BIGRAM, "title_postings": fmt.TITLE_POSTINGS,
                     "title_lists": fmt.TITLE_LISTS,
-                    "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST, "number_bits": fmt.NUMBER_BITS},
+                    "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST, "first_year": fmt.FIRST_YEAR,
+                    "title_scan_blocks": fmt.TITLE_SCAN_BLOCKS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     writer.flush()  # every file the manifest names is written before the manifest

@@ -79,7 +79,8 @@ TITLE_POSTINGS = 8000  # per bigram of the query, and this many in all
 TITLE_LISTS = 4  # ... and at most this many lists
 TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
-NUMBER_BITS = 6  # t: postings carry number_bloom(title words) instead of a BM25 impact
+TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
+FIRST_YEAR = 2000  # t: postings carry title_year(title words) instead of a BM25 impact
 
 # Meta row fields, in order.
 # ``folded_title``: the title folded (tokenize.fold) when that changes more than width and case, else
@@ -171,14 +172,14 @@ def listed_name(key: str, epoch: str, gen: int) -> str:
     return f"{key}-{epoch}-{gen}"
 
 
-def number_bloom(words) -> int:
-    """A title's ASCII words (numbers, mostly: the year) as 6 bits, the impact of its ``t:``
-    postings: the title check drops candidates that lack a number of the query without reading
-    their titles (generated titles differ by the year alone)."""
-    bits = 0
-    for w in words:
-        bits |= 1 << (fnv1a(w) % NUMBER_BITS)
-    return bits
+def title_year(words) -> int:
+    """The year of a title as 6 bits (``year - FIRST_YEAR + 1``), 0 when it has none, several, or
+    one outside the 63 years: the high bits of its ``t:`` postings. The title check drops the
+    candidates whose title has another year than the query without reading their titles (titles
+    of yearly reports and plans differ by the year alone). A 6-bit hash of every number told only
+    one year in three apart."""
+    years = {w for w in words if len(w) == 4 and w.isdigit() and 0 <= int(w) - FIRST_YEAR < 63}
+    return int(years.pop()) - FIRST_YEAR + 1 if len(years) == 1 else 0
 
 
 def content_name(data: bytes) -> str:

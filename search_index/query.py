@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from . import format as fmt
-from .tokenize import ASCII_WORD, CJK_RUN, MAX_ASCII_LEN, TITLE, facet_term, fold, query_terms, set_t2s_map
+from .tokenize import ASCII_WORD, CJK_RUN, TITLE, facet_term, fold, query_terms, set_t2s_map
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
@@ -203,6 +203,13 @@ class SearchIndex:
 
         seg_for = self._seg_for
         idf = {t: fmt.idf(e[0], n_docs) for t, e in {**req, **words}.items() if e}
+        titled: dict[int, int] = {}
+        if req and req_ok and not flt and sort == "relevance":
+            titled = self._title_matches(query.q or "", terms["required"])
+        # A title holding the whole query is what the reader is after: the other matches are then
+        # read from the newest TITLE_SCAN_BLOCKS blocks only (their total estimated), which keeps a
+        # long title query from reading whole lists for its few body matches.
+        limit = fmt.TITLE_SCAN_BLOCKS if titled else len(order)
         found: list[tuple[float, int, int]] = []
         done = 0
         for block in order:
@@ -231,14 +238,13 @@ class SearchIndex:
                 self._word_bonus(words, block, idf, scores)
             found.extend((s, flags[o], o) for o, s in scores.items())
             done += 1
-            if len(found) >= need and block not in exact_blocks:
+            if (len(found) >= need or done >= limit) and block not in exact_blocks:
                 break
 
         exhausted = done == len(order)
         total = len(found) if exhausted else int(len(found) * len(order) / done + 0.5)
-        if req and req_ok and not flt and sort == "relevance":
-            found = _boost_titles(found, self._title_matches(query.q or "", terms["required"]))
-            total = max(total, len(found))
+        found = _boost_titles(found, titled)
+        total = max(total, len(found))
         if sort == "date":
             found.sort(key=lambda x: -x[2])
         else:
@@ -289,9 +295,8 @@ class SearchIndex:
         if not all(lists):
             return {}
         phrase = "".join(fold(text).split())
-        # Numbers inside the phrase are whole numbers of the title too (at its ends they may be cut).
-        numbers = fmt.number_bloom(w for m in ASCII_WORD.finditer(phrase)
-                                   if 0 < m.start() and m.end() < len(phrase) and len(w := m.group()) <= MAX_ASCII_LEN)
+        # A year inside the phrase is a whole number of the title too (at its ends it may be cut).
+        year = fmt.title_year([m.group() for m in ASCII_WORD.finditer(phrase) if 0 < m.start() and m.end() < len(phrase)])
         cand: dict[int, int] | None = None
         used = 0
         budget = min(fmt.TITLE_POSTINGS, fmt.TITLE_PER_BIGRAM * len(bigrams))
@@ -306,7 +311,7 @@ class SearchIndex:
                     ords, imps = self.segment(*seg)
                     found.update(zip(ords.tolist(), imps.tolist(), strict=True))
             if cand is None:  # a title without a number of the query cannot hold it
-                cand = {o: im for o, im in found.items() if (im >> 2) & numbers == numbers}
+                cand = {o: im for o, im in found.items() if not year or im >> 2 in (0, year)}
             else:
                 cand = {o: im for o, im in cand.items() if o in found}
             if len(cand) <= fmt.TITLE_VERIFY:

@@ -335,13 +335,15 @@
                 .slice(0, sc.title_lists);
               var cand = null, used = 0, budget = Math.min(sc.title_postings, sc.title_per_bigram * bg.length);
               var phrase = terms.folded.split(/\s+/).join("");
-              // Numbers inside the phrase are whole numbers of the title too (format.number_bloom).
-              var numbers = 0, re = /[a-z0-9]+/g, m;
+              // A year inside the phrase is a whole number of the title too (format.title_year).
+              var years = {}, re = /[a-z0-9]+/g, m;
               while ((m = re.exec(phrase)) !== null) {
-                if (m.index > 0 && m.index + m[0].length < phrase.length && m[0].length <= MAX_ASCII_LEN) {
-                  numbers |= 1 << (fnv1a(m[0]) % sc.number_bits);
+                var y = parseInt(m[0], 10) - sc.first_year;
+                if (m.index > 0 && m.index + m[0].length < phrase.length && /^\d{4}$/.test(m[0]) && y >= 0 && y < 63) {
+                  years[y + 1] = true;
                 }
               }
+              var yearKeys = Object.keys(years), year = yearKeys.length === 1 ? Number(yearKeys[0]) : 0;
               function step(i) {
                 if (i >= lists.length) { return Promise.resolve(); }
                 used += lists[i][0];
@@ -357,7 +359,7 @@
                   parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j]); } });
                   if (cand === null) {
                     cand = new Map();
-                    got.forEach(function (im, o) { if (((im >> 2) & numbers) === numbers) { cand.set(o, im); } });
+                    got.forEach(function (im, o) { if (!year || (im >> 2) === 0 || (im >> 2) === year) { cand.set(o, im); } });
                   } else {
                     var next = new Map();
                     cand.forEach(function (f, o) { if (got.has(o)) { next.set(o, f); } });
@@ -428,19 +430,24 @@
             }).then(function () {
               scores.forEach(function (s, o) { found.push([s, flags.get(o), o]); });
               done += 1;
-              if (found.length >= need && !exactBlocks[block]) { return; }
+              if ((found.length >= need || done >= limit) && !exactBlocks[block]) { return; }
               return doBlock(i + 1);
             });
           }
 
-          return doBlock(0).then(function () {
+          // The title check first: when titles hold the whole query, the scan reads at most
+          // title_scan_blocks blocks (query.py).
+          var titled = {}, limit = order.length;
+          var checked = req.length && reqOk && !flt.length && sort === "relevance" ? titleMatches() : Promise.resolve({});
+          return checked.then(function (matches) {
+            titled = matches;
+            if (Object.keys(matches).length) { limit = sc.title_scan_blocks; }
+            return doBlock(0);
+          }).then(function () {
             exhausted = done === order.length;
             var total = exhausted ? found.length : Math.floor(found.length * order.length / done + 0.5);
-            if (!req.length || !reqOk || flt.length || sort !== "relevance") { return total; }
-            return titleMatches().then(function (matches) {
-              boostTitles(matches);
-              return Math.max(total, found.length);
-            });
+            boostTitles(titled);
+            return Math.max(total, found.length);
           }).then(function (total) {
             if (sort === "date") {
               found.sort(function (a, b) { return b[2] - a[2]; });
