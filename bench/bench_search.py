@@ -193,7 +193,14 @@ def write_search_page(out: Path) -> None:
 JS_ENTRIES = "performance.getEntriesByType('resource').map(e => [e.name, e.transferSize, e.encodedBodySize, e.responseEnd])"
 
 
-def bench_browser(out: Path, queries: list[str]) -> dict:
+def title_queries(corpus: Path, n: int, seed: int = 7) -> list[str]:
+    """Whole titles less their first and last characters: what a reader types who knows the notice."""
+    rng = random.Random(seed)
+    sample = [rec["title"] for rec in read_jsonl(corpus) if rng.random() < 0.002 and len(rec["title"]) > 8]
+    return [t[1:-1] for t in rng.sample(sample, n)]
+
+
+def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict:
     from search_index.browser import Chromium, StaticServer, chromium_available
 
     if not chromium_available():
@@ -208,7 +215,7 @@ def bench_browser(out: Path, queries: list[str]) -> dict:
         report["page_load_bytes"] = page_bytes
         report["page_load_files"] = [(e[0].rsplit("/", 1)[-1], e[1]) for e in page_entries]
         seen = len(page_entries)
-        for i, q in enumerate(queries):
+        for i, q in enumerate([*queries, *titles]):
             br.evaluate("document.getElementById('search-q').value = ''")
             br.type_text("#search-q", q)
             br.wait(f"govsiteSearch.last && govsiteSearch.last.query === {json.dumps(q)}", timeout=60)
@@ -224,13 +231,18 @@ def bench_browser(out: Path, queries: list[str]) -> dict:
                 "ms_after_last_byte": round(last["rendered"] - max(last_byte, last["started"]), 1),
                 "first": i == 0,
             })
-    qs = report["queries"]
+    qs = report["queries"][: len(queries)]
+    titled = [q["bytes"] for q in report["queries"][len(queries):]]
+    if titled:
+        report["title_query_bytes"] = {"queries": len(titled), "median": int(statistics.median(titled)),
+                                       "p95": int(pct(titled, 95)), "max": max(titled),
+                                       "over_50k": sum(b > 50_000 for b in titled)}
     further = [q["bytes"] for q in qs[1:]]
     report["first_query_bytes"] = qs[0]["bytes"]
     report["first_query_plus_page_bytes"] = qs[0]["bytes"] + report["page_load_bytes"]
     report["further_query_bytes"] = {"median": int(statistics.median(further)), "p95": int(pct(further, 95)),
                                       "max": max(further)} if further else {}
-    after = [q["ms_after_last_byte"] for q in qs]
+    after = [q["ms_after_last_byte"] for q in report["queries"]]
     report["render_after_last_byte_ms"] = {"median": round(statistics.median(after), 1), "p95": round(pct(after, 95), 1),
                                            "max": max(after)}
     return report
@@ -293,7 +305,7 @@ def main() -> None:
 
     if not args.skip_browser:
         print("== browser (headless chromium, static http.server, files as they are) ==", flush=True)
-        report = bench_browser(out, queries[:40])
+        report = bench_browser(out, queries[:40], title_queries(corpus, 40))
         for q in report.get("queries", []):
             print(f"  {q['q'][:24]:<26} total={q['total']:<7} files={q['files']:<3} bytes={q['bytes']:<7} "
                   f"ms={q['ms_total']:<7} after_last_byte={q['ms_after_last_byte']}")

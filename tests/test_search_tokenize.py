@@ -74,3 +74,13 @@ def test_fast_document_terms_equal_the_reference():
         assert fast.extra == extra
         assert fast.length == sum(tf.values())
     assert bigram_term(bigram_id("营商")) == "营商" and bigram_id("ab") is None and bigram_id("营") is None
+
+
+def test_title_year_is_one_year_or_nothing():
+    """The year stored with title postings: one year in range, else 0 (then no candidate is dropped)."""
+    from search_index.format import title_year
+
+    assert title_year(["2013", "5"]) == 14 and title_year(["2000"]) == 1 and title_year(["2062"]) == 63
+    assert title_year(["2013", "2015"]) == 0  # a plan over several years: unknown
+    assert title_year(["1998"]) == 0 and title_year(["2063"]) == 0 and title_year(["12"]) == 0
+    assert title_year([]) == 0 and title_year(["2013", "2013"]) == 14
