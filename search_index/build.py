@@ -147,7 +147,7 @@ class _Names:
 
     ``gen`` is the number of the build that last changed the file's content (kept while its content
     hash is unchanged) and ``epoch`` is drawn when the state is created, so a name never comes back
-    with other content, and a directory file is a list of small, mostly equal numbers: ~60 bytes
+    with other content, and a directory file is a list of small, mostly equal numbers: ~30 bytes
     gzip'd instead of 1.1 KB of 6-digit hashes, which every query paid for each directory it
     touched. The build number is taken (and stored) before any file is written, so a failed build
     never lends its number to other content."""

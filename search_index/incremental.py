@@ -61,7 +61,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         term = state.term(tid)
         by_shard[fmt.shard_of(term)].append((term, tid))
 
-    epoch = manifest["epoch"]
+    epoch = manifest.get("epoch")
     if epoch != state.names.epoch:
         return None
     shard_names: dict[str, list[int]] = {}
