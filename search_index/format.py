@@ -52,8 +52,8 @@ PAGE_POSTINGS = 1024  # target postings per page file (see build.group_blocks)
 REF_BLOCKS = 32
 MAX_GROUP_LOG2 = 5  # at most 32 blocks per page
 DIR_SIZE = 256
-META_CHUNK = 8
-META_DIR = 256
+META_CHUNK = 4  # rows per metadata file: ten results come from ten files, so smaller is cheaper (~0.9 KB)
+META_DIR = 1024  # metadata files per directory file (generations: tens of bytes)
 SHORT_HASH = 6
 T2S_BUCKETS = 16
 # m: CJK bigrams, jieba words, facets and title bigrams (4,096: a query reads one per bigram, so
@@ -71,7 +71,7 @@ WORD_BOOST = 0.5  # a jieba word of the title/keywords that the query contains
 EXACT_BOOST = 1000.0  # the exact 文号 or 索引号
 STOP_FRACTION = 0.1  # a bigram in more documents than this is skipped when the query has rarer ones
 MIN_TERMS = 2  # ... but the query keeps at least this many of its rarest terms
-MAX_TERMS = 4  # and at most this many
+MAX_TERMS = 3  # and at most this many
 EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rarest term's df
 WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
