@@ -282,14 +282,16 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
         extra = [t.replace("\x00", "") for t in d.extra]
         extra_imps = bytes((0 if t.startswith("f:") else fmt.Q_MAX << 2) | flags for t in extra)
         text = (record.get("summary") or "").strip() or " ".join(d.body_text.split())
+        title = record.get("title") or ""
+        folded = fold(title)  # once per record: for the meta row and the title year
         meta = [
-            record["id"], record.get("title") or "", _G["doc_url"](record), (record.get("published") or "")[:10],
+            record["id"], title, _G["doc_url"](record), (record.get("published") or "")[:10],
             record.get("organ") or "", record.get("category") or "", record.get("topic") or "",
             record.get("doc_no") or "", record.get("validity") or "", text[:EXCERPT_CHARS],
-            folded_title(record.get("title") or ""),
+            folded_title(title, folded),
         ]
         title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
-        title_imp = np.uint8(fmt.title_year(ascii_words(fold(record.get("title") or ""))) << 2 | flags | 1)
+        title_imp = np.uint8(fmt.title_year(ascii_words(folded)) << 2 | flags | 1)
         title_imps = np.full(len(title_ids), title_imp, dtype=np.uint8)
         imps = np.concatenate((imps[:n_bigrams], title_imps, imps[n_bigrams:]))
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),

@@ -112,9 +112,10 @@ def fold(text: str) -> str:
     return text
 
 
-def folded_title(title: str) -> str:
-    """``fold(title)`` where it differs from width and case folding alone, else "" (see format.META_FIELDS)."""
-    folded = fold(title)
+def folded_title(title: str, folded: str | None = None) -> str:
+    """``fold(title)`` (or ``folded``, when the caller has it) where it differs from width and case
+    folding alone, else "" (see format.META_FIELDS)."""
+    folded = fold(title) if folded is None else folded
     return folded if folded != _fold_width_case(title) else ""
 
 
