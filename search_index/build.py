@@ -17,7 +17,6 @@ import hashlib
 import itertools
 import json
 import logging
-import multiprocessing
 import os
 import sqlite3
 import threading
@@ -32,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+
+from site_generator.processes import fork_pool
 
 from . import format as fmt
 from .tokenize import (
@@ -470,7 +471,7 @@ def build_index(
     pool = None
     procs = processes if processes is not None else min(4, os.cpu_count() or 1)
     if len(first) == POOL_AFTER and procs > 1:
-        pool = multiprocessing.get_context("fork").Pool(procs)
+        pool = fork_pool(procs)
         batches = itertools.chain(batches, pool.imap_unordered(_tokenize, _batched(todo, BATCH)))
     elif len(first) == POOL_AFTER:  # one process: the rest in-process too
         batches = itertools.chain(batches, map(_tokenize, _batched(todo, BATCH)))

@@ -20,9 +20,7 @@ See docs/site-generator.md for the output layout and the pagination scheme.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -35,6 +33,7 @@ from site_generator import docinfo
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
 from site_generator.plugins import BuildContext, load_plugins, run_event
+from site_generator.processes import fork_pool
 from site_generator.render import Renderer, category_order, record_hash
 from site_generator.spool import Spool, SpoolRecords
 from site_generator.state import State
@@ -102,17 +101,6 @@ _G: dict = {}
 def _progress(cfg: BuildConfig, message: str) -> None:
     if callable(cfg.progress):
         cfg.progress(message)
-
-
-def _default_signal_handlers() -> None:
-    """Render processes die on SIGTERM, SIGINT and SIGQUIT.
-
-    A fork inherits the parent's handlers; under ``govsite db_worker`` those only ask the worker
-    to stop, so ``Pool.terminate()`` could never end an idle render process and the build hung.
-    """
-    for name in ("SIGTERM", "SIGINT", "SIGQUIT"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 class _Build:
@@ -303,8 +291,7 @@ class _Build:
             for t in tasks:
                 yield fn(t)
             return
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs, initializer=_default_signal_handlers) as pool:
+        with fork_pool(procs) as pool:
             yield from pool.imap_unordered(fn, tasks, chunksize=1)
 
     def _context(self, writer, renderer, full, records, removed) -> BuildContext:
