@@ -21,7 +21,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from wagtail.models import Locale
 
-from content_models import taxonomy
+from content_models import vocabularies
 from content_models.models import Attachment, Department, DisclosureDocument
 
 router = Router(tags=["documents"])
@@ -197,12 +197,12 @@ def filter_documents(
     if category:
         qs = qs.filter(category=category.strip())
     if topic:
-        if topic.strip() not in taxonomy.TOPICS:
-            raise ApiError(400, f"未知的主题分类“{topic}”，应为 22 个主题分类之一，例如“{taxonomy.TOPICS[0]}”")
+        if topic.strip() not in vocabularies.TOPICS:
+            raise ApiError(400, f"未知的主题分类“{topic}”，应为 22 个主题分类之一，例如“{vocabularies.TOPICS[0]}”")
         qs = qs.filter(topic=topic.strip())
     if validity:
-        if validity.strip() not in taxonomy.VALIDITY:
-            raise ApiError(400, f"未知的有效性“{validity}”，应为：{'、'.join(taxonomy.VALIDITY)}")
+        if validity.strip() not in vocabularies.VALIDITY:
+            raise ApiError(400, f"未知的有效性“{validity}”，应为：{'、'.join(vocabularies.VALIDITY)}")
         qs = qs.filter(validity=validity.strip())
     if year:
         start, end = _year_range(year)

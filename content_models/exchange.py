@@ -6,17 +6,12 @@ reads in keyset-paged batches (flat memory at 200k documents) with one query for
 attachments of each batch, never one query per document.
 """
 
-import os
-import tempfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from content_models.records import DocumentRecord
+from content_models.record import DocumentRecord
 
 BATCH_SIZE = 2000
 
@@ -26,10 +21,6 @@ _VALUE_FIELDS = (
     "written", "published_at", "validity", "keywords", "summary", "body", "lang",
     "interprets__source_id", "replaced_by__source_id", "updated_at",
 )
-
-
-class ExchangeFormatError(ValueError):
-    """A JSONL line that cannot be read; the message names the line and is shown to users."""
 
 
 def _local_tz() -> tzinfo:
@@ -126,63 +117,3 @@ def record_from_document(doc) -> DocumentRecord:
 
     row = DisclosureDocument.objects.filter(pk=doc.pk).values(*_VALUE_FIELDS).get()
     return record_from_values(row, _attachments_by_document([doc.pk]).get(doc.pk, []), _local_tz())
-
-
-def iter_jsonl_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line number, raw line)`` for every non-blank line; streams, never loads the file."""
-    with open(path, "rb") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]  # a UTF-8 byte-order mark, as Windows tools write it
-            if line.strip():
-                yield lineno, line
-
-
-def read_jsonl(path: str | os.PathLike) -> Iterator[DocumentRecord]:
-    """Yield the base records of a JSONL file, in file order.
-
-    Change records (lines with ``op``) are skipped: applying them needs the stored state, which
-    is the importer's job (``govsite import_documents``). A line that is not a JSON object
-    raises ExchangeFormatError naming the line.
-    """
-    for lineno, line in iter_jsonl_lines(path):
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ExchangeFormatError(f"第 {lineno} 行不是有效的 JSON：{exc}") from None
-        if not isinstance(record, dict):
-            raise ExchangeFormatError(f"第 {lineno} 行不是 JSON 对象")
-        if "op" in record:
-            continue
-        yield record
-
-
-def write_jsonl(records: Iterable[DocumentRecord], path: str | os.PathLike) -> int:
-    """Write records as JSONL atomically (temp file + rename); return how many were written.
-
-    A reader never sees a half-written export: the file appears complete or not at all.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    count = 0
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            buf: list[bytes] = []
-            for record in records:
-                buf.append(orjson.dumps(record))
-                count += 1
-                if len(buf) >= 1000:
-                    fh.write(b"\n".join(buf) + b"\n")
-                    buf.clear()
-            if buf:
-                fh.write(b"\n".join(buf) + b"\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return count

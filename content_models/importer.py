@@ -23,9 +23,9 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from content_models import disclosure, taxonomy
-from content_models.cleaning import clean_html
-from content_models.records import CHANGE_OPS
+from content_models import identifiers, vocabularies
+from content_models.record import CHANGE_OPS
+from content_models.sanitizer import clean_html
 
 BATCH_SIZE = 1000
 MAX_PROBLEMS_KEPT = 1000  # all are counted; the first ones are kept for the summary
@@ -210,26 +210,26 @@ def _field_values(rec: dict, keys: Iterable[str], warnings: list[str]) -> dict[s
                 raise BadRecord("正文（body_html）应为字符串")
             out["body"] = clean_html(body)
         elif key == "index_no":
-            index_no = disclosure.fold_width(_text(rec, "index_no", 64))
+            index_no = identifiers.fold_width(_text(rec, "index_no", 64))
             if index_no:
                 try:
-                    disclosure.parse_index_no(index_no)
-                except disclosure.InvalidIdentifier as exc:
+                    identifiers.parse_index_no(index_no)
+                except identifiers.InvalidIdentifier as exc:
                     warnings.append(f"{exc}；已按原样保存")
             out["index_no"] = index_no
         elif key == "doc_no":
             doc_no = _text(rec, "doc_no", 64)
             if doc_no:
                 try:
-                    doc_no = disclosure.normalize_doc_no(doc_no)
-                except disclosure.InvalidIdentifier as exc:
+                    doc_no = identifiers.normalize_doc_no(doc_no)
+                except identifiers.InvalidIdentifier as exc:
                     warnings.append(f"{exc}；已按原样保存")
             out["doc_no"] = doc_no
         elif key in ("category", "topic"):
             out[key] = _text(rec, key, 32)
         elif key == "validity":
             validity = _text(rec, "validity", 4)
-            if validity and validity not in taxonomy.VALIDITY:
+            if validity and validity not in vocabularies.VALIDITY:
                 raise BadRecord(f"有效性“{validity}”不正确，应为 有效、失效 或 废止")
             out["validity"] = validity
         elif key == "written":
@@ -291,7 +291,7 @@ def allocate_index_nos(organ_code: str, year: int, count: int, *, reserved: set[
     out: list[str] = []
     while len(out) < count:
         need = count - len(out)
-        candidates = [disclosure.make_index_no(organ_code, year, s) for s in range(serial + 1, serial + 1 + need)]
+        candidates = [identifiers.make_index_no(organ_code, year, s) for s in range(serial + 1, serial + 1 + need)]
         # exclude(index_no="") lets SQLite use the partial unique index (else: a full scan).
         taken = set(
             DisclosureDocument.objects.filter(index_no__in=candidates).exclude(index_no="").order_by()
@@ -391,8 +391,8 @@ class _Importer:
         organ_code = ""
         if index_no and (dept is None or not dept[1]):
             try:
-                organ_code = disclosure.parse_index_no(index_no)[0]
-            except disclosure.InvalidIdentifier:
+                organ_code = identifiers.parse_index_no(index_no)[0]
+            except identifiers.InvalidIdentifier:
                 pass
         if dept is not None and not dept[1] and organ_code:
             # A department first seen without 索引号 learns its organ code from a later record.
@@ -524,8 +524,8 @@ class _Importer:
             if index_no:
                 owners[index_no] = op.sid
                 try:
-                    organ_code, year, serial = disclosure.parse_index_no(index_no)
-                except disclosure.InvalidIdentifier:
+                    organ_code, year, serial = identifiers.parse_index_no(index_no)
+                except identifiers.InvalidIdentifier:
                     pass
                 else:
                     key = (organ_code, year)

@@ -23,11 +23,11 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
-from content_models import disclosure, taxonomy
+from content_models import identifiers, vocabularies
 
-TOPIC_CHOICES = [(t, t) for t in taxonomy.TOPICS]
-CATEGORY_CHOICES = [(c, c) for c in taxonomy.CATEGORIES]
-VALIDITY_CHOICES = [(v, v) for v in taxonomy.VALIDITY]
+TOPIC_CHOICES = [(t, t) for t in vocabularies.TOPICS]
+CATEGORY_CHOICES = [(c, c) for c in vocabularies.CATEGORIES]
+VALIDITY_CHOICES = [(v, v) for v in vocabularies.VALIDITY]
 
 
 class Department(models.Model):
@@ -164,13 +164,13 @@ class DisclosureDocument(
         errors = {}
         if self.doc_no:
             try:
-                self.doc_no = disclosure.normalize_doc_no(self.doc_no)
-            except disclosure.InvalidIdentifier as exc:
+                self.doc_no = identifiers.normalize_doc_no(self.doc_no)
+            except identifiers.InvalidIdentifier as exc:
                 errors["doc_no"] = str(exc)
         if self.index_no:
             try:
-                disclosure.parse_index_no(self.index_no)
-            except disclosure.InvalidIdentifier as exc:
+                identifiers.parse_index_no(self.index_no)
+            except identifiers.InvalidIdentifier as exc:
                 errors["index_no"] = str(exc)
         if self.interprets_id and self.interprets_id == self.pk:
             errors["interprets"] = _("政策解读不能解读自身")

@@ -13,8 +13,8 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-from content_models import taxonomy
-from content_models.records import DocumentRecord
+from content_models import vocabularies
+from content_models.record import DocumentRecord
 
 CST = timezone(timedelta(hours=8))
 PORTAL = "南安市"
@@ -73,7 +73,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
     "统计": ("经济普查", "人口抽样调查", "统计数据发布"),
     "其他": ("志愿服务", "档案管理"),
 }
-assert set(SUBJECTS) == set(taxonomy.TOPICS)
+assert set(SUBJECTS) == set(vocabularies.TOPICS)
 
 FORMAL = {"政策文件", "法规规章", "规划计划", "应急管理"}  # these carry a 发文字号
 PLACES = ("溪美街道", "柳城街道", "美林街道", "省新镇", "仑苍镇", "东田镇", "英都镇", "翔云镇", "金淘镇", "诗山镇")
@@ -191,10 +191,10 @@ def _plan(rng: random.Random, docs: int, start: int, serials: dict, doc_serials:
     plans = []
     for i in range(start, start + docs):
         dept_index = rng.randrange(len(DEPARTMENTS))
-        category = taxonomy.CATEGORIES[i % len(taxonomy.CATEGORIES)] if i < 24 else rng.choices(
-            taxonomy.CATEGORIES, weights=(14, 6, 3, 5, 20, 30, 4, 4, 4, 3, 4, 3)
+        category = vocabularies.CATEGORIES[i % len(vocabularies.CATEGORIES)] if i < 24 else rng.choices(
+            vocabularies.CATEGORIES, weights=(14, 6, 3, 5, 20, 30, 4, 4, 4, 3, 4, 3)
         )[0]
-        topic = taxonomy.TOPICS[i % len(taxonomy.TOPICS)] if i % 2 == 0 else rng.choice(taxonomy.TOPICS)
+        topic = vocabularies.TOPICS[i % len(vocabularies.TOPICS)] if i % 2 == 0 else rng.choice(vocabularies.TOPICS)
         day = datetime(2015, 1, 1, tzinfo=CST) + timedelta(days=rng.randrange(365 * 11), minutes=rng.randrange(8 * 60, 18 * 60))
         year = day.year
         key = (dept_index, year)
@@ -223,7 +223,7 @@ def _record(rng: random.Random, plan: dict) -> DocumentRecord:
     has_index = rng.random() >= 0.05  # a few legacy records come without 索引号
     validity = None
     if category in ("政策文件", "法规规章", "规划计划"):
-        validity = plan.get("validity", taxonomy.VALID)
+        validity = plan.get("validity", vocabularies.VALID)
     n_att = rng.choices((0, 1, 2, 3), weights=(50, 30, 15, 5))[0]
     attachments = [
         {
@@ -272,7 +272,7 @@ def _link(plans: list[dict], rng: random.Random) -> None:
                 old = rng.choice(policies[-30:])
                 if "replaced_by" not in old:
                     old["replaced_by"] = plan["id"]
-                    old["validity"] = rng.choice((taxonomy.EXPIRED, taxonomy.REPEALED))
+                    old["validity"] = rng.choice((vocabularies.EXPIRED, vocabularies.REPEALED))
             policies.append(plan)
 
 
@@ -304,7 +304,7 @@ def generate_sample(docs: int = 2400, seed: int = 1, edits: int = 0) -> Iterator
         else:
             doc_id = rng.choice(ids)
             body_rng = random.Random(f"{seed}-edit-{k}")
-            topic = body_rng.choice(taxonomy.TOPICS)
+            topic = body_rng.choice(vocabularies.TOPICS)
             subject = body_rng.choice(SUBJECTS[topic])
             paragraphs = _paragraphs(body_rng, PORTAL, subject, 2025)
             body = _dirty_body(body_rng, paragraphs, subject) if k % 5 == 0 else "".join(f"<p>{p}</p>" for p in paragraphs)

@@ -43,7 +43,7 @@ from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, Snippe
 from wagtail.snippets.views.snippets import EditView, IndexView, SnippetViewSet, SnippetViewSetGroup
 from wagtail_localize import wagtail_hooks as localize_hooks
 
-from content_models import disclosure, permissions
+from content_models import identifiers, permissions
 from content_models.models import VALIDITY_CHOICES, Department, DisclosureDocument
 from content_models.views import (
     DocumentStatusColumn,
@@ -76,16 +76,16 @@ def doc_no_search_variants(query: str) -> list[str]:
     ``南政办[2024]12号`` → ``南政办〔2024〕12号``; ``南政办(2024`` → ``南政办〔2024〕``;
     ``南政办202412号`` → ``南政办〔2024〕12号``. Empty when the query does not look like a 文号.
     """
-    text = "".join(disclosure.fold_width(query or "").split())
+    text = "".join(identifiers.fold_width(query or "").split())
     variants: list[str] = []
     try:
-        variants.append(disclosure.normalize_doc_no(text))
-    except disclosure.InvalidIdentifier:
+        variants.append(identifiers.normalize_doc_no(text))
+    except identifiers.InvalidIdentifier:
         pass
     bracketed = _YEAR_IN_ANY_BRACKETS.sub(lambda m: f"〔{m.group(1)}〕", text, count=1)
     if bracketed != text:
         variants.append(bracketed)
-    m = _DOC_NO_WITHOUT_BRACKETS.match(disclosure.doc_no_key(text))
+    m = _DOC_NO_WITHOUT_BRACKETS.match(identifiers.doc_no_key(text))
     if m and not variants:
         variants.append(f"{m['prefix']}〔{m['year']}〕{m['serial']}号")
     return list(dict.fromkeys(v for v in variants if v and v != query))
@@ -113,7 +113,7 @@ def document_search_filter(query: str) -> Q:
     # whole newest-first index probing it (1.9 s for one hit instead of 0.25 s).
     ids = list(matching[: MAX_LITERAL_IDS + 1])
     result = Q(pk__in=ids) if len(ids) <= MAX_LITERAL_IDS else Q(pk__in=matching)
-    index_no = disclosure.fold_width(query).replace(" ", "")
+    index_no = identifiers.fold_width(query).replace(" ", "")
     if _INDEX_NO_LIKE.match(index_no):
         result |= Q(index_no=index_no)
     return result

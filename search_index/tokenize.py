@@ -25,7 +25,7 @@ from operator import add
 
 import numpy as np
 
-from content_models.disclosure import doc_no_key
+from content_models.identifiers import doc_no_key
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 ASCII_WORD = re.compile(r"[a-z0-9]+")

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import nh3
 
-from content_models import taxonomy
+from content_models import vocabularies
 
 CHINA_TZ = timezone(timedelta(hours=8))
 # Top-level names the generator uses itself; a department slug may not take them.
@@ -49,14 +49,14 @@ def site_slug(site: str) -> str:
 
 
 def category_slug(name: str) -> str:
-    if name in taxonomy.CATEGORIES:
-        return f"c{taxonomy.CATEGORIES.index(name) + 1:02d}"
+    if name in vocabularies.CATEGORIES:
+        return f"c{vocabularies.CATEGORIES.index(name) + 1:02d}"
     return f"c-{_short_hash(name, 8)}"
 
 
 def topic_slug(name: str) -> str:
-    if name in taxonomy.TOPICS:
-        return f"t{taxonomy.TOPICS.index(name) + 1:02d}"
+    if name in vocabularies.TOPICS:
+        return f"t{vocabularies.TOPICS.index(name) + 1:02d}"
     return f"t-{_short_hash(name, 8)}"
 
 

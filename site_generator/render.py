@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 import orjson
 from markupsafe import Markup
 
-from content_models import taxonomy
+from content_models import vocabularies
 from site_generator import docinfo
 from site_generator.config import BuildConfig
 from site_generator.theme import Themes
@@ -158,7 +158,7 @@ class Renderer:
         doc = {
             "title": b["title"], "date": b["date"], "index_no": record.get("index_no"), "doc_no": record.get("doc_no"),
             "organ": record.get("organ") or "", "topic": b["topic"], "category": cat, "written": record.get("written"),
-            "validity": validity, "withdrawn_notice": validity in (taxonomy.EXPIRED, taxonomy.REPEALED),
+            "validity": validity, "withdrawn_notice": validity in (vocabularies.EXPIRED, vocabularies.REPEALED),
             "body": Markup(docinfo.clean_body(record.get("body_html") or "")),
             "attachments": [docinfo.attachment_view(a, self.cfg.attachment_base_url)
                             for a in record.get("attachments") or []],
@@ -300,7 +300,7 @@ class Renderer:
 
 def _category_order(key: str) -> tuple[int, str]:
     cat = key.split(":", 2)[-1]
-    return (taxonomy.CATEGORIES.index(cat) if cat in taxonomy.CATEGORIES else len(taxonomy.CATEGORIES), cat)
+    return (vocabularies.CATEGORIES.index(cat) if cat in vocabularies.CATEGORIES else len(vocabularies.CATEGORIES), cat)
 
 
 def category_order(name: str) -> tuple[int, str]:

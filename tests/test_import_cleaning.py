@@ -2,7 +2,7 @@
 
 import pytest
 
-from content_models.cleaning import clean_html
+from content_models.sanitizer import clean_html
 
 WORD = (
     '<!--[if gte mso 9]><xml><w:WordDocument><w:View>Normal</w:View></w:WordDocument></xml><![endif]-->'

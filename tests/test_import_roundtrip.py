@@ -3,12 +3,13 @@
 import orjson
 import pytest
 
-from content_models import disclosure
-from content_models.cleaning import clean_html
-from content_models.exchange import iter_document_records, read_jsonl, write_jsonl
+from content_models import identifiers
+from content_models.exchange import iter_document_records
 from content_models.importer import import_records
 from content_models.models import Attachment, DisclosureDocument
+from content_models.record import read_jsonl, write_jsonl
 from content_models.sample import generate_sample
+from content_models.sanitizer import clean_html
 
 DOCS, EDITS, SEED = 300, 60, 5
 COMPARED = ("site", "organ", "title", "category", "topic", "written", "validity", "keywords", "summary", "lang",
@@ -66,11 +67,11 @@ def test_round_trip_keeps_every_field_applies_changes_and_cleans_html(sample, tm
         assert got["attachments"] == want["attachments"]
         assert got["body_html"] == clean_html(want["body_html"])
         if want["doc_no"]:
-            assert got["doc_no"] == disclosure.normalize_doc_no(want["doc_no"])
+            assert got["doc_no"] == identifiers.normalize_doc_no(want["doc_no"])
         if want["index_no"]:
             assert got["index_no"] == want["index_no"]
         else:
-            disclosure.parse_index_no(got["index_no"])  # a generated, well-formed number
+            identifiers.parse_index_no(got["index_no"])  # a generated, well-formed number
         assert got["updated"]
 
     # Updates are applied ...

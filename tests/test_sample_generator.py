@@ -3,8 +3,8 @@
 import inspect
 from collections import Counter
 
-from content_models import disclosure, sample, taxonomy
-from content_models.records import REQUIRED_FIELDS
+from content_models import identifiers, sample, vocabularies
+from content_models.record import REQUIRED_FIELDS
 from content_models.sample import generate_sample
 
 
@@ -19,33 +19,33 @@ def test_sample_covers_departments_topics_categories_and_identifiers():
     assert all(all(r.get(k) for k in REQUIRED_FIELDS if k != "body_html") for r in records)
     assert len({r["id"] for r in records}) == 300
     assert len({r["site"] for r in records}) >= 12
-    assert {r["topic"] for r in records} == set(taxonomy.TOPICS)
-    assert {r["category"] for r in records} == set(taxonomy.CATEGORIES)
+    assert {r["topic"] for r in records} == set(vocabularies.TOPICS)
+    assert {r["category"] for r in records} == set(vocabularies.CATEGORIES)
     assert all(r["organ"].startswith("南安市") for r in records)
 
     formal = [r for r in records if r["category"] in sample.FORMAL]
     assert formal and all(r["doc_no"] for r in formal)
     assert all(r["doc_no"] is None for r in records if r["category"] not in sample.FORMAL)
-    normalized = [disclosure.normalize_doc_no(r["doc_no"]) for r in formal]
+    normalized = [identifiers.normalize_doc_no(r["doc_no"]) for r in formal]
     assert any(n != r["doc_no"] for n, r in zip(normalized, formal, strict=True))  # legacy spellings occur
 
     numbered = [r["index_no"] for r in records if r["index_no"]]
     assert len(numbered) == len(set(numbered)) and len(numbered) < len(records)  # some come without
     for number in numbered:
-        disclosure.parse_index_no(number)
+        identifiers.parse_index_no(number)
     assert any(r["attachments"] for r in records)
 
 
 def test_interpretations_and_replacements_point_at_real_policies():
     records = {r["id"]: r for r in generate_sample(docs=400, seed=2)}
     interpretations = [r for r in records.values() if r["interprets"]]
-    assert interpretations and all(r["category"] == taxonomy.INTERPRETATION_CATEGORY for r in interpretations)
+    assert interpretations and all(r["category"] == vocabularies.INTERPRETATION_CATEGORY for r in interpretations)
     for r in interpretations:
         policy = records[r["interprets"]]
         assert policy["category"] in ("政策文件", "法规规章")
         assert policy["published"] <= r["published"]
     replaced = [r for r in records.values() if r["replaced_by"]]
-    assert replaced and all(r["validity"] in (taxonomy.EXPIRED, taxonomy.REPEALED) for r in replaced)
+    assert replaced and all(r["validity"] in (vocabularies.EXPIRED, vocabularies.REPEALED) for r in replaced)
     assert all(records[r["replaced_by"]]["published"] >= r["published"] for r in replaced)
 
 

@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from content_models.exchange import iter_document_records, write_jsonl
+from content_models.exchange import iter_document_records
+from content_models.record import write_jsonl
 
 
 class Command(BaseCommand):

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from content_models.record import ExchangeFormatError, read_jsonl
 from site_generator.build import BuildError, NeedsFullBuild, build_site
 from site_generator.docinfo import RecordError
 from site_generator.output import BuildLocked
 
 
-def read_jsonl(path: Path):
-    """Records and change records (op) of a JSONL export, with line numbers in errors."""
+def _check_readable(path: Path) -> None:
     try:
-        fh = open(path, "rb")  # noqa: SIM115
+        open(path, "rb").close()
     except OSError as exc:
         raise CommandError(f"无法读取文件 {path}：{exc.strerror}") from None
-    with fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise CommandError(f"{path} 第 {lineno} 行不是有效的 JSON：{exc}") from None
-            if not isinstance(record, dict) or "id" not in record:
-                raise CommandError(f"{path} 第 {lineno} 行不是文件记录")
-            yield record
 
 
 class Command(BaseCommand):
@@ -52,8 +40,10 @@ class Command(BaseCommand):
         if no_plugins:
             overrides["plugins"] = []
         cfg = from_settings(**overrides)
+        if jsonl:
+            _check_readable(jsonl)
         snapshot = None if jsonl else jobs.pending_snapshot()
-        records = read_jsonl(jsonl) if jsonl else jobs.all_records()
+        records = read_jsonl(jsonl, changes=True) if jsonl else jobs.all_records()
         # answered letters etc. waiting for the build plugins: run them even if no document changed
         # (with --no-plugins the requests stay queued for the worker)
         refresh = not jsonl and jobs.refresh_wanted(snapshot, out, cfg)
@@ -62,8 +52,10 @@ class Command(BaseCommand):
                 result = build_site(records, out, full=full, config=cfg, state_dir=jobs.state_dir_for(out),
                                     refresh_plugins=refresh)
             except NeedsFullBuild:
-                records = read_jsonl(jsonl) if jsonl else jobs.all_records()
+                records = read_jsonl(jsonl, changes=True) if jsonl else jobs.all_records()
                 result = build_site(records, out, full=True, config=cfg, state_dir=jobs.state_dir_for(out))
+        except ExchangeFormatError as exc:
+            raise CommandError(str(exc)) from None
         except (RecordError, BuildError, BuildLocked) as exc:
             raise CommandError(f"站点生成失败，原站点保持不变：{exc}") from None
         if not jsonl:
