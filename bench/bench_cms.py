@@ -46,7 +46,7 @@ def main() -> None:
 
     import orjson
 
-    from content_models import permissions
+    from cms.admin import permissions
     from content_models.importer import import_records
     from content_models.models import Department, DisclosureDocument
     from content_models.sample import generate_sample

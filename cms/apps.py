@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class CmsConfig(AppConfig):
     name = "cms"
     verbose_name = _("政务公开平台")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Connect the CMS's policies to the content models (which never import the CMS)."""
+        from django.db.models.signals import post_save
+
+        from cms.admin.permissions import create_department_editors_group
+        from cms.admin.views import PREVIEW_TEMPLATE, document_preview_context
+        from content_models.models import Department, DisclosureDocument
+
+        post_save.connect(create_department_editors_group, sender=Department,
+                          dispatch_uid="govsite_department_editors_group")
+        DisclosureDocument.register_preview(PREVIEW_TEMPLATE, document_preview_context)

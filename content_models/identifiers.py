@@ -61,3 +61,42 @@ def parse_index_no(raw: str) -> tuple[str, int, int]:
 def make_index_no(organ_code: str, year: int, serial: int) -> str:
     """Compose a 索引号 from the organ code, the year and the serial (five digits, zero-padded)."""
     return f"{organ_code}/{year:04d}-{serial:05d}"
+
+
+# -- matching what people type in a search box -------------------------------------------------
+# (the admin's document search, ``cms.admin.search``)
+
+_BRACKETS_OPEN = "[(（【［﹝〖{｛<《〔"
+_BRACKETS_CLOSE = "])）】］﹞〗}｝>》〕"
+_YEAR_IN_ANY_BRACKETS = re.compile(
+    rf"[{re.escape(_BRACKETS_OPEN)}]\s*(\d{{4}})\s*(?:[{re.escape(_BRACKETS_CLOSE)}]|$)"
+)
+_DOC_NO_WITHOUT_BRACKETS = re.compile(r"^(?P<prefix>[\u3400-\u9fffA-Za-z·\-]+?)(?P<year>(?:19|20)\d{2})第?(?P<serial>\d{1,5})号?$")
+_INDEX_NO_LIKE = re.compile(r"^[0-9A-Za-z\-]{4,32}/\d{4}-\d{1,8}$")
+
+
+def doc_no_search_variants(query: str) -> list[str]:
+    """The stored (〔〕) spellings a 文号-like query may stand for, most specific first.
+
+    ``南政办[2024]12号`` → ``南政办〔2024〕12号``; ``南政办(2024`` → ``南政办〔2024〕``;
+    ``南政办202412号`` → ``南政办〔2024〕12号``. Empty when the query does not look like a 文号.
+    """
+    text = "".join(fold_width(query or "").split())
+    variants: list[str] = []
+    try:
+        variants.append(normalize_doc_no(text))
+    except InvalidIdentifier:
+        pass
+    bracketed = _YEAR_IN_ANY_BRACKETS.sub(lambda m: f"〔{m.group(1)}〕", text, count=1)
+    if bracketed != text:
+        variants.append(bracketed)
+    m = _DOC_NO_WITHOUT_BRACKETS.match(doc_no_key(text))
+    if m and not variants:
+        variants.append(f"{m['prefix']}〔{m['year']}〕{m['serial']}号")
+    return list(dict.fromkeys(v for v in variants if v and v != query))
+
+
+def index_no_in_query(query: str) -> str | None:
+    """The 索引号 a search query is, typed with full-width characters or spaces, else None."""
+    index_no = fold_width(query).replace(" ", "")
+    return index_no if _INDEX_NO_LIKE.match(index_no) else None

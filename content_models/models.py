@@ -5,9 +5,13 @@ scheduled publishing and translations, grouped by department (集约化: one sec
 Why snippets and not pages: see docs/decisions.md.
 """
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -150,14 +154,40 @@ class DisclosureDocument(
     def __str__(self) -> str:
         return self.title
 
+    # How the CMS previews a document is editing, not meaning: ``cms`` registers the template and
+    # the context function (``CmsConfig.ready()``), so this module never imports the CMS.
+    _preview: ClassVar[tuple[str, Callable[[Any, Any], dict]] | None] = None
+
+    @classmethod
+    def register_preview(cls, template_name: str, context: Callable[[Any, Any], dict]) -> None:
+        """Preview documents with ``template_name`` and ``context(document, request)``."""
+        cls._preview = (template_name, context)
+
     def get_preview_template(self, request, mode_name):
-        return "content_models/document_preview.html"
+        if self._preview is None:
+            return super().get_preview_template(request, mode_name)
+        return self._preview[0]
 
     def get_preview_context(self, request, mode_name):
-        # The preview shows the metadata table and the 解读 of a policy (content_models/views.py).
-        from content_models.views import document_preview_context
+        if self._preview is None:
+            return super().get_preview_context(request, mode_name)
+        return self._preview[1](self, request)
 
-        return document_preview_context(self, request)
+    def metadata_rows(self) -> list[tuple[str, str]]:
+        """The disclosure metadata table (索引号, 发文字号, ...) as (label, value) pairs, in reading order."""
+        written = self.written.strftime("%Y-%m-%d") if self.written else ""
+        published = self.published_at.strftime("%Y-%m-%d") if self.published_at else ""
+        return [
+            (gettext("索引号"), self.index_no or ""),
+            (gettext("发布机构"), self.organ or ""),
+            (gettext("发文字号"), self.doc_no or ""),
+            (gettext("信息类别"), self.category or ""),
+            (gettext("主题分类"), self.topic or ""),
+            (gettext("成文日期"), written),
+            (gettext("发布日期"), published),
+            (gettext("有效性"), self.validity or ""),
+            (gettext("主题词"), " ".join(self.keywords or [])),
+        ]
 
     def clean(self) -> None:
         super().clean()
@@ -201,7 +231,3 @@ class Attachment(Orderable):
 
     def __str__(self) -> str:
         return self.title
-
-
-# Connect the CMS signal handlers (a department's editors' group is created on save).
-from content_models import signals  # noqa: E402,F401

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from content_models import permissions
+from cms.admin import permissions
 from content_models.models import Attachment, Department, DisclosureDocument
 
 PASSWORD = "test-pass-123"

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from wagtail.models import Locale, WorkflowContentType
 
-from content_models import permissions
+from cms.admin import permissions
 from content_models.models import Department, DisclosureDocument
 
 

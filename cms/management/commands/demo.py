@@ -77,7 +77,7 @@ class Command(BaseCommand):
         self.ensure_locales()
         self.load_sample(docs)
         self.step(_("创建部门编辑用户组和审核工作流"))
-        from content_models import permissions
+        from cms.admin import permissions
 
         counts = permissions.setup_departments()
         self.stdout.write(_("  %(n)d 个部门站点") % {"n": counts["departments"]})

@@ -4,7 +4,7 @@ group and the moderation workflow, e.g. after departments were created by a bulk
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from content_models import permissions
+from cms.admin import permissions
 
 
 class Command(BaseCommand):

@@ -6,7 +6,10 @@ group (``Department.editors``) they belong to. Wagtail checks model-level permis
 module adds the department rule on top, as a permission policy (used by the snippet views) plus
 helpers the admin views, forms and tests share.
 
-It also creates the groups and the moderation workflow, because they are part of the same rule.
+It also creates the groups and the moderation workflow, because they are part of the same rule,
+and gives a new department its editors' group at once (``create_department_editors_group``,
+connected to ``Department`` saves in ``CmsConfig.ready()``), so the platform administrator only
+has to add users to it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from wagtail.models import GroupApprovalTask, Workflow, WorkflowContentType, WorkflowTask
 from wagtail.permission_policies import ModelPermissionPolicy
+
+from content_models.models import Department, DisclosureDocument
 
 PLATFORM_ADMINS_GROUP = "平台管理员"
 MODERATION_WORKFLOW = "部门审核"
@@ -34,12 +40,6 @@ EDITOR_EXTRA_PERMISSIONS = (
     ("wagtaildocs", "document", "choose_document"),
 )
 _CACHE_ATTR = "_govsite_department_ids"
-
-
-def _document_model():
-    from content_models.models import DisclosureDocument
-
-    return DisclosureDocument
 
 
 def user_sees_all_departments(user) -> bool:
@@ -59,8 +59,6 @@ def department_ids_for_user(user) -> frozenset[int] | None:
     cached = getattr(user, _CACHE_ATTR, False)
     if cached is not False:
         return cached
-    from content_models.models import Department
-
     if user_sees_all_departments(user):
         result = None
     elif not getattr(user, "is_authenticated", False):
@@ -76,8 +74,6 @@ def department_ids_for_user(user) -> frozenset[int] | None:
 
 def departments_for_user(user) -> QuerySet:
     """The departments a user may create and edit documents in."""
-    from content_models.models import Department
-
     ids = department_ids_for_user(user)
     qs = Department.objects.all()
     return qs if ids is None else qs.filter(pk__in=ids)
@@ -96,7 +92,7 @@ def user_can_access_document(user, document_pk) -> bool:
         return True
     if not ids:
         return False
-    return _document_model().objects.filter(pk=document_pk, department_id__in=ids).exists()
+    return DisclosureDocument.objects.filter(pk=document_pk, department_id__in=ids).exists()
 
 
 class DepartmentPermissionPolicy(ModelPermissionPolicy):
@@ -117,8 +113,6 @@ class DepartmentPermissionPolicy(ModelPermissionPolicy):
 
     def users_with_any_permission_for_instance(self, actions, instance):
         users = self.users_with_any_permission(actions)
-        from django.db.models import Q
-
         group_id = getattr(getattr(instance, "department", None), "editors_id", None)
         scope = Q(is_superuser=True) | Q(groups__name=PLATFORM_ADMINS_GROUP)
         if group_id:
@@ -190,8 +184,6 @@ def ensure_moderation_workflow():
     Assigned to the document snippet model, so an editor's "submit for moderation" sends a draft
     to the platform administrators, who approve (publish) or reject it.
     """
-    from wagtail.models import GroupApprovalTask, Workflow, WorkflowContentType, WorkflowTask
-
     admins = ensure_platform_admins_group()
     workflow, _ = Workflow.objects.get_or_create(name=MODERATION_WORKFLOW, defaults={"active": True})
     task = GroupApprovalTask.objects.filter(name=MODERATION_TASK).first()
@@ -199,15 +191,13 @@ def ensure_moderation_workflow():
         task = GroupApprovalTask.objects.create(name=MODERATION_TASK)
     task.groups.add(admins)
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
-    ct = ContentType.objects.get_for_model(_document_model())
+    ct = ContentType.objects.get_for_model(DisclosureDocument)
     WorkflowContentType.objects.get_or_create(content_type=ct, defaults={"workflow": workflow})
     return workflow
 
 
 def setup_departments() -> dict[str, int]:
     """Create every missing group and the workflow; return counts for a command to print."""
-    from content_models.models import Department
-
     ensure_platform_admins_group()
     ensure_moderation_workflow()
     n = 0
@@ -215,3 +205,10 @@ def setup_departments() -> dict[str, int]:
         ensure_department_group(department)
         n += 1
     return {"departments": n}
+
+
+def create_department_editors_group(sender, instance, created, raw=False, **kwargs) -> None:
+    """``post_save`` of Department: create its editors' group when it has none (fixtures excepted)."""
+    if raw or instance.editors_id is not None:
+        return
+    ensure_department_group(instance)
