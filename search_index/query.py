@@ -423,17 +423,13 @@ class _Highlighter:
 _indexes: dict[str, SearchIndex] = {}
 
 
-def get_index(site_dir: Path | str | None = None) -> SearchIndex:
-    """The process-wide engine for a site directory (default ``settings.GOVSITE_SITE_DIR``)."""
-    if site_dir is None:
-        from django.conf import settings
-
-        site_dir = settings.GOVSITE_SITE_DIR
+def get_index(site_dir: Path | str) -> SearchIndex:
+    """The process-wide engine for a site directory (the CMS passes ``settings.GOVSITE_SITE_DIR``)."""
     key = str(site_dir)
     if key not in _indexes:
         _indexes[key] = SearchIndex(site_dir)
     return _indexes[key]
 
 
-def search(query: Query, site_dir: Path | str | None = None) -> Result:
+def search(query: Query, site_dir: Path | str) -> Result:
     return get_index(site_dir).search(query)

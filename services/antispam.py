@@ -16,8 +16,8 @@ from django.core.cache import caches
 from django.utils.translation import gettext as _
 from ninja import Schema
 
+from cms.api.errors import ServiceError
 from services import conf
-from services.errors import ServiceError
 
 SALT = "govsite.services.challenge"
 

@@ -15,7 +15,7 @@ import orjson
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
-from services.errors import ServiceError
+from cms.api.errors import ServiceError
 
 M = TypeVar("M", bound=models.Model)
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,100}$")

@@ -10,8 +10,6 @@ import logging
 
 from django.conf import settings
 
-from services import errors
-
 logger = logging.getLogger(__name__)
 
 
@@ -40,8 +38,7 @@ def site_links() -> list[dict[str, str]]:
 
 
 def mount_service_routers(api) -> None:
-    """Install the Chinese error answers and mount every enabled module's router."""
-    errors.install(api)
+    """Mount every enabled module's router on the platform's API (``cms.api``)."""
     for name in enabled_services():
         try:
             module = importlib.import_module(f"services.{name}.api")

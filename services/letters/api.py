@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
+from cms.api.errors import register_labels
 from services import idempotency
 from services.antispam import client_ip
 from services.api_common import (
@@ -21,7 +22,6 @@ from services.api_common import (
     add_challenge_route,
     begin_write,
 )
-from services.errors import register_labels
 from services.letters.models import Letter
 
 TAG = "网上咨询投诉建议"

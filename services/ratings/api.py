@@ -5,10 +5,10 @@ from typing import Literal
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from cms.api.errors import ServiceError, register_labels
 from services import antispam, idempotency
 from services.api_common import CleanInput, IdempotencyHeader, Message, WriteGuard, add_challenge_route
 from services.cases import providers
-from services.errors import ServiceError, register_labels
 from services.ratings import workflow
 from services.ratings.models import Rating
 

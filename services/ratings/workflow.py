@@ -7,9 +7,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms.api.errors import ServiceError
 from services import conf
 from services.cases import CaseInfo, providers
-from services.errors import ServiceError
 from services.ratings.models import Rating
 from services.workdays import add_workdays, workdays_between
 

@@ -15,8 +15,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from cms.api.errors import register_labels
 from services.api_common import CleanInput, Message
-from services.errors import register_labels
 from services.fastdb import fetch_one
 from services.masking import mask_name
 from services.status.models import Application

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from search_index.query import IndexMissing, Query, search
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                       topic=opts["topic"], year=opts["year"], validity=opts["validity"], sort=opts["sort"],
                       page=opts["page"])
         try:
-            result = search(query, opts["site_dir"])
+            result = search(query, opts["site_dir"] or settings.GOVSITE_SITE_DIR)
         except IndexMissing as exc:
             raise CommandError(str(exc)) from None
         data = result.as_dict()

@@ -95,7 +95,7 @@ class DocumentDetail(DocumentSummary):
 
 
 class ErrorOut(Schema):
-    """The platform's error answer (services/errors.py installs the handler on the one API)."""
+    """The platform's error answer (cms/api/errors.py installs the handler on the one API)."""
 
     message: str = Field(..., description="错误说明（中文）")
 
