@@ -47,9 +47,9 @@ def main() -> None:
     import orjson
 
     from cms.admin import permissions
-    from content_models.importer import import_records
+    from cms.demo.sample import generate_sample
+    from cms.exchange.importer import import_records
     from content_models.models import Department, DisclosureDocument
-    from content_models.sample import generate_sample
 
     have = DisclosureDocument.objects.count()
     if have < args.docs:

@@ -4,7 +4,7 @@
 
 Wagtail pages: ``parent.add_child()`` alone, and with a revision and ``publish()`` (what an
 import through the page API would do). Snippets: the project's bulk importer
-(``content_models.importer.import_records``) over the project's own sample documents, which
+(``cms.exchange.importer.import_records``) over the project's own sample documents, which
 also cleans HTML and writes attachments. All into a fresh SQLite database in a temp dir.
 """
 
@@ -38,8 +38,8 @@ def main() -> None:
     import orjson
     from wagtail.models import Page
 
-    from content_models.importer import import_records
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
+    from cms.exchange.importer import import_records
 
     home = Page.get_first_root_node().get_children().first()
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_publish.py [--docs 20000] [--synthetic] [--workers 8]
 
-1. builds a site from ``--docs`` documents with the project's generator (``content_models.sample``
+1. builds a site from ``--docs`` documents with the project's generator (``cms.demo.sample``
    + ``site_generator.build``), or synthesizes a tree of the same shape with ``--synthetic`` (or
    when the generator fails): ~14 KB document pages, list pages, feeds, sitemaps, hashed assets;
 2. first publish: objects/s;
@@ -121,7 +121,7 @@ def generator_build(out: Path, docs: int):
     import django
 
     django.setup()
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
     from site_generator.build import build_site
     from site_generator.config import from_settings
 
@@ -169,7 +169,7 @@ def main() -> None:
     if not args.synthetic:
         try:
             change = generator_build(site, args.docs)
-            mode = "project generator (content_models.sample + site_generator.build)"
+            mode = "project generator (cms.demo.sample + site_generator.build)"
         except Exception as exc:  # noqa: BLE001 - fall back, and say so
             print(f"generator not usable ({type(exc).__name__}: {exc}); synthesizing the tree instead")
             shutil.rmtree(site, ignore_errors=True)

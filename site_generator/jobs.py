@@ -44,13 +44,13 @@ def _default_locale_documents():
 
 
 def all_records():
-    from content_models.exchange import iter_document_records
+    from cms.exchange.exporter import iter_document_records
 
     return iter_document_records(_default_locale_documents())
 
 
 def records_for(ids):
-    from content_models.exchange import iter_document_records
+    from cms.exchange.exporter import iter_document_records
 
     return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)))
 

@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from wagtail.signals import published, unpublished
 
-from content_models.importer import documents_imported
+from cms.exchange.importer import documents_imported
 
 
 def _is_document(instance) -> bool:

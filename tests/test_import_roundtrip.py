@@ -3,12 +3,12 @@
 import orjson
 import pytest
 
+from cms.demo.sample import generate_sample
+from cms.exchange.exporter import iter_document_records
+from cms.exchange.importer import import_records
 from content_models import identifiers
-from content_models.exchange import iter_document_records
-from content_models.importer import import_records
 from content_models.models import Attachment, DisclosureDocument
 from content_models.record import read_jsonl, write_jsonl
-from content_models.sample import generate_sample
 from content_models.sanitizer import clean_html
 
 DOCS, EDITS, SEED = 300, 60, 5

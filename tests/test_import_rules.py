@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from content_models.exchange import iter_document_records
-from content_models.importer import allocate_index_nos, import_records
+from cms.exchange.exporter import iter_document_records
+from cms.exchange.importer import allocate_index_nos, import_records
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 
 ORGAN = "1135058300001"
@@ -192,7 +192,7 @@ def test_load_sample_command_is_repeatable(capsys):
 
 @pytest.mark.django_db
 def test_one_signal_per_batch_names_what_changed(django_capture_on_commit_callbacks):
-    from content_models.importer import documents_imported
+    from cms.exchange.importer import documents_imported
 
     seen = []
 

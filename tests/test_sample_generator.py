@@ -3,9 +3,10 @@
 import inspect
 from collections import Counter
 
-from content_models import identifiers, sample, vocabularies
+from cms.demo import sample
+from cms.demo.sample import generate_sample
+from content_models import identifiers, vocabularies
 from content_models.record import REQUIRED_FIELDS
-from content_models.sample import generate_sample
 
 
 def test_same_arguments_give_the_same_records_and_other_seeds_differ():

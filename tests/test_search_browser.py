@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
 from search_index.browser import Chromium, StaticServer, chromium_available
 from search_index.query import Query, SearchIndex
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
 from search_index.build import build_index
 from search_index.query import Query, SearchIndex
 

@@ -55,7 +55,7 @@ def test_fnv1a_matches_the_javascript_client():
 
 def test_fast_document_terms_equal_the_reference():
     """The build counts bigrams with numpy (document_arrays); it must give exactly document_terms."""
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
     from search_index.tokenize import bigram_id, bigram_term, document_arrays
 
     records = [r for r in generate_sample(150, seed=3) if "op" not in r]

@@ -36,7 +36,7 @@ def stack(tmp_path_factory):
     env["GOVSITE_CORS_ORIGINS"] = static.url  # only the static site's origin may call the API
     # build the static site in the API server's environment (its database), pointing at its API
     build = (
-        "from content_models.sample import generate_sample\n"
+        "from cms.demo.sample import generate_sample\n"
         "from site_generator.build import build_site\n"
         "from site_generator.config import from_settings\n"
         f"build_site([r for r in generate_sample(20, seed=2) if 'op' not in r], {str(site_dir)!r}, full=True,"

@@ -187,7 +187,7 @@ def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_
 
 def test_letters_pages_in_a_real_site_build(client, tmp_path):
     """The plugin inside engineer C's generator: full build, then an incremental one after an answer."""
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
     from site_generator.build import build_site
     from site_generator.config import from_settings
 

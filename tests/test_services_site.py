@@ -158,7 +158,7 @@ def test_a_build_with_nothing_to_do_makes_no_release(site_dir, live_doc):
 
 def test_plugins_only_build_runs_the_plugins_with_an_empty_change_set(tmp_path):
     """build_site level (no Django): refresh_plugins makes a release and runs both events."""
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
 
     calls = []
     builds = iter(range(1, 100))
@@ -253,7 +253,7 @@ def test_service_links_come_from_the_settings(settings):
 
 
 def test_full_and_incremental_builds_stay_identical_with_service_links(tmp_path):
-    from content_models.sample import generate_sample
+    from cms.demo.sample import generate_sample
 
     records = {r["id"]: dict(r) for r in generate_sample(docs=40, seed=9)}
     cfg = config(

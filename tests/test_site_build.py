@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
 

@@ -6,8 +6,8 @@ import orjson
 import pytest
 from django.core.management import call_command
 
-from content_models.importer import import_records
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
+from cms.exchange.importer import import_records
 from site_generator import jobs
 from site_generator.models import PendingChange
 from tests.test_site_queue import run_worker, site_dir, waiting_tasks  # noqa: F401

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
 from site_generator.output import BuildLocked, build_lock

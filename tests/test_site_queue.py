@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from cms.demo.sample import generate_sample
 from content_models.models import Department, DisclosureDocument
-from content_models.sample import generate_sample
 from site_generator.jobs import TASK_PATH, build_from_database
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,49 +10,17 @@ changes nothing that is already there; passwords are kept in ``<data dir>/demo-a
 from __future__ import annotations
 
 import importlib
-import os
-import secrets
-import stat
 from pathlib import Path
 
 import orjson
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-ADMIN_USERNAME = "admin"
-EDITOR_DEPARTMENTS = 2
+from cms.demo.accounts import accounts_file, ensure_accounts
+
 DEFAULT_DOCS = 2400
-
-
-def accounts_file() -> Path:
-    return Path(settings.DATA_DIR) / "demo-accounts.txt"
-
-
-def _read_accounts() -> dict[str, str]:
-    path = accounts_file()
-    if not path.exists():
-        return {}
-    accounts = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "\t" in line and not line.startswith("#"):
-            user, password = line.split("\t", 1)
-            accounts[user] = password
-    return accounts
-
-
-def _write_accounts(accounts: dict[str, str]) -> None:
-    """Write to a temporary file and rename, owner-readable only."""
-    path = accounts_file()
-    tmp = path.with_suffix(".tmp")
-    lines = ["# govsite demo accounts: username<TAB>password"] + [f"{u}\t{p}" for u, p in accounts.items()]
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
 
 
 class Command(BaseCommand):
@@ -81,7 +49,8 @@ class Command(BaseCommand):
 
         counts = permissions.setup_departments()
         self.stdout.write(_("  %(n)d 个部门站点") % {"n": counts["departments"]})
-        accounts = self.ensure_accounts()
+        self.step(_("创建演示账号"))
+        accounts = ensure_accounts()
         if not no_build:
             self.build_site()
         self.print_login(accounts, host, port)
@@ -113,60 +82,12 @@ class Command(BaseCommand):
         if docs == 0:
             return
         self.step(_("导入 %(n)d 个示例文件") % {"n": docs})
-        from content_models.importer import import_records
-        from content_models.sample import generate_sample
+        from cms.demo.sample import generate_sample
+        from cms.exchange.importer import import_records
 
         lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
         summary = import_records(lines)
         self.stdout.write("  " + summary.as_text())
-
-    @transaction.atomic
-    def ensure_accounts(self) -> dict[str, tuple[str, str]]:
-        """The administrator and one editor for each of the first two departments.
-
-        Returns username → (password, role). A password given in GOVSITE_ADMIN_PASSWORD wins;
-        otherwise a generated one is kept in demo-accounts.txt and reused on the next run.
-        """
-        from content_models.models import Department
-
-        self.step(_("创建演示账号"))
-        User = get_user_model()
-        saved = _read_accounts()
-        result: dict[str, tuple[str, str]] = {}
-
-        env_password = os.environ.get("GOVSITE_ADMIN_PASSWORD", "")
-        admin = User.objects.filter(username=ADMIN_USERNAME).first()
-        password = env_password or saved.get(ADMIN_USERNAME)
-        if admin is None:
-            password = password or secrets.token_urlsafe(9)
-            User.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
-        elif env_password:
-            admin.set_password(env_password)
-            admin.save(update_fields=["password"])
-        result[ADMIN_USERNAME] = (password or _("（已有账号，密码未改动）"), _("平台管理员（超级用户）"))
-        if password:
-            saved[ADMIN_USERNAME] = password
-
-        departments = (
-            Department.objects.exclude(editors=None).order_by("sort_order", "slug").select_related("editors")
-        )
-        departments = [d for d in departments if d.documents.exists()][:EDITOR_DEPARTMENTS] or list(
-            departments[:EDITOR_DEPARTMENTS]
-        )
-        for dept in departments:
-            username = f"editor_{dept.slug}"
-            password = saved.get(username)
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                password = password or secrets.token_urlsafe(9)
-                user = User.objects.create_user(username, password=password, first_name=dept.name, last_name=_("编辑"))
-            user.groups.add(dept.editors)
-            if password:
-                saved[username] = password
-            role = _("%(dept)s编辑（只能编辑本部门文件）") % {"dept": dept.name}
-            result[username] = (password or _("（已有账号，密码未改动）"), role)
-        _write_accounts(saved)
-        return result
 
     def build_site(self) -> None:
         if "build_site" not in get_commands():

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from content_models.importer import import_records
-from content_models.management.commands._import_output import ImportReporter
+from cms.exchange.importer import import_records
+from cms.exchange.reporting import ImportReporter
 from content_models.record import iter_jsonl_lines
 
 

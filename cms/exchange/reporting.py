@@ -5,7 +5,7 @@ import time
 
 from django.utils.translation import gettext as _
 
-from content_models.importer import ImportSummary, Problem
+from cms.exchange.importer import ImportSummary, Problem
 
 
 class ImportReporter:

@@ -1,9 +1,9 @@
-"""The JSONL exchange format: read it, write it, and stream the database out as records.
+"""The database as records: the published documents streamed out in the exchange format's shape.
 
-One JSON object per line, UTF-8 (docs/exchange-format.md). ``iter_document_records`` is the
-one bulk read of the published documents; the exporter and the site build both use it, so it
-reads in keyset-paged batches (flat memory at 200k documents) with one query for the
-attachments of each batch, never one query per document.
+``iter_document_records`` is the one bulk read of the published documents; the exporter
+(``govsite export_documents``, which writes the JSONL with ``content_models.record.write_jsonl``)
+and the site build both use it, so it reads in keyset-paged batches (flat memory at 200k
+documents) with one query for the attachments of each batch, never one query per document.
 """
 
 from array import array

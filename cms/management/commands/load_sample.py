@@ -4,9 +4,9 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from content_models.importer import import_records
-from content_models.management.commands._import_output import ImportReporter
-from content_models.sample import generate_sample
+from cms.demo.sample import generate_sample
+from cms.exchange.importer import import_records
+from cms.exchange.reporting import ImportReporter
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from content_models.exchange import iter_document_records
+from cms.exchange.exporter import iter_document_records
 from content_models.record import write_jsonl
 
 
