@@ -121,9 +121,9 @@ def generator_build(out: Path, docs: int):
     import django
 
     django.setup()
+    from cms.build.config import from_settings
     from cms.demo.sample import generate_sample
     from site_generator.build import build_site
-    from site_generator.config import from_settings
 
     # the configured build plugins too (search index, services), as a real site has them
     config = from_settings()

@@ -13,6 +13,7 @@ class CmsConfig(AppConfig):
 
         from cms.admin.permissions import create_department_editors_group
         from cms.admin.views import PREVIEW_TEMPLATE, document_preview_context
+        from cms.build import signals  # noqa: F401 - publish/unpublish/delete/import → the build queue
         from content_models.models import Department, DisclosureDocument
 
         post_save.connect(create_department_editors_group, sender=Department,

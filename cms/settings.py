@@ -21,9 +21,6 @@ INSTALLED_APPS = [
     # project apps first, so their templates and translations win
     "cms",
     "content_models",
-    "site_generator",
-    "search_index",
-    "publish",
     "services",
     # wagtail
     "wagtail_localize",
@@ -114,7 +111,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# publish is plain Python, not a Django app: its messages are found here.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "publish" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -10,5 +10,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Last: the built static site (only when GOVSITE_SERVE_SITE is on, as in the demo).
-    path("", include("site_generator.urls")),
+    path("", include("cms.build.urls")),
 ]

@@ -2,7 +2,7 @@
 
 The modules call :func:`request_site_refresh` when data shown by ``services.plugin`` changed (a
 public letter answered, edited, withdrawn or deleted; a rating; the daily job). It records a
-``plugins`` pending change in the caller's transaction (``site_generator.jobs.request_plugin_refresh``);
+``plugins`` pending change in the caller's transaction (``cms.build.jobs.request_plugin_refresh``);
 the build task is enqueued once the transaction commits, and all waiting requests make one build.
 
 * A failure never breaks the caller's save: the request runs in a savepoint, errors are logged.
@@ -31,7 +31,7 @@ def request_site_refresh(reason: str) -> bool:
         batch.append(reason)
         return True
     try:
-        jobs = importlib.import_module("site_generator.jobs")
+        jobs = importlib.import_module("cms.build.jobs")
     except ImportError:
         jobs = None
     request = getattr(jobs, "request_plugin_refresh", None)

@@ -38,7 +38,7 @@ def stack(tmp_path_factory):
     build = (
         "from cms.demo.sample import generate_sample\n"
         "from site_generator.build import build_site\n"
-        "from site_generator.config import from_settings\n"
+        "from cms.build.config import from_settings\n"
         f"build_site([r for r in generate_sample(20, seed=2) if 'op' not in r], {str(site_dir)!r}, full=True,"
         f" config=from_settings(plugins=['services.plugin'], processes=1), state_dir={str(root / 'state')!r})\n"
     )

@@ -164,8 +164,8 @@ def test_build_enqueue_is_skipped_cleanly_without_the_site_generator_task(monkey
 
     from services.letters.signals import enqueue_site_build
 
-    monkeypatch.setitem(sys.modules, "site_generator.tasks", None)
-    monkeypatch.setitem(sys.modules, "site_generator.jobs", None)
+    monkeypatch.setitem(sys.modules, "cms.build.tasks", None)
+    monkeypatch.setitem(sys.modules, "cms.build.jobs", None)
     assert enqueue_site_build("test") is False
 
 
@@ -182,14 +182,14 @@ def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         letter.answer = "已答复。"
         letter.save()
-    assert DBTaskResult.objects.filter(backend_name="builds", task_path__startswith="site_generator.").exists()
+    assert DBTaskResult.objects.filter(backend_name="builds", task_path__startswith="cms.build.").exists()
 
 
 def test_letters_pages_in_a_real_site_build(client, tmp_path):
     """The plugin inside engineer C's generator: full build, then an incremental one after an answer."""
+    from cms.build.config import from_settings
     from cms.demo.sample import generate_sample
     from site_generator.build import build_site
-    from site_generator.config import from_settings
 
     receipt = submit(client, public=True, subject="关于公交线路调整的建议")
     letter = Letter.objects.get(number=receipt["number"])

@@ -11,12 +11,13 @@ import types
 import pytest
 from django.utils import timezone
 
+from cms.build import jobs
+from cms.build.config import from_settings
+from cms.models import PendingChange
 from content_models.models import Department, DisclosureDocument
 from services.letters.models import Letter
-from site_generator import jobs
 from site_generator.build import build_site
-from site_generator.config import BuildConfig, from_settings
-from site_generator.models import PendingChange
+from site_generator.config import BuildConfig
 from tests.test_site_incremental import assert_same_as_full, config, new_doc, tree
 from tests.test_site_queue import run_worker, waiting_tasks
 
@@ -325,7 +326,7 @@ def test_service_links_do_not_depend_on_a_plugins_override(settings, site_dir):
 
 
 def test_run_pending_builds_a_document_row_and_a_plugins_row_together(site_dir, live_doc):
-    from site_generator.signals import queue_change
+    from cms.build.signals import queue_change
 
     jobs.build_from_database(full=True)
     release = live_release(site_dir)

@@ -6,10 +6,10 @@ import orjson
 import pytest
 from django.core.management import call_command
 
+from cms.build import jobs
 from cms.demo.sample import generate_sample
 from cms.exchange.importer import import_records
-from site_generator import jobs
-from site_generator.models import PendingChange
+from cms.models import PendingChange
 from tests.test_site_queue import run_worker, site_dir, waiting_tasks  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from cms.build.jobs import TASK_PATH, build_from_database
 from cms.demo.sample import generate_sample
 from content_models.models import Department, DisclosureDocument
-from site_generator.jobs import TASK_PATH, build_from_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +100,7 @@ def test_rolled_back_publish_enqueues_nothing(dept):
 
 
 def test_worker_thread_builds_within_seconds(site_dir, dept):
-    from site_generator.worker import start_worker_thread
+    from cms.build.worker import start_worker_thread
 
     thread = start_worker_thread(interval=0.1)
     try:

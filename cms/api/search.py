@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query as QueryParams
 from ninja import Router, Schema
 
+from cms.build.config import from_settings
 from search_index.query import IndexMissing, Query, Result, get_index, search
-from site_generator.config import from_settings
 from site_generator.render import Renderer
 
 log = logging.getLogger(__name__)

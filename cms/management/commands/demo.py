@@ -9,15 +9,15 @@ changes nothing that is already there; passwords are kept in ``<data dir>/demo-a
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import orjson
 from django.conf import settings
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from cms.build.worker import start_worker_thread
 from cms.demo.accounts import accounts_file, ensure_accounts
 
 DEFAULT_DOCS = 2400
@@ -90,24 +90,12 @@ class Command(BaseCommand):
         self.stdout.write("  " + summary.as_text())
 
     def build_site(self) -> None:
-        if "build_site" not in get_commands():
-            self.step(_("尚未安装静态站点生成命令 build_site，跳过生成静态站点"))
-            return
         self.step(_("生成静态站点"))
         call_command("build_site")
 
     def start_worker(self) -> None:
         """Run the site-build worker in this process, so publishing in the admin rebuilds the site."""
-        try:
-            worker = importlib.import_module("site_generator.worker")
-        except ImportError:
-            self.stdout.write(_("  未找到构建任务处理程序（site_generator.worker），发布后需手动运行 govsite build_site"))
-            return
-        start = getattr(worker, "start_worker_thread", None)
-        if start is None:
-            self.stdout.write(_("  未找到 start_worker_thread，发布后需手动运行 govsite build_site"))
-            return
-        start()
+        start_worker_thread()
         self.stdout.write(_("  构建任务处理程序已在后台启动"))
 
     def print_login(self, accounts: dict[str, tuple[str, str]], host: str, port: int) -> None:

@@ -30,8 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-plugins", action="store_true", help="不运行构建插件")
 
     def handle(self, *args, out=None, full=False, jsonl=None, processes=None, no_plugins=False, **options):
-        from site_generator import jobs
-        from site_generator.config import from_settings
+        from cms.build import jobs
+        from cms.build.config import from_settings
 
         out = (out or jobs.site_dir()).absolute()
         overrides = {"progress": (lambda msg: self.stdout.write(msg)) if options["verbosity"] > 1 else None}

@@ -21,8 +21,8 @@ def _is_document(instance) -> bool:
 
 def queue_change(source_id: str) -> None:
     """Record the changed document and make sure a build task will run after the commit."""
-    from site_generator.jobs import enqueue_build
-    from site_generator.models import PendingChange
+    from cms.build.jobs import enqueue_build
+    from cms.models import PendingChange
 
     PendingChange.objects.create(source_id=source_id)
     transaction.on_commit(enqueue_build)
@@ -44,8 +44,8 @@ def document_deleted(sender, instance, **kwargs) -> None:
 @receiver(documents_imported, dispatch_uid="govsite_site_build_imported")
 def documents_were_imported(sender, source_ids, **kwargs) -> None:
     """A committed import batch: its documents join the pending changes of the next build."""
-    from site_generator.jobs import enqueue_build
-    from site_generator.models import PendingChange
+    from cms.build.jobs import enqueue_build
+    from cms.models import PendingChange
 
     PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in source_ids], batch_size=1000)
     transaction.on_commit(enqueue_build)

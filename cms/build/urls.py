@@ -3,6 +3,6 @@
 from django.conf import settings
 from django.urls import re_path
 
-from site_generator.views import serve_site
+from cms.build.serve import serve_site
 
 urlpatterns = [re_path(r"^(?P<path>.*)$", serve_site, name="site")] if getattr(settings, "GOVSITE_SERVE_SITE", False) else []

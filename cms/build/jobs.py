@@ -12,11 +12,11 @@ from pathlib import Path
 from django.conf import settings
 
 from site_generator.build import BuildResult, NeedsFullBuild, build_site
-from site_generator.config import from_settings, renders_own_data
+from cms.build.config import from_settings, renders_own_data
 
 logger = logging.getLogger("site_generator")
 
-TASK_PATH = "site_generator.tasks.build_site_changes"
+TASK_PATH = "cms.build.tasks.build_site_changes"
 # Above this many pending documents (a bulk import) one full build is cheaper than a targeted
 # one, and it keeps the id list out of an SQL IN clause.
 FULL_BUILD_ABOVE = 5000
@@ -83,7 +83,7 @@ class PendingRows:
 
 def pending_snapshot() -> PendingRows:
     """The pending changes now; a build that reads every record after this covers their documents."""
-    from site_generator.models import PendingChange
+    from cms.models import PendingChange
 
     rows = PendingRows()
     for pk, kind in PendingChange.objects.order_by("pk").values_list("pk", "kind").iterator(chunk_size=5000):
@@ -104,7 +104,7 @@ def refresh_wanted(snapshot: PendingRows | None, out: Path, cfg) -> bool:
 
 
 def _delete_rows(pks) -> None:
-    from site_generator.models import PendingChange
+    from cms.models import PendingChange
 
     pks = list(pks)
     for i in range(0, len(pks), DELETE_BATCH):
@@ -155,7 +155,7 @@ def run_pending() -> dict:
     Exactly the rows read here are deleted afterwards (``pk__in``, never a pk range). ``plugins``
     rows are kept when no configured plugin renders data of its own: nothing would rewrite it.
     """
-    from site_generator.models import PendingChange
+    from cms.models import PendingChange
 
     pending = list(PendingChange.objects.order_by("pk").values_list("pk", "source_id", "kind"))
     if not pending:
@@ -191,7 +191,7 @@ def request_plugin_refresh(reason: str) -> bool:
     """
     from django.db import transaction
 
-    from site_generator.models import PendingChange
+    from cms.models import PendingChange
 
     if not renders_own_data(getattr(settings, "GOVSITE_BUILD_PLUGINS", ())):
         return False
@@ -204,7 +204,7 @@ def enqueue_build() -> None:
     """Enqueue the build task unless one is already waiting (it will take all pending changes)."""
     from django_tasks_db.models import DBTaskResult
 
-    from site_generator.tasks import build_site_changes
+    from cms.build.tasks import build_site_changes
 
     waiting = DBTaskResult.objects.ready().filter(task_path=TASK_PATH, backend_name="builds").exists()
     if not waiting:

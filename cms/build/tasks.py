@@ -7,6 +7,6 @@ from django_tasks import task
 @task(backend="builds", queue_name="builds")
 def build_site_changes() -> dict:
     """Rebuild the outputs that depend on the documents changed since the last build."""
-    from site_generator.jobs import run_pending
+    from cms.build.jobs import run_pending
 
     return run_pending()
