@@ -155,8 +155,13 @@ GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
 # Enabled service modules: each is the Django app ``services.<name>``.
 GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision").split(",") if s]
 INSTALLED_APPS += [f"services.{name}" for name in GOVSITE_SERVICES]
-# Build plugins (MkDocs-style events on_render/on_live); a missing module is skipped with a warning.
-GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin", "publish.plugin"]
+# Build plugins (site_generator.plugins: events on_render/on_live), run in this order: dotted paths
+# of classes or functions returning a plugin; a missing module is skipped with a warning.
+GOVSITE_BUILD_PLUGINS = [
+    "search_index.plugin.SearchIndexPlugin",
+    "services.plugin.ServicePagesPlugin",
+    "cms.publishing.auto_publish_plugin",
+]
 # Serve the built static site at / from this Django server (the demo; production uses nginx or a bucket).
 GOVSITE_SERVE_SITE = os.environ.get("GOVSITE_SERVE_SITE", "1") == "1"
 GOVSITE_CORS_ORIGINS = [o for o in os.environ.get("GOVSITE_CORS_ORIGINS", "").split(",") if o]

@@ -1,15 +1,17 @@
-"""Publishing settings, read from Django settings with defaults.
+"""Publishing settings: their defaults, and where a publish keeps its state. Plain Python.
 
-``GOVSITE_PUBLISH`` (dict) holds how to reach the store and how objects are cached; anything
-left out falls back to boto3's usual sources (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_REGION, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, ~/.aws). ``GOVSITE_AUTO_PUBLISH`` (a
-``--to`` URL, or the environment variable of the same name) publishes after every build.
+The CMS reads ``GOVSITE_PUBLISH`` (dict) from Django settings (``cms.publishing``); it holds how to
+reach the store and how objects are cached; anything left out falls back to boto3's usual sources
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3,
+~/.aws). ``GOVSITE_AUTO_PUBLISH`` (a ``--to`` URL, or the environment variable of the same name)
+publishes after every build (``publish.plugin.PublishPlugin``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +38,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def publish_settings() -> dict[str, Any]:
-    from django.conf import settings
-
+def merge_settings(configured: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The defaults, overridden by the deployment's ``GOVSITE_PUBLISH``, then by
+    ``GOVSITE_PUBLISH_<KEY>`` environment variables for the keys left empty."""
     merged = dict(DEFAULTS)
-    merged.update(getattr(settings, "GOVSITE_PUBLISH", None) or {})
+    merged.update(configured or {})
     for key in (
         "endpoint_url",
         "region",
@@ -49,38 +51,21 @@ def publish_settings() -> dict[str, Any]:
         "lock_timeout",
         "lock_ttl",
     ):
-        env = os.environ.get(f"GOVSITE_PUBLISH_{key.upper()}")
+        env = environ.get(f"GOVSITE_PUBLISH_{key.upper()}")
         if env and not merged.get(key):
             merged[key] = env
     return merged
 
 
-def auto_publish_target() -> str | None:
-    from django.conf import settings
-
-    return getattr(settings, "GOVSITE_AUTO_PUBLISH", None) or os.environ.get("GOVSITE_AUTO_PUBLISH") or None
-
-
-def default_site_dir() -> Path:
-    from django.conf import settings
-
-    return Path(getattr(settings, "GOVSITE_SITE_DIR", Path("var") / "site"))
-
-
-def publish_lock_dir() -> Path:
+def lock_dir_under(data_dir: str | os.PathLike) -> Path:
     """The machine's lock files of bucket targets, shared by every site directory
     (``publish.lock``; a directory target's lock file lies beside the target)."""
-    from django.conf import settings
-
-    return Path(getattr(settings, "DATA_DIR", "var")) / "publish" / "locks"
+    return Path(data_dir) / "publish" / "locks"
 
 
-def publish_state_dir(site_dir: str | os.PathLike) -> Path:
+def state_dir_under(data_dir: str | os.PathLike, site_dir: str | os.PathLike) -> Path:
     """Per-site-directory state under the data dir: ``hashes.json`` (stat cache) and ``changes/``
     (paths the builds changed). Keyed by the path as given, not resolved, so a site dir that is
     a symlink to alternating release directories keeps one state."""
-    from django.conf import settings
-
-    data_dir = Path(getattr(settings, "DATA_DIR", "var"))
     key = hashlib.sha1(os.path.abspath(site_dir).encode(), usedforsecurity=False).hexdigest()[:12]
-    return data_dir / "publish" / key
+    return Path(data_dir) / "publish" / key

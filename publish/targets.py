@@ -2,6 +2,8 @@
 
 ``open_target("s3://bucket/prefix")`` / ``open_target("/srv/www/site")`` turn the ``--to``
 argument into a target. Both are plain Python (boto3 for S3); nothing here imports Django.
+Both satisfy ``Target``, what the runner and the change log rely on for any target; each kind adds
+its own way of writing (a release directory swapped in by one rename, or objects under a journal).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlparse
 
 import orjson
@@ -65,6 +67,26 @@ class S3Options:
         data = dict(data or {})
         known = {k: data[k] for k in cls.__dataclass_fields__ if data.get(k) not in (None, "")}
         return cls(**known)
+
+
+@runtime_checkable
+class Target(Protocol):
+    """A place a site is published to, as every publish sees it."""
+
+    # The manifest last read or written (``None`` before): the change log trusts its paths only
+    # against the manifest they were recorded for.
+    manifest_id: str | None
+    # Facts of the manifest last read (id, retired files).
+    info: ManifestInfo
+
+    @property
+    def url(self) -> str:
+        """Where it is, as the user typed it in ``--to`` (shown in messages and summaries)."""
+        ...
+
+    def read_manifest(self) -> Manifest | None:
+        """What the target holds now (path → entry), or None when nothing was published yet."""
+        ...
 
 
 def open_target(

@@ -11,53 +11,51 @@ from __future__ import annotations
 import logging
 import os
 
+from site_generator.plugins import BasePlugin, BuildContext, NeedsFullBuild
+
 from .build import StaleState, build_index
 
 log = logging.getLogger(__name__)
 
 
-def on_render(ctx) -> None:
-    out_dir = ctx.out_dir
-    full = bool(ctx.full)
-    # A full build's records are re-iterable and may be 200k: never materialized. An incremental
-    # build's are the few changed documents.
-    records = ctx.records if full else list(ctx.records or ())
-    removed = set(ctx.removed_ids or ())
-    if not full and not records and not removed:
-        # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
-        log.info("search index: no document changed, index left as it is")
-        return
+class SearchIndexPlugin(BasePlugin):
+    name = "search_index"
 
-    def write(rel: str, data: bytes) -> None:
-        # Content-hashed files that the cloned previous build already has are left alone, so the
-        # build's list of changed paths (what publish uploads) holds only what really changed.
-        if rel.endswith(".bin") and os.path.exists(out_dir / rel):
+    def on_render(self, ctx: BuildContext) -> None:
+        out_dir = ctx.out_dir
+        full = bool(ctx.full)
+        # A full build's records are re-iterable and may be 200k: never materialized. An incremental
+        # build's are the few changed documents.
+        records = ctx.records if full else list(ctx.records or ())
+        removed = set(ctx.removed_ids or ())
+        if not full and not records and not removed:
+            # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
+            log.info("search index: no document changed, index left as it is")
             return
-        ctx.write_file(rel, data)
 
-    delete = getattr(ctx, "delete_file", None)
-    try:
-        stats = build_index(
-            records,
-            out_dir,
-            ctx.state_dir / "search_index",
-            removed_ids=removed,
-            full=full,
-            write_file=write,
-            delete_file=delete,
-        )
-    except StaleState as exc:  # e.g. after an upgrade that changed the tokenizer: rebuild everything
-        from site_generator.build import NeedsFullBuild
+        def write(rel: str, data: bytes) -> None:
+            # Content-hashed files that the cloned previous build already has are left alone, so the
+            # build's list of changed paths (what publish uploads) holds only what really changed.
+            if rel.endswith(".bin") and os.path.exists(out_dir / rel):
+                return
+            ctx.write_file(rel, data)
 
-        raise NeedsFullBuild(str(exc)) from exc
-    log.info(
-        "search index: %s documents, %s tokenized, %s files written",
-        stats.documents,
-        stats.tokenized,
-        stats.files,
-    )
-    progress = getattr(ctx, "progress", None)
-    if callable(progress):
-        progress(
-            f"搜索索引：{stats.documents} 篇文件，重新分词 {stats.tokenized} 篇，写入 {stats.files} 个文件"
+        try:
+            stats = build_index(
+                records,
+                out_dir,
+                ctx.state_dir / "search_index",
+                removed_ids=removed,
+                full=full,
+                write_file=write,
+                delete_file=ctx.delete_file,
+            )
+        except StaleState as exc:  # e.g. after an upgrade that changed the tokenizer: rebuild everything
+            raise NeedsFullBuild(str(exc)) from exc
+        log.info(
+            "search index: %s documents, %s tokenized, %s files written",
+            stats.documents,
+            stats.tokenized,
+            stats.files,
         )
+        ctx.progress(f"搜索索引：{stats.documents} 篇文件，重新分词 {stats.tokenized} 篇，写入 {stats.files} 个文件")

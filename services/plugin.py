@@ -1,4 +1,4 @@
-"""Build plugin: the service pages of the static site (contract: docs in the preamble, ``on_render``).
+"""Build plugin: the service pages of the static site (``ServicePagesPlugin``; contract: ``site_generator.plugins``).
 
 Writes, into every build:
 
@@ -27,6 +27,8 @@ import json
 import logging
 from collections import defaultdict
 from pathlib import Path
+
+from site_generator.plugins import BasePlugin, BuildContext
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 20
@@ -162,60 +164,65 @@ def _save_state(path: Path, state: dict[str, str]) -> None:
     tmp.replace(path)
 
 
-def on_render(ctx) -> None:
-    """Write the service pages whose content changed (all of them on a full build)."""
-    services = _enabled()
-    if not services:
-        return
-    public: list[dict] = []
-    stats: list[dict] = []
-    if "letters" in services:
-        from django.db import DatabaseError
+class ServicePagesPlugin(BasePlugin):
+    """The service modules' pages in every build (see the module docstring)."""
 
-        try:
-            public, stats = load_letters()
-        except DatabaseError as exc:
-            logger.warning("services: letters table not readable (%s); letters pages skipped", exc)
-            services = [s for s in services if s != "letters"]
-    rating_stats = None
-    if "ratings" in services:
-        from django.db import DatabaseError
+    name = "services"
 
-        try:
-            rating_stats = load_rating_stats()
-        except DatabaseError as exc:
-            logger.warning("services: ratings table not readable (%s); ratings statistics skipped", exc)
-    state_path = Path(ctx.state_dir) / STATE_FILE
-    previous = _load_state(state_path)
-    # letters published by an earlier build but not public now (withdrawn, reopened) get a short
-    # "no longer public" page in place of the old one; never-published letters get no page at all
-    shown = {f"letters/{r['number']}/index.html" for r in public}
-    hidden = sorted(
-        rel.split("/")[1] for rel in previous
-        if rel.startswith("letters/") and rel.count("/") == 2 and rel.split("/")[1].startswith("XJ") and rel not in shown
-    )
-    pages = render_pages(ctx, public, hidden, stats, services, rating_stats)
-    old = {} if ctx.full else previous
-    new: dict[str, str] = {}
-    written = 0
-    for rel, data in pages.items():
-        digest = hashlib.sha256(data).hexdigest()
-        new[rel] = digest
-        if old.get(rel) == digest and (Path(ctx.out_dir) / rel).exists():
-            continue
-        ctx.write_file(rel, data)
-        written += 1
-    # saved only once the build is live: a build that fails later must not leave hashes of pages
-    # that never went out
-    _pending[str(state_path)] = new
-    logger.info("services: %d of %d service pages written", written, len(pages))
+    def __init__(self) -> None:
+        # page hashes of the build being written, saved once it is live (``on_live``)
+        self._pending: dict[str, dict[str, str]] = {}
 
+    def on_render(self, ctx: BuildContext) -> None:
+        """Write the service pages whose content changed (all of them on a full build)."""
+        services = _enabled()
+        if not services:
+            return
+        public: list[dict] = []
+        stats: list[dict] = []
+        if "letters" in services:
+            from django.db import DatabaseError
 
-_pending: dict[str, dict[str, str]] = {}
+            try:
+                public, stats = load_letters()
+            except DatabaseError as exc:
+                logger.warning("services: letters table not readable (%s); letters pages skipped", exc)
+                services = [s for s in services if s != "letters"]
+        rating_stats = None
+        if "ratings" in services:
+            from django.db import DatabaseError
 
+            try:
+                rating_stats = load_rating_stats()
+            except DatabaseError as exc:
+                logger.warning("services: ratings table not readable (%s); ratings statistics skipped", exc)
+        state_path = Path(ctx.state_dir) / STATE_FILE
+        previous = _load_state(state_path)
+        # letters published by an earlier build but not public now (withdrawn, reopened) get a short
+        # "no longer public" page in place of the old one; never-published letters get no page at all
+        shown = {f"letters/{r['number']}/index.html" for r in public}
+        hidden = sorted(
+            rel.split("/")[1] for rel in previous
+            if rel.startswith("letters/") and rel.count("/") == 2 and rel.split("/")[1].startswith("XJ") and rel not in shown
+        )
+        pages = render_pages(ctx, public, hidden, stats, services, rating_stats)
+        old = {} if ctx.full else previous
+        new: dict[str, str] = {}
+        written = 0
+        for rel, data in pages.items():
+            digest = hashlib.sha256(data).hexdigest()
+            new[rel] = digest
+            if old.get(rel) == digest and (Path(ctx.out_dir) / rel).exists():
+                continue
+            ctx.write_file(rel, data)
+            written += 1
+        # saved only once the build is live: a build that fails later must not leave hashes of pages
+        # that never went out
+        self._pending[str(state_path)] = new
+        logger.info("services: %d of %d service pages written", written, len(pages))
 
-def on_live(ctx) -> None:
-    path = str(Path(ctx.state_dir) / STATE_FILE)
-    state = _pending.pop(path, None)
-    if state is not None:
-        _save_state(Path(path), state)
+    def on_live(self, ctx: BuildContext) -> None:
+        path = str(Path(ctx.state_dir) / STATE_FILE)
+        state = self._pending.pop(path, None)
+        if state is not None:
+            _save_state(Path(path), state)

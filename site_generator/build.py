@@ -32,7 +32,7 @@ import orjson
 from site_generator import docinfo
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
-from site_generator.plugins import BuildContext, load_plugins, run_event
+from site_generator.plugins import BuildContext, BuildPlugin, NeedsFullBuild, run_event
 from site_generator.processes import fork_pool
 from site_generator.render import Renderer, category_order, record_hash
 from site_generator.spool import Spool, SpoolRecords
@@ -42,10 +42,6 @@ logger = logging.getLogger("site_generator")
 
 LIST_CHUNK_PAGES = 250
 DOC_CHUNK = 200
-
-
-class NeedsFullBuild(RuntimeError):
-    """A targeted build cannot be done (no state yet, theme/settings changed): run a full one."""
 
 
 class BuildError(RuntimeError):
@@ -103,6 +99,14 @@ def _progress(cfg: BuildConfig, message: str) -> None:
         cfg.progress(message)
 
 
+def _checked_plugins(plugins) -> list[BuildPlugin]:
+    """The plugin objects of a config; anything else (e.g. a module name) is the caller's mistake."""
+    for plugin in plugins:
+        if not isinstance(plugin, BuildPlugin):
+            raise TypeError(f"BuildConfig.plugins 只能包含构建插件对象（见 site_generator.plugins），而不是 {plugin!r}")
+    return list(plugins)
+
+
 class _Build:
     def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path):
         self.cfg = cfg
@@ -110,7 +114,7 @@ class _Build:
         self.state_dir = state_dir
         self.releases = Releases(out, state_dir)
         self.db_path = state_dir / "state.sqlite3"
-        self.plugins = load_plugins(cfg.plugins)
+        self.plugins = _checked_plugins(cfg.plugins)
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
         self.refresh_plugins = False
@@ -297,7 +301,8 @@ class _Build:
     def _context(self, writer, renderer, full, records, removed) -> BuildContext:
         return BuildContext(
             out_dir=writer.root, full=full, records=records, removed_ids=set(removed),
-            state_dir=self.state_dir / "plugins", site=dict(renderer.portal), _writer=writer,
+            state_dir=self.state_dir / "plugins", site=dict(renderer.portal),
+            progress=lambda message: _progress(self.cfg, message), _writer=writer,
             _renderer=renderer, _changed=lambda: writer.changed,
         )
 

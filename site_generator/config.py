@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from site_generator.plugins import BuildPlugin
+
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
 DEFAULT_PORTAL = {
@@ -38,9 +40,10 @@ class BuildConfig:
     # Where attachment files live when a record gives a bare file name.
     attachment_base_url: str = "/files/"
     processes: int = 2
-    plugins: list[str] = field(default_factory=list)
+    # Build plugin objects (site_generator.plugins.BuildPlugin), run in this order.
+    plugins: list[BuildPlugin] = field(default_factory=list)
     # Links to the service pages in every page's header and footer: [{"name": ..., "url": ...}]
-    # (the enabled service modules, when ``services.plugin`` writes their pages).
+    # (the enabled service modules, when the service pages plugin writes their pages).
     service_links: list[dict] = field(default_factory=list)
     # Ask the build to report progress: callable(str) or None.
     progress: object = None

@@ -1,34 +1,67 @@
-"""Build plugins: modules with optional ``on_render(ctx)`` and ``on_live(ctx)`` (MkDocs-style events).
+"""Build plugins: the typed contract between the generator and the parts it runs (MkDocs-style events).
 
-The contract other areas build to (search index, services, publish) is in docs/site-generator.md.
+A plugin is an object the caller puts in ``BuildConfig.plugins`` (the CMS makes them from
+``settings.GOVSITE_BUILD_PLUGINS`` in ``cms.build.config``; tests and benchmarks construct them).
+The generator never imports a plugin by name and never reads settings. Two events:
+
+- ``on_render(ctx)``: the new release is written but not live. Write or delete files with
+  ``ctx.write_file``/``ctx.delete_file``. An error fails the build and the previous site stays
+  live; raising ``NeedsFullBuild`` asks the caller for a full build.
+- ``on_live(ctx)``: the release is live; ``ctx.changed_paths`` lists what it changed. An error is
+  logged and returned in ``BuildResult.plugin_errors``; the other plugins still run.
+
+Subclass ``BasePlugin`` and override the events you need. docs/site-generator.md describes the
+contract with examples.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # the build passes them in; importing them here would make a cycle
+    from site_generator.output import Writer
+    from site_generator.render import Renderer
 
 logger = logging.getLogger("site_generator")
 
 
+class NeedsFullBuild(RuntimeError):
+    """A targeted build cannot be done (no state yet, theme/settings changed): run a full one."""
+
+
+def _no_progress(message: str) -> None:
+    """The default progress report: nobody listens."""
+
+
 @dataclass
 class BuildContext:
+    """Everything a plugin may read about the build it runs in, and the only ways it may write."""
+
+    # The release being written (in ``on_live``: the release that just went live).
     out_dir: Path
+    # True for a full build: ``records`` is every live record. False: only the added or changed ones.
     full: bool
+    # Re-iterable and up to 200k on a full build: never materialise it.
     records: Iterable[dict]
+    # Ids of the documents an incremental build withdrew or deleted.
     removed_ids: set[str]
+    # The plugins' own state, kept with the build state (``<state dir>/plugins``).
     state_dir: Path
+    # The portal: name, domain, base_url, site_id_code.
     site: dict
-    _writer: object = field(repr=False, default=None)
-    _renderer: object = field(repr=False, default=None)
-    _changed: Callable[[], list[str]] | None = field(repr=False, default=None)
+    # Report a step to whoever runs the build (``govsite build_site -v 2`` prints it).
+    progress: Callable[[str], None] = _no_progress
+    _writer: Writer | None = field(repr=False, default=None)
+    _renderer: Renderer | None = field(repr=False, default=None)
+    _changed: Callable[[], Iterable[str]] | None = field(repr=False, default=None)
     _changed_cache: list[str] | None = field(repr=False, default=None)
 
-    def write_file(self, relpath: str, data: bytes) -> None:
+    def write_file(self, relpath: str, data: bytes | str) -> None:
         """Add a file to the build being written (replaced atomically; unchanged bytes are skipped)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -46,6 +79,7 @@ class BuildContext:
         return self._renderer.render_page(template_name, ctx).decode("utf-8")
 
     def asset_url(self, name: str) -> str:
+        """The URL of a theme asset (content-hashed name), e.g. ``css/site.css``."""
         return self._renderer.asset_url(name)
 
     @property
@@ -56,32 +90,40 @@ class BuildContext:
         return self._changed_cache
 
 
-def load_plugins(names: list[str]) -> list[tuple[str, object]]:
-    plugins = []
-    for name in names:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-                logger.warning("构建插件 %s 不存在，已跳过", name)
-                continue
-            raise
-        plugins.append((name, module))
-    return plugins
+@runtime_checkable
+class BuildPlugin(Protocol):
+    """What the generator calls. ``name`` appears in logs and in ``BuildResult.plugin_errors``."""
+
+    name: str
+
+    def on_render(self, ctx: BuildContext) -> None: ...
+
+    def on_live(self, ctx: BuildContext) -> None: ...
 
 
-def run_event(plugins: list[tuple[str, object]], event: str, ctx: BuildContext, *, strict: bool = True) -> list[str]:
-    """Call ``event`` on every plugin that has it.
+class BasePlugin:
+    """A plugin that does nothing: subclass it and override the events you need."""
+
+    name: str = "plugin"
+
+    def on_render(self, ctx: BuildContext) -> None:
+        """Write files into the release before it goes live."""
+
+    def on_live(self, ctx: BuildContext) -> None:
+        """Act on the release that just went live."""
+
+
+def run_event(plugins: Sequence[BuildPlugin], event: Literal["on_render", "on_live"], ctx: BuildContext, *,
+              strict: bool = True) -> list[str]:
+    """Call ``event`` on every plugin, in order.
 
     ``on_render`` is strict: an error fails the build and the previous site stays live.
     ``on_live`` runs after the switch, so an error there (e.g. an upload) is logged and
     returned, and the other plugins still run.
     """
     errors: list[str] = []
-    for name, module in plugins:
-        hook = getattr(module, event, None)
-        if hook is None:
-            continue
+    for plugin in plugins:
+        hook = getattr(plugin, event)
         os.makedirs(ctx.state_dir, exist_ok=True)
         if strict:
             hook(ctx)
@@ -89,6 +131,6 @@ def run_event(plugins: list[tuple[str, object]], event: str, ctx: BuildContext, 
         try:
             hook(ctx)
         except Exception as exc:  # the site is already live; report, do not undo
-            logger.exception("构建插件 %s 的 %s 出错", name, event)
-            errors.append(f"{name}: {exc}")
+            logger.exception("构建插件 %s 的 %s 出错", plugin.name, event)
+            errors.append(f"{plugin.name}: {exc}")
     return errors

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
-from publish import plugin
+from cms.publishing import auto_publish_plugin, publish_state_dir
 from publish.cdn import cloudfront_purger, invalidation_paths
 from publish.runner import publish
 from publish.targets import S3Options, S3Target
@@ -148,16 +148,16 @@ def test_build_plugin_publishes_after_a_build_goes_live(tmp_path, s3, s3_endpoin
     ctx = SimpleNamespace(out_dir=site, changed_paths=sorted(SITE_FILES_V1), full=True)
 
     settings.GOVSITE_AUTO_PUBLISH = None
-    plugin.on_live(ctx)  # not configured: nothing happens
+    auto_publish_plugin().on_live(ctx)  # not configured: nothing happens
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
 
     settings.GOVSITE_AUTO_PUBLISH = f"s3://{bucket}/auto"
     settings.GOVSITE_PUBLISH = {"endpoint_url": s3_endpoint}
-    plugin.on_live(ctx)
+    auto_publish_plugin().on_live(ctx)
     assert sorted(bucket_state(s3, bucket, "auto/")) == sorted(SITE_FILES_V1)
 
     write_site(site, change_one_document(SITE_FILES_V1))
-    plugin.on_live(SimpleNamespace(out_dir=site, changed_paths=["docs/2/index.html"], full=False))
+    auto_publish_plugin().on_live(SimpleNamespace(out_dir=site, changed_paths=["docs/2/index.html"], full=False))
     assert "深入" in s3.get_object(Bucket=bucket, Key="auto/docs/2/index.html")["Body"].read().decode()
 
 
@@ -165,7 +165,6 @@ def test_build_plugin_publishes_only_what_the_build_changed(
     tmp_path, s3, s3_endpoint, bucket, settings, monkeypatch
 ):
     """After an incremental build the plugin looks only at ctx.changed_paths (no tree walk)."""
-    from publish import conf
     from publish.changes import ChangeLog
 
     release = write_site(tmp_path / "releases" / "a", SITE_FILES_V1)
@@ -173,7 +172,7 @@ def test_build_plugin_publishes_only_what_the_build_changed(
     (tmp_path / "site").symlink_to(release)
     settings.GOVSITE_AUTO_PUBLISH = f"s3://{bucket}"
     settings.GOVSITE_PUBLISH = {"endpoint_url": s3_endpoint}
-    plugin.on_live(SimpleNamespace(out_dir=release, changed_paths=sorted(SITE_FILES_V1), full=True))
+    auto_publish_plugin().on_live(SimpleNamespace(out_dir=release, changed_paths=sorted(SITE_FILES_V1), full=True))
     assert len(bucket_state(s3, bucket)) == len(SITE_FILES_V1)
 
     v2 = change_one_document(SITE_FILES_V1)
@@ -185,12 +184,12 @@ def test_build_plugin_publishes_only_what_the_build_changed(
         raise AssertionError("an incremental auto-publish must not walk the site tree")
 
     monkeypatch.setattr("publish.manifest.iter_files", no_walk)
-    plugin.on_live(SimpleNamespace(out_dir=release, changed_paths=changed, full=False))
+    auto_publish_plugin().on_live(SimpleNamespace(out_dir=release, changed_paths=changed, full=False))
 
     state = bucket_state(s3, bucket)
     assert sorted(state) == sorted(v2)
     assert "深入" in s3.get_object(Bucket=bucket, Key="docs/2/index.html")["Body"].read().decode()
-    log = ChangeLog(conf.publish_state_dir(settings.GOVSITE_SITE_DIR) / "changes")
+    log = ChangeLog(publish_state_dir(settings.GOVSITE_SITE_DIR) / "changes")
     assert log.snapshot() == ([], set())  # consumed
 
 
@@ -198,7 +197,7 @@ def test_build_plugin_failure_is_logged_not_raised(tmp_path, settings, caplog):
     site = write_site(tmp_path / "live", SITE_FILES_V1)
     settings.GOVSITE_AUTO_PUBLISH = "s3://"
     with caplog.at_level(logging.ERROR, logger="govsite.publish"):
-        plugin.on_live(SimpleNamespace(out_dir=site, changed_paths=[]))
+        auto_publish_plugin().on_live(SimpleNamespace(out_dir=site, changed_paths=[]))
     assert "自动发布" in caplog.text and "缺少存储桶名" in caplog.text
 
 

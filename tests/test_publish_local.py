@@ -8,7 +8,7 @@ import pytest
 
 from publish.errors import PublishError
 from publish.runner import publish, rollback
-from publish.targets import LocalDirTarget, open_target
+from publish.targets import LocalDirTarget, S3Target, Target, open_target
 from tests.test_publish_sites import SITE_FILES_V1, change_one_document, write_site
 
 
@@ -149,3 +149,19 @@ def test_hashed_assets_leaving_the_site_stay_in_the_release_for_a_grace_period(t
     assert (dest / "static/app.0a1b2c3d.js").exists()  # a cached page may still load it
     publish(site, LocalDirTarget(dest), retire_grace=0)
     assert read_tree(dest) == v2
+
+
+def test_both_kinds_of_target_satisfy_the_target_contract(tmp_path):
+    """What any publish relies on (``publish.targets.Target``), for a directory and a bucket."""
+    assert isinstance(open_target("s3://bucket/prefix"), S3Target)
+    assert isinstance(open_target("s3://bucket/prefix"), Target)
+    site = write_site(tmp_path / "build", SITE_FILES_V1)
+    dest = tmp_path / "www"
+    target: Target = open_target(str(dest))
+    assert isinstance(target, Target) and target.url == str(dest)
+    assert target.read_manifest() is None and target.manifest_id is None  # nothing published yet
+    publish(site, target)
+    again: Target = open_target(str(dest))
+    assert sorted(again.read_manifest()) == sorted(SITE_FILES_V1)
+    assert again.manifest_id is not None and again.manifest_id == target.manifest_id
+

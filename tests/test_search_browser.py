@@ -6,6 +6,7 @@ import pytest
 
 from cms.demo.sample import generate_sample
 from search_index.browser import Chromium, StaticServer, chromium_available
+from search_index.plugin import SearchIndexPlugin
 from search_index.query import Query, SearchIndex
 
 pytestmark = [
@@ -21,7 +22,7 @@ def site(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser")
     records = [r for r in generate_sample(400, seed=3) if "op" not in r]
-    build_site(records, root / "site", full=True, config=BuildConfig(plugins=["search_index.plugin"]),
+    build_site(records, root / "site", full=True, config=BuildConfig(plugins=[SearchIndexPlugin()]),
                state_dir=root / "state")
     return root / "site", records
 

@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 
 from cms.demo.sample import generate_sample
 from search_index.build import build_index
+from search_index.plugin import SearchIndexPlugin
 from search_index.query import Query, SearchIndex
 
 DOCS = 1200
@@ -278,7 +279,7 @@ def test_site_build_plugin_full_then_incremental(tmp_path, records):
     from site_generator.config import BuildConfig
 
     recs = records[:150]
-    cfg = BuildConfig(plugins=["search_index.plugin"])
+    cfg = BuildConfig(plugins=[SearchIndexPlugin()])
     site, state = tmp_path / "site", tmp_path / "state"
     build_site(recs, site, full=True, config=cfg, state_dir=state)
     gone, edited = recs[3], dict(recs[4], title="关于开展海上风电试点工作的通知")

@@ -8,8 +8,8 @@ import jinja2
 import pytest
 from django.core.cache import cache
 
-from services import plugin
 from services.letters.models import Letter
+from services.plugin import ServicePagesPlugin
 from services.testing import letter_payload, new_key
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,8 @@ def submit(client, **overrides):
                     HTTP_IDEMPOTENCY_KEY=new_key())
     assert r.status_code == 201, r.content
     return r.json()
+
+plugin = ServicePagesPlugin()
 
 
 class FakeBuild:
@@ -197,7 +199,7 @@ def test_letters_pages_in_a_real_site_build(client, tmp_path):
     letter.answer = "已将您的建议转交公交公司研究。"
     letter.save()
     records = list(generate_sample(docs=30, seed=3))
-    cfg = from_settings(plugins=["services.plugin"], processes=1)
+    cfg = from_settings(plugins=[ServicePagesPlugin()], processes=1)
     out, state = tmp_path / "site", tmp_path / "state"
     build_site(records, out, full=True, config=cfg, state_dir=state)
     detail = (out / f"letters/{letter.number}/index.html").read_text()

@@ -128,8 +128,10 @@ def test_overdue_reply_to_a_bad_rating_gets_a_supervision_card(client):
 
 
 def test_statistics_page_on_the_static_site(client, tmp_path):
-    from services import plugin
+    from services.plugin import ServicePagesPlugin
     from tests.test_services_letters import FakeBuild
+
+    plugin = ServicePagesPlugin()
 
     rate(client, closed_app("A", "市场监管局", "食品经营许可"), 5)
     rate(client, closed_app("B", "市场监管局", "食品经营许可"), 2)

@@ -3,21 +3,25 @@ queued incremental build (a "plugins only" build: no document changed), and the 
 footer link the enabled modules' pages."""
 
 import datetime as dt
+import logging
 import os
 import re
-import sys
-import types
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from cms.build import jobs
-from cms.build.config import from_settings
+from cms.build.config import build_plugins, from_settings
 from cms.models import PendingChange
 from content_models.models import Department, DisclosureDocument
+from publish.plugin import PublishPlugin
+from search_index.plugin import SearchIndexPlugin
 from services.letters.models import Letter
+from services.plugin import ServicePagesPlugin
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
+from site_generator.plugins import BasePlugin
 from tests.test_site_incremental import assert_same_as_full, config, new_doc, tree
 from tests.test_site_queue import run_worker, waiting_tasks
 
@@ -31,7 +35,7 @@ def site_dir(settings, tmp_path):
     settings.GOVSITE_SITE_DIR = tmp_path / "site"
     settings.DATA_DIR = tmp_path
     settings.GOVSITE_SERVICES = list(ALL_SERVICES)
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin", "publish.plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin", "cms.publishing.auto_publish_plugin"]
     settings.GOVSITE_BUILD_PROCESSES = 1
     return settings.GOVSITE_SITE_DIR
 
@@ -163,40 +167,37 @@ def test_plugins_only_build_runs_the_plugins_with_an_empty_change_set(tmp_path):
 
     calls = []
     builds = iter(range(1, 100))
-    mod = types.ModuleType("govsite_recording_plugin")
 
-    def on_render(ctx):
-        calls.append(("render", ctx.full, list(ctx.records), set(ctx.removed_ids)))
-        ctx.write_file("extra/index.html", f"<p>{next(builds)}</p>".encode())
+    class RecordingPlugin(BasePlugin):
+        def on_render(self, ctx):
+            calls.append(("render", ctx.full, list(ctx.records), set(ctx.removed_ids)))
+            ctx.write_file("extra/index.html", f"<p>{next(builds)}</p>".encode())
 
-    mod.on_render = on_render
-    mod.on_live = lambda ctx: calls.append(("live", ctx.changed_paths))
-    sys.modules["govsite_recording_plugin"] = mod
-    try:
-        records = {r["id"]: r for r in generate_sample(docs=20, seed=4)}
-        out = tmp_path / "site"
-        cfg = config(plugins=["govsite_recording_plugin"])
-        build_site(iter(records.values()), out, full=True, config=cfg)
-        release = live_release(out)
-        calls.clear()
-        same = build_site(iter(records.values()), out, config=cfg)  # nothing changed, no request
-        assert same.release == release and live_release(out) == release and calls == []
-        same = build_site([], out, config=cfg, changed_ids=set())
-        assert same.release == release and calls == []
+        def on_live(self, ctx):
+            calls.append(("live", ctx.changed_paths))
 
-        result = build_site([], out, config=cfg, changed_ids=set(), refresh_plugins=True)
-        assert not result.full and result.release != release and live_release(out) == result.release
-        assert calls == [("render", False, [], set()), ("live", ["extra/index.html"])]
-        assert (out / "extra/index.html").read_text() == "<p>2</p>"
-        # the whole-site incremental build takes the request as well
-        calls.clear()
-        result = build_site(iter(records.values()), out, config=cfg, refresh_plugins=True)
-        assert [c[0] for c in calls] == ["render", "live"] and calls[0][2] == []
-        # without plugins there is nothing to refresh: no release
-        bare = build_site([], out, config=config(), changed_ids=set(), refresh_plugins=True)
-        assert bare.release == result.release == live_release(out)
-    finally:
-        del sys.modules["govsite_recording_plugin"]
+    records = {r["id"]: r for r in generate_sample(docs=20, seed=4)}
+    out = tmp_path / "site"
+    cfg = config(plugins=[RecordingPlugin()])
+    build_site(iter(records.values()), out, full=True, config=cfg)
+    release = live_release(out)
+    calls.clear()
+    same = build_site(iter(records.values()), out, config=cfg)  # nothing changed, no request
+    assert same.release == release and live_release(out) == release and calls == []
+    same = build_site([], out, config=cfg, changed_ids=set())
+    assert same.release == release and calls == []
+
+    result = build_site([], out, config=cfg, changed_ids=set(), refresh_plugins=True)
+    assert not result.full and result.release != release and live_release(out) == result.release
+    assert calls == [("render", False, [], set()), ("live", ["extra/index.html"])]
+    assert (out / "extra/index.html").read_text() == "<p>2</p>"
+    # the whole-site incremental build takes the request as well
+    calls.clear()
+    result = build_site(iter(records.values()), out, config=cfg, refresh_plugins=True)
+    assert [c[0] for c in calls] == ["render", "live"] and calls[0][2] == []
+    # without plugins there is nothing to refresh: no release
+    bare = build_site([], out, config=config(), changed_ids=set(), refresh_plugins=True)
+    assert bare.release == result.release == live_release(out)
 
 
 # -- links to the service pages in the theme ------------------------------------------------
@@ -233,15 +234,33 @@ def test_header_and_footer_link_the_enabled_service_pages(site_dir, settings, li
     assert not (site_dir / "ratings/index.html").exists()
 
     # No services plugin in the build: no links to pages that would not exist.
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
     jobs.build_from_database()
     html = read(site_dir, "index.html")
     assert nav_links(html) == {} and "政民互动：" not in html
 
 
+def test_build_plugins_are_made_from_the_settings(settings, caplog):
+    """GOVSITE_BUILD_PLUGINS names classes or factories; the generator gets the objects."""
+    settings.GOVSITE_BUILD_PLUGINS = [
+        "search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin", "cms.publishing.auto_publish_plugin",
+    ]
+    settings.GOVSITE_AUTO_PUBLISH = "s3://bucket/site"
+    plugins = from_settings().plugins
+    assert [type(p) for p in plugins] == [SearchIndexPlugin, ServicePagesPlugin, PublishPlugin]
+    assert plugins[2].to == "s3://bucket/site"  # the publish plugin got the CMS's settings as arguments
+    with caplog.at_level(logging.WARNING, logger="site_generator"):
+        assert [type(p) for p in build_plugins(["no_such_plugin_module.Plugin", "services.plugin.ServicePagesPlugin"])] \
+            == [ServicePagesPlugin]
+    assert "no_such_plugin_module.Plugin" in caplog.text
+    for wrong in ("search_index.plugin", "services.plugin.NoSuchPlugin", "services.plugin.PAGE_SIZE"):
+        with pytest.raises(ImproperlyConfigured, match=wrong.replace(".", r"\.")):
+            build_plugins([wrong])
+
+
 def test_service_links_come_from_the_settings(settings):
     settings.GOVSITE_SERVICES = ["letters", "supervision", "status"]
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "services.plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin"]
     cfg = from_settings()
     assert cfg.service_links == [
         {"name": "咨询投诉", "url": "/letters/"},
@@ -249,7 +268,7 @@ def test_service_links_come_from_the_settings(settings):
     ]
     # from GOVSITE_BUILD_PLUGINS, not from a plugins override (build_site --no-plugins)
     assert from_settings(plugins=[]).service_links == cfg.service_links
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
     assert from_settings().service_links == []
 
 
@@ -321,8 +340,8 @@ def test_build_site_no_plugins_stays_incremental_and_keeps_the_letter_requests(s
 def test_service_links_do_not_depend_on_a_plugins_override(settings, site_dir):
     links = from_settings().service_links
     assert links and from_settings(plugins=[]).service_links == links
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin"]
-    assert from_settings(plugins=["services.plugin"]).service_links == []
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
+    assert from_settings(plugins=[ServicePagesPlugin()]).service_links == []
 
 
 def test_run_pending_builds_a_document_row_and_a_plugins_row_together(site_dir, live_doc):
@@ -448,7 +467,7 @@ def test_only_a_change_the_site_shows_asks_for_a_refresh(site_dir):
 
 
 def test_no_refresh_without_a_plugin_that_renders_service_data(site_dir, settings, live_doc):
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin", "publish.plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "cms.publishing.auto_publish_plugin"]
     jobs.build_from_database(full=True)
     release = live_release(site_dir)
     answered_letter()

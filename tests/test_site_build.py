@@ -1,8 +1,6 @@
 """The static site: every output kind exists and is well-formed, links resolve, pages are safe
 and accessible, and the plugin/theme contracts other areas rely on hold."""
 
-import sys
-import types
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from lxml import etree
 from cms.demo.sample import generate_sample
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
+from site_generator.plugins import BasePlugin
 
 SCHEMAS = Path(__file__).parent / "schemas"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -274,23 +273,32 @@ def test_urls_are_stable_and_safe(tmp_path):
     assert only and only[0] in pages  # same URL whatever else is on the site
 
 
+def test_plugins_are_objects_not_names(tmp_path, records):
+    """The generator never imports a plugin by name: a module name in the config is refused."""
+    with pytest.raises(TypeError, match="构建插件对象"):
+        build_site(iter(records[:3]), tmp_path / "site", full=True,
+                   config=small_config(plugins=["search_index.plugin"], processes=1))
+    assert not (tmp_path / "site").exists()
+
+
 def test_plugin_contract_and_standalone_pages(tmp_path, records):
     seen = {}
-    mod = types.ModuleType("govsite_test_plugin")
 
-    def on_render(ctx):
-        seen["render"] = (ctx.full, len(list(ctx.records)), set(ctx.removed_ids), ctx.site["name"])
-        assert ctx.out_dir.is_dir() and ctx.state_dir.name == "plugins"
-        ctx.write_file("plugin/data.json", b'{"ok": true}')
-        html = ctx.render("plugin.html", {"meta": {"title": "插件页"}, "message": "<插件>"})
-        ctx.write_file("plugin/index.html", html.encode())
-        seen["asset"] = ctx.asset_url("css/site.css")
+    class TestPlugin(BasePlugin):
+        name = "test"
 
-    def on_live(ctx):
-        seen["live"] = list(ctx.changed_paths)
+        def on_render(self, ctx):
+            seen["render"] = (ctx.full, len(list(ctx.records)), set(ctx.removed_ids), ctx.site["name"])
+            assert ctx.out_dir.is_dir() and ctx.state_dir.name == "plugins"
+            ctx.write_file("plugin/data.json", b'{"ok": true}')
+            html = ctx.render("plugin.html", {"meta": {"title": "插件页"}, "message": "<插件>"})
+            ctx.write_file("plugin/index.html", html.encode())
+            seen["asset"] = ctx.asset_url("css/site.css")
+            ctx.progress("插件已写入 2 个文件")
 
-    mod.on_render, mod.on_live = on_render, on_live
-    sys.modules["govsite_test_plugin"] = mod
+        def on_live(self, ctx):
+            seen["live"] = list(ctx.changed_paths)
+
     override = tmp_path / "override"
     (override / "pages").mkdir(parents=True)
     (override / "plugin.html").write_text(
@@ -303,12 +311,10 @@ def test_plugin_contract_and_standalone_pages(tmp_path, records):
         '{% extends "base.html" %}{% block content %}<h1 class="dept-override">{{ doc.title }}</h1>{% endblock %}',
         "utf-8")
     out = tmp_path / "site"
-    try:
-        build_site(iter(records[:20]), out, full=True,
-                   config=small_config(plugins=["govsite_test_plugin", "no_such_plugin_module"],
-                                       override_dir=override, processes=1))
-    finally:
-        del sys.modules["govsite_test_plugin"]
+    progress: list[str] = []
+    build_site(iter(records[:20]), out, full=True,
+               config=small_config(plugins=[TestPlugin()], override_dir=override, processes=1, progress=progress.append))
+    assert "插件已写入 2 个文件" in progress  # a plugin's progress report reaches whoever runs the build
     assert seen["render"] == (True, 20, set(), PORTAL["name"])
     assert (out / "plugin/data.json").read_bytes() == b'{"ok": true}'
     plugin_page = (out / "plugin/index.html").read_text("utf-8")

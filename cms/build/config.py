@@ -3,11 +3,20 @@ turns its settings into the generator's plain ``BuildConfig``."""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
+from services.plugin import ServicePagesPlugin
+from services.registry import site_links
 from site_generator.config import DEFAULT_PORTAL, THEMES_DIR, BuildConfig
+from site_generator.plugins import BuildPlugin
+
+logger = logging.getLogger("site_generator")
 
 
 def from_settings(**overrides) -> BuildConfig:
@@ -28,7 +37,7 @@ def from_settings(**overrides) -> BuildConfig:
         themes_dirs=dirs,
         override_dir=Path(override) if override else None,
         departments=_departments_from_db(),
-        plugins=list(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
+        plugins=build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
         processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),
     )
     # The links come from the configured plugins, not from a ``plugins`` override: they are part
@@ -40,26 +49,43 @@ def from_settings(**overrides) -> BuildConfig:
     return cfg
 
 
-SERVICES_PLUGIN = "services.plugin"
-# Build plugins that render data of their own (not documents): a plugin refresh
-# (``PendingChange`` of kind ``plugins``) only makes sense when one of them is in the build.
-DATA_PLUGINS = (SERVICES_PLUGIN,)
+def build_plugins(names: Iterable[str]) -> list[BuildPlugin]:
+    """The plugin objects named in ``settings.GOVSITE_BUILD_PLUGINS``, in order.
+
+    Each name is the dotted path of a class or a function that returns a plugin, called without
+    arguments; a plugin that needs settings gets them from such a function here in the CMS (e.g.
+    ``cms.publishing.auto_publish_plugin``). A name whose module is not installed is skipped with
+    a warning; any other mistake is a configuration error.
+    """
+    plugins: list[BuildPlugin] = []
+    for name in names:
+        module_name, _, attr = name.rpartition(".")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if module_name and exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+                logger.warning("构建插件 %s 不存在，已跳过", name)
+                continue
+            raise
+        factory = getattr(module, attr, None)
+        plugin = factory() if callable(factory) else None
+        if not isinstance(plugin, BuildPlugin):
+            raise ImproperlyConfigured(
+                f"GOVSITE_BUILD_PLUGINS 中的 {name} 应为返回构建插件的类或函数（site_generator.plugins.BuildPlugin）"
+            )
+        plugins.append(plugin)
+    return plugins
 
 
-def renders_own_data(plugins) -> bool:
-    """Whether a build with these plugins has pages to rewrite on a plugin refresh."""
-    return any(p in DATA_PLUGINS for p in plugins or ())
+def renders_own_data(plugins: Iterable[BuildPlugin]) -> bool:
+    """Whether a build with these plugins has pages of their own data to rewrite on a plugin refresh
+    (``PendingChange`` of kind ``plugins``): the service pages."""
+    return any(isinstance(p, ServicePagesPlugin) for p in plugins or ())
 
 
-def _service_links(plugins: list[str]) -> list[dict]:
+def _service_links(plugins: list[BuildPlugin]) -> list[dict]:
     """The enabled service modules' pages, linked only when the build writes them."""
-    if SERVICES_PLUGIN not in plugins:
-        return []
-    try:
-        from services.registry import site_links
-    except ImportError:
-        return []
-    return site_links()
+    return site_links() if renders_own_data(plugins) else []
 
 
 def _departments_from_db() -> list[tuple[str, str]]:

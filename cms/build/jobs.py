@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from cms.build.config import build_plugins, from_settings, renders_own_data
 from site_generator.build import BuildResult, NeedsFullBuild, build_site
-from cms.build.config import from_settings, renders_own_data
 
 logger = logging.getLogger("site_generator")
 
@@ -193,7 +193,7 @@ def request_plugin_refresh(reason: str) -> bool:
 
     from cms.models import PendingChange
 
-    if not renders_own_data(getattr(settings, "GOVSITE_BUILD_PLUGINS", ())):
+    if not renders_own_data(build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", ()))):
         return False
     PendingChange.objects.create(source_id=reason[:128], kind=PendingChange.Kind.PLUGINS)
     transaction.on_commit(enqueue_build)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from publish import cli, conf
+from cms import publishing
+from publish import cli
 from publish.errors import PublishError
 
 
@@ -13,19 +14,19 @@ class Command(BaseCommand):
     help = _("把生成好的静态站点发布到本地目录（原子切换）或兼容 S3 的对象存储（只传变化的文件）。")
 
     def add_arguments(self, parser):
-        cli.add_arguments(parser, site_default=str(conf.default_site_dir()))
+        cli.add_arguments(parser, site_default=str(publishing.default_site_dir()))
 
     def handle(self, *args, **options):
         if not options.get("to"):
-            options["to"] = conf.auto_publish_target()
+            options["to"] = publishing.auto_publish_target()
         try:
             cli.run(
                 options,
-                conf.publish_settings(),
+                publishing.publish_settings(),
                 out=self.stdout,
                 err=self.stderr,
-                state_dir_for=conf.publish_state_dir,
-                lock_dir=conf.publish_lock_dir(),
+                state_dir_for=publishing.publish_state_dir,
+                lock_dir=publishing.publish_lock_dir(),
             )
         except PublishError as exc:
             self.stderr.write(str(exc))
