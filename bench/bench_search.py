@@ -201,7 +201,7 @@ def title_queries(corpus: Path, n: int, seed: int = 7) -> list[str]:
 
 
 def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict:
-    from search_index.browser import Chromium, StaticServer, chromium_available
+    from tests.helpers.browser import Chromium, StaticServer, chromium_available
 
     if not chromium_available():
         return {"skipped": "chromium is not installed"}

@@ -1,6 +1,6 @@
 """Shared test set-up.
 
-Every test runs against an isolated GOVSITE_DATA_DIR (set by ``cms.pytest_plugin``, which pytest
+Every test runs against an isolated GOVSITE_DATA_DIR (set by ``tests.plugin``, which pytest
 loads before Django's settings). Tests that touch the database are marked
 ``database`` automatically, so ``run-tests`` can run them a second time on PostgreSQL
 (DATABASE_URL=postgres://...) when 127.0.0.1:5432 answers.

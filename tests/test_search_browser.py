@@ -5,9 +5,9 @@ import json
 import pytest
 
 from cms.demo.sample import generate_sample
-from search_index.browser import Chromium, StaticServer, chromium_available
 from search_index.plugin import SearchIndexPlugin
 from search_index.query import Query, SearchIndex
+from tests.helpers.browser import Chromium, StaticServer, chromium_available
 
 pytestmark = [
     pytest.mark.browser,

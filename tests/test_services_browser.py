@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from search_index.browser import Chromium, StaticServer, chromium_available
-from services.testing import solve
+from tests.helpers.browser import Chromium, StaticServer, chromium_available
+from tests.helpers.services import solve
 from tests.test_services_http import Server, count_letters
 
 pytestmark = [

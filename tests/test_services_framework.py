@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from services import workdays
 from services.masking import mask_name
-from services.testing import letter_payload, new_key
+from tests.helpers.services import letter_payload, new_key
 
 LETTERS = "/api/services/letters/"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from services.testing import letter_payload
+from tests.helpers.services import letter_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

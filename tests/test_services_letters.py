@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from services.letters.models import Letter
 from services.plugin import ServicePagesPlugin
-from services.testing import letter_payload, new_key
+from tests.helpers.services import letter_payload, new_key
 
 pytestmark = pytest.mark.django_db
 THEME = Path(__file__).resolve().parent.parent / "themes" / "default" / "templates"
@@ -145,7 +145,7 @@ def test_bad_rating_reopens_the_letter_and_takes_it_off_the_site(client, tmp_pat
     plugin.on_live(first)
     assert "已处理。" in (first.out_dir / f"letters/{letter.number}/index.html").read_text()
     c = client.get("/api/services/ratings/challenge").json()
-    from services.testing import solve
+    from tests.helpers.services import solve
 
     r = client.post("/api/services/ratings/", {
         "module": "letters", "number": letter.number, "query_code": receipt["query_code"], "level": 1,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from services.ratings.models import Rating
 from services.ratings.workflow import apply_default_ratings
 from services.status.models import Application
-from services.testing import new_key, solve
+from tests.helpers.services import new_key, solve
 
 pytestmark = pytest.mark.django_db
 URL = "/api/services/ratings/"

@@ -1,4 +1,4 @@
-"""Pytest plugin (loaded with ``-p cms.pytest_plugin`` from setup.cfg) that isolates test state.
+"""Pytest plugin (loaded with ``-p tests.plugin`` from setup.cfg) that isolates test state.
 
 pytest-django imports the settings before any conftest.py runs, so a conftest cannot choose the
 data directory in time; a plugin named on the command line is imported earlier. Tests then never
