@@ -7,7 +7,9 @@
 
 A move of code must not change what the site generator writes. Each revision other than the
 working tree is checked out in a temporary ``git worktree`` and runs its own code with this
-interpreter (``PYTHONPATH`` = that checkout): ``govsite migrate`` into a fresh data dir, then
+interpreter (``PYTHONPATH`` = that checkout, with the editable install's import hook removed, so
+a module that one revision lacks is never taken from the working tree): ``govsite migrate`` into a
+fresh data dir, then
 ``govsite build_site --full --from-jsonl SAMPLE --out DIR`` with the settings' build plugins (search
 index, service pages, publish change log). The sample is the project's own generator
 (``generate_sample(docs=1500, seed=7)`` by default), written to JSONL once by whichever revision
@@ -37,10 +39,19 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKTREE = "WORKTREE"
 SEARCH_MANIFEST = "search/idx/manifest.json"
 
+# Every child first drops setuptools' editable-install finder: it resolves a module missing from the
+# checkout (say ``cms.wagtail_hooks`` at an older revision) to the working tree's file instead.
+BOOT = (
+    "import sys\n"
+    "sys.meta_path[:] = [f for f in sys.meta_path if 'EditableFinder' not in getattr(f, '__name__', '')]\n"
+)
+CLI = BOOT + "import runpy\nsys.argv[0] = 'govsite'\nrunpy.run_module('cms.cli', run_name='__main__', alter_sys=True)\n"
+WHERE = BOOT + "import cms.cli, site_generator.build\nprint(cms.cli.__file__, site_generator.build.__file__)\n"
+
 # Write the sample with whichever module layout the revision has (the generator and the JSONL
 # writer moved in issue 12).
-WRITE_SAMPLE = r"""
-import importlib, sys
+WRITE_SAMPLE = BOOT + r"""
+import importlib
 def first(*names):
     for name in names:
         try:
@@ -81,11 +92,10 @@ def env_for(src: Path, data_dir: Path) -> dict:
 def build(src: Path, sample: Path, work: Path) -> Path:
     """Migrate a fresh SQLite database and build the sample with the revision's own code."""
     env = env_for(src, work / "data")
-    where = run([sys.executable, "-c", "import cms, site_generator; print(cms.__file__, site_generator.__file__)"],
-                cwd=src, env=env)
+    where = run([sys.executable, "-c", WHERE], cwd=src, env=env)
     if not all(Path(p).resolve().is_relative_to(src.resolve()) for p in where.split()):
         raise SystemExit(f"{src}: the code imported is not this checkout's: {where}")
-    cli = [sys.executable, "-m", "cms.cli"]
+    cli = [sys.executable, "-c", CLI]
     run([*cli, "migrate", "-v0"], cwd=src, env=env)
     out = work / "site"
     print(run([*cli, "build_site", "--full", "--from-jsonl", str(sample), "--out", str(out)],
