@@ -2,7 +2,7 @@
 
 Documents are Wagtail snippets with drafts, revisions, locking, preview, moderation workflows,
 scheduled publishing and translations, grouped by department (集约化: one section per department).
-Why snippets and not pages: see docs/decisions.md.
+Why snippets and not pages: see docs/adr/0005-documents-are-snippets.md.
 """
 
 from collections.abc import Callable

@@ -30,7 +30,7 @@ def document_search_filter(query: str) -> Q:
 
     Substring matching (LIKE / ILIKE) finds any Chinese word without a segmenter. The match
     runs in a subquery that reads only the covering index doc_search_idx (~25 MB at 200k
-    documents instead of the ~1 GB table with bodies); see docs/decisions.md ("CMS") for figures.
+    documents instead of the ~1 GB table with bodies); see docs/adr/0020-admin-search-substring-covering-index.md for figures.
     """
     query = (query or "").strip()
     # Chinese has no case: a plain LIKE spares PostgreSQL an UPPER() of every value (0.27 s →

@@ -166,7 +166,7 @@ def live_documents(lang: str | None = None, *, narrowed: bool = False) -> QueryS
     answer it (``locale_id + 0``): every document has the same locale, and SQLite (which keeps
     no statistics unless ANALYZE is run) otherwise picks the locale index over the selective
     department/category/topic/validity one and reads the whole table (0.6–3 s at 200k instead
-    of 0.02–0.1 s; docs/decisions.md ("CMS")). Without other filters the partial index
+    of 0.02–0.1 s; docs/adr/0021-listing-indexes-and-planner-hint.md, 0022-no-analyze-on-sqlite.md). Without other filters the partial index
     doc_live_locale_pub_idx answers both the count and the newest-first page.
     """
     code = (lang or DEFAULT_LANG).strip().lower()
