@@ -20,7 +20,3 @@ def mask_name(name: str) -> str:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
-
-def mask_phone(phone: str) -> str:
-    phone = (phone or "").strip()
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else "****"

@@ -6,11 +6,10 @@ import threading
 
 from django.db import connections
 from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
 
 
 def start_worker_thread(*, interval: float = 0.5) -> threading.Thread:
-    from django_tasks_db.management.commands.db_worker import Worker
-
     worker = Worker(
         queue_names=["builds"], interval=interval, batch=False, backend_name="builds", startup_delay=False,
         max_tasks=None, worker_id=f"inproc-{get_random_string(12)}", excluded_queue_names=[],
