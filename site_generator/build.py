@@ -10,8 +10,12 @@
   and re-renders what differs (falls back to a full build when the theme or settings changed).
 * ``refresh_plugins=True`` (incremental builds): a new release is made and the build plugins run
   even when no document changed (with an empty change set), e.g. after a citizen letter was
-  answered, so the service pages are rewritten. Without it, a build with nothing to do makes no
-  release and runs no plugin.
+  answered, so the service pages are rewritten.
+* ``page_sets=[...]``: contributed pages (``site_generator.pages``, e.g. the service modules'),
+  rendered with the theme; an incremental build renders only the pages whose version changed. A
+  change in a page set alone (a citizen letter answered, no document changed) makes a release and
+  runs the plugins with an empty document change set. A build with nothing to do makes no release
+  and runs no plugin.
 
 No Django import here: the render loop runs over dicts (also in forked worker processes).
 See docs/site-generator.md for the output layout and the pagination scheme.
@@ -21,22 +25,26 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import orjson
+from markupsafe import Markup
 
 from site_generator import docinfo
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
+from site_generator.pages import PagePlan, PageSet, PageSetError, PageSpec, materialize, plan
 from site_generator.plugins import BuildContext, BuildPlugin, NeedsFullBuild, run_event
 from site_generator.processes import fork_pool
 from site_generator.render import Renderer, category_order, record_hash
 from site_generator.spool import Spool, SpoolRecords
-from site_generator.state import State
+from site_generator.state import DOC_COLUMNS, State
 
 logger = logging.getLogger("site_generator")
 
@@ -62,6 +70,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     plugin_errors: list[str] = field(default_factory=list)
     live_seconds: float = 0.0  # until the new release was live (later: plugins' on_live, housekeeping)
+    pages_rendered: int = 0  # contributed pages rendered (site_generator.pages): new or changed ones
 
 
 def default_state_dir(out_dir: Path) -> Path:
@@ -78,15 +87,20 @@ def build_site(
     changed_ids: Iterable[str] | None = None,
     fetch: Callable[[set[str]], Iterable[dict]] | None = None,
     refresh_plugins: bool = False,
+    page_sets: Iterable[PageSet] | None = None,
 ) -> BuildResult:
     cfg = config or BuildConfig()
     out = Path(out_dir).absolute()
     sdir = Path(state_dir).absolute() if state_dir else default_state_dir(out)
     if (sdir / "releases") in out.parents or out == sdir or out.parent == sdir / "releases":
         raise BuildError(f"输出目录 {out} 位于生成状态目录 {sdir} 之内：请指定站点目录本身（符号链接）")
+    try:
+        sets = materialize(page_sets)
+    except PageSetError as exc:
+        raise BuildError(str(exc)) from None
     with build_lock(sdir):
-        return _Build(cfg, out, sdir).run(records, full=full, changed_ids=changed_ids, fetch=fetch,
-                                          refresh_plugins=refresh_plugins)
+        return _Build(cfg, out, sdir, sets).run(records, full=full, changed_ids=changed_ids, fetch=fetch,
+                                                refresh_plugins=refresh_plugins)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +122,7 @@ def _checked_plugins(plugins) -> list[BuildPlugin]:
 
 
 class _Build:
-    def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path):
+    def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path, page_sets: list[tuple[PageSet, list[PageSpec]]]):
         self.cfg = cfg
         self.out = out
         self.state_dir = state_dir
@@ -117,6 +131,7 @@ class _Build:
         self.plugins = _checked_plugins(cfg.plugins)
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
+        self.page_sets = page_sets
         self.refresh_plugins = False
 
     def _lap(self, name: str) -> None:
@@ -189,6 +204,7 @@ class _Build:
     # -- full -------------------------------------------------------------------------------
     def _full(self, spool: Spool, departments) -> BuildResult:
         cfg = self.cfg
+        _G.clear()  # a failed full build in this process may have left its writer behind
         renderer = Renderer(cfg, departments)
         live = self.releases.live()
         target = self.releases.other(live)
@@ -253,6 +269,10 @@ class _Build:
         _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
         _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
         self._lap("sitemaps+home")
+        pages = self._plan_pages(self._previous_page_versions, full=True)
+        result.pages_rendered = _write_pages(renderer, writer, pages)
+        st.update_pages(pages.upsert, ())
+        self._lap("pages")
 
         ctx = self._context(writer, renderer, True, SpoolRecords(spool), set())
         run_event(self.plugins, "on_render", ctx)
@@ -297,6 +317,27 @@ class _Build:
             return
         with fork_pool(procs) as pool:
             yield from pool.imap_unordered(fn, tasks, chunksize=1)
+
+    def _plan_pages(self, stored: Callable[[str], dict[str, str]], *, full: bool) -> PagePlan:
+        try:
+            return plan(self.page_sets, stored, full=full)
+        except PageSetError as exc:
+            raise BuildError(str(exc)) from None
+
+    def _previous_page_versions(self, page_set: str) -> dict[str, str]:
+        """A full build starts a new state; the pages a set held come from the one it replaces."""
+        if not self.db_path.exists():
+            return {}
+        try:
+            old = State(self.db_path, readonly=True)
+        except sqlite3.Error:
+            return {}
+        try:
+            return old.page_versions(page_set)
+        except sqlite3.Error:  # a state written before page sets existed
+            return {}
+        finally:
+            old.close()
 
     def _context(self, writer, renderer, full, records, removed) -> BuildContext:
         return BuildContext(
@@ -370,7 +411,12 @@ class _Build:
         stored = st.get_docs(set(changed) | removed)
         changed = {i: r for i, r in changed.items() if i not in stored or stored[i]["rhash"] != record_hash(r)}
         removed = {i for i in removed if i in stored}
-        if not changed and not removed and not (self.refresh_plugins and self.plugins):
+        try:
+            pages = self._plan_pages(st.page_versions, full=False)
+        except BaseException:
+            st.close()
+            raise
+        if not changed and not removed and not pages and not (self.refresh_plugins and self.plugins):
             # nothing to do: no new release, no plugin events
             result.release = live
             result.documents = total_live if total_live is not None else st.count("all")
@@ -389,6 +435,8 @@ class _Build:
             st.begin()
             rendered = _apply_changes(renderer, st, writer, cfg, changed, removed, fetch)
             result.rendered_documents = rendered
+            result.pages_rendered = _write_pages(renderer, writer, pages)
+            st.update_pages(pages.upsert, pages.drop)
             self._lap("render")
             live_changed = [rec for rec in changed.values()]
             ctx = self._context(writer, renderer, False, live_changed, removed)
@@ -415,6 +463,18 @@ class _Build:
         result.seconds = time.perf_counter() - self.t0
         result.timings = self.timings
         return result
+
+
+def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan) -> int:
+    """Write the planned contributed pages (removals first: a path may move between sets)."""
+    for path in pages.delete:
+        writer.delete(path)
+    for spec in pages.render:
+        context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
+        writer.write(spec.path, renderer.render_page(spec.template, context))
+    if pages.total:
+        logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
+    return len(pages.render)
 
 
 def _tree_diff(new_root: Path, old_root: Path | None) -> set[str]:
@@ -606,15 +666,11 @@ class _Singletons:
                 w.write(f"{p}/index.html", r.standalone(p))
 
 
-def _markup(s: str):
-    from markupsafe import Markup
-
+def _markup(s: str) -> Markup:
     return Markup(s)
 
 
-def _dt(s: str):
-    from datetime import datetime
-
+def _dt(s: str) -> datetime:
     return datetime.fromisoformat(s)
 
 
@@ -793,8 +849,6 @@ def _newer_or_equal(st: State, key: str, ts: int, doc_id: str) -> int:
 
 def _replace_doc(st: State, row: dict) -> None:
     """An in-place change (same lists, same date): replace the row, keep list memberships."""
-    from site_generator.state import DOC_COLUMNS
-
     st.db.execute(
         f"INSERT OR REPLACE INTO docs({', '.join(DOC_COLUMNS)}) VALUES ({','.join('?' * len(DOC_COLUMNS))})",
         tuple(row[c] for c in DOC_COLUMNS),

@@ -30,6 +30,9 @@ class BuildConfig:
     themes_dirs: list[Path] = field(default_factory=lambda: [THEMES_DIR])
     # Templates here win over the theme's (``<dir>/<name>.html`` and ``<dir>/sites/<site>/<name>.html``).
     override_dir: Path | None = None
+    # Templates found after the theme chain: the default templates of contributed pages (a service
+    # module's own folder), so a theme or the override directory can still restyle them.
+    template_dirs: list[Path] = field(default_factory=list)
     # Known departments in display order: [(slug, name)]. Sites seen only in records are added,
     # named after their most frequent 发布机构.
     departments: list[tuple[str, str]] = field(default_factory=list)
@@ -43,7 +46,7 @@ class BuildConfig:
     # Build plugin objects (site_generator.plugins.BuildPlugin), run in this order.
     plugins: list[BuildPlugin] = field(default_factory=list)
     # Links to the service pages in every page's header and footer: [{"name": ..., "url": ...}]
-    # (the enabled service modules, when the service pages plugin writes their pages).
+    # (the enabled service modules that have pages on the site).
     service_links: list[dict] = field(default_factory=list)
     # Ask the build to report progress: callable(str) or None.
     progress: object = None

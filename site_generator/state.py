@@ -1,7 +1,8 @@
 """The build state: a small SQLite database that lets an incremental build touch only what changed.
 
 It holds, per live document, what other outputs need from it (URL, list entry HTML, feed item,
-sitemap date, relations) and each list's members in (published, id) order. Every incremental
+sitemap date, relations) and each list's members in (published, id) order; and the version of
+every contributed page (``site_generator.pages``), by page set. Every incremental
 query is by key or by a short index range, so a one-document build reads a few rows at 200k.
 """
 
@@ -26,6 +27,9 @@ CREATE TABLE IF NOT EXISTS list_items (
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sitemap_parts (name TEXT PRIMARY KEY, lastmod TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS pages (
+    page_set TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (page_set, path)
+) WITHOUT ROWID;
 """
 INDEXES = """
 CREATE INDEX IF NOT EXISTS docs_interprets ON docs(interprets) WHERE interprets IS NOT NULL;
@@ -195,3 +199,11 @@ class State:
     def set_pending(self, paths: Iterable[str]) -> None:
         self.db.execute("DELETE FROM pending")
         self.db.executemany("INSERT OR IGNORE INTO pending(path) VALUES (?)", [(p,) for p in paths])
+
+    # -- contributed pages (site_generator.pages) -----------------------------------------
+    def page_versions(self, page_set: str) -> dict[str, str]:
+        return dict(self.db.execute("SELECT path, version FROM pages WHERE page_set=?", (page_set,)))
+
+    def update_pages(self, upsert: Iterable[tuple[str, str, str]], drop: Iterable[tuple[str, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO pages(page_set, path, version) VALUES (?, ?, ?)", list(upsert))
+        self.db.executemany("DELETE FROM pages WHERE page_set=? AND path=?", list(drop))

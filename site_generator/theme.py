@@ -2,7 +2,8 @@
 
 Search order for a template rendered for department ``<site>`` with theme ``<t>``:
 ``<override>/sites/<site>/``, ``themes/<t>/sites/<site>/``, ``<override>/``,
-``themes/<t>/templates/``, then ``themes/default/templates/`` (so a theme only overrides what it changes).
+``themes/<t>/templates/``, ``themes/default/templates/`` (so a theme only overrides what it changes),
+then ``BuildConfig.template_dirs`` (the default templates of contributed pages).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class Theme:
         if override:
             dirs.append(override)
         dirs += [d / "templates" for d in self.dirs]
+        dirs += self.cfg.template_dirs
         return [d for d in dirs if d.is_dir()]
 
     def env(self, site: str | None = None) -> jinja2.Environment:
@@ -94,6 +96,8 @@ class Theme:
         """Standalone pages: every ``templates/pages/<name>.html`` of the theme chain."""
         names: set[str] = set()
         for d in self.template_dirs(None):
+            if d in self.cfg.template_dirs:  # contributed pages' templates make no standalone pages
+                continue
             pages = d / "pages"
             if pages.is_dir():
                 names.update(p.stem for p in pages.glob("*.html"))
@@ -102,7 +106,7 @@ class Theme:
     def fingerprint(self) -> str:
         """Changes whenever a template or asset this theme can use changes (forces a full build)."""
         h = hashlib.sha256()
-        roots = self._site_roots()
+        roots = self._site_roots() + list(self.cfg.template_dirs)
         for root in roots:
             for path in sorted(root.rglob("*")):
                 if path.is_file():

@@ -1,0 +1,157 @@
+"""Contributed pages: plain data that the caller hands to the build, rendered like every page.
+
+The documents are not the only pages of the site: the CMS gathers the service modules' pages
+(public letters, statistics, the pages holding the citizen widgets) in its own process and passes
+them to ``build_site(..., page_sets=[...])`` as plain data; the generator never asks anyone for
+them. A ``PageSet`` is a named group of ``PageSpec`` (output path, theme template, context,
+version)::
+
+    PageSet("letters", [PageSpec("letters/index.html", "partials/services/letters_list.html", {...}), ...],
+            tombstone=withdrawn_page)
+
+What the build does with a set (``plan`` below, ``site_generator.build`` writes):
+
+- renders each page with the theme, so it gets the site's header, footer and meta tags;
+- keeps each page's version in the build state (table ``pages``), committed with the release, so
+  an incremental build renders only the pages whose version changed (O(changed), not O(set));
+  a page without a version is versioned by a hash of its template and context;
+- a page that was in the set and is not any more is replaced by the set's ``tombstone(path)``
+  page when that returns one (kept from then on, like any page), else its file is deleted;
+- a set that is not passed to a build is left as it is (its files and its state).
+
+Extension point (issue 15, not built yet): a set will also carry the search records and feed
+entries of its pages (``PageSet.search_records``/``feed_entries``); the build would hand them to
+the plugins through ``BuildContext`` next to the document records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+Context = Mapping[str, Any]
+
+
+class PageSetError(ValueError):
+    """A contributed page that cannot be built (the message is shown to users)."""
+
+
+def _check_path(path: str) -> str:
+    parts = path.split("/")
+    if not path or path.startswith("/") or path.endswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise PageSetError(f"页面路径无效：{path!r}（应为站点内的相对文件路径，如 letters/index.html）")
+    return path
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: ``path`` is the output file (``letters/index.html``), ``template`` a theme template.
+
+    ``context`` is a mapping of plain data (what the template shows) or a function returning one,
+    called only when the page is rendered; a lazy context needs a ``version`` that changes whenever
+    the page would (e.g. the row's update time). Without a version the build hashes the template
+    and the context, so the context must then be plain data (str, numbers, dates, lists, dicts).
+    """
+
+    path: str
+    template: str
+    context: Context | Callable[[], Context]
+    version: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_path(self.path)
+        if callable(self.context) and self.version is None:
+            raise PageSetError(f"页面 {self.path} 的内容是延迟计算的，必须给出 version")
+
+    def resolved_version(self) -> str:
+        if self.version is not None:
+            return str(self.version)
+        try:
+            data = orjson.dumps([self.template, self.context], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        except TypeError as exc:
+            raise PageSetError(f"页面 {self.path} 的内容不是纯数据（{exc}）：请给出 version") from None
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    def resolved_context(self) -> Context:
+        return self.context() if callable(self.context) else self.context
+
+
+@dataclass(frozen=True)
+class PageSet:
+    """A named group of pages, e.g. one service module's (its name keys the pages' build state).
+
+    ``pages`` is iterated once per build. ``tombstone(path)`` gives the page that replaces a page
+    which left the set (a letter no longer public: "该信件不再公开"), or None to delete it.
+    """
+
+    name: str
+    pages: Iterable[PageSpec]
+    tombstone: Callable[[str], PageSpec | None] | None = None
+
+
+@dataclass
+class PagePlan:
+    """What a build writes for the contributed pages, and the state rows it then commits."""
+
+    render: list[PageSpec] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+    upsert: list[tuple[str, str, str]] = field(default_factory=list)  # (set, path, version)
+    drop: list[tuple[str, str]] = field(default_factory=list)  # (set, path)
+    total: int = 0  # pages of the given sets after this build
+
+    def __bool__(self) -> bool:
+        return bool(self.render or self.delete or self.upsert or self.drop)
+
+
+def materialize(page_sets: Iterable[PageSet] | None) -> list[tuple[PageSet, list[PageSpec]]]:
+    """Each set with its pages read once (a build may plan twice: incremental, then full)."""
+    out = []
+    names: set[str] = set()
+    for page_set in page_sets or ():
+        if page_set.name in names:
+            raise PageSetError(f"页面集 {page_set.name} 重复")
+        names.add(page_set.name)
+        out.append((page_set, list(page_set.pages)))
+    return out
+
+
+def plan(sets: list[tuple[PageSet, list[PageSpec]]], stored: Callable[[str], Mapping[str, str]], *,
+         full: bool) -> PagePlan:
+    """Compare the sets with their stored versions (``stored(set name) -> {path: version}``).
+
+    A full build renders every page (its release is empty) but still reads what the sets held
+    before, so a page that left one gets its tombstone there too.
+    """
+    result = PagePlan()
+    owner: dict[str, str] = {}
+    for page_set, specs in sets:
+        before = stored(page_set.name)
+        current: dict[str, PageSpec] = {}
+        for spec in specs:
+            if spec.path in owner or spec.path in current:
+                other = owner.get(spec.path, page_set.name)
+                raise PageSetError(f"页面 {spec.path} 在页面集 {other} 和 {page_set.name} 中重复")
+            current[spec.path] = spec
+        for path in before:
+            if path in current or path in owner:
+                continue
+            replacement = page_set.tombstone(path) if page_set.tombstone else None
+            if replacement is None:
+                result.delete.append(path)
+                result.drop.append((page_set.name, path))
+            elif replacement.path != path:
+                raise PageSetError(f"页面集 {page_set.name} 为 {path} 给出的替代页面路径不同：{replacement.path}")
+            else:
+                current[path] = replacement
+        for path, spec in current.items():
+            owner[path] = page_set.name
+            version = spec.resolved_version()
+            if full or before.get(path) != version:
+                result.render.append(spec)
+                result.upsert.append((page_set.name, path, version))
+        result.total += len(current)
+    return result
