@@ -1,9 +1,10 @@
 """What is waiting for the next incremental build (the job queue's to-do list).
 
 A burst of publishes adds rows here; one build task takes them all, so bursts coalesce.
-A row is either a changed document (``kind="document"``, its ``source_id``) or a request to run
-the build plugins again although no document changed (``kind="plugins"``: a letter answered or
-withdrawn, so the service pages must be rewritten; ``source_id`` holds the reason).
+A row is either a changed document (``kind="document"``, its ``source_id``) or a request for a
+build although no document changed (``kind="pages"``: a service module's data shown on the site
+changed, e.g. a letter answered or withdrawn; ``source_id`` holds the reason). Every build reads
+the service modules' pages again and writes those that changed.
 """
 
 from django.db import models
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 class PendingChange(models.Model):
     class Kind(models.TextChoices):
         DOCUMENT = "document", _("文件")
-        PLUGINS = "plugins", _("构建插件页面")
+        PAGES = "pages", _("服务模块页面")
 
     source_id = models.CharField(_("来源标识"), max_length=128)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.DOCUMENT)

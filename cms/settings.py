@@ -152,14 +152,18 @@ GOVSITE_PORTAL = {
 # absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
-# Enabled service modules: each is the Django app ``services.<name>``.
+# Enabled service modules: each is a Django app, ``services.<name>`` for a bare name, or the dotted
+# name of an app elsewhere (``myorg.appointments``); it hands in its API, pages and links through its
+# AppConfig (cms/service_modules.py).
 GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision").split(",") if s]
-INSTALLED_APPS += [f"services.{name}" for name in GOVSITE_SERVICES]
+INSTALLED_APPS += [name if "." in name else f"services.{name}" for name in GOVSITE_SERVICES]
+# The service modules' pages on the static site (with their header/footer links and the builds
+# their data changes ask for); "0": the modules serve their API only.
+GOVSITE_SERVICE_PAGES = os.environ.get("GOVSITE_SERVICE_PAGES", "1") == "1"
 # Build plugins (site_generator.plugins: events on_render/on_live), run in this order: dotted paths
 # of classes or functions returning a plugin; a missing module is skipped with a warning.
 GOVSITE_BUILD_PLUGINS = [
     "search_index.plugin.SearchIndexPlugin",
-    "services.plugin.ServicePagesPlugin",
     "cms.publishing.auto_publish_plugin",
 ]
 # Serve the built static site at / from this Django server (the demo; production uses nginx or a bucket).

@@ -1,8 +1,9 @@
 """What every service module's cases have in common, so ratings and supervision work on any module.
 
-A module that has cases with deadlines gives its AppConfig a ``case_provider`` attribute: an object
-implementing :class:`CaseProvider`. Ratings and supervision look cases up by ``(module, number)``
-and never import the module's models, so adding a module is one folder.
+A module that has cases with deadlines gives its AppConfig a ``case_provider`` (an object
+implementing :class:`CaseProvider`, or its dotted path; ``services.module``). Ratings and
+supervision look cases up by ``(module, number)`` and never import the module's models, so adding a
+module is one folder.
 """
 
 import datetime as dt
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.apps import apps
+
+from cms.service_modules import resolve_hook
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def providers() -> dict[str, CaseProvider]:
     """Case providers of the installed service modules, by module name."""
     out: dict[str, CaseProvider] = {}
     for config in apps.get_app_configs():
-        provider = getattr(config, "case_provider", None)
+        provider = resolve_hook(getattr(config, "case_provider", None))
         if provider is not None:
             out[provider.module] = provider
     return out
@@ -91,3 +94,8 @@ def providers() -> dict[str, CaseProvider]:
 
 def provider(module: str) -> CaseProvider | None:
     return providers().get(module)
+
+
+def rateable_modules() -> list[str]:
+    """The modules whose cases citizens rate (好差评): their providers are ``ratable``."""
+    return [module for module, p in providers().items() if getattr(p, "ratable", True)]

@@ -1,7 +1,8 @@
-"""Settings of the service modules, each with a default.
+"""Settings of the services framework and of the modules, each with a default.
 
 A value is read from Django settings first, then from the environment (so a test server process
-can be tuned without editing cms/settings.py), then the default here.
+can be tuned without editing cms/settings.py), then the default: the framework's are here, a
+module gives its own where it reads it (``conf.get("GOVSITE_LETTERS_DEADLINE_DAYS", 15)``).
 """
 
 import json
@@ -18,16 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "GOVSITE_SERVICES_CACHE": "default",
     # seconds a challenge stays valid
     "GOVSITE_SERVICES_CHALLENGE_MAX_AGE": 1800,
-    # letters: answer deadline in working days
-    "GOVSITE_LETTERS_DEADLINE_DAYS": 15,
-    # ratings: working days to verify, rectify and answer a bad rating; days until a missing rating
-    # counts as 基本满意; working days an appeal is open
-    "GOVSITE_RATINGS_RECTIFY_DAYS": 10,
-    "GOVSITE_RATINGS_DEFAULT_AFTER_DAYS": 7,
-    "GOVSITE_RATINGS_APPEAL_DAYS": 5,
-    # supervision defaults (rules in the database override them per item or department)
-    "GOVSITE_SUPERVISION_WARN_DAYS_LEFT": 2,
-    "GOVSITE_SUPERVISION_RED_AFTER_DAYS": 5,
     # dotted paths of notifier classes
     "GOVSITE_NOTIFIERS": ["services.notify.EmailNotifier", "services.notify.LoggingSmsGateway"],
     # base URL of the service API as the static pages call it (another domain needs GOVSITE_CORS_ORIGINS)
@@ -35,11 +26,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def get(name: str) -> Any:
-    """Return a services setting: Django settings, else the environment, else the default."""
+_FRAMEWORK = object()
+
+
+def get(name: str, default: Any = _FRAMEWORK) -> Any:
+    """Return a setting: Django settings, else the environment, else the default (the framework's
+    own from ``DEFAULTS``; a module's given by the module)."""
     if hasattr(settings, name):
         return getattr(settings, name)
-    default = DEFAULTS[name]
+    if default is _FRAMEWORK:
+        default = DEFAULTS[name]
     raw = os.environ.get(name)
     if raw is None:
         return default
@@ -48,3 +44,8 @@ def get(name: str) -> Any:
     if isinstance(default, list):
         return json.loads(raw) if raw.startswith("[") else [x for x in raw.split(",") if x]
     return raw
+
+
+def api_base() -> str:
+    """The service API's base URL as the static pages call it (``GOVSITE_SERVICES_API_BASE``)."""
+    return get("GOVSITE_SERVICES_API_BASE").rstrip("/")

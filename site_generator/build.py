@@ -8,9 +8,6 @@
   ``fetch(ids)`` returns live records of other documents whose pages show a changed one.
 * neither: ``records`` are all live records; the build compares them with the build state
   and re-renders what differs (falls back to a full build when the theme or settings changed).
-* ``refresh_plugins=True`` (incremental builds): a new release is made and the build plugins run
-  even when no document changed (with an empty change set), e.g. after a citizen letter was
-  answered, so the service pages are rewritten.
 * ``page_sets=[...]``: contributed pages (``site_generator.pages``, e.g. the service modules'),
   rendered with the theme; an incremental build renders only the pages whose version changed. A
   change in a page set alone (a citizen letter answered, no document changed) makes a release and
@@ -86,7 +83,6 @@ def build_site(
     state_dir: str | os.PathLike | None = None,
     changed_ids: Iterable[str] | None = None,
     fetch: Callable[[set[str]], Iterable[dict]] | None = None,
-    refresh_plugins: bool = False,
     page_sets: Iterable[PageSet] | None = None,
 ) -> BuildResult:
     cfg = config or BuildConfig()
@@ -99,8 +95,7 @@ def build_site(
     except PageSetError as exc:
         raise BuildError(str(exc)) from None
     with build_lock(sdir):
-        return _Build(cfg, out, sdir, sets).run(records, full=full, changed_ids=changed_ids, fetch=fetch,
-                                                refresh_plugins=refresh_plugins)
+        return _Build(cfg, out, sdir, sets).run(records, full=full, changed_ids=changed_ids, fetch=fetch)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,15 +127,13 @@ class _Build:
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
         self.page_sets = page_sets
-        self.refresh_plugins = False
 
     def _lap(self, name: str) -> None:
         now = time.perf_counter()
         self.timings[name] = round(now - self.t0 - sum(self.timings.values()), 3)
 
     # -----------------------------------------------------------------------------------------
-    def run(self, records, *, full: bool, changed_ids, fetch, refresh_plugins: bool = False) -> BuildResult:
-        self.refresh_plugins = refresh_plugins
+    def run(self, records, *, full: bool, changed_ids, fetch) -> BuildResult:
         if changed_ids is not None and not full:
             return self._targeted(records, set(changed_ids), fetch)
         spool = Spool(self.state_dir / "tmp")
@@ -416,7 +409,7 @@ class _Build:
         except BaseException:
             st.close()
             raise
-        if not changed and not removed and not pages and not (self.refresh_plugins and self.plugins):
+        if not changed and not removed and not pages:
             # nothing to do: no new release, no plugin events
             result.release = live
             result.documents = total_live if total_live is not None else st.count("all")

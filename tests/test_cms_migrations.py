@@ -58,6 +58,11 @@ def test_the_old_queue_is_copied_and_dropped(with_kind):
     assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {"cms.build.tasks.build_site_changes"}
     # the worker can run the adopted task
     assert DBTaskResult.objects.get().task.func is build_site_changes.func
+    # issue 12, step 2: a waiting "plugins" request becomes a "pages" request
+    _migrate([("cms", "0002_pending_change_pages")])
+    kinds = dict(PendingChange.objects.values_list("source_id", "kind"))
+    assert kinds["doc-7"] == "document" and kinds["信件已答复" if with_kind else "doc-9"] == (
+        "pages" if with_kind else "document")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,9 +39,9 @@ def stack(tmp_path_factory):
         "from cms.demo.sample import generate_sample\n"
         "from site_generator.build import build_site\n"
         "from cms.build.config import from_settings\n"
-        "from services.plugin import ServicePagesPlugin\n"
+        "from cms.build.jobs import page_sets\n"
         f"build_site([r for r in generate_sample(20, seed=2) if 'op' not in r], {str(site_dir)!r}, full=True,"
-        f" config=from_settings(plugins=[ServicePagesPlugin()], processes=1), state_dir={str(root / 'state')!r})\n"
+        f" config=from_settings(plugins=[], processes=1), state_dir={str(root / 'state')!r}, page_sets=page_sets())\n"
     )
     subprocess.run([str(Path(sys.executable).parent / "govsite"), "shell", "-c", build], cwd=Path(__file__).parent.parent,
                    env={**env, "GOVSITE_SERVICES_API_BASE": api.base + "/api/services"}, check=True, timeout=300)

@@ -2,18 +2,22 @@
 a bad rating reopens the case."""
 
 import datetime as dt
-from pathlib import Path
 
-import jinja2
 import pytest
 from django.core.cache import cache
 
+from cms.build.config import from_settings
+from cms.build.jobs import page_sets
+from cms.build.signals import service_pages_changed
+from cms.demo.sample import generate_sample
+from cms.models import PendingChange
+from cms.service_modules import site_pages_changed
 from services.letters.models import Letter
-from services.plugin import ServicePagesPlugin
-from tests.helpers.services import letter_payload, new_key
+from services.site import request_site_refresh
+from site_generator.build import build_site
+from tests.helpers.services import build_service_pages, letter_payload, new_key, solve
 
 pytestmark = pytest.mark.django_db
-THEME = Path(__file__).resolve().parent.parent / "themes" / "default" / "templates"
 
 
 @pytest.fixture(autouse=True)
@@ -28,35 +32,6 @@ def submit(client, **overrides):
     assert r.status_code == 201, r.content
     return r.json()
 
-plugin = ServicePagesPlugin()
-
-
-class FakeBuild:
-    """The build-plugin context of the preamble contract, rendering the real theme templates."""
-
-    def __init__(self, tmp_path: Path, full: bool = True):
-        self.out_dir = tmp_path / "site"
-        self.state_dir = tmp_path / "state"
-        self.full = full
-        self.records, self.removed_ids = [], set()
-        self.site = {"name": "中国·南安", "domain": "www.nanan.gov.cn", "base_url": "https://www.nanan.gov.cn",
-                     "site_id_code": "3505830001"}
-        self.written: list[str] = []
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(THEME)), autoescape=True)
-        self.env.globals["asset_url"] = lambda name: f"/static/{name}"
-
-    def render(self, template: str, context: dict) -> str:
-        return self.env.get_template(template).render(site=self.site, **context)
-
-    def write_file(self, rel: str, data: bytes) -> None:
-        path = self.out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.written.append(rel)
-
-    def asset_url(self, name: str) -> str:
-        return f"/static/{name}"
-
 
 def test_submit_gives_a_case_number_and_query_code_for_lookup(client):
     receipt = submit(client)
@@ -70,7 +45,8 @@ def test_submit_gives_a_case_number_and_query_code_for_lookup(client):
 def test_staff_route_and_answer_then_the_letter_is_public(client, admin_client, tmp_path, monkeypatch,
                                                           django_capture_on_commit_callbacks):
     enqueued = []
-    monkeypatch.setattr("services.letters.signals.enqueue_site_build", lambda reason: enqueued.append(reason))
+    monkeypatch.setattr("services.letters.signals.request_site_refresh",
+                        lambda reason, sender=None: enqueued.append(reason))
     receipt = submit(client, public=True)
     letter = Letter.objects.get(number=receipt["number"])
     letter.routed_department = "住建局"
@@ -103,23 +79,21 @@ def test_staff_route_and_answer_then_the_letter_is_public(client, admin_client, 
     public = client.get("/api/services/letters/public").json()
     assert public["count"] == 1 and public["items"][0]["name"] == "许*华"
 
-    ctx = FakeBuild(tmp_path)
-    plugin.on_render(ctx)
-    plugin.on_live(ctx)
-    listing = (ctx.out_dir / "letters/index.html").read_text()
-    detail = (ctx.out_dir / f"letters/{letter.number}/index.html").read_text()
-    stats = (ctx.out_dir / "letters/stats/index.html").read_text()
+    out, state = tmp_path / "site", tmp_path / "state"
+    build_service_pages(out, state)
+    listing = (out / "letters/index.html").read_text()
+    detail = (out / f"letters/{letter.number}/index.html").read_text()
+    stats = (out / "letters/stats/index.html").read_text()
     assert letter.subject in listing and "住建局" in listing
     for label in ("受理日期", "答复日期", "答复部门", "答复内容"):
         assert label in detail
     assert "路灯已于本周修复" in detail and "许*华" in detail and "13800138000" not in detail
     assert "按期答复率" in stats and "100.0%" in stats
-    assert (ctx.out_dir / "letters/write/index.html").exists() and (ctx.out_dir / "status/index.html").exists()
+    assert (out / "letters/write/index.html").exists() and (out / "status/index.html").exists()
 
-    # an incremental build with nothing changed writes nothing
-    again = FakeBuild(tmp_path, full=False)
-    plugin.on_render(again)
-    assert again.written == []
+    # an incremental build with nothing changed renders and writes nothing
+    again = build_service_pages(out, state, full=False)
+    assert again.pages_rendered == 0 and again.files_written == 0
 
 
 def test_private_letters_never_reach_the_site(client, tmp_path):
@@ -128,10 +102,10 @@ def test_private_letters_never_reach_the_site(client, tmp_path):
     letter = Letter.objects.get(number=receipt["number"])
     letter.answer = "已答复"
     letter.save()
-    ctx = FakeBuild(tmp_path)
-    plugin.on_render(ctx)
-    assert not (ctx.out_dir / f"letters/{letter.number}/index.html").exists()
-    assert letter.subject not in (ctx.out_dir / "letters/index.html").read_text()
+    out = tmp_path / "site"
+    build_service_pages(out, tmp_path / "state")
+    assert not (out / f"letters/{letter.number}/index.html").exists()
+    assert letter.subject not in (out / "letters/index.html").read_text()
 
 
 def test_bad_rating_reopens_the_letter_and_takes_it_off_the_site(client, tmp_path):
@@ -140,13 +114,10 @@ def test_bad_rating_reopens_the_letter_and_takes_it_off_the_site(client, tmp_pat
     letter.routed_department = "住建局"
     letter.answer = "已处理。"
     letter.save()
-    first = FakeBuild(tmp_path)
-    plugin.on_render(first)
-    plugin.on_live(first)
-    assert "已处理。" in (first.out_dir / f"letters/{letter.number}/index.html").read_text()
+    out, state = tmp_path / "site", tmp_path / "state"
+    build_service_pages(out, state)
+    assert "已处理。" in (out / f"letters/{letter.number}/index.html").read_text()
     c = client.get("/api/services/ratings/challenge").json()
-    from tests.helpers.services import solve
-
     r = client.post("/api/services/ratings/", {
         "module": "letters", "number": letter.number, "query_code": receipt["query_code"], "level": 1,
         "comment": "没有解决", "challenge_token": c["token"], "challenge_answer": solve(c["question"]),
@@ -156,19 +127,23 @@ def test_bad_rating_reopens_the_letter_and_takes_it_off_the_site(client, tmp_pat
     letter.refresh_from_db()
     assert letter.status == Letter.Status.REOPENED and letter.answer == "" and letter.reopen_count == 1
     assert "已处理。" in letter.earlier_answers
-    ctx = FakeBuild(tmp_path, full=False)
-    plugin.on_render(ctx)
-    assert "不再公开" in (ctx.out_dir / f"letters/{letter.number}/index.html").read_text()
+    result = build_service_pages(out, state, full=False)
+    assert "不再公开" in (out / f"letters/{letter.number}/index.html").read_text()
+    assert f"letters/{letter.number}/index.html" in result.changed_paths
 
 
-def test_build_enqueue_is_skipped_cleanly_without_the_site_generator_task(monkeypatch):
-    import sys
-
-    from services.letters.signals import enqueue_site_build
-
-    monkeypatch.setitem(sys.modules, "cms.build.tasks", None)
-    monkeypatch.setitem(sys.modules, "cms.build.jobs", None)
-    assert enqueue_site_build("test") is False
+def test_a_refresh_request_is_a_no_op_without_service_pages_or_without_a_listener(settings):
+    settings.GOVSITE_SERVICE_PAGES = False  # the site has no service pages: nothing to build
+    assert request_site_refresh("test") is False
+    assert not PendingChange.objects.exists()
+    settings.GOVSITE_SERVICE_PAGES = True
+    assert site_pages_changed.disconnect(dispatch_uid="govsite_site_pages_changed")  # no CMS listening
+    try:
+        assert request_site_refresh("test") is False
+    finally:
+        site_pages_changed.connect(service_pages_changed, dispatch_uid="govsite_site_pages_changed")
+    assert not PendingChange.objects.exists()
+    assert request_site_refresh("test") is True and PendingChange.objects.get().kind == "pages"
 
 
 def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_on_commit_callbacks):
@@ -188,20 +163,16 @@ def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_
 
 
 def test_letters_pages_in_a_real_site_build(client, tmp_path):
-    """The plugin inside engineer C's generator: full build, then an incremental one after an answer."""
-    from cms.build.config import from_settings
-    from cms.demo.sample import generate_sample
-    from site_generator.build import build_site
-
+    """The letters' pages in a full site build with documents."""
     receipt = submit(client, public=True, subject="关于公交线路调整的建议")
     letter = Letter.objects.get(number=receipt["number"])
     letter.routed_department = "交通局"
     letter.answer = "已将您的建议转交公交公司研究。"
     letter.save()
     records = list(generate_sample(docs=30, seed=3))
-    cfg = from_settings(plugins=[ServicePagesPlugin()], processes=1)
+    cfg = from_settings(plugins=[], processes=1)
     out, state = tmp_path / "site", tmp_path / "state"
-    build_site(records, out, full=True, config=cfg, state_dir=state)
+    build_site(records, out, full=True, config=cfg, state_dir=state, page_sets=page_sets())
     detail = (out / f"letters/{letter.number}/index.html").read_text()
     assert "已将您的建议转交公交公司研究" in detail and "交通局" in detail
     assert "<form" in detail and 'action="/search/"' in detail  # the theme's header wraps our page

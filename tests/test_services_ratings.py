@@ -9,7 +9,7 @@ from django.core.management import call_command
 from services.ratings.models import Rating
 from services.ratings.workflow import apply_default_ratings
 from services.status.models import Application
-from tests.helpers.services import new_key, solve
+from tests.helpers.services import build_service_pages, new_key, solve
 
 pytestmark = pytest.mark.django_db
 URL = "/api/services/ratings/"
@@ -60,6 +60,16 @@ def test_level_out_of_range_is_a_chinese_field_error(client):
     r = rate(client, closed_app(), 7)
     assert r.status_code == 422
     assert r.json()["errors"][0]["message"].startswith("评价等级：")
+
+
+def test_only_modules_whose_cases_are_rated_can_be_named(client):
+    """The modules come from the installed case providers, not from a list in the ratings module."""
+    for module in ("ratings", "nosuch"):  # a bad rating's reply is not rated itself
+        r = rate(client, closed_app(number=f"X-{module}"), 5, module=module)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["message"] == "业务类型：取值无效，可选：status、letters"
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["RatingIn"]
+    assert schema["properties"]["module"]["enum"] == ["status", "letters"]
 
 
 def test_bad_rating_is_verified_rectified_answered_and_can_be_appealed(client):
@@ -128,14 +138,8 @@ def test_overdue_reply_to_a_bad_rating_gets_a_supervision_card(client):
 
 
 def test_statistics_page_on_the_static_site(client, tmp_path):
-    from services.plugin import ServicePagesPlugin
-    from tests.test_services_letters import FakeBuild
-
-    plugin = ServicePagesPlugin()
-
     rate(client, closed_app("A", "市场监管局", "食品经营许可"), 5)
     rate(client, closed_app("B", "市场监管局", "食品经营许可"), 2)
-    ctx = FakeBuild(tmp_path)
-    plugin.on_render(ctx)
-    html = (ctx.out_dir / "ratings/stats/index.html").read_text()
+    build_service_pages(tmp_path / "site", tmp_path / "state")
+    html = (tmp_path / "site/ratings/stats/index.html").read_text()
     assert "好差评统计" in html and "市场监管局" in html and "食品经营许可" in html and "50.0%" in html

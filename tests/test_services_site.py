@@ -1,27 +1,35 @@
 """The service modules on the static site: an answered public letter reaches the site through the
-queued incremental build (a "plugins only" build: no document changed), and the theme's header and
-footer link the enabled modules' pages."""
+queued incremental build (no document changed: the modules' page sets did), only the pages that
+changed are written, and the theme's header and footer link the enabled modules' pages."""
 
 import datetime as dt
+import io
 import logging
 import os
 import re
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import DatabaseError, transaction
 from django.utils import timezone
+from wagtail.models import Locale
 
-from cms.build import jobs
+from cms.build import jobs, signals
 from cms.build.config import build_plugins, from_settings
+from cms.demo.sample import generate_sample
 from cms.models import PendingChange
 from content_models.models import Department, DisclosureDocument
 from publish.plugin import PublishPlugin
 from search_index.plugin import SearchIndexPlugin
+from services.letters import public
 from services.letters.models import Letter
-from services.plugin import ServicePagesPlugin
+from services.letters.signals import SITE_FIELDS
+from services.module import run_periodic
+from services.ratings.models import Rating
+from services.site import batched
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
-from site_generator.plugins import BasePlugin
 from tests.test_site_incremental import assert_same_as_full, config, new_doc, tree
 from tests.test_site_queue import run_worker, waiting_tasks
 
@@ -35,15 +43,13 @@ def site_dir(settings, tmp_path):
     settings.GOVSITE_SITE_DIR = tmp_path / "site"
     settings.DATA_DIR = tmp_path
     settings.GOVSITE_SERVICES = list(ALL_SERVICES)
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin", "cms.publishing.auto_publish_plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "cms.publishing.auto_publish_plugin"]
     settings.GOVSITE_BUILD_PROCESSES = 1
     return settings.GOVSITE_SITE_DIR
 
 
 @pytest.fixture()
 def live_doc():
-    from wagtail.models import Locale
-
     Locale.objects.get_or_create(language_code="zh-hans")  # transactional tests flush migration data
     dept = Department.objects.create(
         slug="fgj", name="南安市发展和改革局", organ_code="113505830001", sort_order=1
@@ -96,7 +102,7 @@ def test_an_answered_public_letter_reaches_the_site_through_the_queue(site_dir, 
 
     letter.answer = "已将您的建议转交公交公司研究，\n早高峰将加开班次。"
     letter.save()
-    assert PendingChange.objects.get().kind == PendingChange.Kind.PLUGINS
+    assert PendingChange.objects.get().kind == PendingChange.Kind.PAGES
     assert waiting_tasks() == 1
     run_worker()
     assert waiting_tasks() == 0 and not PendingChange.objects.exists()
@@ -153,51 +159,10 @@ def test_a_build_with_nothing_to_do_makes_no_release(site_dir, live_doc):
     letter = new_letter(routed_department="交通局")
     letter.answer = "已答复。"
     letter.save()
-    from django.core.management import call_command
-
     call_command("build_site", verbosity=0)
     assert live_release(site_dir) != release
     assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
     assert not PendingChange.objects.exists()
-
-
-def test_plugins_only_build_runs_the_plugins_with_an_empty_change_set(tmp_path):
-    """build_site level (no Django): refresh_plugins makes a release and runs both events."""
-    from cms.demo.sample import generate_sample
-
-    calls = []
-    builds = iter(range(1, 100))
-
-    class RecordingPlugin(BasePlugin):
-        def on_render(self, ctx):
-            calls.append(("render", ctx.full, list(ctx.records), set(ctx.removed_ids)))
-            ctx.write_file("extra/index.html", f"<p>{next(builds)}</p>".encode())
-
-        def on_live(self, ctx):
-            calls.append(("live", ctx.changed_paths))
-
-    records = {r["id"]: r for r in generate_sample(docs=20, seed=4)}
-    out = tmp_path / "site"
-    cfg = config(plugins=[RecordingPlugin()])
-    build_site(iter(records.values()), out, full=True, config=cfg)
-    release = live_release(out)
-    calls.clear()
-    same = build_site(iter(records.values()), out, config=cfg)  # nothing changed, no request
-    assert same.release == release and live_release(out) == release and calls == []
-    same = build_site([], out, config=cfg, changed_ids=set())
-    assert same.release == release and calls == []
-
-    result = build_site([], out, config=cfg, changed_ids=set(), refresh_plugins=True)
-    assert not result.full and result.release != release and live_release(out) == result.release
-    assert calls == [("render", False, [], set()), ("live", ["extra/index.html"])]
-    assert (out / "extra/index.html").read_text() == "<p>2</p>"
-    # the whole-site incremental build takes the request as well
-    calls.clear()
-    result = build_site(iter(records.values()), out, config=cfg, refresh_plugins=True)
-    assert [c[0] for c in calls] == ["render", "live"] and calls[0][2] == []
-    # without plugins there is nothing to refresh: no release
-    bare = build_site([], out, config=config(), changed_ids=set(), refresh_plugins=True)
-    assert bare.release == result.release == live_release(out)
 
 
 # -- links to the service pages in the theme ------------------------------------------------
@@ -233,48 +198,44 @@ def test_header_and_footer_link_the_enabled_service_pages(site_dir, settings, li
         assert 'href="/ratings/"' not in html
     assert not (site_dir / "ratings/index.html").exists()
 
-    # No services plugin in the build: no links to pages that would not exist.
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
-    jobs.build_from_database()
+    # No service pages on the site: no links to pages that would not exist, and the pages are gone.
+    settings.GOVSITE_SERVICE_PAGES = False
+    assert jobs.build_from_database().full
     html = read(site_dir, "index.html")
     assert nav_links(html) == {} and "政民互动：" not in html
+    assert not (site_dir / "letters/index.html").exists() and not (site_dir / "status/index.html").exists()
 
 
 def test_build_plugins_are_made_from_the_settings(settings, caplog):
     """GOVSITE_BUILD_PLUGINS names classes or factories; the generator gets the objects."""
-    settings.GOVSITE_BUILD_PLUGINS = [
-        "search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin", "cms.publishing.auto_publish_plugin",
-    ]
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "cms.publishing.auto_publish_plugin"]
     settings.GOVSITE_AUTO_PUBLISH = "s3://bucket/site"
     plugins = from_settings().plugins
-    assert [type(p) for p in plugins] == [SearchIndexPlugin, ServicePagesPlugin, PublishPlugin]
-    assert plugins[2].to == "s3://bucket/site"  # the publish plugin got the CMS's settings as arguments
+    assert [type(p) for p in plugins] == [SearchIndexPlugin, PublishPlugin]
+    assert plugins[1].to == "s3://bucket/site"  # the publish plugin got the CMS's settings as arguments
     with caplog.at_level(logging.WARNING, logger="site_generator"):
-        assert [type(p) for p in build_plugins(["no_such_plugin_module.Plugin", "services.plugin.ServicePagesPlugin"])] \
-            == [ServicePagesPlugin]
+        assert [type(p) for p in build_plugins(["no_such_plugin_module.Plugin", "search_index.plugin.SearchIndexPlugin"])] \
+            == [SearchIndexPlugin]
     assert "no_such_plugin_module.Plugin" in caplog.text
-    for wrong in ("search_index.plugin", "services.plugin.NoSuchPlugin", "services.plugin.PAGE_SIZE"):
+    for wrong in ("search_index.plugin", "search_index.plugin.NoSuchPlugin", "search_index.plugin.log"):
         with pytest.raises(ImproperlyConfigured, match=wrong.replace(".", r"\.")):
             build_plugins([wrong])
 
 
 def test_service_links_come_from_the_settings(settings):
     settings.GOVSITE_SERVICES = ["letters", "supervision", "status"]
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "services.plugin.ServicePagesPlugin"]
     cfg = from_settings()
     assert cfg.service_links == [
         {"name": "咨询投诉", "url": "/letters/"},
         {"name": "办件查询", "url": "/status/"},
     ]
-    # from GOVSITE_BUILD_PLUGINS, not from a plugins override (build_site --no-plugins)
+    # the build plugins have nothing to do with them (build_site --no-plugins)
     assert from_settings(plugins=[]).service_links == cfg.service_links
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
+    settings.GOVSITE_SERVICE_PAGES = False
     assert from_settings().service_links == []
 
 
 def test_full_and_incremental_builds_stay_identical_with_service_links(tmp_path):
-    from cms.demo.sample import generate_sample
-
     records = {r["id"]: dict(r) for r in generate_sample(docs=40, seed=9)}
     cfg = config(
         service_links=[{"name": "咨询投诉", "url": "/letters/"}, {"name": "好差评", "url": "/ratings/"}]
@@ -299,63 +260,53 @@ def answered_letter(**kw) -> Letter:
     return letter
 
 
-def plugin_rows() -> int:
-    return PendingChange.objects.filter(kind=PendingChange.Kind.PLUGINS).count()
+def page_rows() -> int:
+    return PendingChange.objects.filter(kind=PendingChange.Kind.PAGES).count()
 
 
-def test_build_site_no_plugins_stays_incremental_and_keeps_the_letter_requests(site_dir, live_doc):
-    from django.core.management import call_command
-
+def test_build_site_no_plugins_skips_the_plugins_but_builds_the_service_pages(site_dir, live_doc):
+    """The service pages are no build plugin: ``--no-plugins`` (no search index, no publishing) still
+    builds them and takes the waiting requests."""
     jobs.build_from_database(full=True)
     kept = {p for p in tree(site_dir) if p.startswith(("search/", "letters/"))}
     assert any(p.startswith("search/idx/") for p in kept) and "letters/index.html" in kept
     letter = answered_letter()
-    assert plugin_rows() == 1 and waiting_tasks() == 1
+    assert page_rows() == 1 and waiting_tasks() == 1
     live_doc.title = "关于第1批项目的通知（修订）"
     live_doc.save()
 
     call_command("build_site", "--no-plugins", verbosity=0)
-    assert PendingChange.objects.filter(kind=PendingChange.Kind.PLUGINS).count() == 1  # not consumed
+    assert not PendingChange.objects.exists()  # the letter's request is built
     assert "（修订）" in read(site_dir, "fgj/2025/fgj-1.html")  # an incremental build happened
     assert kept <= set(tree(site_dir))  # search/ and letters/ pages are still live
     html = read(site_dir, "index.html")
     assert nav_links(html) == LINKS and footer_links(html) == LINKS
-    assert not (site_dir / f"letters/{letter.number}/index.html").exists()  # no plugin ran
-
-    run_worker()  # the waiting request is built by the worker
     assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
-    assert not PendingChange.objects.exists()
 
-    # A full build without plugins is a fresh release without the plugins' pages (documented); the
-    # command says so.
-    import io
-
+    # A full build without plugins is a fresh release without the search index (documented); the
+    # command says so. The service pages are there.
     err = io.StringIO()
     call_command("build_site", "--full", "--no-plugins", verbosity=0, stderr=err)
     assert "--no-plugins" in err.getvalue()
-    assert not (site_dir / "letters/index.html").exists()
-    assert not any(p.startswith("search/idx/") for p in tree(site_dir))  # the index is gone too
+    assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
+    assert not any(p.startswith("search/idx/") for p in tree(site_dir))  # the index is gone
 
 
 def test_service_links_do_not_depend_on_a_plugins_override(settings, site_dir):
     links = from_settings().service_links
     assert links and from_settings(plugins=[]).service_links == links
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
-    assert from_settings(plugins=[ServicePagesPlugin()]).service_links == []
 
 
-def test_run_pending_builds_a_document_row_and_a_plugins_row_together(site_dir, live_doc):
-    from cms.build.signals import queue_change
-
+def test_run_pending_builds_a_document_row_and_a_pages_row_together(site_dir, live_doc):
     jobs.build_from_database(full=True)
     release = live_release(site_dir)
     live_doc.title = "关于第1批项目的通知（修订）"
     live_doc.save()
-    queue_change(live_doc.source_id)
+    signals.queue_change(live_doc.source_id)
     letter = answered_letter()
-    assert {k for (k,) in PendingChange.objects.values_list("kind")} == {"document", "plugins"}
+    assert {k for (k,) in PendingChange.objects.values_list("kind")} == {"document", "pages"}
     result = jobs.run_pending()
-    assert result["documents"] == 1 and result["plugins"] is True and not result["full"]
+    assert result["documents"] == 1 and result["pages"] >= 1 and not result["full"]
     assert live_release(site_dir) != release
     assert "（修订）" in read(site_dir, "fgj/2025/fgj-1.html")
     assert "已答复。" in read(site_dir, f"letters/{letter.number}/index.html")
@@ -364,12 +315,12 @@ def test_run_pending_builds_a_document_row_and_a_plugins_row_together(site_dir, 
 
 def _late_row(pk: int):
     """A row whose transaction took a lower pk but committed after the worker read the queue."""
-    PendingChange.objects.create(pk=pk, source_id="late", kind=PendingChange.Kind.PLUGINS)
+    PendingChange.objects.create(pk=pk, source_id="late", kind=PendingChange.Kind.PAGES)
 
 
 def test_a_row_committed_late_with_a_lower_pk_is_not_lost(site_dir, live_doc, monkeypatch):
     jobs.build_from_database(full=True)
-    PendingChange.objects.create(pk=10, source_id="a", kind=PendingChange.Kind.PLUGINS)
+    PendingChange.objects.create(pk=10, source_id="a", kind=PendingChange.Kind.PAGES)
     PendingChange.objects.create(pk=20, source_id="b", kind=PendingChange.Kind.DOCUMENT)
     real_changes, real_build = jobs.build_changes, jobs.build_site
 
@@ -394,24 +345,21 @@ def test_a_row_committed_late_with_a_lower_pk_is_not_lost(site_dir, live_doc, mo
 
 
 def test_statistics_pages_follow_ratings_the_daily_job_and_deleted_letters(site_dir, live_doc):
-    from services.ratings.models import Rating
-    from services.supervision.checks import run_periodic_hooks
-
     letter = answered_letter()
     jobs.build_from_database(full=True)
     assert not PendingChange.objects.exists()
 
     # a rating changes ratings/stats/
     Rating.objects.create(module="status", number="XK1", level=5, department="市场监管局", item="食品经营许可")
-    assert plugin_rows() == 1 and waiting_tasks() == 1
+    assert page_rows() == 1 and waiting_tasks() == 1
     run_worker()
     assert "食品经营许可" in read(site_dir, "ratings/stats/index.html")
 
     # a letter that is not public changes letters/stats/ (received): the daily job refreshes it
     new_letter(wants_public=False, kind=Letter.Kind.COMPLAINT)
     assert not PendingChange.objects.exists()
-    lines = run_periodic_hooks(timezone.localdate())
-    assert plugin_rows() >= 1 and waiting_tasks() == 1
+    lines = run_periodic(timezone.localdate())
+    assert page_rows() >= 1 and waiting_tasks() == 1
     assert any("统计" in line for line in lines), lines
     run_worker()
     month = f"{timezone.localtime(letter.received_at):%Y年%m月}"
@@ -419,25 +367,22 @@ def test_statistics_pages_follow_ratings_the_daily_job_and_deleted_letters(site_
 
     # a published letter deleted in the admin leaves the site
     Letter.objects.get(pk=letter.pk).delete()
-    assert plugin_rows() == 1
+    assert page_rows() == 1
     run_worker()
     detail = read(site_dir, f"letters/{letter.number}/index.html")
     assert "不再公开" in detail and "已答复。" not in detail
 
 
 def test_default_ratings_of_the_daily_job_ask_for_one_refresh(site_dir):
-    from services.ratings.models import Rating
-    from services.site import batched
-
     with batched("好差评：默认评价"):
         for n in range(3):
             Rating.objects.create(module="status", number=f"XK{n}", level=3, is_default=True,
                                   department="市场监管局", item="食品经营许可")
         assert not PendingChange.objects.exists()
-    assert plugin_rows() == 1
+    assert page_rows() == 1
     with batched("nothing"):
         pass
-    assert plugin_rows() == 1
+    assert page_rows() == 1
 
 
 def test_only_a_change_the_site_shows_asks_for_a_refresh(site_dir):
@@ -450,52 +395,46 @@ def test_only_a_change_the_site_shows_asks_for_a_refresh(site_dir):
     assert not PendingChange.objects.exists()  # nothing public changed
     letter.answer = "已答复，并已加开班次。"
     letter.save()
-    assert plugin_rows() == 1
+    assert page_rows() == 1
     letter.save()
-    assert plugin_rows() == 1
+    assert page_rows() == 1
     letter.publish_approved = False  # withdrawn
     letter.save()
-    assert plugin_rows() == 2
-
-    from services.ratings.models import Rating
+    assert page_rows() == 2
 
     rating = Rating.objects.create(module="status", number="XK1", level=1, department="市场监管局", item="许可")
-    assert plugin_rows() == 3
+    assert page_rows() == 3
     rating.verification = "已核实。"  # handling a bad rating: the statistics do not change
     rating.save()
-    assert plugin_rows() == 3
+    assert page_rows() == 3
 
 
-def test_no_refresh_without_a_plugin_that_renders_service_data(site_dir, settings, live_doc):
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "cms.publishing.auto_publish_plugin"]
+def test_no_refresh_without_service_pages_on_the_site(site_dir, settings, live_doc):
+    settings.GOVSITE_SERVICE_PAGES = False
     jobs.build_from_database(full=True)
     release = live_release(site_dir)
     answered_letter()
     assert not PendingChange.objects.exists() and waiting_tasks() == 0
     # a request left from before: the build makes no release for it
-    PendingChange.objects.create(source_id="old request", kind=PendingChange.Kind.PLUGINS)
+    PendingChange.objects.create(source_id="old request", kind=PendingChange.Kind.PAGES)
     jobs.run_pending()
     assert live_release(site_dir) == release
 
 
 def test_a_rolled_back_letter_save_leaves_no_row_and_no_task(site_dir):
-    from django.db import transaction
-
     with pytest.raises(RuntimeError), transaction.atomic():
         answered_letter()
-        assert plugin_rows() == 1
+        assert page_rows() == 1
         raise RuntimeError("rolled back")
     assert not PendingChange.objects.exists() and waiting_tasks() == 0 and not Letter.objects.exists()
 
 
 def test_a_failing_refresh_request_does_not_break_the_letter_save(site_dir, monkeypatch):
-    from django.db import DatabaseError, transaction
-
     def broken(reason):
-        PendingChange.objects.create(source_id=reason, kind=PendingChange.Kind.PLUGINS)
+        PendingChange.objects.create(source_id=reason, kind=PendingChange.Kind.PAGES)
         raise DatabaseError("queue table is gone")
 
-    monkeypatch.setattr(jobs, "request_plugin_refresh", broken)
+    monkeypatch.setattr(signals, "queue_pages_change", broken)
     with transaction.atomic():
         letter = answered_letter()
         assert Letter.objects.filter(pk=letter.pk).exists()  # the transaction is still usable
@@ -504,7 +443,27 @@ def test_a_failing_refresh_request_does_not_break_the_letter_save(site_dir, monk
 
 
 def test_the_letter_signal_watches_every_field_the_site_shows():
-    from services.letters.api import PUBLIC_FIELDS
-    from services.letters.signals import SITE_FIELDS
+    assert set(public.FIELDS) <= set(SITE_FIELDS) and set(Letter.PUBLIC) <= set(SITE_FIELDS)
 
-    assert set(PUBLIC_FIELDS) <= set(SITE_FIELDS)
+
+def test_one_answer_rewrites_only_the_pages_that_show_it(site_dir, live_doc):
+    letters = [answered_letter(subject=f"关于第{n}路公交的建议") for n in range(3)]
+    jobs.build_from_database(full=True)
+    PendingChange.objects.all().delete()
+
+    letter = answered_letter(subject="关于路灯维修的咨询")
+    result = jobs.run_pending()
+    detail = f"letters/{letter.number}/index.html"
+    # the new letter's page, the list showing it, the statistics; no other letter's page
+    assert result["pages"] == 3, result
+    assert "关于路灯维修的咨询" in read(site_dir, "letters/index.html") and "已答复。" in read(site_dir, detail)
+
+    # an edit of one answer: its page (and the list when it shows what changed), nothing else
+    letter.answer = "已答复，路灯已修复。"
+    letter.save()
+    before = {p: h for p, h in tree(site_dir).items() if p.startswith("letters/")}
+    result = jobs.run_pending()
+    after = {p: h for p, h in tree(site_dir).items() if p.startswith("letters/")}
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert detail in changed and changed <= {detail, "letters/index.html"}, changed
+    assert result["pages"] <= 2 and all(f"letters/{x.number}/index.html" not in changed for x in letters)

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cms.build.jobs import TASK_PATH, build_from_database
+from cms.build.jobs import build_from_database
+from cms.build.tasks import TASK_PATH
 from cms.demo.sample import generate_sample
 from content_models.models import Department, DisclosureDocument
 

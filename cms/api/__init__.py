@@ -2,8 +2,8 @@
 
 A single NinjaAPI keeps one OpenAPI document for everything (``/api/openapi.json``, browsable at
 ``/api/docs``): ``documents.py`` and ``search.py`` here contribute their routers, each enabled
-service module its own (``services.registry``), and ``errors.py`` gives every error answer the
-same Chinese format.
+service module its own (its AppConfig's ``router``, ``cms.service_modules``), and ``errors.py``
+gives every error answer the same Chinese format.
 
 ``api`` is built on first use (``from cms.api import api``, in ``cms/urls.py``), not when this
 package is imported: the service modules import ``cms.api.errors``, which runs this file first,
@@ -17,7 +17,7 @@ import functools
 from ninja import NinjaAPI
 
 from cms.api import errors
-from services.registry import mount_service_routers
+from cms.service_modules import enabled_modules
 
 
 @functools.cache
@@ -32,7 +32,9 @@ def build_api() -> NinjaAPI:
     errors.install(api)
     api.add_router("/documents", "cms.api.documents.router")
     api.add_router("/search", "cms.api.search.router")
-    mount_service_routers(api)
+    for module in enabled_modules():
+        if module.router is not None:
+            api.add_router(f"/services/{module.service_name}/", module.router, tags=[str(module.verbose_name)])
     return api
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from services.plugin import ServicePagesPlugin
-from services.registry import site_links
+from cms.service_modules import ServiceModule, enabled_modules, service_pages_enabled
+from content_models.models import Department
 from site_generator.config import DEFAULT_PORTAL, THEMES_DIR, BuildConfig
 from site_generator.plugins import BuildPlugin
 
@@ -30,20 +30,19 @@ def from_settings(**overrides) -> BuildConfig:
         theme = theme.get("default", "default")
     dirs = [Path(p) for p in getattr(settings, "GOVSITE_THEMES_DIRS", [])] + [THEMES_DIR]
     override = getattr(settings, "GOVSITE_THEME_OVERRIDE_DIR", None)
+    modules = enabled_modules() if service_pages_enabled() else []
     cfg = BuildConfig(
         portal=portal,
         theme=theme,
         site_themes=site_themes,
         themes_dirs=dirs,
         override_dir=Path(override) if override else None,
+        template_dirs=[Path(m.site_templates) for m in modules if m.site_templates],
         departments=_departments_from_db(),
         plugins=build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
+        service_links=service_links(modules),
         processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),
     )
-    # The links come from the configured plugins, not from a ``plugins`` override: they are part
-    # of the build fingerprint, so ``build_site --no-plugins`` must not change them (it would turn
-    # an incremental build into a full one without the plugins' pages).
-    cfg.service_links = _service_links(cfg.plugins)
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
@@ -77,21 +76,16 @@ def build_plugins(names: Iterable[str]) -> list[BuildPlugin]:
     return plugins
 
 
-def renders_own_data(plugins: Iterable[BuildPlugin]) -> bool:
-    """Whether a build with these plugins has pages of their own data to rewrite on a plugin refresh
-    (``PendingChange`` of kind ``plugins``): the service pages."""
-    return any(isinstance(p, ServicePagesPlugin) for p in plugins or ())
+def service_links(modules: Iterable[ServiceModule]) -> list[dict[str, str]]:
+    """The header and footer links to the modules' pages (``site_link``), in ``GOVSITE_SERVICES`` order.
 
-
-def _service_links(plugins: list[BuildPlugin]) -> list[dict]:
-    """The enabled service modules' pages, linked only when the build writes them."""
-    return site_links() if renders_own_data(plugins) else []
+    Part of the build fingerprint: enabling or disabling a module with a link makes one full build.
+    """
+    return [{"name": str(m.site_link[0]), "url": str(m.site_link[1])} for m in modules if m.site_link]
 
 
 def _departments_from_db() -> list[tuple[str, str]]:
     try:
-        from content_models.models import Department
-
         return [(d.slug, d.name) for d in Department.objects.order_by("sort_order", "slug")]
-    except Exception:  # no table yet (fresh install): departments come from the records
+    except Exception:  # no table yet (fresh install), no database at hand: departments come from the records
         return []

@@ -1,22 +1,31 @@
-"""The Django side of builds: records from the database, the job queue task, coalescing.
+"""The Django side of builds: records and page sets from the database, the queue's work, coalescing.
 
-The generator itself (site_generator.build) knows nothing of Django; this module feeds it.
+The generator itself (site_generator.build) knows nothing of Django; this module feeds it: the
+records of the documents (``cms.exchange.exporter``) and the service modules' page sets
+(``page_sets``), both read here, in the Django process, before the build.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
+from wagtail.models import Locale
 
-from cms.build.config import build_plugins, from_settings, renders_own_data
+from cms.build.config import from_settings
+from cms.exchange.exporter import iter_document_records
+from cms.models import PendingChange
+from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
+from content_models.models import DisclosureDocument
 from site_generator.build import BuildResult, NeedsFullBuild, build_site
+from site_generator.config import BuildConfig
 
 logger = logging.getLogger("site_generator")
 
-TASK_PATH = "cms.build.tasks.build_site_changes"
 # Above this many pending documents (a bulk import) one full build is cheaper than a targeted
 # one, and it keeps the id list out of an SQL IN clause.
 FULL_BUILD_ABOVE = 5000
@@ -36,34 +45,45 @@ def state_dir_for(out: Path) -> Path:
 
 
 def _default_locale_documents():
-    from wagtail.models import Locale
-
-    from content_models.models import DisclosureDocument
-
     return DisclosureDocument.objects.filter(locale=Locale.get_default())
 
 
 def all_records():
-    from cms.exchange.exporter import iter_document_records
-
     return iter_document_records(_default_locale_documents())
 
 
 def records_for(ids):
-    from cms.exchange.exporter import iter_document_records
-
     return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)))
 
 
-def _config(**overrides):
+def page_sets() -> list[PageSet]:
+    """The enabled service modules' pages, read from their tables now (before the build).
+
+    Every build takes them (a build renders only the pages whose version changed). A module whose
+    tables cannot be read (not migrated yet) is logged and left out: its pages stay as they are.
+    """
+    if not service_pages_enabled():
+        return []
+    sets: list[PageSet] = []
+    for module in enabled_modules():
+        site_pages = resolve_hook(module.site_pages)
+        if site_pages is None:
+            continue
+        try:
+            with transaction.atomic():  # a savepoint: a failed read leaves the caller's transaction usable
+                sets += [PageSet(s.name, list(s.pages), s.tombstone) for s in site_pages()]
+        except DatabaseError as exc:
+            logger.warning("服务模块 %s 的页面无法读取（%s），本次生成不更新这些页面", module.service_name, exc)
+    return sets
+
+
+def _config(**overrides) -> BuildConfig:
     """Settings-based config; one render process when other threads run in this process.
 
     Forking a process that has other threads (the in-process worker, a web server) can copy a
     lock held by one of them into the child and deadlock it, so render processes are only
     forked from single-threaded processes (the command line, ``db_worker``).
     """
-    import threading
-
     if threading.active_count() > 1:
         overrides.setdefault("processes", 1)
     return from_settings(**overrides)
@@ -78,134 +98,82 @@ class PendingRows:
     """
 
     documents: list[int] = field(default_factory=list)
-    plugins: list[int] = field(default_factory=list)
+    pages: list[int] = field(default_factory=list)
+    source_ids: set[str] = field(default_factory=set)  # of the documents
+
+    @property
+    def all(self) -> list[int]:
+        return self.documents + self.pages
 
 
 def pending_snapshot() -> PendingRows:
-    """The pending changes now; a build that reads every record after this covers their documents."""
-    from cms.models import PendingChange
-
+    """The pending changes now; a build that reads every record and page set after this covers them."""
     rows = PendingRows()
-    for pk, kind in PendingChange.objects.order_by("pk").values_list("pk", "kind").iterator(chunk_size=5000):
-        (rows.plugins if kind == PendingChange.Kind.PLUGINS else rows.documents).append(pk)
+    values = PendingChange.objects.order_by("pk").values_list("pk", "source_id", "kind")
+    for pk, source_id, kind in values.iterator(chunk_size=5000):
+        if kind == PendingChange.Kind.PAGES:
+            rows.pages.append(pk)
+        else:
+            rows.documents.append(pk)
+            rows.source_ids.add(source_id)
     return rows
 
 
-def plugins_pending(snapshot: PendingRows | None) -> bool:
-    """Whether a plugin refresh (service pages to rewrite) is among the pending changes read."""
-    return bool(snapshot and snapshot.plugins)
-
-
-def refresh_wanted(snapshot: PendingRows | None, out: Path, cfg) -> bool:
-    """Run the build plugins although no document changed: a refresh is waiting, the build is the
-    live site's, and one of its plugins renders data of its own (else a refresh would only make an
-    identical release)."""
-    return plugins_pending(snapshot) and out.absolute() == site_dir().absolute() and renders_own_data(cfg.plugins)
-
-
 def _delete_rows(pks) -> None:
-    from cms.models import PendingChange
-
     pks = list(pks)
     for i in range(0, len(pks), DELETE_BATCH):
         PendingChange.objects.filter(pk__in=pks[i:i + DELETE_BATCH]).delete()
 
 
-def clear_covered(snapshot: PendingRows | None, out: Path, cfg=None) -> None:
+def clear_covered(snapshot: PendingRows | None, out: Path) -> None:
     """Drop the pending changes (read in ``snapshot``) that a whole-database build of the live site
-    has just covered. ``plugins`` rows only go when the build ran a plugin that renders them
-    (``build_site --no-plugins`` leaves them to the worker)."""
-    if not snapshot or out.absolute() != site_dir().absolute():
-        return
-    plugins = cfg.plugins if cfg is not None else from_settings().plugins
-    _delete_rows(snapshot.documents + (snapshot.plugins if renders_own_data(plugins) else []))
+    has just covered."""
+    if snapshot and out.absolute() == site_dir().absolute():
+        _delete_rows(snapshot.all)
 
 
 def build_from_database(*, out: Path | None = None, full: bool = False, **config) -> BuildResult:
-    """Build the site from every live document; pending changes it has covered are cleared."""
+    """Build the site from every live document and page set; pending changes it covered are cleared."""
     out = out or site_dir()
     cfg = _config(**config)
     snapshot = pending_snapshot()
     result = build_site(all_records(), out, full=full, config=cfg, state_dir=state_dir_for(out),
-                        refresh_plugins=refresh_wanted(snapshot, out, cfg))
-    clear_covered(snapshot, out, cfg)
+                        page_sets=page_sets())
+    clear_covered(snapshot, out)
     return result
 
 
-def build_changes(ids: set[str], *, out: Path | None = None, refresh_plugins: bool = False,
-                  cfg=None) -> BuildResult:
-    """A targeted build of the given documents; a full one when no usable build state exists.
-
-    With ``refresh_plugins`` the build plugins run (and a new release goes live) even when none
-    of the documents changed: the service pages read their own data (answered letters).
-    """
+def build_changes(ids: set[str], *, out: Path | None = None, cfg: BuildConfig | None = None) -> BuildResult:
+    """A targeted build of the given documents (maybe none) and of the page sets; a full one when no
+    usable build state exists."""
     out = out or site_dir()
     cfg = cfg or _config()
     try:
         return build_site(records_for(ids) if ids else [], out, config=cfg, state_dir=state_dir_for(out),
-                          changed_ids=ids, fetch=records_for, refresh_plugins=refresh_plugins)
+                          changed_ids=ids, fetch=records_for, page_sets=page_sets())
     except NeedsFullBuild as exc:
         logger.info("全量生成站点：%s", exc)
-        return build_site(all_records(), out, full=True, config=cfg, state_dir=state_dir_for(out))
+        return build_site(all_records(), out, full=True, config=cfg, state_dir=state_dir_for(out),
+                          page_sets=page_sets())
 
 
 def run_pending() -> dict:
     """Build every pending change at once (coalescing a burst of publishes into one build).
 
-    Exactly the rows read here are deleted afterwards (``pk__in``, never a pk range). ``plugins``
-    rows are kept when no configured plugin renders data of its own: nothing would rewrite it.
+    Exactly the rows read here are deleted afterwards (``pk__in``, never a pk range). A ``pages``
+    row only asks for a build: every build reads the page sets again.
     """
-    from cms.models import PendingChange
-
-    pending = list(PendingChange.objects.order_by("pk").values_list("pk", "source_id", "kind"))
-    if not pending:
+    pending = pending_snapshot()
+    if not pending.all:
         return {"documents": 0, "files": 0}
-    cfg = _config()
-    ids = {sid for _pk, sid, kind in pending if kind != PendingChange.Kind.PLUGINS}
-    done = [pk for pk, _sid, kind in pending if kind != PendingChange.Kind.PLUGINS]
-    plugin_pks = [pk for pk, _sid, kind in pending if kind == PendingChange.Kind.PLUGINS]
-    refresh = bool(plugin_pks) and renders_own_data(cfg.plugins)
-    if refresh:
-        done += plugin_pks
+    ids = pending.source_ids
     if len(ids) > FULL_BUILD_ABOVE:
         result = build_from_database(full=True)
     else:
-        result = build_changes(ids, refresh_plugins=refresh, cfg=cfg)
-    _delete_rows(done)
+        result = build_changes(ids, cfg=_config())
+    _delete_rows(pending.all)
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
-        **({"plugins": True} if refresh else {}),
+        **({"pages": result.pages_rendered} if pending.pages else {}),
     }
-
-
-def request_plugin_refresh(reason: str) -> bool:
-    """Ask for a build that runs the build plugins although no document changed; False if useless.
-
-    For data the plugins render themselves (a citizen letter answered or withdrawn, ratings and
-    letter statistics): records a ``plugins`` pending change in the caller's transaction and
-    enqueues the build task once it commits, so a rolled-back save asks for nothing. Several
-    requests coalesce into one build. Nothing is recorded when no plugin of
-    ``GOVSITE_BUILD_PLUGINS`` renders data of its own (``services.plugin``): such a build would
-    only make an identical release.
-    """
-    from django.db import transaction
-
-    from cms.models import PendingChange
-
-    if not renders_own_data(build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", ()))):
-        return False
-    PendingChange.objects.create(source_id=reason[:128], kind=PendingChange.Kind.PLUGINS)
-    transaction.on_commit(enqueue_build)
-    return True
-
-
-def enqueue_build() -> None:
-    """Enqueue the build task unless one is already waiting (it will take all pending changes)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from cms.build.tasks import build_site_changes
-
-    waiting = DBTaskResult.objects.ready().filter(task_path=TASK_PATH, backend_name="builds").exists()
-    if not waiting:
-        build_site_changes.enqueue()

@@ -1,29 +1,30 @@
-"""Publishing in Wagtail, or a bulk import, queues an incremental site build.
+"""What queues a site build: publishing in Wagtail, a bulk import, a service module's data.
 
 ``published``/``unpublished`` are sent inside the publish transaction, so the build is
 enqueued in ``transaction.on_commit``: a rolled-back publish never triggers a build. The
-importer's ``documents_imported`` is sent after each batch has committed.
+importer's ``documents_imported`` is sent after each batch has committed. A service module sends
+``cms.service_modules.site_pages_changed`` inside its own transaction when data its static pages
+show changed; that records a ``pages`` change the same way (connected in ``CmsConfig.ready()``).
 """
+
+import logging
 
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from wagtail.signals import published, unpublished
 
+from cms.build.tasks import enqueue_build
 from cms.exchange.importer import documents_imported
+from cms.models import PendingChange
+from cms.service_modules import service_pages_enabled, site_pages_changed
+from content_models.models import DisclosureDocument
 
-
-def _is_document(instance) -> bool:
-    from content_models.models import DisclosureDocument
-
-    return isinstance(instance, DisclosureDocument)
+logger = logging.getLogger(__name__)
 
 
 def queue_change(source_id: str) -> None:
     """Record the changed document and make sure a build task will run after the commit."""
-    from cms.build.jobs import enqueue_build
-    from cms.models import PendingChange
-
     PendingChange.objects.create(source_id=source_id)
     transaction.on_commit(enqueue_build)
 
@@ -31,11 +32,11 @@ def queue_change(source_id: str) -> None:
 @receiver(published, dispatch_uid="govsite_site_build_published")
 @receiver(unpublished, dispatch_uid="govsite_site_build_unpublished")
 def document_published_or_unpublished(sender, instance, **kwargs) -> None:
-    if _is_document(instance):
+    if isinstance(instance, DisclosureDocument):
         queue_change(instance.source_id)
 
 
-@receiver(post_delete, sender="content_models.DisclosureDocument", dispatch_uid="govsite_site_build_deleted")
+@receiver(post_delete, sender=DisclosureDocument, dispatch_uid="govsite_site_build_deleted")
 def document_deleted(sender, instance, **kwargs) -> None:
     if instance.live:
         queue_change(instance.source_id)
@@ -44,8 +45,30 @@ def document_deleted(sender, instance, **kwargs) -> None:
 @receiver(documents_imported, dispatch_uid="govsite_site_build_imported")
 def documents_were_imported(sender, source_ids, **kwargs) -> None:
     """A committed import batch: its documents join the pending changes of the next build."""
-    from cms.build.jobs import enqueue_build
-    from cms.models import PendingChange
-
     PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in source_ids], batch_size=1000)
     transaction.on_commit(enqueue_build)
+
+
+def queue_pages_change(reason: str) -> None:
+    """Record that service pages must be built again and make sure a build task runs after the commit."""
+    PendingChange.objects.create(source_id=reason[:128], kind=PendingChange.Kind.PAGES)
+    transaction.on_commit(enqueue_build)
+
+
+@receiver(site_pages_changed, dispatch_uid="govsite_site_pages_changed")
+def service_pages_changed(sender, reason: str = "", **kwargs) -> bool:
+    """A module's data shown on the site changed: a ``pages`` change in the sender's transaction.
+
+    In a savepoint, so a failure (logged) leaves the sender's save intact; rolled back with the
+    sender's transaction, so a save that never happened asks for nothing. Nothing is recorded when
+    the site has no service pages (``GOVSITE_SERVICE_PAGES`` off): the build would change nothing.
+    """
+    if not service_pages_enabled():
+        return False
+    try:
+        with transaction.atomic():
+            queue_pages_change(reason or "service pages")
+    except Exception:
+        logger.exception("could not request a site build after %s", reason)
+        return False
+    return True

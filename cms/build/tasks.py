@@ -1,12 +1,22 @@
-"""Job queue tasks (django-tasks, backend ``builds``; worker: ``govsite db_worker --backend builds
---queue-name builds``)."""
+"""The build queue's task (django-tasks, backend ``builds``; worker: ``govsite db_worker --backend
+builds --queue-name builds``) and how it is enqueued."""
 
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from cms.build.jobs import run_pending
+
+TASK_PATH = "cms.build.tasks.build_site_changes"
 
 
 @task(backend="builds", queue_name="builds")
 def build_site_changes() -> dict:
     """Rebuild the outputs that depend on the documents changed since the last build."""
-    from cms.build.jobs import run_pending
-
     return run_pending()
+
+
+def enqueue_build() -> None:
+    """Enqueue the build task unless one is already waiting (it will take all pending changes)."""
+    waiting = DBTaskResult.objects.ready().filter(task_path=TASK_PATH, backend_name="builds").exists()
+    if not waiting:
+        build_site_changes.enqueue()

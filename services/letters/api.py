@@ -1,5 +1,5 @@
 """Public API of citizen letters: submit (idempotent, anti-spam), look up by number + query code,
-and the public answered letters (also rendered into the static site by services.plugin)."""
+and the public answered letters (``services.letters.public``; also on the static site, ``pages.py``)."""
 
 import datetime as dt
 import hmac
@@ -22,9 +22,9 @@ from services.api_common import (
     add_challenge_route,
     begin_write,
 )
+from services.letters import public
 from services.letters.models import Letter
 
-TAG = "网上咨询投诉建议"
 router = Router()
 register_labels({
     "name": "姓名", "phone": "联系电话", "subject": "标题", "department": "写信对象", "text": "信件内容",
@@ -159,33 +159,11 @@ class ListParams(CleanInput):
     page: int = Field(1, ge=1, le=100000)
 
 
-def public_letters():
-    """Answered letters whose writer agreed to publish and that staff approved, newest answer first."""
-    return Letter.objects.filter(status=Letter.Status.ANSWERED, wants_public=True, publish_approved=True).order_by(
-        "-answered_on", "-id"
-    )
-
-
-def public_row(letter: dict) -> dict:
-    from services.masking import mask_name
-
-    return {
-        "number": letter["number"], "kind": str(Letter.Kind(letter["kind"]).label), "subject": letter["subject"],
-        "text": letter["text"], "name": mask_name(letter["name"]), "accepted_on": letter["accepted_on"],
-        "answered_on": letter["answered_on"], "answer_department": letter["answer_department"],
-        "answer": letter["answer"],
-    }
-
-
-PUBLIC_FIELDS = ("number", "kind", "subject", "text", "name", "accepted_on", "answered_on", "answer_department",
-                 "answer")
-
-
 @router.get("/public", response=PublicPage, summary="公开的来信及答复")
 def public_list(request, params: Query[ListParams]):
-    qs = public_letters()
+    qs = public.public_letters()
     start = (params.page - 1) * PAGE_SIZE
-    items = [public_row(r) for r in qs.values(*PUBLIC_FIELDS)[start : start + PAGE_SIZE]]
+    items = [public.public_row(r) for r in qs.values(*public.FIELDS)[start : start + PAGE_SIZE]]
     return {"count": qs.count(), "page": params.page, "page_size": PAGE_SIZE, "items": items}
 
 
@@ -193,5 +171,5 @@ def public_list(request, params: Query[ListParams]):
 def public_detail(request, number: str):
     if "\x00" in number:
         return 404, {"message": _("未找到")}
-    row = get_object_or_404(public_letters().values(*PUBLIC_FIELDS), number=number)
-    return 200, public_row(row)
+    row = get_object_or_404(public.public_letters().values(*public.FIELDS), number=number)
+    return 200, public.public_row(row)

@@ -1,5 +1,7 @@
 """Citizen letters (网上咨询/投诉/建议): submitted by citizens, routed and answered by staff."""
 
+from __future__ import annotations
+
 import secrets
 
 from django.db import models
@@ -10,6 +12,11 @@ from services import conf
 from services.workdays import add_workdays
 
 
+def deadline_days() -> int:
+    """Working days to answer a letter (``GOVSITE_LETTERS_DEADLINE_DAYS``)."""
+    return conf.get("GOVSITE_LETTERS_DEADLINE_DAYS", 15)
+
+
 def new_query_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
@@ -17,6 +24,12 @@ def new_query_code() -> str:
 def new_number() -> str:
     """XJ + date + 6 random digits: no shared counter to contend on; the UNIQUE index catches clashes."""
     return f"XJ{timezone.localdate():%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+class LetterQuerySet(models.QuerySet):
+    def public(self) -> LetterQuerySet:
+        """The letters the public sees (API, static pages, statistics by department): ``Letter.PUBLIC``."""
+        return self.filter(**Letter.PUBLIC)
 
 
 class Letter(models.Model):
@@ -33,6 +46,9 @@ class Letter(models.Model):
         REJECTED = "rejected", _("不予受理")
 
     OPEN = (Status.RECEIVED, Status.ROUTED, Status.REOPENED)
+    # "A letter is public": answered, its writer agreed, staff approved. The one definition: the
+    # queryset (``Letter.objects.public()``) and the check on loaded values (``is_public``) use it.
+    PUBLIC = {"status": Status.ANSWERED, "wants_public": True, "publish_approved": True}
 
     number = models.CharField(_("信件编号"), max_length=40, unique=True, default=new_number)
     query_code = models.CharField(_("查询码"), max_length=12, default=new_query_code)
@@ -64,6 +80,8 @@ class Letter(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = LetterQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("来信")
         verbose_name_plural = _("来信")
@@ -76,15 +94,20 @@ class Letter(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
 
+    @classmethod
+    def is_public(cls, values: dict) -> bool:
+        """Whether a letter with these field values is public (``PUBLIC``)."""
+        return all(values[name] == wanted for name, wanted in cls.PUBLIC.items())
+
     @property
     def is_published(self) -> bool:
-        return self.wants_public and self.publish_approved and self.status == self.Status.ANSWERED
+        return self.is_public({name: getattr(self, name) for name in self.PUBLIC})
 
     def save(self, *args, **kwargs):
         """Derive the workflow state from what staff filled in, so the plain edit form is the workflow:
         a department routes the letter, an answer answers it."""
         if self.deadline is None:
-            self.deadline = add_workdays(self.accepted_on, conf.get("GOVSITE_LETTERS_DEADLINE_DAYS"))
+            self.deadline = add_workdays(self.accepted_on, deadline_days())
         if self.routed_department and self.routed_on is None:
             self.routed_on = timezone.localdate()
         if self.status == self.Status.RECEIVED and self.routed_department:
@@ -103,5 +126,5 @@ class Letter(models.Model):
         self.earlier_answers += f"[{self.answered_on} {self.answer_department}] {self.answer}\n"
         self.answer = ""
         self.answered_on = None
-        self.deadline = add_workdays(today, conf.get("GOVSITE_LETTERS_DEADLINE_DAYS"))
+        self.deadline = add_workdays(today, deadline_days())
         self.save()

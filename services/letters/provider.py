@@ -4,14 +4,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from services.cases import CaseInfo, RowCases, split_contacts
+from services.letters.models import Letter
 
 FIELDS = ("number", "subject", "kind", "department", "routed_department", "accepted_on", "deadline",
           "answered_on", "status", "handler_contact", "query_code")
 
 
 def _info(row: dict) -> CaseInfo:
-    from services.letters.models import Letter
-
     closed = row["answered_on"] if row["status"] == Letter.Status.ANSWERED else None
     if row["status"] == Letter.Status.REJECTED:
         closed = row["deadline"]
@@ -27,28 +26,23 @@ class LetterCases(RowCases):
     module = "letters"
 
     def _qs(self):
-        from services.letters.models import Letter
-
         return Letter.objects.values(*FIELDS)
 
     _info = staticmethod(_info)
 
     def iter_open(self) -> Iterable[CaseInfo]:
-        from services.letters.models import Letter
-
         for row in self._qs().filter(status__in=Letter.OPEN).iterator(chunk_size=2000):
             yield _info(row)
 
     def iter_closed_between(self, start: dt.date, end: dt.date) -> Iterable[CaseInfo]:
-        from services.letters.models import Letter
-
         qs = self._qs().filter(status=Letter.Status.ANSWERED, answered_on__gte=start, answered_on__lte=end)
         for row in qs.iterator(chunk_size=2000):
             yield _info(row)
 
     def on_bad_rating(self, number: str) -> None:
-        from services.letters.models import Letter
-
         letter = Letter.objects.select_for_update().filter(number=number).first()
         if letter is not None and letter.status == Letter.Status.ANSWERED:
             letter.reopen()
+
+
+cases = LetterCases()

@@ -1,11 +1,11 @@
 """Ask for a site build when what the site shows of a letter changes (built after the transaction commits).
 
-A public letter's pages (``letters/``, ``letters/<number>/``, the statistics) are rewritten by
-``services.plugin`` in a "plugins only" build (``services.site.request_site_refresh``). A save asks
-for one only when the letter is (or was) public and one of the fields the site shows, or its
-publication state, changed; deleting a public letter asks too (its page becomes "不再公开").
-Letters that are not public change only the monthly statistics: the daily job
-(``LettersConfig.periodic``) refreshes those.
+A public letter's pages (``letters/``, ``letters/<number>/``, the statistics; ``pages.py``) are
+built again when a save changes what they show: the save asks for a build
+(``services.site.request_site_refresh``) only when the letter is (or was) public and one of the
+fields the site shows, or its publication state, changed; deleting a public letter asks too (its
+page becomes "不再公开"). Letters that are not public change only the monthly statistics: the daily
+job (``pages.refresh_statistics``) refreshes those.
 """
 
 import logging
@@ -13,22 +13,15 @@ import logging
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
+from services.letters import public
 from services.letters.models import Letter
 from services.site import request_site_refresh
 
 logger = logging.getLogger(__name__)
 
-# What the letter pages and statistics show of a letter (``services.letters.api.PUBLIC_FIELDS``,
-# month, deadline), and what decides whether it is public.
-SITE_FIELDS = (
-    "number", "kind", "subject", "text", "name", "accepted_on", "answered_on", "answer_department", "answer",
-    "received_at", "deadline", "status", "wants_public", "publish_approved",
-)
-
-
-def enqueue_site_build(reason: str) -> bool:
-    """Ask the site build queue to run the build plugins; False when nothing was requested."""
-    return request_site_refresh(reason)
+# What the letter pages and statistics show of a letter (``public.FIELDS``, month, deadline), and
+# what decides whether it is public (``Letter.PUBLIC``).
+SITE_FIELDS = tuple(dict.fromkeys((*public.FIELDS, "received_at", "deadline", *Letter.PUBLIC)))
 
 
 def _site_view(letter: Letter) -> tuple | None:
@@ -40,8 +33,7 @@ def _site_view(letter: Letter) -> tuple | None:
 
 
 def _is_public(view: tuple) -> bool:
-    row = dict(zip(SITE_FIELDS, view, strict=True))
-    return bool(row["wants_public"] and row["publish_approved"] and row["status"] == Letter.Status.ANSWERED)
+    return Letter.is_public(dict(zip(SITE_FIELDS, view, strict=True)))
 
 
 @receiver(post_save, sender=Letter)
@@ -55,7 +47,7 @@ def letter_saved(sender, instance: Letter, created: bool, **kwargs) -> None:
         public_before = before is not None and _is_public(before)
         wanted = (public_before or _is_public(now)) and before != now
     if wanted:
-        enqueue_site_build(f"letter {instance.number}")
+        request_site_refresh(f"letter {instance.number}", sender=sender)
     instance._site_view = now if now is not None else _site_view(instance)
 
 
@@ -63,7 +55,7 @@ def letter_saved(sender, instance: Letter, created: bool, **kwargs) -> None:
 def letter_deleted(sender, instance: Letter, **kwargs) -> None:
     view = getattr(instance, "_site_view", None) or _site_view(instance)
     if view is None or _is_public(view):
-        enqueue_site_build(f"letter {instance.number} deleted")
+        request_site_refresh(f"letter {instance.number} deleted", sender=sender)
 
 
 @receiver(post_init, sender=Letter)

@@ -4,33 +4,45 @@ from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
 
 from cms.api.errors import ServiceError, register_labels
 from services import antispam, idempotency
 from services.api_common import CleanInput, IdempotencyHeader, Message, WriteGuard, add_challenge_route
-from services.cases import providers
+from services.cases import providers, rateable_modules
 from services.ratings import workflow
 from services.ratings.models import Rating
 
-TAG = "好差评"
 router = Router()
 register_labels({"module": "业务类型", "number": "编号", "query_code": "查询码", "level": "评价等级",
                  "comment": "评价内容", "by": "统计维度"})
 add_challenge_route(router, "ratings")
 
 
-class RatingIn(WriteGuard):
-    module: Literal["status", "letters"] = Field(..., description="status=办件，letters=来信")
+class CaseRef(CleanInput):
+    """A case to rate: the module whose case it is (any module with ratable cases, services.cases),
+    the case number and its query code."""
+
+    module: str = Field(..., min_length=1, max_length=40, description="业务类型：可评价的服务模块",
+                        json_schema_extra=lambda schema: schema.update(enum=rateable_modules()))
     number: str = Field(..., min_length=1, max_length=40)
     query_code: str = Field(..., min_length=1, max_length=12)
+
+    @field_validator("module")
+    @classmethod
+    def rateable(cls, value: str) -> str:
+        modules = rateable_modules()
+        if value not in modules:
+            raise ValueError(_("取值无效，可选：%(v)s") % {"v": "、".join(modules)})
+        return value
+
+
+class RatingIn(CaseRef, WriteGuard):
     level: int = Field(..., ge=1, le=5, description="5 非常满意，4 满意，3 基本满意，2 不满意，1 非常不满意")
     comment: str = Field("", max_length=2000)
 
 
-class AppealIn(WriteGuard):
-    module: Literal["status", "letters"]
-    number: str = Field(..., min_length=1, max_length=40)
-    query_code: str = Field(..., min_length=1, max_length=12)
+class AppealIn(CaseRef, WriteGuard):
     comment: str = Field(..., min_length=1, max_length=2000, description="申诉理由")
 
 
@@ -93,10 +105,8 @@ def submit_appeal(request, payload: AppealIn):
     return 200, _out(workflow.appeal(rating, payload.comment.strip()))
 
 
-class LookupParams(CleanInput):
-    module: Literal["status", "letters"]
-    number: str = Field(..., min_length=1, max_length=40)
-    query_code: str = Field(..., min_length=1, max_length=12)
+class LookupParams(CaseRef):
+    pass
 
 
 @router.get("/rating", response={200: RatingOut, 404: Message}, summary="查询评价及差评整改回复")

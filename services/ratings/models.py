@@ -1,6 +1,7 @@
 """Satisfaction ratings (好差评, GB/T 39734-2020): one per case, bad ones verified, rectified, answered."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -60,8 +61,6 @@ class Rating(models.Model):
 
     def save(self, *args, **kwargs):
         """Staff filling in the form moves a bad rating along: 核实 → 整改 → 回复; a decided appeal closes it."""
-        from django.utils import timezone
-
         if self.is_bad:
             if self.handling == self.Handling.VERIFYING and self.verification.strip():
                 self.handling = self.Handling.RECTIFYING

@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from services.cases import CaseInfo
+from services.ratings.models import Rating
 
 
 def _info(r) -> CaseInfo:
@@ -19,8 +20,6 @@ class BadRatingCases:
     ratable = False  # a rating's reply is not itself rated
 
     def _qs(self):
-        from services.ratings.models import Rating
-
         return Rating.objects.filter(level__in=Rating.BAD, reply_deadline__isnull=False)
 
     def get(self, number: str) -> CaseInfo | None:
@@ -41,3 +40,6 @@ class BadRatingCases:
 
     def on_bad_rating(self, number: str) -> None:
         return None
+
+
+cases = BadRatingCases()

@@ -1,8 +1,9 @@
 """Ask for a site build when the ratings statistics (``ratings/stats/``) change.
 
 A new rating, a changed level/department/item/default flag, or a deleted rating changes the
-counts on the static site; handling a bad rating (核实、整改、回复、申诉) does not. The request is a
-"plugins only" build (``services.site.request_site_refresh``), recorded in the saving transaction.
+counts on the static site; handling a bad rating (核实、整改、回复、申诉) does not. The request
+(``services.site.request_site_refresh``) is recorded in the saving transaction; the build reads the
+ratings' pages again (``pages.py``).
 """
 
 from django.db.models.signals import post_delete, post_init, post_save
@@ -26,13 +27,13 @@ def _stats_view(rating: Rating) -> tuple | None:
 def rating_saved(sender, instance: Rating, created: bool, **kwargs) -> None:
     now = _stats_view(instance)
     if created or now is None or getattr(instance, "_stats_view", None) != now:
-        request_site_refresh(f"rating {instance.module}:{instance.number}")
+        request_site_refresh(f"rating {instance.module}:{instance.number}", sender=sender)
     instance._stats_view = now
 
 
 @receiver(post_delete, sender=Rating)
 def rating_deleted(sender, instance: Rating, **kwargs) -> None:
-    request_site_refresh(f"rating {instance.module}:{instance.number} deleted")
+    request_site_refresh(f"rating {instance.module}:{instance.number} deleted", sender=sender)
 
 
 @receiver(post_init, sender=Rating)

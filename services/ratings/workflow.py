@@ -11,6 +11,7 @@ from cms.api.errors import ServiceError
 from services import conf
 from services.cases import CaseInfo, providers
 from services.ratings.models import Rating
+from services.site import batched
 from services.workdays import add_workdays, workdays_between
 
 
@@ -30,7 +31,7 @@ def rate(case: CaseInfo, level: int, comment: str, key: str, fp: str) -> tuple[R
                 module=case.module, number=case.number, level=level, comment=comment,
                 department=case.department, item=case.item, idempotency_key=key, request_fingerprint=fp,
                 handling=Rating.Handling.VERIFYING if bad else "",
-                reply_deadline=add_workdays(timezone.localdate(), conf.get("GOVSITE_RATINGS_RECTIFY_DAYS"))
+                reply_deadline=add_workdays(timezone.localdate(), conf.get("GOVSITE_RATINGS_RECTIFY_DAYS", 10))
                 if bad else None,
             )
             if bad:
@@ -49,7 +50,7 @@ def appeal(rating: Rating, text: str) -> Rating:
     """The citizen appeals the answer to a bad rating, within the configured working days."""
     if not rating.is_bad or rating.handling != Rating.Handling.ANSWERED:
         raise ServiceError(409, _("只有已回复的差评可以申诉"))
-    if workdays_between(rating.replied_on, timezone.localdate()) > conf.get("GOVSITE_RATINGS_APPEAL_DAYS"):
+    if workdays_between(rating.replied_on, timezone.localdate()) > conf.get("GOVSITE_RATINGS_APPEAL_DAYS", 5):
         raise ServiceError(409, _("已超过申诉期限"))
     rating.appeal = text
     rating.appealed_on = timezone.localdate()
@@ -60,7 +61,7 @@ def appeal(rating: Rating, text: str) -> Rating:
 
 def apply_default_ratings(today: dt.date) -> int:
     """Cases closed more than N days ago and never rated count as 基本满意 (GB/T 39734)."""
-    days = conf.get("GOVSITE_RATINGS_DEFAULT_AFTER_DAYS")
+    days = conf.get("GOVSITE_RATINGS_DEFAULT_AFTER_DAYS", 7)
     end = today - dt.timedelta(days=days)
     start = end - dt.timedelta(days=90)
     created = 0
@@ -79,6 +80,13 @@ def apply_default_ratings(today: dt.date) -> int:
             except IntegrityError:
                 pass
     return created
+
+
+def daily_defaults(today: dt.date) -> str:
+    """The daily job (``RatingsConfig.periodic``): default ratings, one site build for all of them."""
+    with batched("好差评：超期未评价默认为基本满意"):
+        n = apply_default_ratings(today)
+    return f"好差评：{n} 件超期未评价，默认为基本满意"
 
 
 def statistics(by: str) -> list[dict]:

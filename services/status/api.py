@@ -21,7 +21,6 @@ from services.fastdb import fetch_one
 from services.masking import mask_name
 from services.status.models import Application
 
-TAG = "办件查询"
 router = Router()
 register_labels({"no": "办件编号", "code": "查询码", "page": "页码", "department": "部门"})
 

@@ -1,15 +1,11 @@
-from django.apps import AppConfig
+from services.module import ServiceModuleConfig
 
 
-class StatusConfig(AppConfig):
+class StatusConfig(ServiceModuleConfig):
     name = "services.status"
     label = "services_status"
     verbose_name = "办件查询"
-    default_auto_field = "django.db.models.BigAutoField"
-    # the static site's header and footer link here (services.plugin writes the page)
+    router = "services.status.api.router"
+    site_pages = "services.status.pages.site_pages"
     site_link = ("办件查询", "/status/")
-
-    def ready(self) -> None:
-        from services.status.provider import StatusCases
-
-        self.case_provider = StatusCases()
+    case_provider = "services.status.provider.cases"

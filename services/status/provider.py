@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from services.cases import CaseInfo, RowCases, split_contacts
+from services.status.models import Application
 
 FIELDS = ("number", "item", "department", "accepted_on", "deadline", "closed_on", "handler_contact", "query_code")
 
@@ -21,8 +22,6 @@ class StatusCases(RowCases):
     module = "status"
 
     def _qs(self):
-        from services.status.models import Application
-
         return Application.objects.values(*FIELDS)
 
     _info = staticmethod(_info)
@@ -37,3 +36,6 @@ class StatusCases(RowCases):
 
     def on_bad_rating(self, number: str) -> None:
         """A bad rating of an application is handled by the ratings workflow (核实、整改、回复)."""
+
+
+cases = StatusCases()

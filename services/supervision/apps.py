@@ -1,8 +1,7 @@
-from django.apps import AppConfig
+from services.module import ServiceModuleConfig
 
 
-class SupervisionConfig(AppConfig):
+class SupervisionConfig(ServiceModuleConfig):
     name = "services.supervision"
     label = "services_supervision"
     verbose_name = "电子监察"
-    default_auto_field = "django.db.models.BigAutoField"

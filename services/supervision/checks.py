@@ -10,7 +10,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -48,7 +47,7 @@ class RuleBook:
     def __init__(self) -> None:
         self.rules = {(r.department, r.item): r for r in Rule.objects.all()}
         self.default = EffectiveRule(
-            conf.get("GOVSITE_SUPERVISION_WARN_DAYS_LEFT"), conf.get("GOVSITE_SUPERVISION_RED_AFTER_DAYS")
+            conf.get("GOVSITE_SUPERVISION_WARN_DAYS_LEFT", 2), conf.get("GOVSITE_SUPERVISION_RED_AFTER_DAYS", 5)
         )
 
     def resolve(self, department: str, item: str) -> EffectiveRule:
@@ -145,18 +144,6 @@ def send_pending(report: Report) -> None:
             Card.objects.filter(pk=card.pk).update(notified_at=None)
             continue
         report.notified += 1
-
-
-def run_periodic_hooks(today: dt.date) -> list[str]:
-    """Other modules' daily jobs (e.g. ratings: a missing rating counts as 基本满意)."""
-    lines = []
-    for config in apps.get_app_configs():
-        hook = getattr(config, "periodic", None)
-        if hook is not None and config.name.startswith("services."):
-            result = hook(today)
-            if result:
-                lines.append(str(result))
-    return lines
 
 
 def run_supervision(today: dt.date | None = None) -> Report:

@@ -24,3 +24,16 @@ def letter_payload(challenge: dict, **overrides) -> dict:
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def build_service_pages(out, state, *, full: bool = True, records=()):
+    """Build a site of ``records`` (default none) with the enabled modules' pages, as the build
+    queue does: page sets read from the database, rendered by the generator. Incremental when
+    ``full`` is False (only pages that changed are written)."""
+    from cms.build.config import from_settings
+    from cms.build.jobs import page_sets
+    from site_generator.build import build_site
+
+    kwargs = {"full": True} if full else {"changed_ids": set()}
+    return build_site(list(records), out, config=from_settings(plugins=[], processes=1), state_dir=state,
+                      page_sets=page_sets(), **kwargs)

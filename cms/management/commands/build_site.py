@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.build import jobs
+from cms.build.config import from_settings
 from content_models.record import ExchangeFormatError, read_jsonl
 from site_generator.build import BuildError, NeedsFullBuild, build_site
 from site_generator.docinfo import RecordError
@@ -27,12 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="全量生成")
         parser.add_argument("--from-jsonl", type=Path, dest="jsonl", help="从 JSONL 导出文件生成，而不是从数据库")
         parser.add_argument("--processes", type=int, default=None, help="渲染进程数（默认 2）")
-        parser.add_argument("--no-plugins", action="store_true", help="不运行构建插件")
+        parser.add_argument("--no-plugins", action="store_true", help="不运行构建插件（搜索索引、自动发布）")
 
     def handle(self, *args, out=None, full=False, jsonl=None, processes=None, no_plugins=False, **options):
-        from cms.build import jobs
-        from cms.build.config import from_settings
-
         out = (out or jobs.site_dir()).absolute()
         overrides = {"progress": (lambda msg: self.stdout.write(msg)) if options["verbosity"] > 1 else None}
         if processes:
@@ -44,22 +43,21 @@ class Command(BaseCommand):
             _check_readable(jsonl)
         snapshot = None if jsonl else jobs.pending_snapshot()
         records = read_jsonl(jsonl, changes=True) if jsonl else jobs.all_records()
-        # answered letters etc. waiting for the build plugins: run them even if no document changed
-        # (with --no-plugins the requests stay queued for the worker)
-        refresh = not jsonl and jobs.refresh_wanted(snapshot, out, cfg)
+        # the service modules' pages come from the database in every build (also from a JSONL file)
         try:
             try:
                 result = build_site(records, out, full=full, config=cfg, state_dir=jobs.state_dir_for(out),
-                                    refresh_plugins=refresh)
+                                    page_sets=jobs.page_sets())
             except NeedsFullBuild:
                 records = read_jsonl(jsonl, changes=True) if jsonl else jobs.all_records()
-                result = build_site(records, out, full=True, config=cfg, state_dir=jobs.state_dir_for(out))
+                result = build_site(records, out, full=True, config=cfg, state_dir=jobs.state_dir_for(out),
+                                    page_sets=jobs.page_sets())
         except ExchangeFormatError as exc:
             raise CommandError(str(exc)) from None
         except (RecordError, BuildError, BuildLocked) as exc:
             raise CommandError(f"站点生成失败，原站点保持不变：{exc}") from None
         if not jsonl:
-            jobs.clear_covered(snapshot, out, cfg)
+            jobs.clear_covered(snapshot, out)
         kind = "全量" if result.full else "增量"
         self.stdout.write(self.style.SUCCESS(
             f"{kind}生成完成：{result.documents} 个文件，写入 {result.files_written} 个文件"
@@ -69,7 +67,7 @@ class Command(BaseCommand):
         ))
         if no_plugins and result.full:
             self.stderr.write(
-                "注意：这次是不运行构建插件的全量生成，新版本中没有搜索索引（search/）和政民互动页面（letters/ 等）；"
+                "注意：这次是不运行构建插件的全量生成，新版本中没有搜索索引（search/）；"
                 "请再运行一次不带 --no-plugins 的 govsite build_site --full"
             )
         for err in result.plugin_errors:

@@ -1,11 +1,13 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from services.supervision.checks import run_periodic_hooks, run_supervision
+from services.module import run_periodic
+from services.supervision.checks import run_supervision
 
 
 class Command(BaseCommand):
-    help = "电子监察：检查所有办件和来信的办理期限，发出预警、黄牌、红牌（可重复运行，不会重复发牌）"
+    help = "电子监察：检查各服务模块办件的办理期限，发出预警、黄牌、红牌（可重复运行，不会重复发牌）；并运行各模块的每日任务"
 
     def add_arguments(self, parser):
         parser.add_argument("--today", help="按指定日期检查（YYYY-MM-DD），用于补跑或测试")
@@ -19,7 +21,5 @@ class Command(BaseCommand):
                 raise SystemExit(2)
         report = run_supervision(day)
         self.stdout.write(report.summary())
-        from django.utils import timezone
-
-        for line in run_periodic_hooks(day or timezone.localdate()):
+        for line in run_periodic(day or timezone.localdate()):
             self.stdout.write(line)

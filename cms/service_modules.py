@@ -1,0 +1,90 @@
+"""The contract between the CMS and the service modules, owned by the CMS.
+
+Dependency direction: ``services → cms → content_models``. The CMS never imports a service module
+nor the services framework; a module is a Django app whose ``AppConfig`` satisfies
+:class:`ServiceModule` (``services.module.ServiceModuleConfig`` implements it with defaults) and is
+listed in ``settings.GOVSITE_SERVICES``. The CMS reads these attributes and nothing else (each hook
+is the object itself or its dotted path, imported when it is used, after the apps are loaded):
+
+- ``router`` — mounted at ``/api/services/<service_name>/`` on the one NinjaAPI (``cms.api``);
+- ``site_pages`` — a function returning the module's page sets (:class:`PageSet` of
+  :class:`PageSpec`), called in the Django process before every build (``cms.build.jobs``) and
+  rendered by the generator;
+- ``site_link`` — the link in every page's header and footer; ``site_templates`` — the directory
+  of the module's own page templates (found after the theme's);
+- ``case_provider`` and ``periodic`` (a function of ``today``) complete the contract and are read
+  by the services framework (ratings and supervision work on any module's cases; ``govsite
+  supervise`` runs the daily jobs).
+
+What a module uses from here: :data:`site_pages_changed`, the signal it sends when data its pages
+show changed (``cms.build.signals`` records a ``pages`` change for the build queue), and the page
+types. Like MkDocs's plugins, the modules import the host's contract, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from django.apps import apps
+from django.conf import settings
+from django.dispatch import Signal
+from django.utils.module_loading import import_string
+
+from site_generator.pages import PageSet, PageSpec
+
+__all__ = ["PageSet", "PageSpec", "ServiceModule", "enabled_modules", "resolve_hook", "service_pages_enabled",
+           "site_pages_changed"]
+
+# Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
+# changed, with ``reason`` (a short text kept in the queue row). Receivers return True when a build
+# was asked for. Sent inside the module's transaction: the build runs after it commits.
+site_pages_changed = Signal()
+
+
+@runtime_checkable
+class ServiceModule(Protocol):
+    """A service module's AppConfig as the CMS reads it (see the module docstring)."""
+
+    name: str  # the Django app, e.g. "services.letters"
+    verbose_name: str  # also the module's tag in the API documentation
+    service_name: str  # its name in URLs and GOVSITE_SERVICES, e.g. "letters"
+    router: Any  # a Ninja Router or its dotted path; None: no API
+    site_pages: Callable[[], Iterable[PageSet]] | str | None
+    site_link: tuple[str, str] | None  # (text, URL) in every page's header and footer
+    site_templates: Path | None
+    case_provider: Any  # a services.cases.CaseProvider or its dotted path
+    periodic: Callable[[date], str | None] | str | None
+
+
+def resolve_hook(value: Any) -> Any:
+    """A hook given as a dotted path (``"services.letters.pages.site_pages"``) is imported now."""
+    return import_string(value) if isinstance(value, str) else value
+
+
+def enabled_modules() -> list[ServiceModule]:
+    """The installed service modules listed in ``GOVSITE_SERVICES``, in that order.
+
+    An entry is a module's ``service_name`` (``letters``: the app ``services.letters``) or the
+    dotted name of its app (a module outside ``services/``); an entry that is not an installed
+    module is skipped.
+    """
+    found: dict[str, ServiceModule] = {}
+    for config in apps.get_app_configs():
+        if isinstance(config, ServiceModule):
+            found.setdefault(config.name, config)
+            found.setdefault(config.service_name, config)
+    modules: list[ServiceModule] = []
+    for entry in getattr(settings, "GOVSITE_SERVICES", ()):
+        module = found.get(entry)
+        if module is not None and module not in modules:
+            modules.append(module)
+    return modules
+
+
+def service_pages_enabled() -> bool:
+    """Whether the static site has the modules' pages (``GOVSITE_SERVICE_PAGES``, default on): their
+    page sets, their header/footer links and the refresh builds when their data changes."""
+    return bool(getattr(settings, "GOVSITE_SERVICE_PAGES", True))
