@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.documents import get_document_model_string
-from wagtail.fields import RichTextField
 from wagtail.models import (
     DraftStateMixin,
     LockableMixin,
@@ -28,6 +27,7 @@ from wagtail.models import (
 )
 
 from content_models import identifiers, vocabularies
+from content_models.fields import CleanRichTextField
 
 TOPIC_CHOICES = [(t, t) for t in vocabularies.TOPICS]
 CATEGORY_CHOICES = [(c, c) for c in vocabularies.CATEGORIES]
@@ -101,7 +101,7 @@ class DisclosureDocument(
     validity = models.CharField(_("有效性"), max_length=4, blank=True, choices=VALIDITY_CHOICES)
     keywords = models.JSONField(_("主题词"), default=list, blank=True)
     summary = models.TextField(_("内容概述"), blank=True)
-    body = RichTextField(_("正文"), blank=True)
+    body = CleanRichTextField(_("正文"), blank=True)
     interprets = models.ForeignKey(
         "self",
         verbose_name=_("解读的政策"),

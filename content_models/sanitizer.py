@@ -1,12 +1,25 @@
-"""Clean legacy document HTML with an allow-list before it is stored or published.
+"""The one HTML allow-list: document bodies are cleaned by it when stored and when published.
 
 Legacy exports carry Word markup, inline styles, unclosed tags, scripts, iframes, event
 handlers and ``javascript:`` links. An allow-list (what may stay) is safer than a block-list
 (what must go): anything a legacy system invents is dropped by default. nh3 (Rust ammonia
 over html5ever) parses like a browser, so unclosed tags are repaired the way a reader's
 browser would have shown them; it measured about 4x faster than lxml_html_clean here.
-Plain Python (no Django) so the site generator may use it too.
+Plain Python (no Django) so the site generator uses it too.
+
+Two forms of a body, from the same allow-list (docs/adr/0078-one-copy-of-every-rule.md):
+
+- ``clean_html``: the **stored** form, at import and at admin save (the rich-text field). It also
+  keeps the references of Wagtail's rich-text format (``<a linktype="page" id="3">``,
+  ``<embed embedtype="image" id="5" .../>``) so that an editor's links and images survive a save;
+  they are not HTML a browser understands and are never published as they are.
+- ``public_html``: the **published** form, at build (from the database and ``--from-jsonl``
+  alike): the allow-list alone (stored references are dropped until they are expanded into
+  public URLs, issue 13), links marked ``rel="noopener noreferrer"``, and body headings from
+  ``<h2>`` (the page title is the ``<h1>``). ``public_html(clean_html(x)) == public_html(x)``.
 """
+
+import re
 
 import nh3
 
@@ -20,14 +33,14 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
         "figure", "figcaption",
     }
 )
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "col": {"span"},
-    "colgroup": {"span"},
-    "ol": {"start", "type"},
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "title"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan", "scope"}),
+    "col": frozenset({"span"}),
+    "colgroup": frozenset({"span"}),
+    "ol": frozenset({"start", "type"}),
 }
 # Tags removed together with their content (not just unwrapped): script text, Word's <xml>
 # blocks and embedded players must not leak into the page as visible text.
@@ -35,19 +48,67 @@ DROP_WITH_CONTENT: frozenset[str] = frozenset(
     {"script", "style", "iframe", "object", "embed", "noscript", "template", "xml", "frameset", "applet"}
 )
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "tel", "ftp"})
+PUBLIC_LINK_REL = "noopener noreferrer"
 
-_cleaner = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
-    clean_content_tags=set(DROP_WITH_CONTENT),
-    attributes=ALLOWED_ATTRIBUTES,
+# Wagtail's stored rich text: links to pages and documents by id, images (and media) as <embed>,
+# and Draftail's block keys (kept so comments on a body keep their anchors). Stored form only.
+STORED_REFERENCES: dict[str, frozenset[str]] = {
+    "a": frozenset({"linktype", "id"}),
+    "embed": frozenset({"embedtype", "id", "format", "alt", "url"}),
+}
+STORED_GENERIC_ATTRIBUTES: frozenset[str] = frozenset({"data-block-key"})
+
+_STORED_ATTRIBUTES = {
+    tag: set(ALLOWED_ATTRIBUTES.get(tag, frozenset()) | STORED_REFERENCES.get(tag, frozenset()))
+    for tag in set(ALLOWED_ATTRIBUTES) | set(STORED_REFERENCES)
+}
+_STORED_ATTRIBUTES["*"] = set(STORED_GENERIC_ATTRIBUTES)
+
+_stored = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS | {"embed"}),
+    clean_content_tags=set(DROP_WITH_CONTENT - {"embed"}),
+    attributes=_STORED_ATTRIBUTES,
     url_schemes=set(URL_SCHEMES),
     strip_comments=True,  # also removes Word's conditional comments <!--[if gte mso 9]>...
     link_rel=None,
 )
+_public = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags=set(DROP_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    strip_comments=True,
+    link_rel=PUBLIC_LINK_REL,
+)
+
+# nh3's output escapes "<" and ">" inside attribute values, so these patterns only ever meet tags.
+_EMBED = re.compile(r"<embed\b([^>]*)>")
+_H1 = re.compile(r"<(/?)h1\b")
+# HTML's white space only: a leading ideographic space (U+3000) is a Chinese paragraph indent.
+_HTML_SPACE = " \t\n\r\f"
+
+
+def _stored_embed(match: re.Match) -> str:
+    """Wagtail reads ``<embed .../>`` (self-closed) with an ``embedtype``; any other embed goes."""
+    attrs = match.group(1)
+    return f"<embed{attrs}/>" if ' embedtype="' in attrs else ""
 
 
 def clean_html(html: str | None) -> str:
-    """Return the body with only allowed tags and attributes; idempotent (clean twice = once)."""
+    """The stored form of a body (import, admin save); idempotent (clean twice = once)."""
     if not html:
         return ""
-    return _cleaner.clean(html).strip()
+    cleaned = _stored.clean(html)
+    if "<embed" in cleaned:
+        cleaned = _EMBED.sub(_stored_embed, cleaned)
+    return cleaned.strip(_HTML_SPACE)
+
+
+def public_html(html: str | None) -> str:
+    """The published form of a body (every page the build writes); idempotent."""
+    if not html:
+        return ""
+    cleaned = _public.clean(html)
+    if "<h1" in cleaned:
+        cleaned = _H1.sub(r"<\1h2", cleaned)
+    return cleaned.strip(_HTML_SPACE)

@@ -228,8 +228,10 @@ class _Build:
         ids = spool.ids()
         chunks = [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
         done = 0
-        for rows, files, nbytes in self._map(_render_doc_chunk, chunks):
+        for rows, files, nbytes, cleaned in self._map(_render_doc_chunk, chunks):
             st.put_docs(rows)
+            for public in cleaned:  # the workers cleaned bodies in parallel; plugins read the spool
+                spool.put(public)
             result.files_written += files
             result.bytes_written += nbytes
             done += len(rows)
@@ -426,13 +428,13 @@ class _Build:
             self._lap("sync")
             writer = Writer(self.releases.path(target), fresh=False)
             st.begin()
-            rendered = _apply_changes(renderer, st, writer, cfg, changed, removed, fetch)
+            public = {doc_id: docinfo.public_record(rec) for doc_id, rec in changed.items()}
+            rendered = _apply_changes(renderer, st, writer, cfg, changed, public, removed, fetch)
             result.rendered_documents = rendered
             result.pages_rendered = _write_pages(renderer, writer, pages)
             st.update_pages(pages.upsert, pages.drop)
             self._lap("render")
-            live_changed = [rec for rec in changed.values()]
-            ctx = self._context(writer, renderer, False, live_changed, removed)
+            ctx = self._context(writer, renderer, False, list(public.values()), removed)
             run_event(self.plugins, "on_render", ctx)
             st.set_meta("live", target)
             st.set_pending(writer.changed)
@@ -496,13 +498,17 @@ def _render_doc_chunk(ids: list[str]):
         writer = _G["writer"] = Writer(_G["root"], fresh=True)
     f0, b0 = writer.files, writer.bytes
     rows = []
+    cleaned = []  # public records whose body the sanitizer changed: the spool takes them back for the plugins
     for doc_id in ids:
         rec = spool.get(doc_id)
         b = docinfo.basics(rec)
-        rows.append(renderer.doc_row(rec, b))
-        writer.write(b["url"], renderer.doc_page(rec, b, _related_from_index(b, links, interps)))
+        rows.append(renderer.doc_row(rec, b))  # the content hash is the input's (incremental builds compare it)
+        public = docinfo.public_record(rec)
+        writer.write(b["url"], renderer.doc_page(public, b, _related_from_index(b, links, interps)))
+        if public is not rec:
+            cleaned.append(public)
     writer.changed.clear()
-    return rows, writer.files - f0, writer.bytes - b0
+    return rows, writer.files - f0, writer.bytes - b0, cleaned
 
 
 def _link(links, doc_id):
@@ -669,8 +675,12 @@ def _dt(s: str) -> datetime:
 
 # ---------------------------------------------------------------------------------------------
 def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig, changed: dict[str, dict],
-                   removed: set[str], fetch) -> int:
-    """Update the state and rewrite exactly the outputs that depend on the changed documents."""
+                   public: dict[str, dict], removed: set[str], fetch) -> int:
+    """Update the state and rewrite exactly the outputs that depend on the changed documents.
+
+    ``changed`` are the records as given (their content hash goes into the state), ``public`` the
+    same records as published (``docinfo.public_record``); related records are fetched and made public.
+    """
     ps, m = cfg.page_size, cfg.sitemap_max
     old = st.get_docs(set(changed) | removed)
     removed = {i for i in removed if i in old}
@@ -765,12 +775,12 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
     live_rows = st.get_docs(render_ids)
     render_ids = set(live_rows)
     missing = render_ids - set(changed)
-    records = dict(changed)
+    records = dict(public)
     if missing:
         if fetch is None:
             raise NeedsFullBuild("需要重新生成相关文件，但没有提供读取记录的方法")
         for rec in fetch(missing):
-            records[str(rec["id"])] = rec
+            records[str(rec["id"])] = docinfo.public_record(rec)
     for doc_id in sorted(render_ids):
         rec = records.get(doc_id)
         if rec is None:

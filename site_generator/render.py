@@ -150,6 +150,7 @@ class Renderer:
         }
 
     def doc_page(self, record: dict, b: dict, related: dict) -> bytes:
+        """The document's page; ``record`` is public (``docinfo.public_record``): its body is shown as it is."""
         site = b["site"]
         validity = record.get("validity") or None
         cat = b["category"]
@@ -159,7 +160,7 @@ class Renderer:
             "title": b["title"], "date": b["date"], "index_no": record.get("index_no"), "doc_no": record.get("doc_no"),
             "organ": record.get("organ") or "", "topic": b["topic"], "category": cat, "written": record.get("written"),
             "validity": validity, "withdrawn_notice": validity in (vocabularies.EXPIRED, vocabularies.REPEALED),
-            "body": Markup(docinfo.clean_body(record.get("body_html") or "")),
+            "body": Markup(record.get("body_html") or ""),
             "attachments": [docinfo.attachment_view(a, self.cfg.attachment_base_url)
                             for a in record.get("attachments") or []],
         }
