@@ -7,11 +7,17 @@ apply exactly the same rules.
 import re
 import unicodedata
 
-# Every bracket pair that legacy systems and people type around the year of a 发文字号.
-_OPEN = "〔[(（【［﹝〖{｛<《"
-_CLOSE = "〕])）】］﹞〗}｝>》"
-_YEAR_IN_BRACKETS = re.compile(rf"[{re.escape(_OPEN)}]\s*(\d{{4}})\s*[{re.escape(_CLOSE)}]")
-_DOC_NO = re.compile(r"^(?P<prefix>[\u3400-\u9fffA-Za-z·\-]+?)〔(?P<year>\d{4})〕第?(?P<serial>\d+)号$")
+# Every bracket pair that legacy systems and people type around the year of a 发文字号 (the
+# official 〔〕 included). The JavaScript mirror of the search rules (search.js) copies this set.
+BRACKETS_OPEN = "〔[(（【［﹝〖{｛<《"
+BRACKETS_CLOSE = "〕])）】］﹞〗}｝>》"
+_BRACKET = re.compile(rf"[{re.escape(BRACKETS_OPEN + BRACKETS_CLOSE)}]")
+# A year in any brackets; the closing one may still be missing at the end of what was typed.
+_YEAR_IN_BRACKETS = re.compile(
+    rf"[{re.escape(BRACKETS_OPEN)}]\s*(\d{{4}})\s*(?:[{re.escape(BRACKETS_CLOSE)}]|$)"
+)
+_ORGAN_PREFIX = r"(?P<prefix>[\u3400-\u9fffA-Za-z·\-]+?)"  # the issuing organ's short name (机关代字)
+_DOC_NO = re.compile(rf"^{_ORGAN_PREFIX}〔(?P<year>\d{{4}})〕第?(?P<serial>\d+)号$")
 _INDEX_NO = re.compile(r"^(?P<organ>[0-9A-Za-z\-]{4,32})/(?P<year>\d{4})-(?P<serial>\d{1,8})$")
 
 
@@ -45,8 +51,7 @@ def doc_no_key(raw: str) -> str:
 
     Works on partial input too (no validation), so a search box can use it.
     """
-    text = "".join(fold_width(raw or "").split())
-    text = re.sub(rf"[{re.escape(_OPEN + _CLOSE)}〔〕]", "", text)
+    text = _BRACKET.sub("", "".join(fold_width(raw or "").split()))
     return re.sub(r"(\d{4})第(\d)", r"\1\2", text)
 
 
@@ -66,13 +71,8 @@ def make_index_no(organ_code: str, year: int, serial: int) -> str:
 # -- matching what people type in a search box -------------------------------------------------
 # (the admin's document search, ``cms.admin.search``)
 
-_BRACKETS_OPEN = "[(（【［﹝〖{｛<《〔"
-_BRACKETS_CLOSE = "])）】］﹞〗}｝>》〕"
-_YEAR_IN_ANY_BRACKETS = re.compile(
-    rf"[{re.escape(_BRACKETS_OPEN)}]\s*(\d{{4}})\s*(?:[{re.escape(_BRACKETS_CLOSE)}]|$)"
-)
-_DOC_NO_WITHOUT_BRACKETS = re.compile(r"^(?P<prefix>[\u3400-\u9fffA-Za-z·\-]+?)(?P<year>(?:19|20)\d{2})第?(?P<serial>\d{1,5})号?$")
-_INDEX_NO_LIKE = re.compile(r"^[0-9A-Za-z\-]{4,32}/\d{4}-\d{1,8}$")
+# Typed without brackets, a 文号's year must look like one (19xx, 20xx) and its serial be short.
+_DOC_NO_WITHOUT_BRACKETS = re.compile(rf"^{_ORGAN_PREFIX}(?P<year>(?:19|20)\d{{2}})第?(?P<serial>\d{{1,5}})号?$")
 
 
 def doc_no_search_variants(query: str) -> list[str]:
@@ -87,7 +87,7 @@ def doc_no_search_variants(query: str) -> list[str]:
         variants.append(normalize_doc_no(text))
     except InvalidIdentifier:
         pass
-    bracketed = _YEAR_IN_ANY_BRACKETS.sub(lambda m: f"〔{m.group(1)}〕", text, count=1)
+    bracketed = _YEAR_IN_BRACKETS.sub(lambda m: f"〔{m.group(1)}〕", text, count=1)
     if bracketed != text:
         variants.append(bracketed)
     m = _DOC_NO_WITHOUT_BRACKETS.match(doc_no_key(text))
@@ -99,4 +99,4 @@ def doc_no_search_variants(query: str) -> list[str]:
 def index_no_in_query(query: str) -> str | None:
     """The 索引号 a search query is, typed with full-width characters or spaces, else None."""
     index_no = fold_width(query).replace(" ", "")
-    return index_no if _INDEX_NO_LIKE.match(index_no) else None
+    return index_no if _INDEX_NO.match(index_no) else None

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from content_models import identifiers
@@ -29,3 +31,51 @@ def test_index_no_round_trip():
     assert identifiers.parse_index_no(no) == ("1135058300001", 2024, 12)
     with pytest.raises(identifiers.InvalidIdentifier, match="索引号"):
         identifiers.parse_index_no("2024-12")
+
+
+TYPED = ["南政办〔2024〕12号", "南政办[2024]12号", "南政办(2024)12号", "南政办（2024）12号", "南政办【2024】12号",
+         "南政办［２０２４］１２号", " 南政办 〔2024〕 12号 ", "南政办﹝2024﹞12号", "南政办〖2024〗第12号", "南政办{2024}12号",
+         "南政办<2024>12号", "南政办《2024》12号", "南政办〔2024]12号"]
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_admin_search_reads_a_doc_no_as_the_importer_stores_it(typed):
+    """One copy of the 文号 rules: the search variants start with what the importer and the form store."""
+    stored = identifiers.normalize_doc_no(typed)
+    variants = identifiers.doc_no_search_variants(typed)
+    assert variants[0] == stored if typed != stored else variants == []  # the query itself is searched anyway
+    assert identifiers.doc_no_key(typed) == identifiers.doc_no_key(stored)
+
+
+@pytest.mark.parametrize(
+    ("typed", "variants"),
+    [("南政办[2024]", ["南政办〔2024〕"]), ("南政办(2024", ["南政办〔2024〕"]), ("南政办202412号", ["南政办〔2024〕12号"]),
+     ("南政办2024第12号", ["南政办〔2024〕12号"]), ("乡村振兴", []), ("12345号", [])],
+)
+def test_admin_search_reads_partial_and_bracketless_doc_nos(typed, variants):
+    assert identifiers.doc_no_search_variants(typed) == variants
+
+
+@pytest.mark.parametrize(
+    "typed", ["1135058300001/2024-00012", "１１３５０５８３００００１／２０２４－０００１２", "1135058300001 / 2024-00012",
+              "abcd/2024-1", "12/2024-1", "1135058300001/24-00012", "1135058300001/2024-123456789"],
+)
+def test_admin_search_reads_an_index_no_as_the_importer_does(typed):
+    try:
+        identifiers.parse_index_no(typed.replace(" ", ""))
+        valid = True
+    except identifiers.InvalidIdentifier:
+        valid = False
+    assert (identifiers.index_no_in_query(typed) is not None) == valid
+
+
+def test_the_bracket_rules_have_one_python_home():
+    """文号 brackets are listed in content_models/identifiers.py only (search.js mirrors them)."""
+    root = Path(__file__).resolve().parent.parent
+    holders = sorted(
+        str(p.relative_to(root))
+        for package in ("content_models", "cms", "site_generator", "search_index", "publish", "services")
+        for p in (root / package).rglob("*.py")
+        if "﹝" in p.read_text("utf-8") or "〖" in p.read_text("utf-8")
+    )
+    assert holders == ["content_models/identifiers.py"]
