@@ -20,6 +20,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from content_models.files import human_size
+
 from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
@@ -69,7 +71,7 @@ class PublishSummary:
             "up": len(self.uploads),
             "del": len(self.deletes),
             "same": self.unchanged,
-            "size": human_bytes(self.bytes_sent),
+            "size": human_size(self.bytes_sent),
             "sec": self.seconds,
         }
         if self.resumed:
@@ -79,15 +81,6 @@ class PublishSummary:
         if self.purged:
             text += _("已请求 CDN 刷新 %(n)d 个路径。") % {"n": self.purged}
         return text
-
-
-def human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 class _Progress:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 from content_models import vocabularies
+from content_models.files import file_type, human_size, type_label
 from content_models.sanitizer import public_html
 
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -107,24 +108,14 @@ def basics(record: dict) -> dict:
     }
 
 
-def human_size(size: int | None) -> str:
-    if not size:
-        return ""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} 字节"
-
-
 def attachment_view(att: dict, base_url: str) -> dict:
     file = str(att.get("file") or "")
     if file.startswith(("http://", "https://", "/")):
         href = file
     else:
         href = base_url + quote(file)
-    ext = file.rsplit(".", 1)[-1].upper() if "." in file.rsplit("/", 1)[-1] else "文件"
-    return {"title": att.get("title") or file, "href": href, "type": ext, "size": human_size(att.get("bytes"))}
+    return {"title": att.get("title") or file, "href": href, "type": type_label(file_type(file)),
+            "size": human_size(att.get("bytes"))}
 
 
 def public_record(record: dict) -> dict:

@@ -291,7 +291,7 @@ def test_preview_shows_metadata_and_interpretations(client, world):
     assert response.status_code == 200
     assert "南政办〔2024〕12号" in html and "113505830001/2024-00012" in html
     assert "政策解读" in html and world["interpretation"].title in html
-    assert "附件1：重点任务清单" in html and "200.0 KB" in html
+    assert "附件1：重点任务清单" in html and "PDF 200 KB" in html  # as the site shows it (content_models.files)
 
 
 def test_editor_can_schedule_publication(client, world):

@@ -33,19 +33,10 @@ from wagtail_localize.models import TranslationSource
 
 from cms.admin import permissions
 from cms.admin.search import DocumentSearchFilterMixin, document_search_filter
+from content_models.files import file_type, human_size, type_label
 from content_models.models import DisclosureDocument
 
 PREVIEW_TEMPLATE = "cms/document_preview.html"
-
-def _format_size(size: int | None) -> str:
-    if not size:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""
 
 
 def document_preview_context(document, request) -> dict:
@@ -54,8 +45,8 @@ def document_preview_context(document, request) -> dict:
         {
             "title": a.title,
             "file": a.upload.url if getattr(a, "upload", None) else a.file,
-            "file_type": (a.file_type or "").upper(),
-            "size": _format_size(a.size_bytes),
+            "file_type": type_label(a.file_type or file_type(a.file)),
+            "size": human_size(a.size_bytes),
         }
         for a in document.attachments.all()
     ]

@@ -24,6 +24,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from content_models import identifiers, vocabularies
+from content_models.files import file_type
 from content_models.record import CHANGE_OPS
 from content_models.sanitizer import clean_html
 
@@ -35,7 +36,6 @@ MAX_PROBLEMS_KEPT = 1000  # all are counted; the first ones are kept for the sum
 documents_imported = Signal()
 
 _SLUG = re.compile(r"^[-A-Za-z0-9_]{1,64}$")
-_FILE_TYPE = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 
 # Model fields an import writes, besides the Wagtail publishing state.
 CONTENT_FIELDS = (
@@ -620,7 +620,7 @@ class _Importer:
                 [
                     {
                         "document_id": st["pk"], "sort_order": i, "title": title, "file": file,
-                        "size_bytes": size, "file_type": _file_type(file),
+                        "size_bytes": size, "file_type": file_type(file),
                     }
                     for st in changed_att
                     for i, (title, file, size) in enumerate(st["attachments"])
@@ -826,11 +826,6 @@ def _insert_rows(model, rows: list[dict], constants: dict | None = None, chunk: 
     with connection.cursor() as cursor:
         for start in range(0, len(params), chunk):
             cursor.executemany(sql, params[start : start + chunk])
-
-
-def _file_type(file: str) -> str:
-    m = _FILE_TYPE.search(file.split("?", 1)[0])
-    return m.group(1).lower() if m else ""
 
 
 def _numbered(lines: Iterable) -> Iterator[tuple[int, Any]]:

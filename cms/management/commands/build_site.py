@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cms.build import jobs
 from cms.build.config import from_settings
+from content_models.files import human_size
 from content_models.record import ExchangeFormatError, read_jsonl
 from site_generator.build import BuildError, NeedsFullBuild, build_site
 from site_generator.docinfo import RecordError
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         kind = "全量" if result.full else "增量"
         self.stdout.write(self.style.SUCCESS(
             f"{kind}生成完成：{result.documents} 个文件，写入 {result.files_written} 个文件"
-            f"（{result.bytes_written / 1e6:.1f} MB），"
+            f"（{human_size(result.bytes_written)}），"
             + ("" if result.full else f"变更 {len(result.changed_paths)} 个路径，")
             + f"用时 {result.seconds:.2f} 秒；输出目录 {out}"
         ))
