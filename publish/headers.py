@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+HEAD_BYTES = 1024  # how much of a file's start ``content_type`` looks at (feeds are sniffed)
 
 # name.<8+ hex>.ext (also name.<hex>.min.js, name.<hex>.js.map)
 _HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?$")
@@ -103,7 +104,7 @@ def _xml_type(ext: str, head: bytes) -> str:
         return "application/rss+xml"
     if ext == ".atom":
         return "application/atom+xml"
-    sample = head[:1024]
+    sample = head[:HEAD_BYTES]
     if b"<rss" in sample:
         return "application/rss+xml"
     if b"<feed" in sample and b"http://www.w3.org/2005/Atom" in sample:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import orjson
 
-from .headers import HeaderRules, content_type
+from .headers import HEAD_BYTES, HeaderRules, content_type
 
 FORMAT = "govsite-publish-manifest/1"
 # Files of ours that live inside a published tree but are never published themselves.
@@ -55,14 +55,14 @@ class ManifestError(ValueError):
 
 
 def md5_file(path: str | os.PathLike) -> tuple[str, int, bytes]:
-    """(hex md5, size, first 1 KiB) of a file, read in chunks."""
+    """(hex md5, size, first ``HEAD_BYTES``) of a file, read in chunks."""
     digest = hashlib.md5(usedforsecurity=False)
     size = 0
     head = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             if not head:
-                head = chunk[:1024]
+                head = chunk[:HEAD_BYTES]
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size, head

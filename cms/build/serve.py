@@ -4,36 +4,19 @@ request, so a request never mixes two builds."""
 
 from __future__ import annotations
 
-import mimetypes
 import os
 from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, HttpResponsePermanentRedirect
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
-SPECIAL = {"rss.xml": "application/rss+xml; charset=utf-8", "atom.xml": "application/atom+xml; charset=utf-8"}
-
-
-def _content_type(path: Path) -> str:
-    if path.name in SPECIAL:
-        return SPECIAL[path.name]
-    if path.suffix == ".xml":
-        return "application/xml; charset=utf-8"
-    return CONTENT_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+from publish import headers
 
 
 def _not_found(root: Path) -> HttpResponse:
     page = root / "404.html"
     body = page.read_bytes() if page.is_file() else "<!DOCTYPE html><title>页面不存在</title><h1>页面不存在</h1>".encode()
-    return HttpResponse(body, status=404, content_type="text/html; charset=utf-8")
+    return HttpResponse(body, status=404, content_type=headers.content_type("404.html"))
 
 
 def serve_site(request, path: str = ""):
@@ -49,9 +32,12 @@ def serve_site(request, path: str = ""):
         target = target / "index.html"
     if not target.is_file():
         return _not_found(root)
-    response = FileResponse(open(target, "rb"), content_type=_content_type(target))  # noqa: SIM115
-    if path.startswith("static/"):
-        response["Cache-Control"] = "public, max-age=31536000, immutable"
-    else:
-        response["Cache-Control"] = "no-cache"
+    # The content type and what is immutable are publish's policy (publish.headers), the same for
+    # a bucket and for this demo; everything else is revalidated, so a new build shows at once.
+    relpath = target.relative_to(root).as_posix()
+    fh = open(target, "rb")  # noqa: SIM115 - FileResponse closes it
+    head = fh.read(headers.HEAD_BYTES)
+    fh.seek(0)
+    response = FileResponse(fh, content_type=headers.content_type(relpath, head))
+    response["Cache-Control"] = headers.IMMUTABLE if headers.is_immutable(relpath) else "no-cache"
     return response
