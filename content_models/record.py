@@ -8,12 +8,12 @@ Plain Python only: no Django import here.
 """
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import NotRequired, TypedDict
 
 import orjson
+
+from content_models.atomic import atomic_file
 
 
 class AttachmentRecord(TypedDict):
@@ -88,31 +88,19 @@ def read_jsonl(path: str | os.PathLike, *, changes: bool = False) -> Iterator[Do
 
 
 def write_jsonl(records: Iterable[DocumentRecord], path: str | os.PathLike) -> int:
-    """Write records as JSONL atomically (temp file + rename); return how many were written.
+    """Write records as JSONL atomically (``content_models.atomic``); return how many were written.
 
     A reader never sees a half-written export: the file appears complete or not at all.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            buf: list[bytes] = []
-            for record in records:
-                buf.append(orjson.dumps(record))
-                count += 1
-                if len(buf) >= 1000:
-                    fh.write(b"\n".join(buf) + b"\n")
-                    buf.clear()
-            if buf:
+    with atomic_file(path) as fh:
+        buf: list[bytes] = []
+        for record in records:
+            buf.append(orjson.dumps(record))
+            count += 1
+            if len(buf) >= 1000:
                 fh.write(b"\n".join(buf) + b"\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+                buf.clear()
+        if buf:
+            fh.write(b"\n".join(buf) + b"\n")
     return count

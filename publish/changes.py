@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from .manifest import atomic_write
+from content_models.atomic import atomic_write
 
 FULL = "*"  # a change record that says: everything may have changed
 PUBLISHED = ".published.json"  # target, manifest id and last full walk of the last publish
@@ -42,7 +42,7 @@ class ChangeLog:
 
     def _write(self, data: list[str]) -> None:
         name = f"{time.time_ns():020d}-{os.getpid()}.json"
-        atomic_write(self.directory / name, orjson.dumps(data))
+        atomic_write(self.directory / name, orjson.dumps(data), private=True)
 
     def snapshot(self) -> tuple[list[Path], set[str] | None]:
         """The change files present now and the union of their paths (``None``: walk everything)."""
@@ -73,7 +73,7 @@ class ChangeLog:
         last = self.last_published() or {}
         walked_at = time.time() if walked else float(last.get("walked_at", 0.0))
         doc = {"target": target, "manifest_id": manifest_id, "walked_at": walked_at}
-        atomic_write(self.directory / PUBLISHED, orjson.dumps(doc))
+        atomic_write(self.directory / PUBLISHED, orjson.dumps(doc), private=True)
 
     def last_published(self) -> dict | None:
         try:

@@ -15,7 +15,6 @@ import gzip
 import hashlib
 import os
 import stat
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import orjson
+
+from content_models.atomic import atomic_write
 
 from .headers import HEAD_BYTES, HeaderRules, content_type
 
@@ -197,29 +198,10 @@ def _save_cache(cache_path, cache: dict[str, list], written: float, rules_key: s
             Path(cache_path),
             orjson.dumps({"written": written, "rules": rules_key, "files": cache}),
             durable=False,
+            private=True,
         )
     except OSError:
         pass  # the cache only saves time
-
-
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Write to a temporary file in the same directory, fsync (when ``durable``), then rename
-    over ``path``: readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def new_manifest_id() -> str:

@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 import orjson
 
+from content_models.atomic import atomic_write, replace_with_symlink
+
 from .errors import PublishError, _
 from .manifest import (
     Entry,
@@ -33,7 +35,6 @@ from .manifest import (
     ManifestError,
     ManifestInfo,
     Retired,
-    atomic_write,
     dump_manifest,
     load_manifest_doc,
     new_manifest_id,
@@ -349,7 +350,7 @@ class S3Target:
         self.manifest_id = mid
         if self.manifest_cache is not None:  # next time a conditional GET answers "not modified"
             try:
-                atomic_write(self.manifest_cache, data, durable=False)
+                atomic_write(self.manifest_cache, data, durable=False, private=True)
             except OSError:
                 pass
 
@@ -634,7 +635,7 @@ class LocalDirTarget:
     def commit(self, work: Path, manifest: Manifest, retired: Retired | None = None) -> Path:
         """Seal the release and make it live with one atomic rename of a symlink."""
         mid = new_manifest_id()
-        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid, retired=retired))
+        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid, retired=retired), private=True)
         final = self.releases_dir / work.name.removeprefix(".tmp-")
         os.rename(work, final)
         self._point_to(final)
@@ -645,11 +646,7 @@ class LocalDirTarget:
     def _point_to(self, release: Path) -> None:
         if self.dest.is_dir() and not self.dest.is_symlink():
             self.dest.rmdir()  # only ever an empty directory (check() refuses others)
-        tmp_link = self.dest.parent / f".{self.dest.name}.link-{os.getpid()}"
-        if tmp_link.is_symlink() or tmp_link.exists():
-            tmp_link.unlink()
-        os.symlink(os.path.relpath(release, self.dest.parent), tmp_link)
-        os.replace(tmp_link, self.dest)
+        replace_with_symlink(self.dest, os.path.relpath(release, self.dest.parent))
 
     def _prune(self, live: Path) -> None:
         releases = self.releases()

@@ -20,6 +20,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from content_models.atomic import atomic_write, replace_with_hard_link, replace_with_symlink
+
 BUFFERS = ("a", "b")
 
 
@@ -76,11 +78,7 @@ class Releases:
             # First build into a directory that was a plain folder: keep it aside, never delete it.
             aside = self.root / f"previous-{int(time.time())}"
             os.rename(self.out, aside)
-        tmp = self.out.parent / f".{self.out.name}.switch-{os.getpid()}"
-        if tmp.is_symlink() or tmp.exists():
-            tmp.unlink()
-        os.symlink(self.path(name).resolve(), tmp)
-        os.replace(tmp, self.out)
+        replace_with_symlink(self.out, self.path(name).resolve())
 
     def _to_trash(self, name: str) -> None:
         path = self.path(name)
@@ -114,11 +112,7 @@ class Releases:
             source, target = s / rel, d / rel
             if source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.sync")
-                if tmp.exists():
-                    tmp.unlink()
-                os.link(source, tmp)
-                os.replace(tmp, target)
+                replace_with_hard_link(source, target)
             elif target.exists():
                 target.unlink()
                 _prune_empty_dirs(target.parent, d)
@@ -174,10 +168,7 @@ class Writer:
                         return
             except FileNotFoundError:
                 pass
-            tmp = f"{path}.tmp-{os.getpid()}"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            atomic_write(path, data, durable=False)  # a crash before the switch leaves the live site as it was
         with self._lock:
             self.changed.add(rel)
             self.files += 1

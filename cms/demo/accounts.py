@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from content_models.atomic import atomic_write
 from content_models.models import Department
 
 ADMIN_USERNAME = "admin"
@@ -39,14 +39,9 @@ def read_accounts() -> dict[str, str]:
 
 
 def write_accounts(accounts: dict[str, str]) -> None:
-    """Write to a temporary file and rename, owner-readable only."""
-    path = accounts_file()
-    tmp = path.with_suffix(".tmp")
+    """Replace the accounts file whole, owner-readable only."""
     lines = ["# govsite demo accounts: username<TAB>password"] + [f"{u}\t{p}" for u, p in accounts.items()]
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    atomic_write(accounts_file(), ("\n".join(lines) + "\n").encode("utf-8"), private=True)
 
 
 @transaction.atomic
