@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -122,8 +123,6 @@ def _seconds(option: Any, setting: Any, default: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m publish --site DIR --to URL``: the same publish without Django (settings from env)."""
-    import os
-
     parser = argparse.ArgumentParser(prog="python -m publish", description=_("发布静态站点到目录或对象存储"))
     add_arguments(parser, site_default=os.environ.get("GOVSITE_SITE_DIR"))
     parser.add_argument("--state-dir", default=None, help=_("发布状态目录（文件哈希缓存，加快重复发布）"))

@@ -41,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .errors import PublishError, _
+from .targets import LocalDirTarget
 
 if TYPE_CHECKING:
-    from .targets import LocalDirTarget, S3Target
+    from .targets import S3Target
 
 LOCK_NAME = ".govsite/lock"
 DEFAULT_TIMEOUT = 300.0
@@ -84,8 +85,6 @@ def exclusive(
 ) -> Iterator[Callable[[], None]]:
     """Hold ``target`` for one publish; yields a guard to call before writes that matter (it
     raises when the bucket lock was lost, i.e. the holder stalled for more than a TTL)."""
-    from .targets import LocalDirTarget
-
     deadline = time.monotonic() + max(0.0, timeout)
     if isinstance(target, LocalDirTarget):
         with file_lock(local_lock_path(target), target=target.url, deadline=deadline, report=report):
@@ -195,7 +194,6 @@ class S3Lock:
         self.holder = f"{socket.gethostname()} pid {os.getpid()}"
         self.etag: str | None = None
         self.lost = False
-        self.took_over = False
         self.conditional = True  # False on a store that does not implement conditional writes
         self.client = target._make_client(count=False)  # its requests are not the site's
         self._stop = threading.Event()
@@ -220,7 +218,6 @@ class S3Lock:
                 self.etag = held.etag
                 break
             if held.expired and self._take_over(held):
-                self.took_over = True
                 if self.report:
                     self.report(
                         _("上一次发布（%(holder)s）的锁已过期（%(age)d 秒未续期），已接管。")

@@ -43,10 +43,6 @@ class Entry(NamedTuple):
     content_type: str
     cache_control: str
 
-    def same_object(self, other: Entry | None) -> bool:
-        """Same bytes and same headers: nothing to send."""
-        return other is not None and self == other
-
 
 Manifest = dict[str, Entry]
 

@@ -354,12 +354,6 @@ class S3Target:
             except OSError:
                 pass
 
-    def delete_journal(self) -> None:
-        self._call(
-            _("删除发布日志"),
-            lambda: self.client.delete_object(Bucket=self.bucket, Key=self.key(JOURNAL_NAME)),
-        )
-
     def _put_bytes(self, name: str, data: bytes) -> None:
         self._call(
             _("写入 %(name)s") % {"name": name},
@@ -459,8 +453,6 @@ class _nullcontext:
 def _read_checked(path: Path, entry: Entry, rel: str) -> bytes:
     """The file's bytes, provided they are still what the scan hashed (a build may be rewriting
     the tree under a long publish; sending new bytes under the old hash would record a lie)."""
-    import hashlib
-
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -497,8 +489,6 @@ def _session(key_id, secret, token, region):
 
 
 def _b64md5(data: bytes) -> str:
-    import hashlib
-
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
 
 

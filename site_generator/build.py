@@ -621,7 +621,7 @@ class _Singletons:
             got = {r[0]: (r[1], r[2]) for r in self.st.db.execute(q, chunk)}
             urls += [got[d] for d in chunk]
         self.w.write(rel, self.r.sitemap(urls))
-        self.st.set_sitemap_part(name, max((u[1] for u in urls), key=_dt))
+        self.st.set_sitemap_part(name, max((u[1] for u in urls), key=datetime.fromisoformat))
 
     def all_sitemaps(self, departments) -> None:
         m = self.cfg.sitemap_max
@@ -652,7 +652,7 @@ class _Singletons:
         for key in ["all"] + sorted((k for k in counts if k.startswith("c:")), key=category_order):
             lm = r.list_meta(key)
             blocks.append({"name": lm.title, "url": lm.base,
-                           "entries": _markup("\n".join(reversed(st.entries(st.tail(key, self.cfg.home_block_size)))))})
+                           "entries": Markup("\n".join(reversed(st.entries(st.tail(key, self.cfg.home_block_size)))))})
         w.write("index.html", r.home(blocks))
         w.write("catalog/index.html", r.catalog(counts))
         if full:
@@ -663,14 +663,6 @@ class _Singletons:
                     w.write(out_rel, src.read_bytes())
             for p in standalone:
                 w.write(f"{p}/index.html", r.standalone(p))
-
-
-def _markup(s: str) -> Markup:
-    return Markup(s)
-
-
-def _dt(s: str) -> datetime:
-    return datetime.fromisoformat(s)
 
 
 # ---------------------------------------------------------------------------------------------

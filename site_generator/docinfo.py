@@ -130,6 +130,3 @@ def public_record(record: dict) -> dict:
     public = public_html(body)
     return record if public == body else {**record, "body_html": public}
 
-
-def iso(dt: datetime) -> str:
-    return dt.isoformat()

@@ -9,7 +9,7 @@ query is by key or by a short index range, so a one-document build reads a few r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -130,14 +130,6 @@ class State:
         return {"title": row[0], "url": row[1]} if row else None
 
     # -- lists --------------------------------------------------------------------------
-    def recount(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            n = self.db.execute("SELECT count(*) FROM list_items WHERE list_key=?", (key,)).fetchone()[0]
-            if n:
-                self.db.execute("INSERT OR REPLACE INTO lists(key, count) VALUES (?, ?)", (key, n))
-            else:
-                self.db.execute("DELETE FROM lists WHERE key=?", (key,))
-
     def recount_all(self) -> None:
         self.db.execute("DELETE FROM lists")
         self.db.execute("INSERT INTO lists(key, count) SELECT list_key, count(*) FROM list_items GROUP BY list_key")
@@ -148,14 +140,6 @@ class State:
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT key, count FROM lists"))
-
-    def position(self, key: str, ts: int, doc_id: str) -> int:
-        """0-based position of (ts, id) in list ``key`` ordered oldest first (counted from the end)."""
-        total = self.db.execute("SELECT count(*) FROM list_items WHERE list_key=?", (key,)).fetchone()[0]
-        newer = self.db.execute(
-            "SELECT count(*) FROM list_items WHERE list_key=? AND (ts, id) >= (?, ?)", (key, ts, doc_id)
-        ).fetchone()[0]
-        return total - newer
 
     def tail(self, key: str, n: int) -> list[str]:
         """The ids of the newest ``n`` items of a list, oldest first."""
@@ -169,10 +153,6 @@ class State:
             "SELECT id FROM list_items WHERE list_key=? ORDER BY ts, id LIMIT ? OFFSET ?", (key, stop - start, start)
         )
         return [r[0] for r in rows]
-
-    def iter_list(self, key: str) -> Iterator[str]:
-        for row in self.db.execute("SELECT id FROM list_items WHERE list_key=? ORDER BY ts, id", (key,)):
-            yield row[0]
 
     def entries(self, ids: list[str], column: str = "entry") -> list:
         """Column values for ids, in the order given."""

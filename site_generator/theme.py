@@ -15,8 +15,6 @@ import jinja2
 
 from site_generator.config import BuildConfig
 
-ASSET_PREFIX = "/static/"
-
 
 def _find_theme(cfg: BuildConfig, name: str) -> Path:
     for base in cfg.themes_dirs:

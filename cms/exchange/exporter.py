@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.utils import timezone
+from wagtail.models import Locale
+
+from content_models.models import Attachment, DisclosureDocument
 from content_models.record import DocumentRecord
 
 BATCH_SIZE = 2000
@@ -24,8 +28,6 @@ _VALUE_FIELDS = (
 
 
 def _local_tz() -> tzinfo:
-    from django.utils import timezone
-
     return timezone.get_default_timezone()
 
 
@@ -64,8 +66,6 @@ def record_from_values(row: dict[str, Any], attachments: list[dict], tz: tzinfo)
 
 
 def _attachments_by_document(pks: list[int]) -> dict[int, list[dict]]:
-    from content_models.models import Attachment
-
     out: dict[int, list[dict]] = {}
     rows = (
         Attachment.objects.filter(document_id__in=pks)
@@ -89,10 +89,6 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE) -> Ite
     Keyset paging over the queryset itself was tried: with ``locale_id = ?`` in the query SQLite
     picks the locale index and sorts every row, bodies included, for every page.
     """
-    from wagtail.models import Locale
-
-    from content_models.models import DisclosureDocument
-
     if queryset is None:
         queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
     pks = array("q", queryset.filter(live=True).order_by("source_id", "locale_id").values_list("pk", flat=True)
@@ -110,10 +106,3 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE) -> Ite
             if row is not None:  # withdrawn since the first step
                 yield record_from_values(row, attachments.get(pk, []), tz)
 
-
-def record_from_document(doc) -> DocumentRecord:
-    """One document (live or not) as a record; for single documents, not for bulk reads."""
-    from content_models.models import DisclosureDocument
-
-    row = DisclosureDocument.objects.filter(pk=doc.pk).values(*_VALUE_FIELDS).get()
-    return record_from_values(row, _attachments_by_document([doc.pk]).get(doc.pk, []), _local_tz())

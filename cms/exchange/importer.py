@@ -19,12 +19,14 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from wagtail.models import Locale
 
 from content_models import identifiers, vocabularies
 from content_models.files import file_type
+from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 from content_models.record import CHANGE_OPS
 from content_models.sanitizer import clean_html
 
@@ -284,8 +286,6 @@ def allocate_index_nos(organ_code: str, year: int, count: int, *, reserved: set[
     number; numbers taken by documents (or in ``reserved``) are skipped, so generated numbers never
     collide with imported ones. Call inside ``transaction.atomic``.
     """
-    from content_models.models import DisclosureDocument, IndexNoCounter
-
     counter, _ = IndexNoCounter.objects.select_for_update().get_or_create(organ_code=organ_code, year=year)
     serial = counter.last_serial
     out: list[str] = []
@@ -309,10 +309,6 @@ def allocate_index_nos(organ_code: str, year: int, count: int, *, reserved: set[
 
 class _Importer:
     def __init__(self, summary: ImportSummary, on_problem: Callable[[str, Problem], None] | None) -> None:
-        from wagtail.models import Locale
-
-        from content_models.models import Department
-
         self.summary = summary
         self.on_problem = on_problem
         self._found: list[tuple[str, Problem]] = []
@@ -323,8 +319,6 @@ class _Importer:
         self.slug_by_pk: dict[int, str] = {v[0]: k for k, v in self.departments.items()}
         self.pending_links: list[tuple[int, str, str, str]] = []  # (lineno, sid, field, target)
         self.needs_index_no: list[tuple[int, int, int]] = []  # (pk, department pk, year)
-        from content_models.models import IndexNoCounter
-
         self.counter_max: dict[tuple[str, int], int] = {}  # highest imported serial, written at the end
         self.counters: dict[tuple[str, int], int] = {
             (c.organ_code, c.year): c.last_serial for c in IndexNoCounter.objects.all()
@@ -358,8 +352,6 @@ class _Importer:
         Known counter values are cached, so a batch only touches the counters it raises; those
         are locked, raised and written with one query each for reading, updating and creating.
         """
-        from content_models.models import IndexNoCounter
-
         changed = {k: v for k, v in maxima.items() if v > self.counters.get(k, -1)}
         if not changed:
             return
@@ -385,8 +377,6 @@ class _Importer:
 
     def department(self, slug: str, organ: str, index_no: str) -> list:
         """[pk, organ_code] of the site; an unknown slug becomes a new department named after the organ."""
-        from content_models.models import Department
-
         dept = self.departments.get(slug)
         organ_code = ""
         if index_no and (dept is None or not dept[1]):
@@ -407,8 +397,6 @@ class _Importer:
 
     def organ_code_for(self, slug: str) -> str:
         """The department's organ code; one is assigned (portal prefix + serial) when it has none."""
-        from content_models.models import Department
-
         dept = self.departments[slug]
         if not dept[1]:
             prefix = settings.GOVSITE_PORTAL.get("organ_code_prefix", "")
@@ -426,8 +414,6 @@ class _Importer:
 
     def run_batch(self, parsed: list["_Op | Problem"]) -> None:
         """Write one batch of checked lines (see parse_chunk) in one transaction."""
-        from content_models.models import DisclosureDocument
-
         ops: list[_Op] = []
         for item in parsed:
             if isinstance(item, Problem):
@@ -458,8 +444,6 @@ class _Importer:
             self._apply(ops, existing, owners)
 
     def _apply(self, ops: list[_Op], existing: dict[str, dict], owners: dict[str, str]) -> None:
-        from content_models.models import Attachment
-
         existing_attachments: dict[int, list[tuple]] = {}
         if existing:
             rows = (
@@ -567,8 +551,6 @@ class _Importer:
         self._write(state, counter_max, owners)
 
     def _write(self, state: dict[str, dict], counter_max: dict, owners: dict[str, str]) -> None:
-        from content_models.models import Attachment, DisclosureDocument
-
         for key, serial in counter_max.items():
             if serial > self.counter_max.get(key, 0):
                 self.counter_max[key] = serial
@@ -654,8 +636,6 @@ class _Importer:
 
     def _write_links(self, docs: list[dict], *, final: bool = False) -> None:
         """Point interprets/replaced_by at the target documents; unknown targets wait for the end."""
-        from content_models.models import DisclosureDocument
-
         if not docs:
             return
         targets = {st[f] for st in docs for f in LINK_FIELDS if st.get(f)}
@@ -687,8 +667,6 @@ class _Importer:
         First the counters are raised above every imported serial, so generated numbers
         follow the imported ones and never collide with them.
         """
-        from content_models.models import DisclosureDocument
-
         with transaction.atomic():
             self.bump_counters(self.counter_max)
 
@@ -723,8 +701,6 @@ class _Importer:
 
     def finish_links(self) -> None:
         """Resolve the links whose target came later in the file (order must not matter)."""
-        from content_models.models import DisclosureDocument
-
         pending, self.pending_links = self.pending_links, []
         for start in range(0, len(pending), 1000):
             chunk = pending[start : start + 1000]
@@ -754,8 +730,6 @@ def _tune_connection() -> None:
     from the OS, and the import slows down as the database grows. 128 MB keeps the import's
     peak RSS well under 1 GB. Only this connection is affected (until it is closed).
     """
-    from django.db import connection
-
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -131072")
@@ -774,8 +748,6 @@ def _insert_rows(model, rows: list[dict], constants: dict | None = None, chunk: 
     ``rows`` map attnames to Python values; missing columns take the field default; a callable
     in ``constants`` is called per row (e.g. uuid4). Values are adapted like the ORM does.
     """
-    from django.db import connections, router
-
     alias = router.db_for_write(model)
     connection = connections[alias]
     key = (model, alias)

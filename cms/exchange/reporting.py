@@ -1,6 +1,5 @@
 """Shared console output of the import commands: progress and problems on stderr, summary on stdout."""
 
-import sys
 import time
 
 from django.utils.translation import gettext as _
@@ -16,7 +15,6 @@ class ImportReporter:
         self.quiet = quiet
         self.every = every
         self._last = time.monotonic()
-        self._tty = getattr(sys.stderr, "isatty", lambda: False)()
 
     def problem(self, kind: str, problem: Problem) -> None:
         if kind == "warning" and self.quiet:

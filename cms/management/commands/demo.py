@@ -16,9 +16,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from wagtail.models import Locale
 
+from cms.admin import permissions
 from cms.build.worker import start_worker_thread
 from cms.demo.accounts import accounts_file, ensure_accounts
+from cms.demo.sample import generate_sample
+from cms.exchange.importer import import_records
+from content_models.models import DisclosureDocument
 
 DEFAULT_DOCS = 2400
 
@@ -45,8 +50,6 @@ class Command(BaseCommand):
         self.ensure_locales()
         self.load_sample(docs)
         self.step(_("创建部门编辑用户组和审核工作流"))
-        from cms.admin import permissions
-
         counts = permissions.setup_departments()
         self.stdout.write(_("  %(n)d 个部门站点") % {"n": counts["departments"]})
         self.step(_("创建演示账号"))
@@ -67,14 +70,10 @@ class Command(BaseCommand):
 
     def ensure_locales(self) -> None:
         """zh-hans (default) and English exist as Wagtail locales, so documents can be translated."""
-        from wagtail.models import Locale
-
         for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES:
             Locale.objects.get_or_create(language_code=code)
 
     def load_sample(self, docs: int) -> None:
-        from content_models.models import DisclosureDocument
-
         existing = DisclosureDocument.objects.count()
         if existing:
             self.step(_("数据库已有 %(n)d 个文件，不再导入示例文件") % {"n": existing})
@@ -82,9 +81,6 @@ class Command(BaseCommand):
         if docs == 0:
             return
         self.step(_("导入 %(n)d 个示例文件") % {"n": docs})
-        from cms.demo.sample import generate_sample
-        from cms.exchange.importer import import_records
-
         lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
         summary = import_records(lines)
         self.stdout.write("  " + summary.as_text())
