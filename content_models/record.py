@@ -8,6 +8,7 @@ Plain Python only: no Django import here.
 """
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import NotRequired, TypedDict
 
@@ -51,6 +52,13 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "attachments", "lang", "interprets", "replaced_by", "updated",
 )
 CHANGE_OPS: tuple[str, ...] = ("create", "update", "withdraw")
+# 主题词 typed on one line, as editors and legacy exports write them: "乡村振兴 农业", "乡村振兴，农业、水利".
+KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def split_keywords(text: str) -> list[str]:
+    """The 主题词 of one line of text, in order, each once (the admin form and the importer)."""
+    return list(dict.fromkeys(word for word in KEYWORD_SEPARATORS.split(text) if word))
 
 
 class ExchangeFormatError(ValueError):

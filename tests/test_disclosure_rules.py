@@ -2,7 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from cms.admin.forms import KeywordsField
+from cms.exchange.importer import _keywords
 from content_models import identifiers
+from content_models.record import split_keywords
 
 
 @pytest.mark.parametrize(
@@ -79,3 +82,10 @@ def test_the_bracket_rules_have_one_python_home():
         if "﹝" in p.read_text("utf-8") or "〖" in p.read_text("utf-8")
     )
     assert holders == ["content_models/identifiers.py"]
+
+
+@pytest.mark.parametrize("typed", ["乡村振兴，农业、乡村振兴 水利;;", " 乡村振兴\t农业；水利 ", "乡村振兴,农业,水利"])
+def test_keywords_typed_on_one_line_read_the_same_in_the_admin_and_the_import(typed):
+    assert split_keywords(typed) == ["乡村振兴", "农业", "水利"]
+    assert KeywordsField(required=False).to_python(typed) == split_keywords(typed)
+    assert _keywords({"keywords": typed}) == split_keywords(typed)

@@ -3,7 +3,6 @@ on one line, and department choices limited to the editor's own departments."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from django import forms
@@ -21,8 +20,7 @@ from wagtail.admin.panels import (
 )
 
 from cms.admin import permissions
-
-_KEYWORD_SEPARATORS = re.compile(r"[\s,，、;；]+")
+from content_models.record import split_keywords
 
 
 class KeywordsField(forms.CharField):
@@ -37,7 +35,7 @@ class KeywordsField(forms.CharField):
         text = super().to_python(value) or ""
         if isinstance(value, (list, tuple)):
             return [str(v) for v in value if str(v).strip()]
-        return list(dict.fromkeys(w for w in _KEYWORD_SEPARATORS.split(text) if w))
+        return split_keywords(text)
 
 
 class DocumentAdminForm(WagtailAdminModelForm):

@@ -9,7 +9,6 @@ them as unchanged). Bulk writes send no per-row signals; ``documents_imported`` 
 per committed batch instead, so the site build and the search index can react.
 """
 
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db import connection, connections, router, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -27,7 +27,7 @@ from wagtail.models import Locale
 from content_models import identifiers, vocabularies
 from content_models.files import file_type
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
-from content_models.record import CHANGE_OPS
+from content_models.record import CHANGE_OPS, split_keywords
 from content_models.sanitizer import clean_html
 
 BATCH_SIZE = 1000
@@ -37,7 +37,6 @@ MAX_PROBLEMS_KEPT = 1000  # all are counted; the first ones are kept for the sum
 # ``withdrawn`` are lists of document pks, ``source_ids`` the ids (``id`` field) of all of them.
 documents_imported = Signal()
 
-_SLUG = re.compile(r"^[-A-Za-z0-9_]{1,64}$")
 
 # Model fields an import writes, besides the Wagtail publishing state.
 CONTENT_FIELDS = (
@@ -155,7 +154,7 @@ def _keywords(rec: dict) -> list[str]:
     if raw is None or raw == "":
         return []
     if isinstance(raw, str):
-        return [k for k in re.split(r"[,，;；、\s]+", raw) if k]
+        return split_keywords(raw)
     if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
         raise BadRecord("主题词（keywords）应为字符串列表")
     return [k.strip() for k in raw if k.strip()]
@@ -195,7 +194,7 @@ def _field_values(rec: dict, keys: Iterable[str], warnings: list[str]) -> dict[s
     for key in keys:
         if key == "site":
             site = _text(rec, "site", 64, required=True)
-            if not _SLUG.match(site):
+            if not slug_re.match(site):  # the admin's rule for a department's 站点代号 (SlugField)
                 raise BadRecord(f"站点代号“{site}”只能包含字母、数字、下划线和连字符")
             out["site"] = site
         elif key == "organ":
