@@ -25,6 +25,8 @@ DJANGO_FREE_MODULES = (
     "content_models.vocabularies",
     "content_models.identifiers",
     "content_models.sanitizer",
+    "content_models.files",
+    "content_models.atomic",
 )
 
 IMPORT_ALL = """
