@@ -84,7 +84,6 @@ NOT_A_COPY = {
     "content_models/atomic.py": "the helper itself",
     "site_generator/build.py": "the full build's finished state database (SQLite wrote it) replaces the old one",
     "search_index/build.py": "its thread-pool writer: left to the search index's owner (issue 18)",
-    "services/plugin.py": "service pages' state: the file goes away in issue 12 step 2",
 }
 
 
