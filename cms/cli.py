@@ -3,6 +3,9 @@
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+from django.db.utils import OperationalError, ProgrammingError
+
 
 def _is_missing_table(exc: BaseException) -> bool:
     text = str(exc)
@@ -11,8 +14,6 @@ def _is_missing_table(exc: BaseException) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
-    from django.core.management import execute_from_command_line
-    from django.db.utils import OperationalError, ProgrammingError
 
     args = sys.argv[1:] if argv is None else argv
     try:

@@ -27,7 +27,7 @@ def cloudfront_purger(
     def purge(pages: list[str]) -> int:
         paths = invalidation_paths(pages, max_paths=max_paths)
         try:
-            import boto3
+            import boto3  # noqa: PLC0415 - S3 only (docs/architecture.md)
 
             cf = client or boto3.client("cloudfront", **client_kwargs)
             cf.create_invalidation(

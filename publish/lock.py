@@ -244,7 +244,7 @@ class S3Lock:
 
     def _put(self, what: str, **condition: str) -> bool:
         """PUT the lock object under ``condition``; False when the condition failed."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - S3 only (docs/architecture.md)
 
         def put() -> bool:
             if condition and not self.conditional:
@@ -292,7 +292,7 @@ class S3Lock:
 
     def read(self) -> Held | None:
         """The lock object as it stands (None when there is none)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - S3 only (docs/architecture.md)
 
         def get() -> Held | None:
             try:
@@ -347,7 +347,7 @@ class S3Lock:
             self._thread.join()
         if self.lost:
             return
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - S3 only (docs/architecture.md)
 
         def delete() -> None:
             held = self.read()

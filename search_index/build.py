@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import orjson
 
+from site_generator.docinfo import basics
 from site_generator.processes import fork_pool
 
 from . import format as fmt
@@ -75,10 +77,6 @@ def default_doc_url(record: dict) -> str:
     """URL of a document page: the site generator's own rule, so results link to the built pages."""
     if record.get("url"):
         return record["url"]
-    try:
-        from site_generator.docinfo import basics
-    except ImportError:  # pragma: no cover - the generator is part of the project
-        return f"/{record.get('site') or 'docs'}/{record['id']}.html"
     return basics(record)["url"]
 
 
@@ -543,7 +541,7 @@ def build_index(
     keep = None
     try:
         if not full:
-            from .incremental import patch_index
+            from .incremental import patch_index  # noqa: PLC0415 - cycle, docs/architecture.md
 
             keep = patch_index(state, writer, stats, Path(out_dir), changes)
             stats.patched = keep is not None
@@ -576,11 +574,9 @@ def _load_t2s(db: sqlite3.Connection) -> None:
 
 
 def _opencc_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
-        return version("opencc-purepy")
-    except PackageNotFoundError:  # pragma: no cover
+        return metadata.version("opencc-purepy")
+    except metadata.PackageNotFoundError:  # pragma: no cover
         return "unknown"
 
 

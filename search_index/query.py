@@ -7,6 +7,7 @@ name for the life of the process; only ``manifest.json`` is re-read when it chan
 
 from __future__ import annotations
 
+import base64
 import gzip
 import html
 import threading
@@ -373,8 +374,6 @@ def _score_all(req: dict, segs: dict, idf: dict, scores: dict, flags: dict) -> N
 
 
 def _b64(text: str) -> bytes:
-    import base64
-
     return base64.b64decode(text)
 
 

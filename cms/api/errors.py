@@ -8,7 +8,7 @@ Chinese label (collected from the modules' ``FIELD_LABELS``) and says what is wr
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -123,8 +123,6 @@ def not_found(request: HttpRequest, exc: Exception, api) -> HttpResponse:
 
 def install(api) -> None:
     """Replace ninja's English error answers on ``api`` with the Chinese ones."""
-    from django.http import Http404
-
     api.add_exception_handler(ValidationError, lambda r, e: validation_error(r, e, api))
     api.add_exception_handler(HttpError, lambda r, e: http_error(r, e, api))
     api.add_exception_handler(AuthenticationError, lambda r, e: http_error(r, e, api))
