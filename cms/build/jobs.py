@@ -21,7 +21,7 @@ from cms.exchange.exporter import iter_document_records
 from cms.models import PendingChange
 from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
 from content_models.models import DisclosureDocument
-from site_generator.build import BuildResult, NeedsFullBuild, build_site
+from site_generator.build import BuildResult, NeedsFullBuild, build_site, default_state_dir
 from site_generator.config import BuildConfig
 
 logger = logging.getLogger("site_generator")
@@ -41,7 +41,7 @@ def state_dir_for(out: Path) -> Path:
     """The default site keeps its build state under the data dir; other outputs next to themselves."""
     if out.absolute() == site_dir().absolute():
         return Path(settings.DATA_DIR) / "build"
-    return out.parent / f".{out.name}.build"
+    return default_state_dir(out)
 
 
 def _default_locale_documents():

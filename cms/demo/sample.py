@@ -11,12 +11,12 @@ it never reads /work/shared: users do not have it.
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from content_models import vocabularies
 from content_models.record import DocumentRecord
+from site_generator.docinfo import CHINA_TZ
 
-CST = timezone(timedelta(hours=8))
 PORTAL = "南安市"
 ORGAN_PREFIX = "11350583"
 
@@ -195,7 +195,7 @@ def _plan(rng: random.Random, docs: int, start: int, serials: dict, doc_serials:
             vocabularies.CATEGORIES, weights=(14, 6, 3, 5, 20, 30, 4, 4, 4, 3, 4, 3)
         )[0]
         topic = vocabularies.TOPICS[i % len(vocabularies.TOPICS)] if i % 2 == 0 else rng.choice(vocabularies.TOPICS)
-        day = datetime(2015, 1, 1, tzinfo=CST) + timedelta(days=rng.randrange(365 * 11), minutes=rng.randrange(8 * 60, 18 * 60))
+        day = datetime(2015, 1, 1, tzinfo=CHINA_TZ) + timedelta(days=rng.randrange(365 * 11), minutes=rng.randrange(8 * 60, 18 * 60))
         year = day.year
         key = (dept_index, year)
         serials[key] = serials.get(key, 0) + 1
