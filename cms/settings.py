@@ -149,6 +149,20 @@ GOVSITE_PORTAL = {
     "site_id_code": os.environ.get("GOVSITE_SITE_ID_CODE", "3505830001"),
     "organ_code_prefix": "11350583",
 }
+# The footer's identity marks (site_generator/identity.py): 主办/承办, contact, the ICP and 公安 filing
+# numbers (linked to their registers), the 党政机关网站标识's verification page and the 我为政府网站找错
+# link (default: the State Council's platform for this 网站标识码).
+GOVSITE_IDENTITY = {
+    "sponsor": os.environ.get("GOVSITE_SPONSOR", ""),
+    "organizer": os.environ.get("GOVSITE_ORGANIZER", ""),
+    "phone": os.environ.get("GOVSITE_CONTACT_PHONE", ""),
+    "email": os.environ.get("GOVSITE_CONTACT_EMAIL", ""),
+    "address": os.environ.get("GOVSITE_CONTACT_ADDRESS", ""),
+    "icp": os.environ.get("GOVSITE_ICP", ""),
+    "police": os.environ.get("GOVSITE_POLICE_RECORD", ""),
+    "conac_url": os.environ.get("GOVSITE_CONAC_URL", ""),
+    "error_report_url": os.environ.get("GOVSITE_ERROR_REPORT_URL", ""),
+}
 # absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")

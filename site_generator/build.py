@@ -466,6 +466,8 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan) -> int:
         writer.delete(path)
     for spec in pages.render:
         context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
+        url = "/" + (spec.path[:-len("index.html")] if spec.path.endswith("index.html") else spec.path)
+        context["meta"] = {"canonical": url, **(context["meta"] or {})}
         writer.write(spec.path, renderer.render_page(spec.template, context))
     if pages.total:
         logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
@@ -635,7 +637,7 @@ class _Singletons:
         counts = st.counts()
         list_keys = sorted(set(counts) | _always_lists(r.departments))
         standalone = [p for p in r.themes.default.page_names() if p not in dict(r.departments)]
-        urls = [("/", None), ("/catalog/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
+        urls = [("/", None), ("/catalog/", None), ("/sitemap/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
         urls += [(f"/{p}/", None) for p in standalone]
         m = self.cfg.sitemap_max
         page_parts = []
@@ -655,6 +657,8 @@ class _Singletons:
                            "entries": Markup("\n".join(reversed(st.entries(st.tail(key, self.cfg.home_block_size)))))})
         w.write("index.html", r.home(blocks))
         w.write("catalog/index.html", r.catalog(counts))
+        if full:
+            w.write("sitemap/index.html", r.site_map())
         if full:
             w.write("404.html", r.not_found())
             w.write("robots.txt", r.robots())

@@ -18,6 +18,9 @@ DEFAULT_PORTAL = {
     "domain": "localhost",
     "base_url": "http://localhost",
     "site_id_code": "",
+    # The footer's identity marks (党政机关网站标识, ICP and 公安 filing numbers, 主办/承办, contact,
+    # 我为政府网站找错): see ``site_generator.identity``; the CMS fills them from GOVSITE_IDENTITY.
+    "identity": {},
 }
 
 
@@ -43,6 +46,8 @@ class BuildConfig:
     # Where attachment files live when a record gives a bare file name.
     attachment_base_url: str = "/files/"
     processes: int = 2
+    # The column tree (栏目) of the portal and the departments: see ``site_generator.columns``.
+    columns: list[dict] = field(default_factory=list)
     # Build plugin objects (site_generator.plugins.BuildPlugin), run in this order.
     plugins: list[BuildPlugin] = field(default_factory=list)
     # Links to the service pages in every page's header and footer: [{"name": ..., "url": ...}]

@@ -17,7 +17,7 @@ from content_models.sanitizer import public_html
 CHINA_TZ = timezone(timedelta(hours=8))
 # Top-level names the generator uses itself; a department slug may not take them.
 RESERVED = frozenset(
-    {"list", "category", "topic", "year", "catalog", "static", "sitemaps", "search", "files", "api", "admin",
+    {"list", "category", "topic", "year", "catalog", "static", "sitemap", "sitemaps", "search", "files", "api", "admin",
      "media", "documents", "page", "services", "404", "index"}
 )
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")

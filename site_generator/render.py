@@ -7,6 +7,7 @@ makes an incremental build produce byte-identical files to a full build.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape as xml_escape
@@ -17,10 +18,16 @@ from markupsafe import Markup
 
 from content_models import vocabularies
 from site_generator import docinfo
+from site_generator.columns import ColumnIndex
 from site_generator.config import BuildConfig
+from site_generator.identity import identity
 from site_generator.theme import Themes
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+# Column names of the theme's own standalone pages (``pages/<name>.html``).
+_PAGE_NAMES = {"search": "站内搜索"}
+# The share image of a page (meta Image): the first image of its body, else the site's logo.
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc=["']([^"']+)["']""", re.IGNORECASE)
 
 
 def record_hash(record: dict) -> str:
@@ -69,7 +76,9 @@ class Renderer:
         self.cfg = cfg
         self.themes = Themes(cfg)
         self.portal = {k: cfg.portal.get(k, "") for k in ("name", "domain", "base_url", "site_id_code")}
+        self.portal["identity"] = identity(cfg.portal)
         self.base_url = cfg.base_url
+        self.columns = ColumnIndex(cfg.columns)
         self.departments = departments
         self._dept_names = dict(departments)
         self._chrome: dict[str | None, dict] = {}
@@ -83,7 +92,8 @@ class Renderer:
         data = orjson.dumps(
             [GENERATOR_VERSION, self.themes.fingerprint(), self.portal, self.departments, self.cfg.page_size,
              self.cfg.feed_size, self.cfg.sitemap_max, self.cfg.home_block_size, self.cfg.attachment_base_url,
-             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links]
+             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links,
+             self.columns.tree]
         )
         return hashlib.sha256(data).hexdigest()
 
@@ -99,8 +109,9 @@ class Renderer:
         """Header and footer rendered once per department theme and reused by every page."""
         c = self._chrome.get(site)
         if c is None:
-            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_categories": [],
-                   "service_links": self.service_links()}
+            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_columns": self.columns.nav(""),
+                   "dept_nav": self.dept_nav(site), "service_links": self.service_links(),
+                   "logo_url": self.asset_url("img/logo.svg", site)}
             c = {
                 "site": self.portal,
                 "header_html": Markup(self.template("partials/header.html", site).render(ctx)),
@@ -108,6 +119,44 @@ class Renderer:
             }
             self._chrome[site] = c
         return c
+
+    def dept_nav(self, site: str | None) -> dict | None:
+        """A department site's own navigation (its columns), shown under the portal's on its pages."""
+        if not site or site not in self._dept_names:
+            return None
+        return {"name": self.dept_name(site), "url": f"/{site}/", "columns": self.columns.nav(site)}
+
+    def site_column(self, site: str) -> dict:
+        """The column of a department's own site (its home list)."""
+        name = self.dept_name(site)
+        return self.columns.for_url(f"/{site}/", site) or {
+            "name": name, "type": vocabularies.COLUMN_DISCLOSURE, "description": f"{name}政府信息公开",
+            "keywords": name}
+
+    def page_meta(self, meta: dict | None, site: str | None = None) -> dict:
+        """The meta tags of a page: the caller's values completed with the column's, the page's
+        absolute URL and its share image (so a page carries every tag of the 指引 it has data for)."""
+        m = dict(meta or {})
+        canonical = m.get("canonical")
+        # The column: the caller's (a document's, a list's), else an editor's column at this URL;
+        # its values win over the page's own defaults.
+        col = m.pop("column_info", None) or (self.columns.for_url(canonical, site or "") if canonical else None) or {}
+        for key, field_name in (("column", "name"), ("column_type", "type"), ("column_description", "description"),
+                                ("column_keywords", "keywords")):
+            if col.get(field_name):
+                m[key] = col[field_name]
+        name = m.get("column") or ""
+        m["column"] = name
+        m["column_type"] = m.get("column_type") or (vocabularies.COLUMN_OTHER if name else "")
+        m["column_description"] = m.get("column_description") or (f"{self.portal['name']}{name}" if name else "")
+        m["column_keywords"] = m.get("column_keywords") or name
+        if canonical and not m.get("url"):
+            m["url"] = self.base_url + canonical
+        if not m.get("image"):
+            m["image"] = self.base_url + self.asset_url("img/logo.png", site)
+        elif m["image"].startswith("/"):
+            m["image"] = self.base_url + m["image"]
+        return m
 
     def service_links(self) -> list[dict]:
         return [{"name": str(s["name"]), "url": str(s["url"])} for s in self.cfg.service_links or []]
@@ -121,6 +170,7 @@ class Renderer:
     def render_page(self, template: str, context: dict, site: str | None = None) -> bytes:
         ctx = dict(self.chrome(site))
         ctx.update(context)
+        ctx["meta"] = self.page_meta(ctx.get("meta"), site)
         return self.template(template, site).render(ctx).encode("utf-8")
 
     # -- documents --------------------------------------------------------------------
@@ -164,10 +214,15 @@ class Renderer:
             "attachments": [docinfo.attachment_view(a, self.cfg.attachment_base_url)
                             for a in record.get("attachments") or []],
         }
+        column = self.columns.for_category(site, cat, self.dept_name(site)) if cat else self.site_column(site)
+        image = _IMG_SRC.search(doc["body"])
+        organ = record.get("organ") or self.dept_name(site)
         meta = {
-            "title": b["title"], "column": cat or self.dept_name(site), "article_title": b["title"],
-            "pub_date": b["published"].strftime("%Y-%m-%d %H:%M"), "content_source": record.get("organ") or "",
-            "keywords": ",".join(str(k) for k in keywords), "description": summary[:200], "canonical": b["url"],
+            "title": b["title"], "column_info": column, "article_title": b["title"],
+            "pub_date": b["published"].strftime("%Y-%m-%d %H:%M"), "content_source": organ, "author": organ,
+            "keywords": ",".join(str(k) for k in keywords) or column["keywords"],
+            "description": summary[:200] or b["title"], "canonical": b["url"],
+            "image": image.group(1) if image else "",
         }
         return self.render_page("document.html", {
             "doc": doc, "meta": meta,
@@ -181,6 +236,19 @@ class Renderer:
     def list_meta(self, key: str) -> ListMeta:
         return ListMeta(key, self)
 
+    def list_column(self, lm: ListMeta) -> dict:
+        """The column a list is the page of: an editor's column at its URL, else the category's."""
+        found = self.columns.for_url(lm.base, lm.site or "")
+        if found:
+            return found
+        if lm.kind == "s":
+            return self.site_column(lm.site or "")
+        if lm.kind in ("sc", "c"):
+            cat = lm.key.rsplit(":", 1)[-1]
+            return self.columns.for_category(lm.site or "", cat, self.dept_name(lm.site) if lm.site else self.portal["name"])
+        return {"name": lm.title, "type": vocabularies.COLUMN_DISCLOSURE, "description": f"{self.portal['name']}{lm.title}",
+                "keywords": lm.title}
+
     def list_page(self, lm: ListMeta, entries_oldest_first: list[str], *, page_no: int | None, last_page: int,
                   count: int | None = None, children: list[dict] | None = None) -> bytes:
         """``page_no`` None renders the list's index page (the newest items)."""
@@ -193,7 +261,7 @@ class Renderer:
                      "older_url": f"{p}page/{page_no - 1}.html" if page_no > 1 else None,
                      "oldest_url": None, "index_url": p}
         pager["show"] = any(pager.values())
-        meta = {"title": lm.title + (f"（第 {page_no} 页）" if page_no else ""), "column": lm.title,
+        meta = {"title": lm.title + (f"（第 {page_no} 页）" if page_no else ""), "column_info": self.list_column(lm),
                 "keywords": lm.title, "description": f"{self.portal['name']} {lm.title}",
                 "canonical": p if page_no is None else f"{p}page/{page_no}.html"}
         lst = {"title": lm.title, "crumbs": lm.crumbs, "count": count, "children": children,
@@ -205,7 +273,8 @@ class Renderer:
 
     # -- home and catalogue -----------------------------------------------------------
     def home(self, blocks: list[dict]) -> bytes:
-        meta = {"title": None, "column": "首页", "keywords": "政府信息公开", "description": f"{self.portal['name']}政府信息公开",
+        meta = {"title": None, "column": "首页", "column_type": "首页", "column_description": f"{self.portal['name']}首页",
+                "column_keywords": "首页", "keywords": "政府信息公开", "description": f"{self.portal['name']}政府信息公开",
                 "canonical": "/"}
         return self.render_page("home.html", {"blocks": blocks, "departments": self.dept_links(), "meta": meta})
 
@@ -217,15 +286,29 @@ class Renderer:
                 cat = key.split(":", 2)[2]
                 children.append({"name": cat, "count": counts[key], "url": f"/{slug}/{docinfo.category_slug(cat)}/"})
             tree.append({"name": name, "url": f"/{slug}/", "count": counts.get(f"s:{slug}", 0), "children": children})
-        meta = {"title": "信息公开目录", "column": "信息公开目录", "keywords": "信息公开目录",
-                "description": "按部门和信息类别分列的政府信息公开目录", "canonical": "/catalog/"}
+        meta = {"title": "信息公开目录", "column": "信息公开目录", "column_type": vocabularies.COLUMN_DISCLOSURE,
+                "column_description": "按部门和信息类别分列的政府信息公开目录", "column_keywords": "信息公开目录",
+                "keywords": "信息公开目录", "description": "按部门和信息类别分列的政府信息公开目录", "canonical": "/catalog/"}
         return self.render_page("catalog.html", {"tree": tree, "total": counts.get("all", 0), "meta": meta})
 
+    def site_map(self) -> bytes:
+        """The human-readable 网站地图: the portal's columns and each department's."""
+        tree = self.columns.tree
+        depts = [{"name": name, "url": f"/{slug}/", "columns": [c for c in tree if c["site"] == slug]}
+                 for slug, name in self.departments]
+        meta = {"title": "网站地图", "column": "网站地图", "column_type": vocabularies.COLUMN_OTHER,
+                "column_description": f"{self.portal['name']}网站地图", "column_keywords": "网站地图",
+                "keywords": "网站地图", "description": f"{self.portal['name']}各栏目和部门网站的导航",
+                "canonical": "/sitemap/"}
+        return self.render_page("sitemap.html", {"portal_columns": [c for c in tree if not c["site"]],
+                                                 "dept_trees": depts, "meta": meta})
+
     def not_found(self) -> bytes:
-        return self.render_page("404.html", {"meta": {"title": "页面不存在", "column": "404"}})
+        return self.render_page("404.html", {"meta": {"title": "页面不存在", "column": "404",
+                                                      "description": "您访问的页面不存在"}})
 
     def standalone(self, name: str) -> bytes:
-        return self.render_page(f"pages/{name}.html", {"meta": {"title": None, "column": name,
+        return self.render_page(f"pages/{name}.html", {"meta": {"title": None, "column": _PAGE_NAMES.get(name, name),
                                                                 "canonical": f"/{name}/"}})
 
     def robots(self) -> bytes:

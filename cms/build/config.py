@@ -23,6 +23,7 @@ def from_settings(**overrides) -> BuildConfig:
     """A BuildConfig from Django settings and the Department table (when the DB is reachable)."""
     portal = dict(DEFAULT_PORTAL)
     portal.update(getattr(settings, "GOVSITE_PORTAL", {}) or {})
+    portal["identity"] = dict(getattr(settings, "GOVSITE_IDENTITY", {}) or {})
     theme = getattr(settings, "GOVSITE_THEME", "default") or "default"
     site_themes = dict(getattr(settings, "GOVSITE_SITE_THEMES", {}) or {})
     if isinstance(theme, dict):  # a per-site mapping with "default" for the rest
