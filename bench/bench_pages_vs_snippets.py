@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import recording
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
@@ -66,4 +68,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_pages_vs_snippets: Wagtail pages against snippets"):
+        main()

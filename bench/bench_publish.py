@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import recording
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -242,4 +244,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_publish: publishing to a directory and S3"):
+        main()

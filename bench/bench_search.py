@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_search.py --docs 200000            # everything
     .venv/bin/python bench/bench_search.py --docs 20000 --skip-browser
 
-Steps: generate the shared corpus (``/work/shared/corpus/govcorpus.py``; benchmarks may use it, tests
+Steps: generate the shared corpus (named by ``GOVSITE_CORPUS_TOOL``, see bench/corpus.py; benchmarks may use it, tests
 never do), build the index cold (nothing cached) in a child process, rebuild warm (tokens cached),
 update incrementally (1 changed, 1 withdrawn), measure the index files, time the Python engine and
 ``/api/search`` (p50/p95), run the known-item test at scale, and load the search page in headless chromium over a plain static server
@@ -24,10 +24,12 @@ import sys
 import time
 from pathlib import Path
 
+from corpus import corpus_tool
+from results import recording
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
-CORPUS_TOOL = Path("/work/shared/corpus/govcorpus.py")
 
 
 def read_jsonl(path: Path, limit: int | None = None):
@@ -269,7 +271,7 @@ def main() -> None:
     corpus = Path(args.corpus) if args.corpus else work / f"corpus-{args.docs}.jsonl"
     if not corpus.exists():
         print(f"generating {corpus} …", flush=True)
-        subprocess.run([sys.executable, str(CORPUS_TOOL), "--docs", str(args.docs), "--seed", "1", "--out", str(corpus)],
+        subprocess.run([sys.executable, str(corpus_tool()), "--docs", str(args.docs), "--seed", "1", "--out", str(corpus)],
                        check=True)
     out, state = work / "site", work / "state"
     print(f"== index build, {args.docs} documents ==", flush=True)
@@ -315,4 +317,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with recording("bench_search: static search index"):
+        main()

@@ -35,6 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from results import recording
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKTREE = "WORKTREE"
 SEARCH_MANIFEST = "search/idx/manifest.json"
@@ -181,4 +183,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with recording("compare_builds: two revisions build identical sites"):
+        sys.exit(main())

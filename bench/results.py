@@ -87,3 +87,41 @@ class Report:
         print(f"(written to {RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS}, "
               f"section “{self.title}”)", flush=True)
         return RESULTS
+
+
+class _Tee:
+    """sys.stdout that also keeps what is written (the benchmark's own prints)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.kept: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.kept.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+class recording:  # noqa: N801 - used as ``with recording(...)``, like contextlib's helpers
+    """Run a benchmark's ``main()`` inside this: what it prints also becomes its RESULTS.md section,
+    written only when it finishes without an error (a failed run never replaces good figures)."""
+
+    def __init__(self, title: str) -> None:
+        self.report = Report(title)
+
+    def __enter__(self) -> Report:
+        self.tee = _Tee(sys.stdout)
+        sys.stdout = self.tee
+        return self.report
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        sys.stdout = self.tee.stream
+        ok = exc_type is None or (exc_type is SystemExit and exc.code in (0, None))
+        if ok:
+            self.report.lines = "".join(self.tee.kept).splitlines() + self.report.lines
+            self.report.save()
