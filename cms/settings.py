@@ -166,6 +166,9 @@ GOVSITE_IDENTITY = {
 # absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")
+# Attachment files, stored once by content hash (content_models/filestore.py); the site build hard
+# links them into the release, so keep it on the site directory's file system (else they are copied).
+GOVSITE_FILES_DIR = Path(os.environ.get("GOVSITE_FILES_DIR", DATA_DIR / "files")).absolute()
 # Enabled service modules: each is a Django app, ``services.<name>`` for a bare name, or the dotted
 # name of an app elsewhere (``myorg.appointments``); it hands in its API, pages and links through its
 # AppConfig (cms/service_modules.py).

@@ -42,3 +42,45 @@ def file_type(name: str) -> str:
 def type_label(kind: str) -> str:
     """The type a reader sees (``PDF``, ``DOCX``) from a stored or derived type; ``文件`` when none."""
     return kind.upper() if kind else UNKNOWN_TYPE
+
+
+# What a file is, read from its first bytes: a legacy export's extension is often wrong (a PDF
+# named .doc, a scan named .jpg.pdf), and readers must be told what they will get. Containers
+# say what they hold: a ZIP is Word, Excel, PowerPoint or OFD (GB/T 33190) by its member names;
+# an OLE2 compound file is Word, Excel, PowerPoint or their WPS Office twins (.wps, .et, .dps),
+# which share the format, so there the extension decides among the family.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"{\\rtf", "rtf"),
+)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLE2_KINDS = frozenset({"doc", "xls", "ppt", "wps", "et", "dps", "dot", "xlt", "pot"})
+_ZIP = b"PK\x03\x04"
+_ZIP_KINDS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"), ("OFD.xml", "ofd"))
+
+
+def sniff_type(head: bytes, name: str = "", zip_names: list[str] | None = None) -> str:
+    """The type of a file from its first bytes (``pdf``, ``docx``, ``ofd``…), else from ``name``.
+
+    ``zip_names`` are the member names when the file is a ZIP (the caller opens it: only it has
+    the file); without them a ZIP keeps the type its name gives, or ``zip``.
+    """
+    by_name = file_type(name)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head.startswith(_OLE2):
+        return by_name if by_name in _OLE2_KINDS else "doc"
+    if head.startswith(_ZIP):
+        for member in zip_names or ():
+            for prefix, kind in _ZIP_KINDS:
+                if member == prefix or member.startswith(prefix):
+                    return kind
+        return by_name or "zip"
+    return by_name

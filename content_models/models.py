@@ -216,6 +216,9 @@ class Attachment(Orderable):
     file = models.CharField(_("文件"), max_length=500, help_text=_("文件路径或地址"))
     size_bytes = models.BigIntegerField(_("文件大小（字节）"), null=True, blank=True)
     file_type = models.CharField(_("文件类型"), max_length=16, blank=True)
+    # The stored file's SHA-256 (content_models.filestore); empty when no file is stored: an
+    # outside link (http/https), or a file the import could not find (shown as 暂缺 on the site).
+    sha256 = models.CharField(_("文件摘要（SHA-256）"), max_length=64, blank=True, editable=False)
     upload = models.ForeignKey(
         get_document_model_string(),
         verbose_name=_("上传文件"),

@@ -19,8 +19,12 @@ from content_models.atomic import atomic_file
 
 class AttachmentRecord(TypedDict):
     title: str
-    file: str
+    file: str  # path relative to the import's --files directory, or an http(s) URL
     bytes: int | None
+    # Written on export, optional on import: the stored file's content hash (content_models.filestore)
+    # and its type read from the file. A record whose sha256 the store holds needs no --files.
+    sha256: NotRequired[str | None]
+    type: NotRequired[str | None]
 
 
 class DocumentRecord(TypedDict):

@@ -53,7 +53,21 @@ _BINARY_TYPES = {
     ".bin": "application/octet-stream",
     ".wasm": "application/wasm",
     ".ofd": "application/ofd",
+    # Office documents (mimetypes knows only some of them, and only where /etc/mime.types has them)
+    # and their WPS Office counterparts (文字 .wps, 表格 .et, 演示 .dps), as government sites serve them.
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".wps": "application/vnd.ms-works",
+    ".et": "application/vnd.ms-excel",
+    ".dps": "application/vnd.ms-powerpoint",
+    ".rtf": "application/rtf",
+    ".zip": "application/zip",
+    ".rar": "application/vnd.rar",
+    ".7z": "application/x-7z-compressed",
 }
 _UTF8 = "; charset=utf-8"
 
@@ -73,8 +87,14 @@ class HeaderRules:
         return f"public, max-age={self.default_max_age}"
 
 
+# attachments: files/<2 hex>/<14 hex>/<name>, named by the content's SHA-256 (site_generator.docinfo)
+_ATTACHMENT = re.compile(r"files/[0-9a-f]{2}/[0-9a-f]{14}/[^/]+")
+
+
 def is_immutable(relpath: str) -> bool:
-    """True for content-hashed names: theme assets ``name.<hex>.ext`` and hashed search files."""
+    """True for content-hashed names: theme assets ``name.<hex>.ext``, hashed search files, attachments."""
+    if _ATTACHMENT.fullmatch(relpath):
+        return True
     name = relpath.rsplit("/", 1)[-1]
     if _HASHED_NAME.search(name):
         return True

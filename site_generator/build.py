@@ -506,7 +506,8 @@ def _render_doc_chunk(ids: list[str]):
         b = docinfo.basics(rec)
         rows.append(renderer.doc_row(rec, b))  # the content hash is the input's (incremental builds compare it)
         public = docinfo.public_record(rec)
-        writer.write(b["url"], renderer.doc_page(public, b, _related_from_index(b, links, interps)))
+        files = renderer.place_attachments(writer, public)
+        writer.write(b["url"], renderer.doc_page(public, b, _related_from_index(b, links, interps), files))
         if public is not rec:
             cleaned.append(public)
     writer.changed.clear()
@@ -787,7 +788,7 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
             "replacement": st.link_of(b["replaced_by"]),
             "interpretations": st.interpretations(doc_id),
         }
-        writer.write(b["url"], renderer.doc_page(rec, b, related))
+        writer.write(b["url"], renderer.doc_page(rec, b, related, renderer.place_attachments(writer, rec)))
     for doc_id in removed | {i for i in new_rows if i in old}:
         if doc_id in removed or old[doc_id]["url"] != new_rows[doc_id]["url"]:
             writer.delete(old[doc_id]["url"])

@@ -43,8 +43,9 @@ class BuildConfig:
     feed_size: int = 50
     sitemap_max: int = 50000
     home_block_size: int = 8
-    # Where attachment files live when a record gives a bare file name.
-    attachment_base_url: str = "/files/"
+    # The attachment file store (content_models.filestore): an attachment with a ``sha256`` found
+    # here is linked into the release under ``files/``; without it, only outside links are linked.
+    files_dir: Path | None = None
     processes: int = 2
     # The column tree (栏目) of the portal and the departments: see ``site_generator.columns``.
     columns: list[dict] = field(default_factory=list)

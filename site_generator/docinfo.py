@@ -108,14 +108,56 @@ def basics(record: dict) -> dict:
     }
 
 
-def attachment_view(att: dict, base_url: str) -> dict:
+# Characters a file name on the site may not carry: path and URL syntax, shell and Windows trouble.
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#%&+;=\[\]{}^`\s]+')
+FILES_DIR = "files"
+
+
+def is_outside_link(file: str) -> bool:
+    """An attachment given as an absolute http(s) URL: linked as it is, never copied."""
+    return file.lower().startswith(("http://", "https://"))
+
+
+def attachment_name(file: str, kind: str) -> str:
+    """The readable last part of an attachment's URL: its file name, made safe, with the right extension.
+
+    The extension follows the type read from the bytes (a PDF named ``.doc`` is served as PDF).
+    """
+    base = re.split(r"[/\\]", file)[-1]
+    base = _UNSAFE_NAME.sub("_", base).strip("._ ")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    if kind and ext.lower() != kind:
+        stem, ext = (stem if dot else base), kind
+    stem = stem[:100] or "attachment"
+    return f"{stem}.{ext.lower()}" if ext else stem
+
+
+def attachment_path(sha256: str, file: str, kind: str) -> str:
+    """Where a stored file appears on the site: ``files/<2 hex>/<14 hex>/<name>``.
+
+    Stable (the same bytes under the same name always get the same URL), readable (the file keeps
+    its name when saved), and named by content, so a changed file is a new URL, cached for good.
+    """
+    return f"{FILES_DIR}/{sha256[:2]}/{sha256[2:16]}/{attachment_name(file, kind)}"
+
+
+def attachment_view(att: dict, available: bool) -> dict:
+    """What a reader sees of one attachment: a link with type and size, or its title and 暂缺.
+
+    ``available``: the stored file was placed in the release (``attachment_path``). A relative
+    path with no stored file has nothing to link to: it is listed, never linked (no dead link).
+    """
     file = str(att.get("file") or "")
-    if file.startswith(("http://", "https://", "/")):
-        href = file
-    else:
-        href = base_url + quote(file)
-    return {"title": att.get("title") or file, "href": href, "type": type_label(file_type(file)),
-            "size": human_size(att.get("bytes"))}
+    kind = str(att.get("type") or "") or file_type(file)
+    view = {"title": att.get("title") or file.rsplit("/", 1)[-1], "type": type_label(kind),
+            "size": human_size(att.get("bytes")), "href": None, "outside": False}
+    if is_outside_link(file):
+        view.update(href=file, outside=True)
+    elif available and att.get("sha256"):
+        view["href"] = "/" + quote(attachment_path(str(att["sha256"]), file, kind))
+    return view
 
 
 def public_record(record: dict) -> dict:

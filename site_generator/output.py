@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from content_models.atomic import atomic_write, replace_with_hard_link, replace_with_symlink
+from content_models.atomic import atomic_file, atomic_write, replace_with_hard_link, replace_with_symlink
 
 BUFFERS = ("a", "b")
 
@@ -173,6 +173,36 @@ class Writer:
             self.changed.add(rel)
             self.files += 1
             self.bytes += len(data)
+
+    def link(self, rel: str, source: Path) -> bool:
+        """Place ``source`` (a stored attachment) at ``rel`` without reading it; False when it is missing.
+
+        A hard link when the store shares the release's file system, else a copy. Content-named
+        paths never change meaning, so a path already present is left as it is (not reported).
+        """
+        rel = rel.lstrip("/")
+        if not rel or ".." in rel.split("/"):
+            raise ValueError(f"输出路径无效：{rel!r}")
+        path = os.path.join(self.root, rel)
+        if os.path.exists(path):
+            return True
+        self._mkdir(os.path.dirname(rel))
+        try:
+            os.link(source, path)
+        except FileNotFoundError:
+            return False
+        except FileExistsError:  # another render process placed the same file
+            return True
+        except OSError:  # another file system (EXDEV) or no hard links: copy, through a temporary name
+            try:
+                with open(source, "rb") as src, atomic_file(path, durable=False) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except FileNotFoundError:
+                return False
+        with self._lock:
+            self.changed.add(rel)
+            self.files += 1
+        return True
 
     def delete(self, rel: str) -> None:
         rel = rel.lstrip("/")

@@ -17,6 +17,7 @@ import orjson
 from markupsafe import Markup
 
 from content_models import vocabularies
+from content_models.files import file_type
 from site_generator import docinfo
 from site_generator.columns import ColumnIndex
 from site_generator.config import BuildConfig
@@ -91,7 +92,7 @@ class Renderer:
     def fingerprint(self) -> str:
         data = orjson.dumps(
             [GENERATOR_VERSION, self.themes.fingerprint(), self.portal, self.departments, self.cfg.page_size,
-             self.cfg.feed_size, self.cfg.sitemap_max, self.cfg.home_block_size, self.cfg.attachment_base_url,
+             self.cfg.feed_size, self.cfg.sitemap_max, self.cfg.home_block_size, str(self.cfg.files_dir or ""),
              self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links,
              self.columns.tree]
         )
@@ -199,8 +200,29 @@ class Renderer:
             "interprets": b["interprets"], "replaced_by": b["replaced_by"], "rhash": record_hash(record),
         }
 
-    def doc_page(self, record: dict, b: dict, related: dict) -> bytes:
-        """The document's page; ``record`` is public (``docinfo.public_record``): its body is shown as it is."""
+    def place_attachments(self, writer, record: dict) -> list[dict]:
+        """Link the record's stored files into the release and return what the page lists.
+
+        A stored file is hard-linked by its hash (never read); one the store does not hold is
+        listed as 暂缺, so the page never links to a file that is not on the site.
+        """
+        views = []
+        store = self.cfg.files_dir
+        for att in record.get("attachments") or []:
+            sha = att.get("sha256")
+            available = False
+            if sha and store is not None and not docinfo.is_outside_link(str(att.get("file") or "")):
+                kind = str(att.get("type") or "") or file_type(str(att.get("file") or ""))
+                rel = docinfo.attachment_path(str(sha), str(att.get("file") or ""), kind)
+                available = writer.link(rel, store / str(sha)[:2] / str(sha))
+            views.append(docinfo.attachment_view(att, available))
+        return views
+
+    def doc_page(self, record: dict, b: dict, related: dict, attachments: list[dict] | None = None) -> bytes:
+        """The document's page; ``record`` is public (``docinfo.public_record``): its body is shown as it is.
+
+        ``attachments``: the views ``place_attachments`` returned (none placed: every stored file 暂缺).
+        """
         site = b["site"]
         validity = record.get("validity") or None
         cat = b["category"]
@@ -211,8 +233,8 @@ class Renderer:
             "organ": record.get("organ") or "", "topic": b["topic"], "category": cat, "written": record.get("written"),
             "validity": validity, "withdrawn_notice": validity in (vocabularies.EXPIRED, vocabularies.REPEALED),
             "body": Markup(record.get("body_html") or ""),
-            "attachments": [docinfo.attachment_view(a, self.cfg.attachment_base_url)
-                            for a in record.get("attachments") or []],
+            "attachments": attachments if attachments is not None else [
+                docinfo.attachment_view(a, False) for a in record.get("attachments") or []],
         }
         column = self.columns.for_category(site, cat, self.dept_name(site)) if cat else self.site_column(site)
         image = _IMG_SRC.search(doc["body"])

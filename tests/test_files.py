@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from content_models.files import GIB, KIB, MIB, file_type, human_size, type_label
+from content_models.filestore import FileStore
 from publish.runner import PublishSummary
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
@@ -38,21 +39,23 @@ def test_file_types_from_names(name, kind, label):
 
 
 def test_the_site_lists_attachments_by_the_one_rule(tmp_path):
+    stored = FileStore(tmp_path / "store").put_bytes(b"%PDF-1.4 " + b"x" * (204_800 - 9), "申报表.pdf")
     record = {
         "id": "doc-1", "site": "fgj", "organ": "南安市发展和改革局", "title": "附件测试",
         "published": "2025-03-01T09:00:00+08:00", "body_html": "<p>正文</p>",
         "attachments": [
-            {"title": "申报表", "file": "a/申报表.pdf", "bytes": 204_800},
+            {"title": "申报表", "file": "a/申报表.pdf", "bytes": 204_800, "sha256": stored.sha256},
             {"title": "名单", "file": "名单.XLSX?v=2", "bytes": 3 * MIB // 2},
             {"title": "扫描件", "file": "扫描件", "bytes": None},
             {"title": "数据包", "file": "https://example.gov.cn/data.zip", "bytes": 3 * GIB},
         ],
     }
     out = tmp_path / "site"
-    build_site([record], out, full=True, config=BuildConfig(processes=1, plugins=[]))
+    build_site([record], out, full=True, config=BuildConfig(processes=1, plugins=[], files_dir=tmp_path / "store"))
     html = (out / "fgj/2025/doc-1.html").read_text("utf-8")
     info = re.findall(r'<span class="file-info">（(.*?)）</span>', html)
-    assert info == ["PDF，200 KB", "XLSX，1.5 MB", "文件", "ZIP，3.0 GB"]
+    # files the store does not hold are listed as 暂缺 (their recorded size would describe nothing)
+    assert info == ["PDF，200 KB", "XLSX，暂缺", "文件，暂缺", "ZIP，3.0 GB"]
 
 
 def test_the_publish_report_uses_the_same_sizes():

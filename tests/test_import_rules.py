@@ -174,7 +174,7 @@ def test_commands_import_export_and_clear_errors(tmp_path, capsys):
     call_command("export_documents", str(dest))
     exported = [orjson.loads(line) for line in dest.read_bytes().splitlines()]
     assert [r["id"] for r in exported] == ["c1", "c2"]
-    assert exported[1]["attachments"] == [{"title": "表", "file": "b.xlsx", "bytes": 10}]
+    assert exported[1]["attachments"] == [{"title": "表", "file": "b.xlsx", "bytes": 10, "type": "xlsx", "sha256": None}]
     assert Attachment.objects.get().file_type == "xlsx"
     with pytest.raises(CommandError, match="目录"):
         call_command("export_documents", str(tmp_path))

@@ -43,6 +43,7 @@ def from_settings(**overrides) -> BuildConfig:
         plugins=build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
         service_links=service_links(modules),
         processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),
+        files_dir=Path(settings.GOVSITE_FILES_DIR),
     )
     for key, value in overrides.items():
         setattr(cfg, key, value)

@@ -70,10 +70,12 @@ def _attachments_by_document(pks: list[int]) -> dict[int, list[dict]]:
     rows = (
         Attachment.objects.filter(document_id__in=pks)
         .order_by("document_id", "sort_order", "id")
-        .values_list("document_id", "title", "file", "size_bytes")
+        .values_list("document_id", "title", "file", "size_bytes", "file_type", "sha256")
     )
-    for doc_id, title, file, size in rows:
-        out.setdefault(doc_id, []).append({"title": title, "file": file, "bytes": size})
+    for doc_id, title, file, size, kind, sha in rows:
+        out.setdefault(doc_id, []).append(
+            {"title": title, "file": file, "bytes": size, "type": kind or None, "sha256": sha or None}
+        )
     return out
 
 

@@ -9,11 +9,14 @@ them as unchanged). Bulk writes send no per-row signals; ``documents_imported`` 
 per committed batch instead, so the site build and the search index can react.
 """
 
+import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,11 +29,13 @@ from wagtail.models import Locale
 
 from content_models import identifiers, vocabularies
 from content_models.files import file_type
+from content_models.filestore import FileStore
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 from content_models.record import CHANGE_OPS, split_keywords
 from content_models.sanitizer import clean_html
 
 BATCH_SIZE = 1000
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 MAX_PROBLEMS_KEPT = 1000  # all are counted; the first ones are kept for the summary
 
 # Sent after each committed batch (bulk writes send no post_save): ``created``, ``changed`` and
@@ -75,6 +80,8 @@ class ImportSummary:
     withdrawn: int = 0
     bad: int = 0
     warnings: int = 0
+    files_stored: int = 0  # attachment files read from --files (identical ones stored once)
+    files_missing: int = 0  # attachments whose file is not there: listed as 暂缺 on the site
     seconds: float = 0.0
     bad_lines: list[Problem] = field(default_factory=list)
     warning_lines: list[Problem] = field(default_factory=list)
@@ -85,9 +92,12 @@ class ImportSummary:
         return self.lines / self.seconds if self.seconds > 0 else 0.0
 
     def as_text(self) -> str:
+        files = ""
+        if self.files_stored or self.files_missing:
+            files = f"；附件文件：读取 {self.files_stored}，暂缺 {self.files_missing}"
         return (
             f"导入完成：共 {self.lines} 行，新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
-            f"撤回 {self.withdrawn}，错误 {self.bad}，警告 {self.warnings}；"
+            f"撤回 {self.withdrawn}，错误 {self.bad}，警告 {self.warnings}{files}；"
             f"用时 {self.seconds:.1f} 秒，每秒 {self.rate:.0f} 行"
         )
 
@@ -96,13 +106,17 @@ class BadRecord(ValueError):
     """The line is skipped; the message (Chinese) says why."""
 
 
+# One attachment as the importer compares and writes it: (title, file, bytes, type, sha256).
+AttachmentRow = tuple[str, str, int | None, str, str]
+
+
 @dataclass
 class _Op:
     lineno: int
     kind: str  # "full", "update" or "withdraw"
     sid: str
     values: dict[str, Any]  # model field -> value (department as slug under "site")
-    attachments: list[tuple[str, str, int | None]] | None
+    attachments: list[AttachmentRow] | None
     links: dict[str, str | None]  # "interprets"/"replaced_by" -> target source id
     warnings: list[str]
 
@@ -160,7 +174,7 @@ def _keywords(rec: dict) -> list[str]:
     return [k.strip() for k in raw if k.strip()]
 
 
-def _attachments(rec: dict) -> list[tuple[str, str, int | None]]:
+def _attachments(rec: dict) -> list[AttachmentRow]:
     raw = rec.get("attachments")
     if raw is None:
         return []
@@ -175,8 +189,19 @@ def _attachments(rec: dict) -> list[tuple[str, str, int | None]]:
         size = item.get("bytes")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise BadRecord(f"第 {i} 个附件的大小（bytes）应为非负整数")
-        out.append((title, file, size))
+        sha = item.get("sha256") or ""
+        if not isinstance(sha, str) or (sha and not _SHA256.fullmatch(sha)):
+            raise BadRecord(f"第 {i} 个附件的摘要（sha256）应为 64 位十六进制字符串")
+        kind = item.get("type") or ""
+        if not isinstance(kind, str) or len(kind) > 16:
+            raise BadRecord(f"第 {i} 个附件的类型（type）应为不超过 16 字的字符串")
+        out.append((title, file, size, kind.lower() or file_type(file), sha.lower()))
     return out
+
+
+def is_outside_link(file: str) -> bool:
+    """An attachment given as an absolute http(s) URL: kept as a link to another site."""
+    return file.lower().startswith(("http://", "https://"))
 
 
 def _link(rec: dict, key: str) -> str | None:
@@ -306,10 +331,53 @@ def allocate_index_nos(organ_code: str, year: int, count: int, *, reserved: set[
 # ---------------------------------------------------------------- the import
 
 
+class AttachmentFiles:
+    """Where an import finds attachment files (``--files DIR``) and where it stores them.
+
+    A relative ``file`` is read from ``files_dir`` (never from outside it) and stored once by its
+    content (``content_models.filestore``), its size and type taken from the bytes. A file that is
+    missing or unreadable is reported with the line and the attachment is kept without a file
+    (the site lists it as 暂缺); the rest of the line imports.
+    """
+
+    def __init__(self, store: FileStore, files_dir: str | os.PathLike | None = None):
+        self.store = store
+        self.files_dir = Path(files_dir).resolve() if files_dir is not None else None
+
+    def resolve(self, item: AttachmentRow, report: Callable[[str], None]) -> tuple[AttachmentRow, bool | None]:
+        """The attachment with its stored file; the flag says stored (True), missing (False) or n/a (None)."""
+        title, file, size, kind, sha = item
+        if is_outside_link(file):
+            return (title, file, size, kind, ""), None
+        if self.files_dir is None:
+            return (item if sha and self.store.has(sha) else (title, file, size, kind, "")), None
+        try:
+            source = (self.files_dir / file.lstrip("/\\")).resolve()
+        except (OSError, ValueError):  # a NUL byte, a symlink loop
+            source = None
+        if source is None or not source.is_relative_to(self.files_dir):
+            report(f"附件“{title}”的路径“{file}”不在附件目录内，已按暂缺导入")
+            return (title, file, size, kind, ""), False
+        try:
+            stored = self.store.put_path(source, file.rsplit("/", 1)[-1])
+        except FileNotFoundError:
+            report(f"附件“{title}”的文件不存在：{file}，已按暂缺导入")
+            return (title, file, size, kind, ""), False
+        except IsADirectoryError:
+            report(f"附件“{title}”的路径是目录，不是文件：{file}，已按暂缺导入")
+            return (title, file, size, kind, ""), False
+        except OSError as exc:
+            report(f"附件“{title}”的文件无法读取：{file}（{exc.strerror}），已按暂缺导入")
+            return (title, file, size, kind, ""), False
+        return (title, file, stored.size, stored.kind or kind, stored.sha256), True
+
+
 class _Importer:
-    def __init__(self, summary: ImportSummary, on_problem: Callable[[str, Problem], None] | None) -> None:
+    def __init__(self, summary: ImportSummary, on_problem: Callable[[str, Problem], None] | None,
+                 files: AttachmentFiles | None = None) -> None:
         self.summary = summary
         self.on_problem = on_problem
+        self.files = files
         self._found: list[tuple[str, Problem]] = []
         self.locale_id = Locale.get_default().pk
         self.departments: dict[str, list] = {
@@ -421,6 +489,7 @@ class _Importer:
                 ops.append(item)
         if not ops:
             return
+        self.store_files(ops)
         sids = {op.sid for op in ops}
         claimed = {op.values["index_no"] for op in ops if op.values.get("index_no")}
         with transaction.atomic():
@@ -442,13 +511,30 @@ class _Importer:
             )
             self._apply(ops, existing, owners)
 
+    def store_files(self, ops: list[_Op]) -> None:
+        """Read and store the batch's attachment files (before the transaction: file IO holds no lock)."""
+        if self.files is None:
+            return
+        for op in ops:
+            if not op.attachments:
+                continue
+            resolved = []
+            for item in op.attachments:
+                row, stored = self.files.resolve(item, lambda msg, op=op: self.warn(op.lineno, op.sid, msg))
+                if stored is True:
+                    self.summary.files_stored += 1
+                elif stored is False:
+                    self.summary.files_missing += 1
+                resolved.append(row)
+            op.attachments = resolved
+
     def _apply(self, ops: list[_Op], existing: dict[str, dict], owners: dict[str, str]) -> None:
         existing_attachments: dict[int, list[tuple]] = {}
         if existing:
             rows = (
                 Attachment.objects.filter(document_id__in=[r["id"] for r in existing.values()])
                 .order_by("document_id", "sort_order", "id")
-                .values_list("document_id", "title", "file", "size_bytes")
+                .values_list("document_id", "title", "file", "size_bytes", "file_type", "sha256")
             )
             for doc_id, *rest in rows:
                 existing_attachments.setdefault(doc_id, []).append(tuple(rest))
@@ -601,10 +687,10 @@ class _Importer:
                 [
                     {
                         "document_id": st["pk"], "sort_order": i, "title": title, "file": file,
-                        "size_bytes": size, "file_type": file_type(file),
+                        "size_bytes": size, "file_type": kind, "sha256": sha,
                     }
                     for st in changed_att
-                    for i, (title, file, size) in enumerate(st["attachments"])
+                    for i, (title, file, size, kind, sha) in enumerate(st["attachments"])
                 ],
             )
 
@@ -840,9 +926,12 @@ def import_records(
     progress: Callable[[ImportSummary], None] | None = None,
     on_problem: Callable[[str, Problem], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    files: AttachmentFiles | None = None,
 ) -> ImportSummary:
     """Import JSONL lines (str/bytes, or ``(lineno, record)`` pairs) and return the summary.
 
+    ``files`` stores the attachment files (``--files``); without it, attachments are kept as
+    given: outside links, files the store already holds (a record's ``sha256``), or 暂缺.
     Streams: one batch at most is in memory. ``progress(summary)`` is called after each batch;
     ``on_problem(kind, problem)`` for each bad line (kind "error") and warning ("warning").
     Parsing stays in this process: it is ~20% of the CPU time, and a parser process (tried)
@@ -851,7 +940,7 @@ def import_records(
     summary = ImportSummary()
     started = time.perf_counter()
     _tune_connection()
-    importer = _Importer(summary, on_problem)
+    importer = _Importer(summary, on_problem, files)
     for chunk in _chunks(lines, batch_size, summary):
         importer.run_batch(parse_chunk(chunk))
         importer.flush_problems()

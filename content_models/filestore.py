@@ -1,0 +1,114 @@
+"""Attachment files stored once, by content: ``<root>/<sha256[:2]>/<sha256>``.
+
+An attachment is a government record: the bytes the department published, kept as they are.
+Naming them by their SHA-256 means a file attached to many documents, imported twice or uploaded
+again is stored once, a re-import that brings the same bytes writes nothing, and the site build
+links the stored file into the release by its hash (a hard link: never re-read, never copied when
+the store and the site share a file system). Plain Python (no Django): the importer, the admin's
+upload hook, the site generator and the benchmarks use it. Files arrive through a temporary name
+and one rename (``content_models.atomic``), so a stored name always holds the whole file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from content_models.atomic import atomic_file
+from content_models.files import sniff_type
+
+CHUNK = 1 << 20
+SMALL = 8 << 20  # files up to this size are read once into memory; larger ones are streamed twice
+HEAD = 16
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the store: its content hash, its size in bytes and its type read from its bytes."""
+
+    sha256: str
+    size: int
+    kind: str
+
+
+class FileStore:
+    """The content-addressed store under ``root`` (``settings.GOVSITE_FILES_DIR``)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return bool(sha256) and self.path(sha256).is_file()
+
+    def put_path(self, source: str | os.PathLike, name: str = "") -> StoredFile:
+        """Store the file at ``source`` (OSError when it cannot be read: the caller reports it)."""
+        source = Path(source)
+        name = name or source.name
+        with open(source, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size <= SMALL:
+                return self.put_bytes(fh.read(), name)
+            digest = hashlib.sha256()
+            head = fh.read(HEAD)
+            digest.update(head)
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+            sha = digest.hexdigest()
+            if not self.has(sha):
+                fh.seek(0)
+                self._write_stream(sha, fh)
+        return StoredFile(sha, size, self._kind(head, name, self.path(sha)))
+
+    def put_bytes(self, data: bytes, name: str = "") -> StoredFile:
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha)
+        if not target.is_file():
+            with atomic_file(target, durable=False) as out:
+                out.write(data)
+        return StoredFile(sha, len(data), self._kind(data[:HEAD], name, target))
+
+    def put_stream(self, fh: BinaryIO, name: str = "") -> StoredFile:
+        """Store an open binary file (an uploaded file's storage handle), read once."""
+        data = fh.read(SMALL + 1)
+        if len(data) <= SMALL:
+            return self.put_bytes(data, name)
+        digest = hashlib.sha256(data)
+        with atomic_file(self.root / "incoming" / f"{os.getpid()}", durable=False) as out:
+            out.write(data)
+            size = len(data)
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        sha = digest.hexdigest()
+        incoming = self.root / "incoming" / f"{os.getpid()}"
+        target = self.path(sha)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_file():
+            incoming.unlink()
+        else:
+            os.replace(incoming, target)
+        return StoredFile(sha, size, self._kind(data[:HEAD], name, target))
+
+    def _write_stream(self, sha: str, fh: BinaryIO) -> None:
+        with atomic_file(self.path(sha), durable=False) as out:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                out.write(chunk)
+
+    @staticmethod
+    def _kind(head: bytes, name: str, stored: Path) -> str:
+        names = None
+        if head.startswith(b"PK\x03\x04"):
+            try:
+                with zipfile.ZipFile(stored) as zf:
+                    names = zf.namelist()[:200]
+            except (OSError, zipfile.BadZipFile):
+                names = None
+        return sniff_type(head, name, names)

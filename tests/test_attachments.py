@@ -1,0 +1,162 @@
+"""Issue 13: migrated attachments reach citizens.
+
+``govsite import_documents --files DIR`` stores each file once by content, with its size and type
+read from the bytes; a missing file is reported with its line and listed as 暂缺 on the site; an
+absolute URL stays an outside link; the built site has no broken internal link; publishing sends
+the files with their content types.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import orjson
+import pytest
+from django.core.management import call_command
+
+from cms.demo.files import make_docx, make_ofd, make_pdf, make_xlsx
+from content_models.files import sniff_type
+from content_models.filestore import FileStore
+from content_models.models import Attachment, DisclosureDocument
+from publish.headers import IMMUTABLE, HeaderRules, content_type
+from tests.helpers.links import broken_links
+
+PDF = make_pdf(["南安市农业补贴申报表", "Subsidy application form"])
+DOCX = make_docx(["申报人名单", "第一批"])
+XLSX = make_xlsx([["姓名", "金额"], ["张三", "1200"]])
+OFD = make_ofd(["南安市人民政府办公室"])
+
+
+@pytest.fixture()
+def env(settings, tmp_path):
+    settings.GOVSITE_SITE_DIR = tmp_path / "site"
+    settings.GOVSITE_FILES_DIR = tmp_path / "store"
+    settings.GOVSITE_BUILD_PLUGINS = []
+    files = tmp_path / "export-files"
+    (files / "2024").mkdir(parents=True)
+    (files / "2024" / "申报表.pdf").write_bytes(PDF)
+    (files / "2024" / "名单.docx").write_bytes(DOCX)
+    (files / "明细.xlsx").write_bytes(XLSX)
+    (files / "通知.ofd").write_bytes(OFD)
+    (files / "scan.doc").write_bytes(PDF)  # a PDF under a Word name, as legacy exports have them
+    return tmp_path, files
+
+
+def _doc(i: int, attachments: list[dict]) -> dict:
+    return {
+        "id": f"att-{i}", "site": "nyj", "organ": "南安市农业农村局", "title": f"关于农业补贴的通知{i}",
+        "published": f"2024-03-0{i}T09:00:00+08:00", "category": "通知公告", "body_html": "<p>正文</p>",
+        "attachments": attachments,
+    }
+
+
+RECORDS = [
+    _doc(1, [
+        {"title": "申报表", "file": "2024/申报表.pdf", "bytes": 1},  # the wrong size: the file's own counts
+        {"title": "名单", "file": "/2024/名单.docx", "bytes": None},
+        {"title": "遗失的附件", "file": "2024/不存在.pdf", "bytes": 2048},
+        {"title": "上级文件", "file": "https://www.gov.cn/zhengce/content/2024/a.pdf", "bytes": 300_000},
+    ]),
+    _doc(2, [
+        {"title": "申报表（同一文件）", "file": "2024/申报表.pdf", "bytes": None},
+        {"title": "明细表", "file": "明细.xlsx", "bytes": None},
+        {"title": "通知 OFD 版", "file": "通知.ofd", "bytes": None},
+        {"title": "扫描件", "file": "scan.doc", "bytes": None},
+        {"title": "越界", "file": "../../etc/passwd", "bytes": None},
+    ]),
+]
+
+
+def _import(tmp_path: Path, files: Path, records=RECORDS) -> tuple[str, str]:
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_documents", str(jsonl), "--files", str(files), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _store_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.django_db
+def test_import_with_files_stores_each_file_once_and_reports_the_missing_one(env):
+    tmp_path, files = env
+    out, err = _import(tmp_path, files)
+    assert "新增 2" in out and "附件文件：读取 6，暂缺 2" in out
+    assert "第 1 行（att-1）" in err and "2024/不存在.pdf" in err
+    assert "第 2 行（att-2）" in err and "不在附件目录内" in err
+    rows = {a.title: a for a in Attachment.objects.all()}
+    assert len(rows) == 9  # every attachment is kept, missing ones too
+    pdf = rows["申报表"]
+    assert (pdf.size_bytes, pdf.file_type) == (len(PDF), "pdf")
+    assert rows["申报表（同一文件）"].sha256 == pdf.sha256
+    assert (rows["名单"].file_type, rows["明细表"].file_type, rows["通知 OFD 版"].file_type) == ("docx", "xlsx", "ofd")
+    assert rows["扫描件"].file_type == "pdf"  # read from the bytes, not the name
+    assert rows["遗失的附件"].sha256 == "" and rows["遗失的附件"].size_bytes == 2048
+    assert rows["上级文件"].sha256 == "" and rows["上级文件"].file.startswith("https://")
+    store = _store_files(tmp_path / "store")
+    assert len(store) == 4  # the PDF twice (and as scan.doc) is stored once
+    assert sorted(p.read_bytes() for p in store) == sorted([PDF, DOCX, XLSX, OFD])
+
+    # A re-import of the same file and files: nothing changes, nothing is written.
+    stamps = {p: p.stat().st_mtime_ns for p in store}
+    updated = dict(DisclosureDocument.objects.values_list("source_id", "updated_at"))
+    out, _err = _import(tmp_path, files)
+    assert "未变 2" in out
+    assert {p: p.stat().st_mtime_ns for p in _store_files(tmp_path / "store")} == stamps
+    assert dict(DisclosureDocument.objects.values_list("source_id", "updated_at")) == updated
+
+
+@pytest.mark.django_db
+def test_imported_attachments_on_the_site_link_every_present_file_and_no_dead_link(env):
+    tmp_path, files = env
+    _import(tmp_path, files)
+    call_command("build_site", "--full", verbosity=0)
+    site = tmp_path / "site"
+    page = (site / "nyj/2024/att-1.html").read_text("utf-8")
+    items = re.findall(r"<li[^>]*>.*?</li>", page.split('class="attachments"')[1].split("</section>")[0], re.S)
+    assert len(items) == 4
+    hrefs = re.findall(r'href="(/files/[^"]+)"', page)
+    assert len(hrefs) == 2
+    assert "（PDF，" in items[0] and "（DOCX，" in items[1]
+    assert "遗失的附件" in items[2] and "暂缺" in items[2] and "href" not in items[2]
+    assert 'href="https://www.gov.cn/zhengce/content/2024/a.pdf"' in items[3]
+    # The readable name, under the content hash; the bytes are the imported file's.
+    first = unquote(hrefs[0])
+    assert re.fullmatch(r"/files/[0-9a-f]{2}/[0-9a-f]{14}/申报表\.pdf", first)
+    assert (site / first.lstrip("/")).read_bytes() == PDF
+    page2 = (site / "nyj/2024/att-2.html").read_text("utf-8")
+    assert unquote(re.findall(r'href="(/files/[^"]+)"', page2)[0]) == first  # the same file, one URL
+    assert "扫描件.pdf" not in page2 and re.search(r"/scan\.pdf\"", page2)  # served under its real type
+    assert "越界" in page2 and "暂缺" in page2
+    assert broken_links(site) == {}
+
+
+def test_content_types_and_caching_of_attachment_files():
+    for name, expected in [
+        ("files/ab/0123456789abcd/申报表.pdf", "application/pdf"),
+        ("files/ab/0123456789abcd/名单.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("files/ab/0123456789abcd/明细.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("files/ab/0123456789abcd/a.xls", "application/vnd.ms-excel"),
+        ("files/ab/0123456789abcd/a.doc", "application/msword"),
+        ("files/ab/0123456789abcd/通知.ofd", "application/ofd"),
+        ("files/ab/0123456789abcd/文字.wps", "application/vnd.ms-works"),
+        ("files/ab/0123456789abcd/表格.et", "application/vnd.ms-excel"),
+    ]:
+        assert content_type(name) == expected, name
+        assert HeaderRules().cache_control(name) == IMMUTABLE
+
+
+def test_type_is_read_from_the_bytes(tmp_path):
+    store = FileStore(tmp_path)
+    assert store.put_bytes(DOCX, "a.zip").kind == "docx"
+    assert store.put_bytes(XLSX, "a").kind == "xlsx"
+    assert store.put_bytes(OFD, "x.zip").kind == "ofd"
+    assert store.put_bytes(PDF, "a.docx").kind == "pdf"
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
+    assert sniff_type(ole, "表格.et") == "et" and sniff_type(ole, "文字.wps") == "wps" and sniff_type(ole, "x") == "doc"
+    assert sniff_type(b"hello", "readme.txt") == "txt"
