@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from content_models.identifiers import ORGAN_SHORT_FORMS
 from site_generator.docinfo import basics
 from site_generator.processes import fork_pool
 
@@ -82,7 +83,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 7
+TOKENS_VERSION = 8  # 8: 文号 keys of 令/公告 numbers, short organ names, joint numbers
 
 
 class StaleState(RuntimeError):
@@ -822,6 +823,8 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
         "meta": {"chunk": fmt.META_CHUNK, "per_dir": fmt.META_DIR, "dirs": meta_dirs, "fields": fmt.META_FIELDS},
         "t2s": {"buckets": fmt.T2S_BUCKETS, "files": t2s},
         "facets": facets,
+        # The one list of short organ names (content_models.identifiers), for search.js's 文号 keys.
+        "doc_no": {"short_forms": [list(pair) for pair in ORGAN_SHORT_FORMS]},
         "scoring": {"k1": fmt.K1, "b": fmt.B, "avgdl": fmt.AVGDL, "q_max": fmt.Q_MAX, "title": fmt.TITLE_BOOST,
                     "word": fmt.WORD_BOOST, "exact": fmt.EXACT_BOOST, "stop": fmt.STOP_FRACTION,
                     "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "extra": fmt.EXTRA_RATIO,

@@ -157,16 +157,16 @@ class SearchIndex:
             msg = "请输入至少两个汉字或一个词" if (query.q or "").strip() else ""
             return Result(page=page, message=msg)
 
-        req = {t: self.entry(t) for t in terms["required"]}
+        # An exact 文号 or 索引号 first: when it exists, the documents it identifies are the answer
+        # and the query's other terms are not even looked up (search.js downloads none of them).
         exact = {t: e for t in terms["exact"] if (e := self.entry(t))}
+        req = {} if exact else {t: self.entry(t) for t in terms["required"]}
         flt = {t: self.entry(t) for t in filters}
         req_ok = all(req.values())
         if any(e is None for e in flt.values()) or (not req_ok and not exact):
             return self._empty(query, page, terms, req)
-        words = {t: e for t in terms["words"] if (e := self.entry(t))}
-        if exact:  # an exact 文号 or 索引号: the documents it identifies are the answer
-            req, words, req_ok = {}, {}, True
-        else:
+        words = {} if exact else {t: e for t in terms["words"] if (e := self.entry(t))}
+        if not exact:
             # The MIN_TERMS rarest terms always count. Another term counts only if it is not very
             # common (in at most STOP_FRACTION of the documents) and costs about as much as the rarest
             # (df at most EXTRA_RATIO times its df): otherwise its list, which a rare query downloads

@@ -25,7 +25,7 @@ from operator import add
 
 import numpy as np
 
-from content_models.identifiers import doc_no_key
+from content_models.identifiers import doc_no_keys, doc_no_query_keys
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -36,7 +36,6 @@ _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re
 _NEEDS_NFKC = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2f00-\u2fdf\u2460-\u24ff"
                          r"\u3200-\u33ff\u3000\u00a0\u2160-\u217f\ufe30-\ufe4f\uff5b-\uff65]")
 _SPACES = re.compile(r"\s+")
-_DOC_NO_LIKE = re.compile(r"[\u3400-\u9fff].*\d{4}.*\d")
 _INDEX_NO_LIKE = re.compile(r"^[0-9a-z\-]{4,32}/\d{4}-\d{1,8}$")
 
 MAX_ASCII_LEN = 24
@@ -162,8 +161,15 @@ def title_words(folded_title: str, keywords: Iterable[str] = ()) -> set[str]:
 
 
 def doc_no_term(doc_no: str | None) -> str | None:
-    key = doc_no_key(doc_no or "")
-    return DOC_NO + fold(key) if key else None
+    """The exact term of a whole 文号 field (see doc_no_terms for each number of a joint one)."""
+    terms = doc_no_terms(doc_no)
+    return terms[0] if terms else None
+
+
+def doc_no_terms(doc_no: str | None) -> list[str]:
+    """The exact ``#n:`` terms of a document's 文号: one per number (content_models.identifiers
+    doc_no_keys, over the folded text, so 繁體 and full-width spellings give the same key)."""
+    return [DOC_NO + key for key in doc_no_keys(fold(doc_no or ""))]
 
 
 def index_no_term(index_no: str | None) -> str | None:
@@ -191,9 +197,9 @@ def document_terms(record: dict) -> tuple[Counter[str], set[str], set[str]]:
     tf = Counter(match_terms("\n".join(parts)))
     in_title = set(match_terms(title)) | set(match_terms(parts[1]))
     extra = title_words(title, keywords)
-    for term in (doc_no_term(record.get("doc_no")), index_no_term(record.get("index_no"))):
-        if term:
-            extra.add(term)
+    extra.update(doc_no_terms(record.get("doc_no")))
+    if term := index_no_term(record.get("index_no")):
+        extra.add(term)
     extra.update(_facet_terms(record))
     return tf, in_title, extra
 
@@ -321,9 +327,9 @@ def documents_arrays(records: list[dict]) -> list[DocumentTerms]:
         a, b = bounds[i], bounds[i + 1]
         title = fold(record.get("title") or "")
         extra = title_words(title, [fold(k) for k in record.get("keywords") or [] if k])
-        for term in (doc_no_term(record.get("doc_no")), index_no_term(record.get("index_no"))):
-            if term:
-                extra.add(term)
+        extra.update(doc_no_terms(record.get("doc_no")))
+        if term := index_no_term(record.get("index_no")):
+            extra.add(term)
         extra.update(_facet_terms(record))
         out.append(DocumentTerms(ids[a:b], counts[a:b], in_title[a:b], Counter(ascii_words(texts[i])),
                                  set(ascii_words(heads[i])), extra, bodies[i]))
@@ -369,10 +375,7 @@ def query_terms(query: str) -> dict[str, list[str]]:
         required = [t for t in required if t not in edges]
     exact: list[str] = []
     compact = "".join(folded.split())
-    if _DOC_NO_LIKE.search(compact):
-        term = doc_no_term(compact)
-        if term:
-            exact.append(term)
+    exact.extend(DOC_NO + key for key in doc_no_query_keys(folded))
     if _INDEX_NO_LIKE.match(compact):
         exact.append(INDEX_NO + compact)
     words: list[str] = list(edges)

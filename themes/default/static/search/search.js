@@ -13,7 +13,14 @@
   var ASCII = /[a-z0-9]+/g;
   var NEEDS_NFKC = /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uf900-\ufaff\u2f00-\u2fdf\u2460-\u24ff\u3200-\u33ff\u3000\u00a0\u2160-\u217f\ufe30-\ufe4f\uff5b-\uff65]/;
   var BRACKETS = /[〔\[(（【［﹝〖{｛<《〕\])）】］﹞〗}｝>》]/g;
-  var DOC_NO_LIKE = /[\u3400-\u9fff].*\d{4}.*\d/;
+  // content_models/identifiers.py: doc_no_key and its helpers (the short organ names come from the
+  // manifest, written from identifiers.ORGAN_SHORT_FORMS: one list).
+  var CN_DIGITS = { "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9 };
+  var CN_UNITS = { "十": 10, "百": 100, "千": 1000 };
+  var CN_SERIAL = /第([零〇一二两三四五六七八九十百千]+)号/g;
+  var JOINT = /[、，,；;]+/;
+  var TYPED_AS_DOC_NO = /[号第〔\[(（【［﹝〖{｛<《〕\])）】］﹞〗}｝>》]/;
+  var DOC_NO_KEY_LIKE = /^(?=[^0-9]*[\u3400-\u9fff])[\u3400-\u9fffa-zA-Z·\-]+[0-9]+号?$/;
   var INDEX_NO_LIKE = /^[0-9a-z\-]{4,32}\/\d{4}-\d{1,8}$/;
   var MAX_ASCII_LEN = 24, MAX_WORD = 6, MAX_QUERY_WORDS = 30;
   var INDEX_VERSION = 2;  // format.VERSION
@@ -92,9 +99,49 @@
   function asciiWords(folded) {
     return (folded.match(ASCII) || []).filter(function (w) { return w.length <= MAX_ASCII_LEN; });
   }
+  function chineseNumber(text) {
+    if (!text) { return null; }
+    var units = false;
+    for (var i = 0; i < text.length; i++) {
+      if (!(text[i] in CN_DIGITS) && !(text[i] in CN_UNITS)) { return null; }
+      if (text[i] in CN_UNITS) { units = true; }
+    }
+    if (!units) { return parseInt(text.split("").map(function (c) { return CN_DIGITS[c]; }).join(""), 10); }
+    var total = 0, digit = null;
+    for (i = 0; i < text.length; i++) {
+      if (text[i] in CN_DIGITS) { digit = CN_DIGITS[text[i]]; } else { total += (digit === null ? 1 : digit) * CN_UNITS[text[i]]; digit = null; }
+    }
+    return total + (digit || 0);
+  }
   function docNoKey(text) {
-    text = text.normalize("NFKC").split(/\s+/).join("");
-    return text.replace(BRACKETS, "").replace(/(\d{4})第(\d)/g, "$1$2");
+    text = text.normalize("NFKC").split(/\s+/).join("").replace(BRACKETS, "");
+    text = text.replace(CN_SERIAL, function (m, g) { var n = chineseNumber(g); return n === null ? m : "第" + n + "号"; });
+    var forms = (manifest && manifest.doc_no && manifest.doc_no.short_forms) || [];
+    forms.forEach(function (f) { text = text.split(f[0]).join(f[1]); });
+    return text.replace(/(\d{4})年(?=第?\d)/g, "$1").replace(/第(?=\d)/g, "");
+  }
+  function docNoKeys(raw) {
+    var text = (raw || "").normalize("NFKC").trim();
+    if (!text) { return []; }
+    var keys = [docNoKey(text)];
+    text.split(JOINT).forEach(function (part) {
+      var words = part.trim() ? part.trim().split(/\s+/) : [];
+      for (var i = 0; i < words.length; i++) {
+        var key = docNoKey(words.slice(i).join(""));
+        if (key && DOC_NO_KEY_LIKE.test(key)) { keys.push(key); }
+      }
+    });
+    return keys.filter(function (k, i) { return k && keys.indexOf(k) === i; });
+  }
+  function docNoQueryKeys(query) {
+    var out = [];
+    if (!TYPED_AS_DOC_NO.test(query)) { return out; }
+    docNoKeys(query).forEach(function (key) {
+      if (!DOC_NO_KEY_LIKE.test(key)) { return; }
+      if (key.charAt(key.length - 1) !== "号") { key += "号"; }
+      if (out.indexOf(key) < 0) { out.push(key); }
+    });
+    return out;
   }
   function queryTerms(query) {
     var folded = fold(query).trim();
@@ -112,12 +159,8 @@
       });
       required = required.filter(function (t) { return edges.indexOf(t) < 0; });
     }
-    var exact = [];
+    var exact = docNoQueryKeys(folded).map(function (k) { return "#n:" + k; });
     var compact = folded.split(/\s+/).join("");
-    if (DOC_NO_LIKE.test(compact)) {
-      var key = fold(docNoKey(compact));
-      if (key) { exact.push("#n:" + key); }
-    }
     if (INDEX_NO_LIKE.test(compact)) { exact.push("#i:" + compact); }
     var words = edges.slice();
     (folded.match(CJK) || []).forEach(function (run) {
@@ -241,8 +284,12 @@
         return { total: 0, exact: true, results: [], page: page, pages: 0, terms: terms,
           message: params.q.trim() ? "请输入至少两个汉字或一个词" : "", suggestions: [] };
       }
-      return Promise.all([entries(terms.required), entries(terms.exact), entries(filters), entries(terms.words)])
-        .then(function (all) {
+      // An exact 文号 or 索引号 first: when it exists, the query's other terms are not needed
+      // (query.py), and their shards are not downloaded.
+      return entries(terms.exact).then(function (ex) {
+        var found = ex.filter(function (x) { return x[1]; }).length > 0;
+        return Promise.all([found ? [] : entries(terms.required), ex, entries(filters), found ? [] : entries(terms.words)]);
+      }).then(function (all) {
           var req = all[0], exact = all[1].filter(function (x) { return x[1]; });
           var flt = all[2], words = all[3].filter(function (x) { return x[1]; });
           var reqOk = req.every(function (x) { return x[1]; });
@@ -655,6 +702,8 @@
     }).catch(function () { /* no index: the server fallback form still works */ });
   }
 
-  window.govsiteSearch = { queryTerms: queryTerms, search: search, fold: fold, last: null };
+  // useIndex: the golden-file test (tests/test_search_golden.py) runs queryTerms outside a browser.
+  function useIndex(m, map) { manifest = m; Object.keys(map || {}).forEach(function (k) { t2s[k] = map[k]; }); }
+  window.govsiteSearch = { queryTerms: queryTerms, search: search, fold: fold, useIndex: useIndex, last: null };
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
