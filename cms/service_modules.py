@@ -15,6 +15,8 @@ is the object itself or its dotted path, imported when it is used, after the app
 - ``case_provider`` and ``periodic`` (a function of ``today``) complete the contract and are read
   by the services framework (ratings and supervision work on any module's cases; ``govsite
   supervise`` runs the daily jobs).
+- ``demo_data`` — a function ``(stdout)`` loading the module's sample data when it has none,
+  called by ``govsite demo`` (:func:`load_demo_data`).
 
 What a module uses from here: :data:`site_pages_changed`, the signal it sends when data its pages
 show changed (``cms.build.signals`` records a ``pages`` change for the build queue), and the page
@@ -35,7 +37,7 @@ from django.utils.module_loading import import_string
 
 from site_generator.pages import PageSet, PageSpec
 
-__all__ = ["PageSet", "PageSpec", "ServiceModule", "enabled_modules", "resolve_hook", "service_pages_enabled",
+__all__ = ["PageSet", "PageSpec", "ServiceModule", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
            "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
@@ -57,6 +59,7 @@ class ServiceModule(Protocol):
     site_templates: Path | None
     case_provider: Any  # a services.cases.CaseProvider or its dotted path
     periodic: Callable[[date], str | None] | str | None
+    demo_data: Callable[[Any], None] | str | None  # loads the module's sample data (govsite demo)
 
 
 def resolve_hook(value: Any) -> Any:
@@ -82,6 +85,14 @@ def enabled_modules() -> list[ServiceModule]:
         if module is not None and module not in modules:
             modules.append(module)
     return modules
+
+
+def load_demo_data(stdout: Any) -> None:
+    """Every enabled module's sample data (``govsite demo``); a module loads only when it has none."""
+    for module in enabled_modules():
+        loader = resolve_hook(getattr(module, "demo_data", None))
+        if loader is not None:
+            loader(stdout)
 
 
 def service_pages_enabled() -> bool:

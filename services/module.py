@@ -27,6 +27,10 @@ Each hook is the object or its dotted path, imported when used (after the apps a
 - ``case_provider``: a ``services.cases.CaseProvider``: the module's cases get ratings and
   supervision.
 - ``periodic``: a function ``(today) -> str | None``, the module's daily job (a report line).
+- ``item_catalogue``: a ``services.catalogue.ItemCatalogue``: the module keeps service items whose
+  promised limits other modules' cases take (``services.catalogue.find_item``).
+- ``demo_data``: a function ``(stdout) -> None`` that loads the module's sample data when it has
+  none (``govsite demo``).
 
 When data its pages show changes, the module calls ``services.site.request_site_refresh(reason)``
 (which sends ``cms.service_modules.site_pages_changed``).
@@ -62,6 +66,8 @@ class ServiceModuleConfig(AppConfig):
     site_templates: Path | None = None
     case_provider: CaseProvider | str | None = None
     periodic: Callable[[dt.date], str | None] | str | None = None
+    item_catalogue: Any = None
+    demo_data: Callable[[Any], None] | str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
