@@ -1,13 +1,10 @@
 """Framework of the service modules: calendar, masking, CORS, Chinese errors, anti-spam, idempotency."""
 
-import datetime as dt
-import logging
 
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from services import workdays
 from services.masking import mask_name
 from tests.helpers.services import letter_payload, new_key
 
@@ -25,26 +22,6 @@ def challenge(client, module="letters"):
     r = client.get(f"/api/services/{module}/challenge")
     assert r.status_code == 200
     return r.json()
-
-
-def test_working_days_follow_the_chinese_calendar():
-    # 2026 National Day holiday: Oct 1–7 off, Sunday Sep 27 / Saturday Oct 10 are adjusted working days
-    assert not workdays.is_workday(dt.date(2026, 10, 1))
-    assert workdays.is_workday(dt.date(2026, 9, 27)) or workdays.is_workday(dt.date(2026, 10, 10))
-    # 3 working days after Wed Sep 30, 2026 skip the whole Golden Week
-    assert workdays.add_workdays(dt.date(2026, 9, 30), 3) >= dt.date(2026, 10, 9)
-    assert workdays.workdays_between(dt.date(2026, 9, 30), workdays.add_workdays(dt.date(2026, 9, 30), 7)) == 7
-
-
-def test_unknown_year_falls_back_to_monday_to_friday_with_a_warning(caplog):
-    workdays.is_workday.cache_clear()
-    workdays._warned_years.discard(2031)
-    with caplog.at_level(logging.WARNING, logger="services.workdays"):
-        assert workdays.is_workday(dt.date(2031, 1, 3)) is True  # a Friday
-        assert workdays.is_workday(dt.date(2031, 1, 4)) is False  # a Saturday
-    assert "2031" in caplog.text and "chinese-calendar" in caplog.text
-    # Fri 2031-01-03 + 1 working day = Mon 2031-01-06
-    assert workdays.add_workdays(dt.date(2031, 1, 3), 1) == dt.date(2031, 1, 6)
 
 
 @pytest.mark.parametrize(
