@@ -38,6 +38,8 @@ from site_generator.docinfo import basics
 from site_generator.processes import fork_pool
 
 from . import format as fmt
+from .delta import MERGE, delta_files, merge_changes, write_delta
+from .incremental import patch_index
 from .tokenize import (
     BIGRAM_LIMIT,
     FACET_KEYS,
@@ -70,7 +72,9 @@ class BuildStats:
     terms: int = 0
     files: int = 0
     bytes: int = 0
-    patched: bool = False  # an incremental build that rewrote only what changed
+    patched: bool = False  # an incremental build that merged its changes into the main files
+    delta: bool = False  # an incremental build that wrote only the delta (search_index/delta.py)
+    state_rows: int = 0  # rows of the state's documents table read (an incremental build: by key)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -177,9 +181,12 @@ class _Names:
 
 class _State:
     """The plugin's persistent state: one SQLite file (queried by key, never loaded row by row in
-    Python) and the tokens file."""
+    Python) and the tokens file.
 
-    def __init__(self, state_dir: Path):
+    ``keyed``: an incremental build's state, which reads the vocabulary by key (a few hundred terms
+    a document) instead of loading all of it (hundreds of thousands of terms at 200k documents)."""
+
+    def __init__(self, state_dir: Path, *, keyed: bool = False):
         state_dir.mkdir(parents=True, exist_ok=True)
         self.dir = state_dir
         self.db = sqlite3.connect(state_dir / "search.sqlite3", isolation_level=None)
@@ -190,6 +197,8 @@ class _State:
             CREATE TABLE IF NOT EXISTS vocab (tid INTEGER PRIMARY KEY, term TEXT UNIQUE);
             CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);
             CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, hash TEXT, gen INTEGER);
+            CREATE TABLE IF NOT EXISTS dirty (ord INTEGER PRIMARY KEY, off INTEGER, n INTEGER);
+            CREATE INDEX IF NOT EXISTS docs_ord ON docs(ord);
             """
         )
         row = self.db.execute("SELECT value FROM kv WHERE key = 'tokens_file'").fetchone()
@@ -198,10 +207,47 @@ class _State:
         # Another tokenizer's ids mean nothing here: the build starts again (``start``).
         self.reset = row is None or row[0] != str(TOKENS_VERSION)
         # Bigram ids are computed (tokenize.bigram_id); the vocabulary holds the other terms, from BIGRAM_LIMIT up.
-        self.vocab: dict[str, int] = {} if self.reset else dict(self.db.execute("SELECT term, tid FROM vocab"))
+        self.keyed = keyed and not self.reset
+        self.vocab: dict[str, int] = {}
+        self._by_tid: dict[int, str] = {}  # keyed: the terms looked up so far
+        if not self.keyed and not self.reset:
+            self.vocab = dict(self.db.execute("SELECT term, tid FROM vocab"))
+        row = self.db.execute("SELECT MAX(tid) FROM vocab").fetchone()
+        self.next_tid = BIGRAM_LIMIT if self.reset or row[0] is None else row[0] + 1
         self.new_terms: list[tuple[int, str]] = []
         self._terms: list[str] | None = None
         self._names: _Names | None = None
+
+    def load_vocab(self) -> None:
+        """The whole vocabulary (an assembly reads every term)."""
+        if self.keyed:
+            self.vocab.update(self.db.execute("SELECT term, tid FROM vocab"))
+            self.keyed = False
+            self._terms = None
+
+    def tids(self, terms: list[str]) -> list[int]:
+        """The ids of terms, new ones numbered (keyed: looked up in chunks, then remembered)."""
+        if self.keyed:
+            missing = [t for t in set(terms) if t not in self.vocab]
+            for i in range(0, len(missing), 500):
+                chunk = missing[i : i + 500]
+                self.vocab.update(self.db.execute(
+                    f"SELECT term, tid FROM vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        vocab = self.vocab
+        ids = [vocab.get(t) for t in terms]
+        if None in ids:
+            ids = [self.tid(t) if i is None else i for t, i in zip(terms, ids, strict=True)]
+        return ids
+
+    def terms_of(self, tids) -> list[str]:
+        """The terms of ids (keyed: vocabulary terms looked up in chunks)."""
+        if self.keyed:
+            missing = [t for t in set(tids) if BIGRAM_LIMIT <= t < TITLE_BIT and t not in self._by_tid]
+            for i in range(0, len(missing), 500):
+                chunk = missing[i : i + 500]
+                self._by_tid.update(self.db.execute(
+                    f"SELECT tid, term FROM vocab WHERE tid IN ({','.join('?' * len(chunk))})", chunk))
+        return [self.term(t) for t in tids]
 
     @property
     def names(self) -> _Names:
@@ -224,12 +270,15 @@ class _State:
             self.db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_version', ?)", (str(TOKENS_VERSION),))
         if full or self.reset:
             self.db.execute("DELETE FROM kv WHERE key = 'built'")
+            self.db.execute("DELETE FROM dirty")  # a full assembly holds every change
 
     def tid(self, term: str) -> int:
         tid = self.vocab.get(term)
         if tid is None:
-            tid = self.vocab[term] = BIGRAM_LIMIT + len(self.vocab)
+            tid = self.vocab[term] = self.next_tid
+            self.next_tid += 1
             self.new_terms.append((tid, term))
+            self._by_tid[tid] = term
             self._terms = None
         return tid
 
@@ -238,6 +287,11 @@ class _State:
             return bigram_term(tid)
         if tid >= TITLE_BIT:
             return TITLE + bigram_term(tid ^ TITLE_BIT)
+        if self.keyed:
+            term = self._by_tid.get(tid)
+            if term is None:
+                term = self._by_tid[tid] = self.db.execute("SELECT term FROM vocab WHERE tid = ?", (tid,)).fetchone()[0]
+            return term
         if self._terms is None:
             self._terms = [""] * len(self.vocab)
             for term, t in self.vocab.items():
@@ -428,22 +482,34 @@ def build_index(
     delete_file: Callable[[str], None] | None = None,
     doc_url: Callable[[dict], str] = default_doc_url,
     processes: int | None = None,
+    merge: bool | None = None,
 ) -> BuildStats:
-    """Update the cached tokens with ``records`` and write the whole index under ``search/idx/``.
+    """Update the cached tokens with ``records`` and write the index under ``search/idx/``.
 
     ``full=True``: ``records`` are all live documents (others are dropped, ordinals renumbered by
-    date). ``full=False``: ``records`` are the added/changed ones and ``removed_ids`` the withdrawn.
+    date). ``full=False``: ``records`` are the added/changed ones and ``removed_ids`` the withdrawn;
+    the build reads the state by key only and writes the delta (``search_index/delta.py``), or
+    merges the changes into the main files when the delta has grown past its bounds (``merge=None``),
+    always (``merge=True``) or never (``merge=False``).
     """
     stats = BuildStats()
     t0 = time.perf_counter()
-    state = _State(Path(state_dir))
-    if state.reset and not full and previous_files(state.db):
+    state = _State(Path(state_dir), keyed=not full)
+    if state.reset and not full and state.db.execute("SELECT 1 FROM kv WHERE key = 'files'").fetchone():
         state.close()
         raise StaleState("搜索索引的缓存来自旧版本，需要一次全量生成")
     db = state.db
-    known: dict[str, str] = {} if state.reset else dict(db.execute("SELECT id, hash FROM docs"))
-    next_ord = 0 if state.reset else db.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM docs").fetchone()[0]
     removed = set(removed_ids)
+    if state.reset:
+        known: dict[str, str] = {}
+    elif full:
+        known = dict(db.execute("SELECT id, hash FROM docs"))
+        stats.state_rows = len(known)
+    else:  # by key: the given documents only
+        records = list(records)
+        known = _hashes(db, [r["id"] for r in records] + sorted(removed))
+        stats.state_rows = len(known)
+    next_ord = 0 if state.reset else db.execute("SELECT COALESCE(MAX(ord) + 1, 0) FROM docs").fetchone()[0]
     seen: set[str] = set()
 
     def pending():
@@ -475,7 +541,6 @@ def build_index(
     elif len(first) == POOL_AFTER:  # one process: the rest in-process too
         batches = itertools.chain(batches, map(_tokenize, _batched(todo, BATCH)))
     results = itertools.chain.from_iterable(batches)
-    changes: dict[int, tuple] = {}  # ordinal -> (old tids, old imps, new tids, new imps, new meta)
     state.start(full)
     inserts: list[tuple] = []  # new documents, inserted with executemany (a third of the per-row cost)
 
@@ -485,19 +550,14 @@ def build_index(
 
     try:
         for rid, digest, published, meta, bigram_ids, others, imps in results:
-            vocab = state.vocab
-            names = others.split("\x00") if others else []
-            ids = [vocab.get(t) for t in names]
-            if None in ids:
-                ids = [state.tid(t) if i is None else i for t, i in zip(names, ids, strict=True)]
-            tids = bigram_ids + array("I", ids).tobytes()
+            tids = bigram_ids + array("I", state.tids(others.split("\x00") if others else [])).tobytes()
             stats.tokenized += 1
             if rid in known or not full:
                 insert_pending()  # the row below may be one of them (an id given twice)
             if not full:
                 old = db.execute("SELECT ord, off, n FROM docs WHERE id = ?", (rid,)).fetchone()
-                at = old[0] if old else next_ord
-                changes[at] = (*(state.tokens.read(old[1], old[2]) if old else (None, None)), tids, imps, meta)
+                stats.state_rows += old is not None
+                _mark_dirty(db, old[0] if old else next_ord, old)
             off = state.tokens.append(tids, imps)
             if rid in known:
                 db.execute("UPDATE docs SET hash=?, published=?, meta=?, off=?, n=? WHERE id=?",
@@ -530,7 +590,8 @@ def build_index(
         for rid in removed:
             old = db.execute("SELECT ord, off, n FROM docs WHERE id = ?", (rid,)).fetchone()
             if old:
-                changes[old[0]] = (*state.tokens.read(old[1], old[2]), None, None, None)
+                stats.state_rows += 1
+                _mark_dirty(db, old[0], old)
                 stats.removed += db.execute("DELETE FROM docs WHERE id = ?", (rid,)).rowcount
     state.flush_vocab()
     state.tokens.sync()
@@ -541,12 +602,20 @@ def build_index(
     writer = _Writer(write_file or _default_writer(Path(out_dir)))
     keep = None
     try:
-        if not full:
-            from .incremental import patch_index  # noqa: PLC0415 - cycle, docs/architecture.md
-
-            keep = patch_index(state, writer, stats, Path(out_dir), changes)
+        if not full and merge is not True:
+            written = write_delta(state, writer, stats, Path(out_dir), force=merge is False)
+            if written is not None and written is not MERGE:
+                writer.close()
+                stats.seconds["assemble"] = time.perf_counter() - t1
+                stats.files, stats.bytes, stats.delta = writer.files, writer.bytes, True
+                state.close()
+                return stats
+            merge = written is MERGE
+        if not full and merge:
+            keep = patch_index(state, writer, stats, Path(out_dir), merge_changes(state))
             stats.patched = keep is not None
         if keep is None:
+            state.load_vocab()
             _assemble(state, writer, stats)
             keep = writer.paths
     except BaseException:
@@ -557,8 +626,25 @@ def build_index(
     stats.seconds["assemble"] = time.perf_counter() - t1
     stats.files, stats.bytes = writer.files, writer.bytes
     _delete_stale(db, keep, delete_file or _default_deleter(Path(out_dir)))
+    db.execute("DELETE FROM dirty")  # the main files now hold every change
     state.close()
     return stats
+
+
+def _hashes(db: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
+    """The content hashes of the given documents, by key."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        out.update(db.execute(f"SELECT id, hash FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return out
+
+
+def _mark_dirty(db: sqlite3.Connection, ordinal: int, old: tuple | None) -> None:
+    """An ordinal changed since the last merge; the first time, remember where the tokens the main
+    files hold for it are (none for a document the main files never had)."""
+    db.execute("INSERT OR IGNORE INTO dirty VALUES (?, ?, ?)",
+               (ordinal, old[1] if old else None, old[2] if old else None))
 
 
 def _load_t2s(db: sqlite3.Connection) -> None:
@@ -594,11 +680,13 @@ def previous_files(db: sqlite3.Connection) -> set[str]:
 
 
 def _delete_stale(db: sqlite3.Connection, paths: set[str], delete: Callable[[str], None]) -> None:
-    """Remove the index files of the previous build that this build no longer references."""
-    previous = previous_files(db)
+    """Remove the index files of the previous build that this build no longer references (and
+    every delta file written since the last merge)."""
+    previous = previous_files(db) | delta_files(db)
     for rel in sorted(previous - paths):
         delete(rel)
     db.execute("INSERT OR REPLACE INTO kv VALUES ('files', ?)", (orjson.dumps(sorted(paths)).decode(),))
+    db.execute("DELETE FROM kv WHERE key = 'delta_files'")
 
 
 def _load_postings(state: _State) -> tuple[np.ndarray, list, int]:
@@ -835,6 +923,8 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "title_scan_blocks": fmt.TITLE_SCAN_BLOCKS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
+    state.db.execute("INSERT OR REPLACE INTO kv VALUES ('main', ?)",
+                     (orjson.dumps({"docs": n_docs, "ords": n_ords, "facets": facets}).decode(),))
     writer.flush()  # every file the manifest names is written before the manifest
     state.names.save()
     writer.write(fmt.PREFIX + "manifest.json", json.dumps(manifest, ensure_ascii=False).encode("utf-8"))

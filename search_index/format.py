@@ -34,6 +34,14 @@ serve files as they are.
 - Document metadata: chunks of ``META_CHUNK`` ordinals (``c/<key>-<epoch>-<gen>.bin``, JSON list
   of rows, ``META_FIELDS``, or null).
 - ``t/<hash>.bin``: traditional → simplified map, one file per ``codepoint % T2S_BUCKETS``.
+- The *delta* (manifest ``delta``, absent or null when empty): the documents changed since the
+  last merge. ``dead`` lists the ordinals whose postings in the main files are void (changed or
+  withdrawn documents), ``ords`` the ordinals whose current rows and postings are in the delta,
+  ``buckets`` names ``DELTA_BUCKETS`` files ``x/<hash>.bin`` (gzip JSON ``{term: [ordinal,
+  impact, ordinal, impact, ...]}``, a term in bucket ``delta_bucket(term)``, "" for an empty
+  one) and ``meta`` one file ``x/<hash>.bin`` of ``[[ordinal, row], ...]``. A reader drops the
+  dead ordinals from every main segment and adds the delta's postings; ``docs``, ``ords`` and
+  ``facets`` of the manifest already count the delta.
 """
 
 from __future__ import annotations
@@ -81,6 +89,13 @@ TITLE_LISTS = 4  # ... and at most this many lists
 TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
+# The delta (see search_index/delta.py): the documents changed since the last merge, beside the
+# main index. A one-document change writes at most DELTA_BUCKETS term files, the delta's metadata
+# file and the manifest; the delta is merged into the main index once its files hold more than
+# DELTA_MAX_BYTES (gzip'd) or DELTA_MAX_DOCS documents, which bounds what a query pays for it.
+DELTA_BUCKETS = 8
+DELTA_MAX_BYTES = 24 * 1024
+DELTA_MAX_DOCS = 32
 FIRST_YEAR = 2000  # t: postings carry title_year(title words) instead of a BM25 impact
 
 # Meta row fields, in order.
@@ -110,6 +125,13 @@ def shard_of(term: str) -> tuple[str, int]:
     fam = family_of(term)
     key = term[2:4] if term.startswith(("w:", "t:")) else term
     return fam, fnv1a(key) % FAMILIES[fam]
+
+
+def delta_bucket(term: str) -> int:
+    """The delta file that holds a term: by the same key as its shard (``w:``/``t:`` terms go with
+    their first bigram), so a query's title and word terms cost no extra delta file."""
+    key = term[2:4] if term.startswith(("w:", "t:")) else term
+    return fnv1a(key) % DELTA_BUCKETS
 
 
 def group_blocks(df: int) -> int:

@@ -43,6 +43,9 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
             or manifest["meta"]["chunk"] != fmt.META_CHUNK or manifest.get("dir_size") != fmt.DIR_SIZE
             or {f: v["shards"] for f, v in manifest["families"].items()} != fmt.FAMILIES):
         return None
+    main = db.execute("SELECT value FROM kv WHERE key = 'main'").fetchone()
+    if main:  # a manifest with a delta counts the delta's documents: patch the main index's figures
+        manifest = {**manifest, **{k: v for k, v in orjson.loads(main[0]).items() if k in ("ords", "facets")}}
     previous = previous_files(db)
     dropped = {p for p in previous if p.startswith((fmt.PREFIX + "d/", fmt.PREFIX + "t/"))}
 

@@ -86,6 +86,7 @@ class SearchIndex:
         self._files = _LRU(cache_files)
         self._manifest_mtime = None
         self.manifest: dict = {}
+        self._delta = _Delta(None, fmt.BLOCK)
 
     # -- files -------------------------------------------------------------------------------
     def _load_manifest(self) -> dict:
@@ -97,6 +98,7 @@ class SearchIndex:
         if mtime != self._manifest_mtime:
             self.manifest = orjson.loads(path.read_bytes())
             self._manifest_mtime = mtime
+            self._delta = _Delta(self.manifest.get("delta"), self.manifest["block"])
             # Fold queries with the very map the index was built with (and skip loading OpenCC).
             mapping: dict[str, str] = {}
             for name in self.manifest["t2s"]["files"]:
@@ -116,16 +118,24 @@ class SearchIndex:
         return value
 
     def entry(self, term: str) -> list | None:
-        """[df, segments] of a term, or None when no document has it."""
+        """[df, segments] of a term, or None when no document has it (the delta included)."""
         fam, shard = fmt.shard_of(term)
         dirs = self.manifest["families"][fam]["dirs"]
         gen = self._file("d", dirs[shard // self.manifest["dir_size"]])[shard % self.manifest["dir_size"]]
-        if not gen:
-            return None
-        entry = self._file("s", fmt.listed_name(f"{fam}{shard}", self.manifest["epoch"], gen)).get(term)
-        return fmt.expand_entry(term, entry) if entry else None
+        entry = None
+        if gen:
+            entry = self._file("s", fmt.listed_name(f"{fam}{shard}", self.manifest["epoch"], gen)).get(term)
+        entry = fmt.expand_entry(term, entry) if entry else None
+        delta = self._delta
+        if not delta.present:
+            return entry
+        name = delta.buckets[fmt.delta_bucket(term)]
+        return delta.merge_entry(entry, self._file("x", name).get(term, []) if name else [])
 
-    def segment(self, block: int, count: int, ref: str) -> tuple[np.ndarray, np.ndarray]:
+    def segment(self, block: int, count: int, ref: str, extra: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if ref.startswith("!"):  # a main segment (maybe none) with the delta's changes (_Delta.merge_entry)
+            ords, imps = self.segment(block, count, ref[1:]) if len(ref) > 1 else (_NO_ORDS, _NO_IMPS)
+            return self._delta.merge_segment(ords, imps, extra or [])
         if ref.startswith("@"):
             name, _, offset = ref[1:].partition(":")
             raw = memoryview(self._file("p", name))[int(offset or 0):]
@@ -136,6 +146,12 @@ class SearchIndex:
         return ords, np.frombuffer(raw, dtype=np.uint8, count=count, offset=2 * count)
 
     def meta(self, ordinal: int) -> dict | None:
+        delta = self._delta
+        if delta.present and (ordinal in delta.ords or ordinal in delta.dead):
+            if ordinal not in delta.ords:
+                return None  # withdrawn since the last merge
+            rows = dict(self._file("x", delta.meta))
+            return dict(zip(self.manifest["meta"]["fields"], rows[ordinal], strict=True))
         m = self.manifest["meta"]
         chunk = ordinal // m["chunk"]
         gen = self._file("d", m["dirs"][chunk // m["per_dir"]])[chunk % m["per_dir"]]
@@ -344,6 +360,52 @@ class SearchIndex:
         if query.filters() and (folded and not suggestions):
             suggestions.append(folded)
         return Result(page=page, message="没有找到相关信息", suggestions=suggestions[:5])
+
+
+_NO_ORDS = np.empty(0, dtype=np.int64)
+_NO_IMPS = np.empty(0, dtype=np.uint8)
+
+
+class _Delta:
+    """The manifest's delta (``format``): dead ordinals and the files of the changed documents."""
+
+    def __init__(self, spec: dict | None, block: int):
+        self.present = bool(spec)
+        spec = spec or {}
+        self.block = block
+        self.dead = set(spec.get("dead", ()))
+        self.ords = set(spec.get("ords", ()))
+        self.buckets = spec.get("buckets", [])
+        self.meta = spec.get("meta", "")
+        self.dead_blocks = {o // block for o in self.dead}
+        self._dead_array = np.array(sorted(self.dead), dtype=np.int64)
+
+    def merge_entry(self, entry: list | None, flat: list[int]) -> list | None:
+        """The entry with ``!`` refs for the blocks the delta changes: ``[block, count, "!" + main
+        ref (or "!"), [ordinal, impact, ...] of the delta in that block]``. Its df counts the
+        delta's postings (and the dead ones of the main files, which only the segments know)."""
+        added: dict[int, list[int]] = {}
+        for i in range(0, len(flat), 2):
+            added.setdefault(flat[i] // self.block, []).extend(flat[i : i + 2])
+        if entry is None and not added:
+            return None
+        segs = []
+        for seg in entry[1] if entry else []:
+            blk = seg[0]
+            if blk in self.dead_blocks or blk in added:
+                segs.append([blk, seg[1], "!" + seg[2], added.pop(blk, [])])
+            else:
+                segs.append(seg)
+        segs += [[blk, len(more) // 2, "!", more] for blk, more in added.items()]
+        segs.sort(key=lambda s: s[0])
+        return [(entry[0] if entry else 0) + len(flat) // 2, segs]
+
+    def merge_segment(self, ords: np.ndarray, imps: np.ndarray, extra: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        keep = ~np.isin(ords, self._dead_array)
+        ords = np.concatenate((ords[keep].astype(np.int64), np.array(extra[0::2], dtype=np.int64)))
+        imps = np.concatenate((imps[keep], np.array(extra[1::2], dtype=np.uint8)))
+        order = np.argsort(ords, kind="stable")
+        return ords[order], imps[order]
 
 
 def _boost_titles(found: list[tuple[float, int, int]], matches: dict[int, int]) -> list[tuple[float, int, int]]:

@@ -30,6 +30,7 @@
   var FACET_KEYS = { organ: "o", category: "c", topic: "t", year: "y", validity: "v" };
 
   var manifest = null;
+  var delta = null;    // the manifest's delta (format.py): dead ordinals, files of changed documents
   var files = {};      // "kind/name" -> Promise of decoded content (content-hashed: never stale)
   var t2s = {};        // traditional -> simplified, filled bucket by bucket
   var t2sLoaded = {};
@@ -58,6 +59,7 @@
       // A page cached from before an upgrade meets a newer index: leave the server form in charge.
       if (m.version !== INDEX_VERSION) { throw new Error("index version " + m.version); }
       manifest = m;
+      delta = makeDelta(m.delta, m.block);
       return m;
     });
   }
@@ -206,17 +208,68 @@
   }
   // format.listed_name: a shard or metadata chunk, from the generation its directory file lists.
   function listedName(key, gen) { return key + "-" + manifest.epoch + "-" + gen; }
-  function entry(term) {
+  function mainEntry(term, key) {
     var fam = family(term);
     var f = manifest.families[fam];
-    // A word (w:营商环境) or title term (t:营商) lives in the shard of its first bigram (营商),
-    // fetched for the query anyway.
-    var prefix = term.slice(0, 2);
-    var shard = fnv1a(prefix === "w:" || prefix === "t:" ? term.substr(2, 2) : term) % f.shards;
+    var shard = fnv1a(key) % f.shards;
     return load("d", f.dirs[Math.floor(shard / manifest.dir_size)], true).then(function (gens) {
       var gen = gens[shard % manifest.dir_size];
       if (!gen) { return null; }
       return load("s", listedName(fam + shard, gen), true).then(function (s) { return expand(term, s[term]) || null; });
+    });
+  }
+  function entry(term) {
+    // A word (w:营商环境) or title term (t:营商) lives in the shard of its first bigram (营商),
+    // fetched for the query anyway; so does its delta file (format.delta_bucket).
+    var prefix = term.slice(0, 2);
+    var key = prefix === "w:" || prefix === "t:" ? term.substr(2, 2) : term;
+    var main = mainEntry(term, key);
+    if (!delta) { return main; }
+    var name = delta.buckets[fnv1a(key) % delta.buckets.length];
+    var more = name ? load("x", name, true).then(function (b) { return b[term] || []; }) : Promise.resolve([]);
+    return Promise.all([main, more]).then(function (both) { return mergeEntry(both[0], both[1]); });
+  }
+  // query.py _Delta: the blocks the delta changes get "!" refs: [block, count, "!" + main ref
+  // (or "!"), [ordinal, impact, ...] of the delta in that block].
+  function makeDelta(spec, block) {
+    if (!spec) { return null; }
+    var d = { block: block, dead: new Set(spec.dead), ords: new Set(spec.ords), buckets: spec.buckets,
+              meta: spec.meta, deadBlocks: new Set() };
+    spec.dead.forEach(function (o) { d.deadBlocks.add(Math.floor(o / block)); });
+    return d;
+  }
+  function mergeEntry(e, flat) {
+    var added = {}, n = 0;
+    for (var i = 0; i < flat.length; i += 2) {
+      var b = Math.floor(flat[i] / delta.block);
+      (added[b] = added[b] || []).push(flat[i], flat[i + 1]);
+      n++;
+    }
+    if (!e && !n) { return null; }
+    var segs = [];
+    (e ? e[1] : []).forEach(function (seg) {
+      var blk = seg[0];
+      if (delta.deadBlocks.has(blk) || added[blk]) {
+        segs.push([blk, seg[1], "!" + seg[2], added[blk] || []]);
+        delete added[blk];
+      } else {
+        segs.push(seg);
+      }
+    });
+    Object.keys(added).forEach(function (b) { segs.push([+b, added[b].length / 2, "!", added[b]]); });
+    segs.sort(function (a, b) { return a[0] - b[0]; });
+    return [(e ? e[0] : 0) + n, segs];
+  }
+  function mergeSegment(seg) {
+    var main = seg[2].length > 1 ? segment([seg[0], seg[1], seg[2].slice(1)]) : Promise.resolve({ ords: [], imps: [] });
+    return main.then(function (m) {
+      var pairs = [], extra = seg[3];
+      for (var i = 0; i < m.ords.length; i++) {
+        if (!delta.dead.has(m.ords[i])) { pairs.push([m.ords[i], m.imps[i]]); }
+      }
+      for (var j = 0; j < extra.length; j += 2) { pairs.push([extra[j], extra[j + 1]]); }
+      pairs.sort(function (a, b) { return a[0] - b[0]; });
+      return { ords: pairs.map(function (p) { return p[0]; }), imps: pairs.map(function (p) { return p[1]; }) };
     });
   }
   function b64(text) {
@@ -226,6 +279,7 @@
   }
   function segment(seg) {
     var block = seg[0], count = seg[1], ref = seg[2];
+    if (ref.charAt(0) === "!") { return mergeSegment(seg); }
     var parts = ref.slice(1).split(":");  // "@<page>" or "@<page>:<byte offset>" (grouped pages)
     var raw = ref.charAt(0) === "@" ? load("p", parts[0], false) : Promise.resolve(b64(ref));
     return raw.then(function (bytes) {
@@ -245,6 +299,19 @@
   }
   function metaRow(ord) {
     var m = manifest.meta, chunk = Math.floor(ord / m.chunk);
+    if (delta && (delta.ords.has(ord) || delta.dead.has(ord))) {
+      if (!delta.ords.has(ord)) { return Promise.resolve(null); }  // withdrawn since the last merge
+      return load("x", delta.meta, true).then(function (rows) {
+        for (var i = 0; i < rows.length; i++) {
+          if (rows[i][0] === ord) {
+            var out = {};
+            m.fields.forEach(function (f, k) { out[f] = rows[i][1][k]; });
+            return out;
+          }
+        }
+        return null;
+      });
+    }
     return load("d", m.dirs[Math.floor(chunk / m.per_dir)], true).then(function (gens) {
       var gen = gens[chunk % m.per_dir];
       if (!gen) { return null; }
