@@ -2,10 +2,12 @@
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.catalogue import find_item
 from services.workdays import add_workdays
 
 
@@ -27,10 +29,13 @@ class Application(models.Model):
     query_code = models.CharField(_("查询码"), max_length=12, default=new_query_code,
                                   help_text=_("告知申请人，用于凭编号查询"))
     applicant = models.CharField(_("申请人"), max_length=200)
-    item = models.CharField(_("事项名称"), max_length=200, db_index=True)
-    department = models.CharField(_("受理部门"), max_length=100, db_index=True)
+    item_code = models.CharField(_("事项编码"), max_length=64, blank=True,
+                                 help_text=_("服务事项目录中的编码：填写后，办结期限按该事项的承诺时限计算"))
+    item = models.CharField(_("事项名称"), max_length=200, db_index=True, blank=True)
+    department = models.CharField(_("受理部门"), max_length=100, db_index=True, blank=True)
     accepted_on = models.DateField(_("受理日期"), default=timezone.localdate)
-    deadline_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20)
+    deadline_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20,
+                                                     help_text=_("填写事项编码时按事项的承诺时限自动计算"))
     deadline = models.DateField(_("办结期限"), editable=False)
     status = models.CharField(_("办理状态"), max_length=20, choices=Status.choices, default=Status.ACCEPTED)
     result = models.TextField(_("办理结果"), blank=True)
@@ -50,7 +55,28 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.item}"
 
+    def clean(self) -> None:
+        super().clean()
+        self.item_code = self.item_code.strip()
+        if self.item_code and find_item(self.item_code) is None:
+            raise ValidationError({"item_code": _("服务事项目录中没有这个事项编码")})
+        if not self.item_code and not self.item.strip():
+            raise ValidationError({"item": _("请填写事项名称或事项编码")})
+        if not self.item_code and not self.department.strip():
+            raise ValidationError({"department": _("请填写受理部门或事项编码")})
+
+    def take_limits_from_catalogue(self) -> None:
+        """A case linked to a catalogue item takes its promised limit (and its name and department
+        when left empty): the deadline, and the supervision built on it, follow the catalogue."""
+        found = find_item(self.item_code) if self.item_code else None
+        if found is None:
+            return
+        self.deadline_days = found.promised_days
+        self.item = self.item or found.name
+        self.department = self.department or found.department
+
     def save(self, *args, **kwargs):
+        self.take_limits_from_catalogue()
         self.deadline = add_workdays(self.accepted_on, self.deadline_days)
         if self.status in self.CLOSED and self.closed_on is None:
             self.closed_on = timezone.localdate()

@@ -16,7 +16,7 @@ class ApplicationViewSet(SnippetViewSet):
     list_filter = ["status", "department"]
     search_fields = ["number", "applicant", "item"]
     search_backend_name = None
-    form_fields = ["number", "query_code", "applicant", "item", "department", "accepted_on", "deadline_days",
+    form_fields = ["number", "query_code", "applicant", "item_code", "item", "department", "accepted_on", "deadline_days",
                    "status", "result", "handler_contact", "is_public"]
 
 
