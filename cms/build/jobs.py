@@ -175,5 +175,6 @@ def run_pending() -> dict:
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
+        "records": result.records_read,
         **({"pages": result.pages_rendered} if pending.pages else {}),
     }
