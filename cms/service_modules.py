@@ -33,11 +33,13 @@ from typing import Any, Protocol, runtime_checkable
 from django.apps import apps
 from django.conf import settings
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from site_generator.docinfo import doc_url, site_slug
 from site_generator.pages import PageSet, PageSpec
 
-__all__ = ["PageSet", "PageSpec", "ServiceModule", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
+__all__ = ["PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
            "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
@@ -60,6 +62,15 @@ class ServiceModule(Protocol):
     case_provider: Any  # a services.cases.CaseProvider or its dotted path
     periodic: Callable[[date], str | None] | str | None
     demo_data: Callable[[Any], None] | str | None  # loads the module's sample data (govsite demo)
+
+
+def document_link(document: Any) -> dict[str, str] | None:
+    """``{"title", "url"}`` of a disclosure document's page on the static site, or None when it has
+    no page (not live). The generator's URL rule, for the pages a module contributes."""
+    if document is None or not getattr(document, "live", False):
+        return None
+    year = timezone.localtime(document.published_at).year
+    return {"title": document.title, "url": doc_url(site_slug(document.department.slug), year, document.source_id)}
 
 
 def resolve_hook(value: Any) -> Any:

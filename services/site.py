@@ -9,14 +9,21 @@ which reads every module's pages again and writes those that changed.
 * A failure never breaks the caller's save: the receiver works in a savepoint, errors are logged.
 * ``with batched(reason):`` — requests made inside (e.g. one per default rating of the daily job)
   become one request when the block ends.
+* :func:`request_site_refresh_at` asks for it at a given moment (a consultation or survey opening
+  or closing by date): a task on the build queue with ``run_after``, run by the same worker that
+  runs the builds, so the site changes on time with nobody saving anything.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+
+from django.utils import timezone
+from django_tasks import task
 
 from cms.service_modules import site_pages_changed
 
@@ -54,3 +61,22 @@ def batched(reason: str) -> Iterator[None]:
         _local.batch = None
         if requests:
             request_site_refresh(f"{reason}（{len(requests)} 项）")
+
+
+@task(backend="builds", queue_name="builds")
+def refresh_site_pages(reason: str) -> bool:
+    """The scheduled request (:func:`request_site_refresh_at`), run by the build worker when due."""
+    return request_site_refresh(reason)
+
+
+def request_site_refresh_at(moments: Iterable[dt.datetime], reason: str) -> int:
+    """Schedule a refresh at each future moment (in the caller's transaction: a rolled-back save
+    schedules nothing); return how many were scheduled. Past moments are skipped: the save itself
+    asks for the refresh they would have made."""
+    now = timezone.now()
+    scheduled = 0
+    for moment in sorted(set(moments)):
+        if moment > now:
+            refresh_site_pages.using(run_after=moment).enqueue(f"{reason} {timezone.localtime(moment):%Y-%m-%d %H:%M}")
+            scheduled += 1
+    return scheduled

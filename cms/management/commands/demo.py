@@ -23,6 +23,7 @@ from cms.build.worker import start_worker_thread
 from cms.demo.accounts import accounts_file, ensure_accounts
 from cms.demo.sample import generate_sample
 from cms.exchange.importer import import_records
+from cms.service_modules import load_demo_data
 from content_models.models import DisclosureDocument
 
 DEFAULT_DOCS = 2400
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         self.stdout.write(_("  %(n)d 个部门站点") % {"n": counts["departments"]})
         self.step(_("创建演示账号"))
         accounts = ensure_accounts()
+        self.load_service_samples()
         if not no_build:
             self.build_site()
         self.print_login(accounts, host, port)
@@ -84,6 +86,11 @@ class Command(BaseCommand):
         lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
         summary = import_records(lines)
         self.stdout.write("  " + summary.as_text())
+
+    def load_service_samples(self) -> None:
+        """Each enabled service module's sample data (its ``demo_data`` hook), so every page shows something."""
+        self.step(_("准备服务模块的示例数据"))
+        load_demo_data(self.stdout)
 
     def build_site(self) -> None:
         self.step(_("生成静态站点"))
