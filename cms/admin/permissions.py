@@ -38,6 +38,14 @@ EDITOR_EXTRA_PERMISSIONS = (
     ("wagtaildocs", "document", "add_document"),
     ("wagtaildocs", "document", "change_document"),
     ("wagtaildocs", "document", "choose_document"),
+    # their site's columns and standalone pages (cms.admin.structure scopes them to the department)
+    ("cms", "column", "add_column"),
+    ("cms", "column", "change_column"),
+    ("cms", "column", "delete_column"),
+    ("cms", "standalonepage", "add_standalonepage"),
+    ("cms", "standalonepage", "change_standalonepage"),
+    ("cms", "standalonepage", "publish_standalonepage"),
+    ("cms", "standalonepage", "lock_standalonepage"),
 )
 _CACHE_ATTR = "_govsite_department_ids"
 

@@ -16,6 +16,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from cms.admin import permissions
 from cms.admin.forms import document_edit_handler
 from cms.admin.search import SEARCH_FIELDS, DocumentFilterSet
+from cms.admin.structure import ColumnViewSet, StandalonePageViewSet
 from cms.admin.views import (
     DocumentChooseResultsView,
     DocumentChooseView,
@@ -91,7 +92,7 @@ class DepartmentViewSet(SnippetViewSet):
 
 
 class DisclosureGroup(SnippetViewSetGroup):
-    items = (DocumentViewSet, DepartmentViewSet)
+    items = (DocumentViewSet, ColumnViewSet, StandalonePageViewSet, DepartmentViewSet)
     menu_icon = "folder-open-inverse"
     menu_label = _("政务公开")
     menu_name = "disclosure"

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from cms.build.site_structure import columns
 from cms.service_modules import ServiceModule, enabled_modules, service_pages_enabled
 from content_models.models import Department
 from site_generator.config import DEFAULT_PORTAL, THEMES_DIR, BuildConfig
@@ -40,6 +41,7 @@ def from_settings(**overrides) -> BuildConfig:
         override_dir=Path(override) if override else None,
         template_dirs=[Path(m.site_templates) for m in modules if m.site_templates],
         departments=_departments_from_db(),
+        columns=columns(),
         plugins=build_plugins(getattr(settings, "GOVSITE_BUILD_PLUGINS", [])),
         service_links=service_links(modules),
         processes=int(getattr(settings, "GOVSITE_BUILD_PROCESSES", 2)),

@@ -17,6 +17,7 @@ from django.db import DatabaseError, transaction
 from wagtail.models import Locale
 
 from cms.build.config import from_settings
+from cms.build.site_structure import standalone_page_set
 from cms.exchange.exporter import iter_document_records
 from cms.models import PendingChange
 from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
@@ -57,14 +58,15 @@ def records_for(ids):
 
 
 def page_sets() -> list[PageSet]:
-    """The enabled service modules' pages, read from their tables now (before the build).
+    """The editors' standalone pages and the enabled service modules' pages, read from their
+    tables now (before the build).
 
     Every build takes them (a build renders only the pages whose version changed). A module whose
     tables cannot be read (not migrated yet) is logged and left out: its pages stay as they are.
     """
+    sets: list[PageSet] = standalone_page_set()
     if not service_pages_enabled():
-        return []
-    sets: list[PageSet] = []
+        return sets
     for module in enabled_modules():
         site_pages = resolve_hook(module.site_pages)
         if site_pages is None:

@@ -10,13 +10,13 @@ show changed; that records a ``pages`` change the same way (connected in ``CmsCo
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.signals import published, unpublished
 
 from cms.build.tasks import enqueue_build
 from cms.exchange.importer import documents_imported
-from cms.models import PendingChange
+from cms.models import Column, PendingChange, StandalonePage
 from cms.service_modules import service_pages_enabled, site_pages_changed
 from content_models.models import DisclosureDocument
 
@@ -72,3 +72,25 @@ def service_pages_changed(sender, reason: str = "", **kwargs) -> bool:
         logger.exception("could not request a site build after %s", reason)
         return False
     return True
+
+
+@receiver(published, dispatch_uid="govsite_site_build_page_published")
+@receiver(unpublished, dispatch_uid="govsite_site_build_page_unpublished")
+def standalone_page_published(sender, instance, **kwargs) -> None:
+    """A standalone page published or unpublished: the next build writes (or removes) it."""
+    if isinstance(instance, StandalonePage):
+        queue_pages_change(f"单页 {instance.slug}")
+
+
+@receiver(post_delete, sender=StandalonePage, dispatch_uid="govsite_site_build_page_deleted")
+def standalone_page_deleted(sender, instance, **kwargs) -> None:
+    if instance.live:
+        queue_pages_change(f"单页 {instance.slug}")
+
+
+@receiver(post_save, sender=Column, dispatch_uid="govsite_site_build_column_saved")
+@receiver(post_delete, sender=Column, dispatch_uid="govsite_site_build_column_deleted")
+def column_changed(sender, instance, raw=False, **kwargs) -> None:
+    """A column edited: the navigation and column tags of the site change (one full build)."""
+    if not raw:
+        queue_pages_change(f"栏目 {instance.name}")

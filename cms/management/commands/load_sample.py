@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from cms.demo.sample import generate_sample
+from cms.demo.structure import create_sample_structure
 from cms.exchange.importer import import_records
 from cms.exchange.reporting import ImportReporter
 
@@ -26,3 +27,5 @@ class Command(BaseCommand):
         lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=seed, edits=edits))
         summary = import_records(lines, progress=reporter.progress, on_problem=reporter.problem)
         self.stdout.write(summary.as_text())
+        if create_sample_structure():
+            self.stdout.write(_("已创建示例栏目和栏目单页（公开指南、公开制度、机构职能、领导信息、联系我们）"))

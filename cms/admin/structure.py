@@ -1,0 +1,95 @@
+"""Columns (栏目) and standalone pages (栏目单页) in the admin, scoped to the editor's departments.
+
+Platform administrators edit the portal's columns and pages (no department) and every
+department's; a department's editors edit only their own site's.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, PublishingPanel
+from wagtail.admin.ui.tables import Column as TableColumn
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from cms.admin import permissions
+from cms.models import Column, StandalonePage
+
+
+class DepartmentScopedForm(WagtailAdminModelForm):
+    """Department, parent column and column choices limited to the editor's own sites."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.for_user is None:
+            return
+        ids = permissions.department_ids_for_user(self.for_user)
+        field = self.fields.get("department")
+        if field is not None and ids is not None:
+            field.queryset = permissions.departments_for_user(self.for_user)
+            field.required = True
+            if not self.instance.pk and len(ids) == 1:
+                self.initial.setdefault("department", next(iter(ids)))
+        for name in ("parent", "column"):
+            related = self.fields.get(name)
+            if related is not None and ids is not None:
+                related.queryset = Column.objects.filter(department_id__in=ids)
+
+    def clean_department(self):
+        department = self.cleaned_data.get("department")
+        ids = permissions.department_ids_for_user(self.for_user) if self.for_user else None
+        if ids is not None and (department is None or department.pk not in ids):
+            raise forms.ValidationError(_("您只能编辑本部门站点的栏目和页面"))
+        return department
+
+
+class _ScopedViewSet(SnippetViewSet):
+    search_backend_name = None
+
+    @property
+    def permission_policy(self):
+        return permissions.DepartmentPermissionPolicy(self.model)
+
+    def get_queryset(self, request):
+        qs = self.model._default_manager.select_related("department")
+        return permissions.filter_documents_for_user(qs, request.user)
+
+
+class ColumnViewSet(_ScopedViewSet):
+    model = Column
+    icon = "list-ul"
+    menu_label = _("栏目")
+    menu_name = "site-columns"
+    search_fields = ["name", "description", "keywords"]
+    ordering = ["department__sort_order", "sort_order", "pk"]
+    list_display = ["name", TableColumn("department", label=_("部门站点")), TableColumn("parent", label=_("上级栏目")),
+                    TableColumn("column_type", label=_("栏目类型")), TableColumn("sort_order", label=_("排序"))]
+    list_filter = ["department", "column_type"]
+    edit_handler = ObjectList([
+        FieldRowPanel([FieldPanel("department"), FieldPanel("parent")]),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("column_type")]),
+        FieldPanel("description"),
+        FieldPanel("keywords"),
+        FieldRowPanel([FieldPanel("category"), FieldPanel("link")]),
+        FieldRowPanel([FieldPanel("in_nav"), FieldPanel("sort_order"), FieldPanel("stale_days")]),
+    ], base_form_class=DepartmentScopedForm)
+
+
+class StandalonePageViewSet(_ScopedViewSet):
+    model = StandalonePage
+    icon = "doc-empty"
+    menu_label = _("栏目单页")
+    menu_name = "standalone-pages"
+    search_fields = ["title", "slug"]
+    ordering = ["department__sort_order", "sort_order", "pk"]
+    list_display = ["title", TableColumn("department", label=_("部门站点")), TableColumn("column", label=_("所属栏目")),
+                    TableColumn("url", label=_("页面地址"))]
+    list_filter = ["department"]
+    edit_handler = ObjectList([
+        FieldRowPanel([FieldPanel("department"), FieldPanel("column")]),
+        FieldRowPanel([FieldPanel("title"), FieldPanel("slug")]),
+        FieldPanel("body"),
+        FieldPanel("sort_order"),
+        MultiFieldPanel([PublishingPanel()], heading=_("定时发布")),
+    ], base_form_class=DepartmentScopedForm)
