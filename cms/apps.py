@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def create_cache_table(sender, using: str = "default", verbosity: int = 1, **kwargs) -> None:
+    """``migrate`` also makes the database cache's table (when the database cache is configured),
+    so the demo, the tests and a deployment need no separate ``createcachetable`` step."""
+    call_command("createcachetable", database=using, verbosity=max(0, verbosity - 1))
 
 
 class CmsConfig(AppConfig):
@@ -19,3 +27,4 @@ class CmsConfig(AppConfig):
         post_save.connect(create_department_editors_group, sender=Department,
                           dispatch_uid="govsite_department_editors_group")
         DisclosureDocument.register_preview(PREVIEW_TEMPLATE, document_preview_context)
+        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="govsite_create_cache_table")

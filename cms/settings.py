@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("GOVSITE_DATA_DIR", "var")).resolve()
@@ -100,6 +101,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # build worker) then wait on the busy timeout instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-govsite.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The shared cache: throttling counters, used challenges and other state every server process must
+# see the same [0079]. The database cache by default (its table is made by ``govsite migrate``,
+# cms.apps); Redis when GOVSITE_CACHE_URL is set (redis://host:6379/0, Django's RedisCache).
+CACHE_URL = os.environ.get("GOVSITE_CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": os.environ.get("GOVSITE_CACHE_PREFIX", "govsite")}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"GOVSITE_CACHE_URL 只支持 redis://、rediss:// 或 unix://：{CACHE_URL}")
+else:
+    # MAX_ENTRIES high: culling deletes live entries at random once the table is full, and a
+    # throttling counter must not be evicted by someone filling the cache.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "govsite_cache",
+                          "OPTIONS": {"MAX_ENTRIES": 2_000_000}}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

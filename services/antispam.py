@@ -1,29 +1,34 @@
-"""Anti-spam for public writes: a per-IP rate limit and a signed arithmetic challenge.
+"""Anti-spam for public writes: a per-client write limit and an arithmetic challenge, both in the
+shared cache so they hold across every server process [0080].
 
-The challenge needs no server state: ``GET …/challenge`` returns a question and a token that is
-the answer's HMAC (Django's signing, salted, timestamped). A write carries the token and the answer;
-the token is single-use (remembered in the cache until it expires). The rate limit counts writes per
-client IP in Django's cache; production should configure a cache shared by all server processes
-(database or Redis), the default local-memory cache counts per process.
+``GET …/challenge`` returns a question and an opaque random token; the answer is kept only on the
+server (in the cache under the token, for ``GOVSITE_SERVICES_CHALLENGE_MAX_AGE`` seconds), so the
+token tells nothing about it. A write carries the token and the answer. A wrong answer burns the
+challenge; a right one marks it used with ``cache.add``, which only one request on any worker can
+win. The write limit counts per client address (services.throttle, behind
+``GOVSITE_TRUSTED_PROXIES``).
 """
 
-import hashlib
+import re
 import secrets
-import time
 
-from django.core import signing
 from django.core.cache import caches
 from django.utils.translation import gettext as _
 from ninja import Schema
 
 from cms.api.errors import ServiceError
-from services import conf
+from services import conf, throttle
+from services.throttle import client_ip
 
-SALT = "govsite.services.challenge"
+__all__ = ["Challenge", "check_challenge", "check_rate_limit", "client_ip", "guard_write", "new_challenge"]
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+# challenges one client may fetch per write window, per allowed write (a form may be refreshed)
+CHALLENGES_PER_WRITE = 3
 
 
 def _cache():
-    """The cache alias for counters and used challenges (``GOVSITE_SERVICES_CACHE``, default "default")."""
+    """The cache alias for counters and challenges (``GOVSITE_SERVICES_CACHE``, default "default")."""
     return caches[conf.get("GOVSITE_SERVICES_CACHE")]
 
 
@@ -32,14 +37,29 @@ class Challenge(Schema):
     question: str
 
 
-def new_challenge() -> Challenge:
-    """A small addition or subtraction question and its signed token."""
+def _answer_key(token: str) -> str:
+    return f"svc:challenge:{token}"
+
+
+def _used_key(token: str) -> str:
+    return f"svc:challenge-used:{token}"
+
+
+def new_challenge(request=None) -> Challenge:
+    """A small addition or subtraction question; its answer stays on the server under the token."""
+    if request is not None:
+        limit = conf.get("GOVSITE_SERVICES_RATE_LIMIT") * CHALLENGES_PER_WRITE
+        key = f"svc:challenge-rate:{client_ip(request)}"
+        if not throttle.count(key, limit, conf.get("GOVSITE_SERVICES_RATE_WINDOW")):
+            wait = throttle.wait_seconds([key], limit)
+            raise throttle.Throttled(_("获取验证题过于频繁，请稍后再试"), wait)
     a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
     if secrets.randbelow(2) and a >= b:
         question, answer = _("%(a)s 减 %(b)s 等于几？") % {"a": a, "b": b}, a - b
     else:
         question, answer = _("%(a)s 加 %(b)s 等于几？") % {"a": a, "b": b}, a + b
-    token = signing.dumps({"a": answer, "n": secrets.token_hex(8)}, salt=SALT, compress=False)
+    token = secrets.token_urlsafe(24)  # 32 characters
+    _cache().set(_answer_key(token), str(answer), timeout=conf.get("GOVSITE_SERVICES_CHALLENGE_MAX_AGE"))
     return Challenge(token=token, question=question)
 
 
@@ -48,44 +68,25 @@ def check_challenge(token: str, answer: str, use: str = "") -> None:
 
     ``use`` (the idempotency key) lets a concurrent double submit of the same form pass twice;
     the idempotency key then makes both return the same case."""
-    max_age = conf.get("GOVSITE_SERVICES_CHALLENGE_MAX_AGE")
-    try:
-        data = signing.loads(token, salt=SALT, max_age=max_age)
-    except signing.SignatureExpired:
-        raise ServiceError(400, _("验证题已过期，请刷新后重新作答")) from None
-    except signing.BadSignature:
-        raise ServiceError(400, _("验证题无效，请刷新后重新作答")) from None
-    if str(answer).strip() != str(data.get("a")):
-        raise ServiceError(400, _("验证题答案不正确"))
-    used_key = "svc:challenge:" + hashlib.sha256(token.encode()).hexdigest()
+    token = (token or "").strip()
     cache = _cache()
-    if not cache.add(used_key, use or "-", timeout=max_age + 60) and (not use or cache.get(used_key) != use):
+    expected = cache.get(_answer_key(token)) if TOKEN_RE.match(token) else None
+    if expected is None:
+        raise ServiceError(400, _("验证题无效或已过期，请刷新后重新作答"))
+    used = cache.get(_used_key(token))
+    if used is not None and (not use or used != use):
+        raise ServiceError(400, _("验证题已使用，请刷新后重新作答"))
+    if str(answer).strip() != expected:
+        cache.delete(_answer_key(token))  # one guess per challenge
+        raise ServiceError(400, _("验证题答案不正确"))
+    max_age = conf.get("GOVSITE_SERVICES_CHALLENGE_MAX_AGE")
+    if not cache.add(_used_key(token), use or "-", timeout=max_age + 60) and (not use or cache.get(_used_key(token)) != use):
         raise ServiceError(400, _("验证题已使用，请刷新后重新作答"))
 
 
-def client_ip(request) -> str:
-    """The peer address; behind a proxy, the deployment sets REMOTE_ADDR (e.g. via the server's
-    forwarded-allow-ips) rather than us trusting X-Forwarded-For from anyone."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def check_rate_limit(request, scope: str) -> None:
-    """Raise 429 when this IP made more than the allowed writes in the current window."""
-    limit = conf.get("GOVSITE_SERVICES_RATE_LIMIT")
-    window = conf.get("GOVSITE_SERVICES_RATE_WINDOW")
-    if limit <= 0:
-        return
-    cache = _cache()
-    bucket = int(time.time() // window)
-    key = f"svc:rate:{scope}:{client_ip(request)}:{bucket}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        raise ServiceError(429, _("提交过于频繁，请稍后再试"))
+    """Raise 429 (with ``Retry-After``) when this client made the allowed writes in this window."""
+    throttle.check_writes(request, scope)
 
 
 def guard_write(request, scope: str, token: str, answer: str, use: str = "") -> None:

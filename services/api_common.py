@@ -36,7 +36,7 @@ class WriteGuard(CleanInput):
 def add_challenge_route(router, scope: str) -> None:
     @router.get("/challenge", response=antispam.Challenge, summary="获取提交验证题", operation_id=f"{scope}_challenge")
     def challenge(request):
-        return antispam.new_challenge()
+        return antispam.new_challenge(request)
 
 
 def begin_write(request, scope: str, model, raw_key: str | None, payload: dict, guard: WriteGuard):

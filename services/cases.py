@@ -8,6 +8,7 @@ module is one folder.
 
 import datetime as dt
 import hmac
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -15,6 +16,26 @@ from typing import Protocol
 from django.apps import apps
 
 from cms.service_modules import resolve_hook
+
+# Query codes: 10 characters from 31 that cannot be mistaken for one another (no 0/O, 1/I/L):
+# 31**10 ≈ 8.2 × 10**14 codes, so guessing one is hopeless behind the lookup throttle [0079].
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+
+
+def new_query_code() -> str:
+    """A fresh query code for a case (``CODE_ALPHABET``, ``CODE_LENGTH``)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw: str) -> str:
+    """The code as stored: citizens may type it in lower case, with spaces or hyphens."""
+    return "".join(ch for ch in str(raw).upper() if ch not in " -\t")
+
+
+def code_matches(stored: str, typed: str) -> bool:
+    """Constant-time comparison of a stored query code with what the citizen typed."""
+    return hmac.compare_digest(stored.encode(), normalize_code(typed).encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)
@@ -77,7 +98,7 @@ class RowCases:
 
     def verify(self, number: str, query_code: str) -> CaseInfo | None:
         row = self._qs().filter(number=number).first()
-        if row and hmac.compare_digest(row["query_code"].encode(), str(query_code).encode()):
+        if row and code_matches(row["query_code"], query_code):
             return self._info(row)
         return None
 

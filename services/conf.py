@@ -15,8 +15,15 @@ DEFAULTS: dict[str, Any] = {
     # writes allowed per client IP per window (seconds)
     "GOVSITE_SERVICES_RATE_LIMIT": 20,
     "GOVSITE_SERVICES_RATE_WINDOW": 600,
-    # cache alias for rate counters and used challenges: give several server processes a shared one
+    # cache alias for counters and challenges; must be shared by every server process [0079]
     "GOVSITE_SERVICES_CACHE": "default",
+    # lookups by number and query code: wrong codes allowed per case number and per client
+    # before both are locked out for GOVSITE_LOOKUP_LOCK_SECONDS (services.throttle)
+    "GOVSITE_LOOKUP_FAILURES_PER_NUMBER": 5,
+    "GOVSITE_LOOKUP_FAILURES_PER_CLIENT": 20,
+    "GOVSITE_LOOKUP_LOCK_SECONDS": 900,
+    # reverse proxies (addresses or networks) whose X-Forwarded-For names the client; none: ignored
+    "GOVSITE_TRUSTED_PROXIES": [],
     # seconds a challenge stays valid
     "GOVSITE_SERVICES_CHALLENGE_MAX_AGE": 1800,
     # dotted paths of notifier classes

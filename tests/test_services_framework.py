@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from services import throttle
 from services.masking import mask_name
 from tests.helpers.services import letter_payload, new_key
 
@@ -12,7 +13,7 @@ LETTERS = "/api/services/letters/"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
@@ -72,7 +73,11 @@ def test_write_needs_a_solved_unused_challenge(client):
     c = challenge(client)
     wrong = letter_payload(c, challenge_answer="99")
     r = client.post(LETTERS, wrong, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
-    assert r.status_code == 400 and r.json()["message"] == "验证题答案不正确"
+    assert r.status_code == 400 and r.json()["message"].startswith("验证题答案不正确")
+    # a wrong answer burns the challenge: no trying every answer on one question
+    r = client.post(LETTERS, letter_payload(c), content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
+    assert r.status_code == 400 and "无效" in r.json()["message"]
+    c = challenge(client)
     r = client.post(LETTERS, letter_payload(c), content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
     assert r.status_code == 201
     # the same challenge cannot be reused for a different submission
@@ -151,3 +156,30 @@ def test_english_validation_errors_name_the_field_in_english(client):
                     HTTP_IDEMPOTENCY_KEY=new_key(), HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 422
     assert r.json()["errors"][0]["message"].startswith("Phone: has a wrong format")
+
+
+@pytest.mark.parametrize("trusted,peer,forwarded,expected", [
+    ([], "10.0.0.5", "1.2.3.4", "10.0.0.5"),  # no trusted proxy: the header is ignored
+    (["10.0.0.0/8"], "198.51.100.1", "1.2.3.4", "198.51.100.1"),  # a peer that is not a trusted proxy
+    (["10.0.0.0/8"], "10.0.0.5", "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # the client cannot pick his own address
+    (["10.0.0.0/8"], "10.0.0.5", "1.2.3.4, 10.0.0.9", "1.2.3.4"),  # two proxies in a row
+    (["10.0.0.0/8"], "10.0.0.5", "garbage", "10.0.0.5"),
+])
+def test_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxies(rf, trusted, peer, forwarded,
+                                                                                expected):
+    request = rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(GOVSITE_TRUSTED_PROXIES=trusted):
+        assert throttle.client_ip(request) == expected
+
+
+@pytest.mark.django_db
+def test_lookups_lock_after_wrong_codes_even_for_the_right_code(client):
+    from services.status.models import Application
+
+    app = Application.objects.create(number="XK-LOCK-1", applicant="许文华", item="许可", department="住建局")
+    url = "/api/services/status/lookup"
+    statuses = [client.get(url, {"no": app.number, "code": f"WRONG{i}"}).status_code for i in range(6)]
+    assert statuses == [404] * 5 + [429]
+    locked = client.get(url, {"no": app.number, "code": app.query_code})
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+    assert "查询码错误次数过多" in locked.json()["message"]

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(db):
     cache.clear()
 
 
@@ -35,7 +35,7 @@ def submit(client, **overrides):
 
 def test_submit_gives_a_case_number_and_query_code_for_lookup(client):
     receipt = submit(client)
-    assert receipt["number"].startswith("XJ") and len(receipt["query_code"]) == 6
+    assert receipt["number"].startswith("XJ") and len(receipt["query_code"]) == 10
     r = client.get("/api/services/letters/lookup", {"no": receipt["number"], "code": receipt["query_code"]})
     assert r.status_code == 200
     assert r.json()["status_label"] == "待登记" and r.json()["answer"] == ""

@@ -16,7 +16,7 @@ URL = "/api/services/ratings/"
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(db):
     cache.clear()
 
 

@@ -97,6 +97,14 @@ class ServiceError(HttpError):
     """An error answer whose message is already translated for the user (raised by the modules)."""
 
 
+class Throttled(ServiceError):
+    """429 with ``Retry-After``: the client or the case number has to wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(429, message)
+        self.retry_after = max(1, int(retry_after))
+
+
 _HTTP_MESSAGES = {
     400: gettext_noop("请求不正确"),
     401: gettext_noop("请先登录"),
@@ -114,7 +122,10 @@ def http_error(request: HttpRequest, exc: HttpError, api) -> HttpResponse:
     # ninja's own English messages ("Unauthorized", "Too many requests.") are replaced
     if not (isinstance(exc, ServiceError) or any("\u4e00" <= ch <= "\u9fff" for ch in message)):
         message = _(_HTTP_MESSAGES.get(exc.status_code, gettext_noop("请求不正确")))
-    return api.create_response(request, {"message": message}, status=exc.status_code)
+    response = api.create_response(request, {"message": message}, status=exc.status_code)
+    if isinstance(exc, Throttled):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def not_found(request: HttpRequest, exc: Exception, api) -> HttpResponse:

@@ -2,7 +2,6 @@
 and the public answered letters (``services.letters.public``; also on the static site, ``pages.py``)."""
 
 import datetime as dt
-import hmac
 import re
 from typing import Literal
 
@@ -12,8 +11,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
 from cms.api.errors import register_labels
-from services import idempotency
-from services.antispam import client_ip
+from services import idempotency, throttle
 from services.api_common import (
     CleanInput,
     IdempotencyHeader,
@@ -22,6 +20,7 @@ from services.api_common import (
     add_challenge_route,
     begin_write,
 )
+from services.cases import code_matches
 from services.letters import public
 from services.letters.models import Letter
 
@@ -111,7 +110,7 @@ class PublicPage(Schema):
 
 class LookupParams(CleanInput):
     no: str = Field(..., min_length=1, max_length=40)
-    code: str = Field(..., min_length=1, max_length=12)
+    code: str = Field(..., min_length=1, max_length=20)
 
 
 def _receipt(letter: Letter) -> dict:
@@ -126,7 +125,7 @@ def submit(request, payload: LetterIn, idempotency_key: str | None = Idempotency
     key, fp, existing = begin_write(request, "letters", Letter, idempotency_key, data, payload)
     if existing is not None:
         return 200, _receipt(existing)
-    ip = client_ip(request)
+    ip = throttle.client_ip(request)
 
     def create() -> Letter:
         return Letter.objects.create(
@@ -139,10 +138,14 @@ def submit(request, payload: LetterIn, idempotency_key: str | None = Idempotency
     return (201 if created else 200), _receipt(letter)
 
 
-@router.get("/lookup", response={200: LetterOut, 404: Message}, summary="凭信件编号和查询码查询办理情况")
+@router.get("/lookup", response={200: LetterOut, 404: Message, 429: Message},
+            summary="凭信件编号和查询码查询办理情况（查询码错误过多时暂时锁定）")
 def lookup(request, params: Query[LookupParams]):
-    letter = Letter.objects.filter(number=params.no.strip()).first()
-    if letter is None or not hmac.compare_digest(letter.query_code.encode(), params.code.strip().encode()):
+    number = params.no.strip()
+    throttle.check_lookup(request, "letters", number)
+    letter = Letter.objects.filter(number=number).first()
+    if letter is None or not code_matches(letter.query_code, params.code):
+        throttle.lookup_failed(request, "letters", number)
         return 404, {"message": _("未找到该信件，请核对信件编号和查询码")}
     return 200, {
         "number": letter.number, "kind": letter.get_kind_display(), "subject": letter.subject,

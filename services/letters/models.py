@@ -9,16 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from services import conf
+from services.cases import new_query_code
 from services.workdays import add_workdays
 
 
 def deadline_days() -> int:
     """Working days to answer a letter (``GOVSITE_LETTERS_DEADLINE_DAYS``)."""
     return conf.get("GOVSITE_LETTERS_DEADLINE_DAYS", 15)
-
-
-def new_query_code() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
 
 
 def new_number() -> str:

@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
 from cms.api.errors import ServiceError, register_labels
-from services import antispam, idempotency
+from services import antispam, idempotency, throttle
 from services.api_common import CleanInput, IdempotencyHeader, Message, WriteGuard, add_challenge_route
 from services.cases import providers, rateable_modules
 from services.ratings import workflow
@@ -26,7 +26,7 @@ class CaseRef(CleanInput):
     module: str = Field(..., min_length=1, max_length=40, description="业务类型：可评价的服务模块",
                         json_schema_extra=lambda schema: schema.update(enum=rateable_modules()))
     number: str = Field(..., min_length=1, max_length=40)
-    query_code: str = Field(..., min_length=1, max_length=12)
+    query_code: str = Field(..., min_length=1, max_length=20)
 
     @field_validator("module")
     @classmethod
@@ -71,10 +71,14 @@ def _out(r: Rating) -> dict:
             "reply_deadline": r.reply_deadline.isoformat() if r.reply_deadline else None, "reply": r.reply}
 
 
-def _verified_case(module: str, number: str, code: str):
+def _verified_case(request, module: str, number: str, code: str):
+    """The case, counted by the same lookup throttle as the module's own lookup (services.throttle)."""
+    number = number.strip()
+    throttle.check_lookup(request, module, number)
     provider = providers().get(module)
-    case = provider.verify(number.strip(), code.strip()) if provider else None
+    case = provider.verify(number, code) if provider else None
     if case is None:
+        throttle.lookup_failed(request, module, number)
         raise ServiceError(404, _("未找到该事项，请核对编号和查询码"))
     return case
 
@@ -89,7 +93,7 @@ def submit_rating(request, payload: RatingIn, idempotency_key: str | None = Idem
     if existing is not None:
         return 200, _out(existing)
     antispam.guard_write(request, "ratings", payload.challenge_token, payload.challenge_answer, use=key)
-    case = _verified_case(payload.module, payload.number, payload.query_code)
+    case = _verified_case(request, payload.module, payload.number, payload.query_code)
     rating, created = workflow.rate(case, payload.level, payload.comment.strip(), key, fp)
     return (201 if created else 200), _out(rating)
 
@@ -98,7 +102,7 @@ def submit_rating(request, payload: RatingIn, idempotency_key: str | None = Idem
              summary="对差评整改回复提出申诉")
 def submit_appeal(request, payload: AppealIn):
     antispam.guard_write(request, "ratings", payload.challenge_token, payload.challenge_answer)
-    case = _verified_case(payload.module, payload.number, payload.query_code)
+    case = _verified_case(request, payload.module, payload.number, payload.query_code)
     rating = Rating.objects.filter(module=case.module, number=case.number).first()
     if rating is None:
         raise ServiceError(404, _("该事项尚未评价"))
@@ -109,9 +113,9 @@ class LookupParams(CaseRef):
     pass
 
 
-@router.get("/rating", response={200: RatingOut, 404: Message}, summary="查询评价及差评整改回复")
+@router.get("/rating", response={200: RatingOut, 404: Message, 429: Message}, summary="查询评价及差评整改回复")
 def get_rating(request, params: Query[LookupParams]):
-    case = _verified_case(params.module, params.number, params.query_code)
+    case = _verified_case(request, params.module, params.number, params.query_code)
     rating = Rating.objects.filter(module=case.module, number=case.number).first()
     if rating is None:
         return 404, {"message": _("该事项尚未评价")}

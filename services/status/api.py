@@ -8,7 +8,6 @@ logged as a warning.
 """
 
 import datetime as dt
-import hmac
 
 import orjson
 from django.http import HttpResponse
@@ -16,7 +15,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from cms.api.errors import register_labels
+from services import throttle
 from services.api_common import CleanInput, Message
+from services.cases import code_matches
 from services.fastdb import fetch_one
 from services.masking import mask_name
 from services.status.models import Application
@@ -61,7 +62,7 @@ class PublicPage(Schema):
 
 class LookupParams(CleanInput):
     no: str = Field(..., min_length=1, max_length=40)
-    code: str = Field(..., min_length=1, max_length=12)
+    code: str = Field(..., min_length=1, max_length=20)
 
 
 def _json(data, status: int = 200) -> HttpResponse:
@@ -76,11 +77,15 @@ LOOKUP_SQL = "SELECT {cols} FROM {table} WHERE number = %s".format(
 _DATE_FIELDS = ("accepted_on", "deadline", "closed_on")
 
 
-@router.get("/lookup", response={200: ApplicationOut, 404: Message}, summary="凭办件编号和查询码查询办件")
+@router.get("/lookup", response={200: ApplicationOut, 404: Message, 429: Message},
+            summary="凭办件编号和查询码查询办件（查询码错误过多时暂时锁定）")
 def lookup(request, params: Query[LookupParams]):
-    row = fetch_one(LOOKUP_SQL, (params.no.strip(),))
-    if row is None or not hmac.compare_digest(row.pop("query_code").encode(), params.code.strip().encode()):
+    number = params.no.strip()
+    throttle.check_lookup(request, "status", number)
+    row = fetch_one(LOOKUP_SQL, (number,))
+    if row is None or not code_matches(row.pop("query_code"), params.code):
         # one answer for both cases, so the endpoint does not reveal which numbers exist
+        throttle.lookup_failed(request, "status", number)
         return _json({"message": _("未找到该办件，请核对办件编号和查询码")}, status=404)
     for name in _DATE_FIELDS:  # SQLite returns ISO strings, PostgreSQL dates: both serialize the same
         value = row[name]

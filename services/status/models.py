@@ -1,18 +1,14 @@
 """Applications (许可/依申请公开 办件) recorded by staff and looked up by the public."""
 
-import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from services.cases import new_query_code
 from services.catalogue import find_item
 from services.workdays import add_workdays
-
-
-def new_query_code() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
 
 
 class Application(models.Model):
