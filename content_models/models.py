@@ -213,7 +213,10 @@ class Attachment(Orderable):
 
     document = ParentalKey(DisclosureDocument, related_name="attachments", on_delete=models.CASCADE)
     title = models.CharField(_("附件名称"), max_length=500)
-    file = models.CharField(_("文件"), max_length=500, help_text=_("文件路径或地址"))
+    file = models.CharField(
+        _("文件"), max_length=500, blank=True,
+        help_text=_("上传文件后自动填写；不上传时填写外部链接地址（http:// 或 https://）"),
+    )
     size_bytes = models.BigIntegerField(_("文件大小（字节）"), null=True, blank=True)
     file_type = models.CharField(_("文件类型"), max_length=16, blank=True)
     # The stored file's SHA-256 (content_models.filestore); empty when no file is stored: an
@@ -234,3 +237,8 @@ class Attachment(Orderable):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.upload_id and not self.file:
+            raise ValidationError({"upload": _("请上传附件文件，或填写外部链接地址")})

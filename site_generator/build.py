@@ -254,6 +254,7 @@ class _Build:
         done = 0
         for rows, files, nbytes, cleaned in self._map(_render_doc_chunk, chunks):
             st.put_docs(rows)
+            st.put_files(rows, replace=False)
             for public in cleaned:  # the workers cleaned bodies in parallel; plugins read the spool
                 spool.put(public)
             result.files_written += files
@@ -754,6 +755,14 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
                     mark("sitemap:" + o["site"], pos, False)
             if is_struct and key == f"s:{o['site']}":
                 mark("sitemap:" + o["site"], pos, True)
+
+    # Attachment files: a path no live document attaches any more leaves the site (a withdrawn
+    # document's files are not published on); files new to the site are placed with the pages.
+    old_files = st.files_of(set(new_rows) | removed)
+    st.delete_files(removed)
+    st.put_files(list(new_rows.values()))
+    for path in sorted(st.unreferenced(old_files)):
+        writer.delete(path)
 
     # Apply to the state.
     deltas: Counter = Counter()

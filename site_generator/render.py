@@ -10,6 +10,7 @@ import hashlib
 import re
 from datetime import datetime
 from email.utils import format_datetime
+from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
@@ -198,7 +199,19 @@ class Renderer:
             "lists": orjson.dumps(docinfo.lists_of(b["site"], b["year"], b["category"], b["topic"])).decode(),
             "entry": entry, "feed": orjson.dumps(feed), "lastmod": lastmod.isoformat(),
             "interprets": b["interprets"], "replaced_by": b["replaced_by"], "rhash": record_hash(record),
+            "files": [rel for rel, _src in self.attachment_files(record)],
         }
+
+    def attachment_files(self, record: dict) -> list[tuple[str, Path]]:
+        """``(path on the site, stored file)`` of the record's attachments the store may hold."""
+        store = self.cfg.files_dir
+        out = []
+        for att in record.get("attachments") or []:
+            sha, file = str(att.get("sha256") or ""), str(att.get("file") or "")
+            if sha and store is not None and not docinfo.is_outside_link(file):
+                kind = str(att.get("type") or "") or file_type(file)
+                out.append((docinfo.attachment_path(sha, file, kind), store / sha[:2] / sha))
+        return out
 
     def place_attachments(self, writer, record: dict) -> list[dict]:
         """Link the record's stored files into the release and return what the page lists.
@@ -206,15 +219,12 @@ class Renderer:
         A stored file is hard-linked by its hash (never read); one the store does not hold is
         listed as 暂缺, so the page never links to a file that is not on the site.
         """
+        placed = {rel: writer.link(rel, source) for rel, source in self.attachment_files(record)}
         views = []
-        store = self.cfg.files_dir
         for att in record.get("attachments") or []:
-            sha = att.get("sha256")
-            available = False
-            if sha and store is not None and not docinfo.is_outside_link(str(att.get("file") or "")):
-                kind = str(att.get("type") or "") or file_type(str(att.get("file") or ""))
-                rel = docinfo.attachment_path(str(sha), str(att.get("file") or ""), kind)
-                available = writer.link(rel, store / str(sha)[:2] / str(sha))
+            sha, file = str(att.get("sha256") or ""), str(att.get("file") or "")
+            kind = str(att.get("type") or "") or file_type(file)
+            available = bool(sha) and placed.get(docinfo.attachment_path(sha, file, kind), False)
             views.append(docinfo.attachment_view(att, available))
         return views
 

@@ -27,12 +27,14 @@ CREATE TABLE IF NOT EXISTS list_items (
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sitemap_parts (name TEXT PRIMARY KEY, lastmod TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS doc_files (id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (id, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pages (
     page_set TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (page_set, path)
 ) WITHOUT ROWID;
 """
 INDEXES = """
 CREATE INDEX IF NOT EXISTS docs_interprets ON docs(interprets) WHERE interprets IS NOT NULL;
+CREATE INDEX IF NOT EXISTS doc_files_path ON doc_files(path);
 CREATE INDEX IF NOT EXISTS docs_replaced_by ON docs(replaced_by) WHERE replaced_by IS NOT NULL;
 """
 DOC_COLUMNS = ("id", "site", "ts", "url", "title", "date", "lists", "entry", "feed", "lastmod",
@@ -109,6 +111,31 @@ class State:
             "DELETE FROM list_items WHERE list_key=? AND ts=? AND id=?",
             [(key, row["ts"], row["id"]) for key in orjson.loads(row["lists"])],
         )
+
+    # -- attachment files (files/<hash>/<name>, shared by every document that attaches the bytes) --
+    def put_files(self, rows: list[dict], *, replace: bool = True) -> None:
+        """Record the attachment paths of documents (``row["files"]``); ``replace`` drops their old ones."""
+        if replace:
+            self.db.executemany("DELETE FROM doc_files WHERE id=?", [(r["id"],) for r in rows])
+        self.db.executemany("INSERT OR IGNORE INTO doc_files(id, path) VALUES (?, ?)",
+                            [(r["id"], p) for r in rows for p in r.get("files") or ()])
+
+    def delete_files(self, ids: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM doc_files WHERE id=?", [(i,) for i in ids])
+
+    def files_of(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = f"SELECT path FROM doc_files WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update(r[0] for r in self.db.execute(q, chunk))
+        return out
+
+    def unreferenced(self, paths: Iterable[str]) -> set[str]:
+        """The paths no live document attaches any more (their file leaves the site)."""
+        return {p for p in paths if self.db.execute("SELECT 1 FROM doc_files WHERE path=? LIMIT 1", (p,)).fetchone()
+                is None}
 
     def referencing(self, doc_id: str) -> set[str]:
         """Live documents whose page shows ``doc_id`` (its interpretations, documents it replaced)."""

@@ -104,7 +104,8 @@ def test_detail_with_attachments_and_interpretations(client, world):
     assert body["index_no"] == "113505830001/2024-00012"
     assert body["site"] == "fgj" and body["site_name"] == "南安市发展和改革局"
     assert body["attachments"] == [
-        {"title": "附件1：重点任务清单", "file": "/files/a1.pdf", "size_bytes": 204800, "file_type": "pdf"}
+        # no stored file behind it: no URL (the site lists it as 暂缺)
+        {"title": "附件1：重点任务清单", "file": "/files/a1.pdf", "size_bytes": 204800, "file_type": "pdf", "url": None}
     ]
     assert [i["title"] for i in body["interpretations"]] == [world["interpretation"].title]
     assert body["interprets"] is None

@@ -15,14 +15,27 @@ from urllib.parse import unquote
 
 import orjson
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.test import Client
+from wagtail.documents import get_document_model
+from wagtail.models import Locale
 
+from cms.admin.forms import document_edit_handler
+from cms.build import jobs
 from cms.demo.files import make_docx, make_ofd, make_pdf, make_xlsx
 from content_models.files import sniff_type
 from content_models.filestore import FileStore
-from content_models.models import Attachment, DisclosureDocument
+from content_models.models import Attachment, Department, DisclosureDocument
 from publish.headers import IMMUTABLE, HeaderRules, content_type
+from publish.runner import publish
+from tests import test_publish_sites as sites
 from tests.helpers.links import broken_links
+from tests.test_publish_s3 import target_for
+
+# shared fixtures (a loopback moto server, a client, a fresh bucket)
+s3_endpoint, s3, bucket = sites.s3_endpoint, sites.s3, sites.bucket
 
 PDF = make_pdf(["南安市农业补贴申报表", "Subsidy application form"])
 DOCX = make_docx(["申报人名单", "第一批"])
@@ -35,6 +48,8 @@ def env(settings, tmp_path):
     settings.GOVSITE_SITE_DIR = tmp_path / "site"
     settings.GOVSITE_FILES_DIR = tmp_path / "store"
     settings.GOVSITE_BUILD_PLUGINS = []
+    # The admin's editor, as a client that does not run Draftail sends it: raw HTML in the form.
+    settings.WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "django.forms.Textarea"}}
     files = tmp_path / "export-files"
     (files / "2024").mkdir(parents=True)
     (files / "2024" / "申报表.pdf").write_bytes(PDF)
@@ -160,3 +175,97 @@ def test_type_is_read_from_the_bytes(tmp_path):
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
     assert sniff_type(ole, "表格.et") == "et" and sniff_type(ole, "文字.wps") == "wps" and sniff_type(ole, "x") == "doc"
     assert sniff_type(b"hello", "readme.txt") == "txt"
+
+
+@pytest.mark.django_db(transaction=True)  # the importer queues its changes once a batch commits
+def test_a_new_attachment_travels_with_its_document_and_leaves_with_it(env, s3, s3_endpoint, bucket):
+    Locale.objects.get_or_create(language_code="zh-hans")  # transactional tests flush migration data
+    tmp_path, files = env
+    _import(tmp_path, files, RECORDS[:1])
+    call_command("build_site", "--full", verbosity=0)
+    jobs.run_pending()
+    site = tmp_path / "site"
+    publish(site, target_for(s3_endpoint, bucket))
+
+    (files / "新增").mkdir()
+    (files / "新增" / "补充名单.xlsx").write_bytes(XLSX)
+    new = _doc(3, [{"title": "补充名单", "file": "新增/补充名单.xlsx", "bytes": None},
+                   {"title": "申报表", "file": "2024/申报表.pdf", "bytes": None}])
+    _import(tmp_path, files, [new])
+    result = jobs.run_pending()
+    assert result["full"] is False
+    page = (site / "nyj/2024/att-3.html").read_text("utf-8")
+    xlsx_url = unquote(re.search(r'href="(/files/[^"]+\.xlsx)"', page).group(1))
+    assert (site / xlsx_url.lstrip("/")).read_bytes() == XLSX
+    assert broken_links(site) == {}
+
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+    assert "files" + xlsx_url.split("/files", 1)[1] in summary.uploads
+    assert not any(u.endswith(".pdf") for u in summary.uploads)  # the PDF was already there
+    assert target.write_requests < 20
+    head = s3.head_object(Bucket=bucket, Key="www/" + xlsx_url.lstrip("/"))
+    assert head["ContentType"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    # Withdrawn: its own file leaves the site; the PDF another document attaches stays.
+    _import(tmp_path, files, [{"op": "withdraw", "id": "att-3"}])
+    jobs.run_pending()
+    assert not (site / xlsx_url.lstrip("/")).exists()
+    first = (site / "nyj/2024/att-1.html").read_text("utf-8")
+    assert (site / unquote(re.search(r'href="(/files/[^"]+\.pdf)"', first).group(1)).lstrip("/")).is_file()
+    assert broken_links(site) == {}
+
+
+@pytest.mark.django_db
+def test_upload_in_the_admin_reaches_the_site_and_the_bucket(env, s3, s3_endpoint, bucket):
+    tmp_path, _files = env
+    dept = Department.objects.create(slug="nyj", name="南安市农业农村局", organ_code="113505830002")
+    user = get_user_model().objects.create_superuser("root", password="x")
+    upload = get_document_model().objects.create(title="实施方案", file=ContentFile(PDF, name="实施方案.pdf"))
+    data = {
+        "title": "关于印发实施方案的通知", "department": str(dept.pk), "organ": dept.name, "doc_no": "",
+        "index_no": "", "written": "", "published_at": "2025-03-01 09:00", "category": "通知公告",
+        "topic": "", "validity": "", "keywords": "", "summary": "", "body": "<p>正文</p>", "interprets": "",
+        "replaced_by": "", "attachments-TOTAL_FORMS": "2", "attachments-INITIAL_FORMS": "0",
+        "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "1000",
+        "attachments-0-title": "实施方案", "attachments-0-upload": str(upload.pk), "attachments-0-file": "",
+        "attachments-0-ORDER": "2", "attachments-0-id": "", "attachments-0-DELETE": "",
+        "attachments-1-title": "上级文件", "attachments-1-upload": "",
+        "attachments-1-file": "https://www.gov.cn/a.pdf", "attachments-1-ORDER": "1", "attachments-1-id": "",
+        "attachments-1-DELETE": "",
+    }
+    form_class = document_edit_handler.bind_to_model(DisclosureDocument).get_form_class()
+    form = form_class(data, instance=DisclosureDocument(), for_user=user)
+    assert form.is_valid(), form.errors
+    doc = form.save()
+    doc.save_revision(user=user).publish(user=user)
+    rows = list(doc.attachments.order_by("sort_order").values("title", "file", "file_type", "size_bytes", "sha256"))
+    assert [r["title"] for r in rows] == ["上级文件", "实施方案"]  # the editor's order
+    assert rows[1]["file_type"] == "pdf" and rows[1]["size_bytes"] == len(PDF) and len(rows[1]["sha256"]) == 64
+
+    call_command("build_site", "--full", verbosity=0)
+    site = tmp_path / "site"
+    publish(site, target_for(s3_endpoint, bucket))
+
+    # A second document with a new upload: an incremental build, then a publish of only what changed.
+    upload2 = get_document_model().objects.create(title="名单", file=ContentFile(DOCX, name="名单.docx"))
+    data2 = dict(data, title="第二份通知", **{"attachments-TOTAL_FORMS": "1", "attachments-0-upload": str(upload2.pk),
+                                            "attachments-0-title": "名单"})
+    form = form_class(data2, instance=DisclosureDocument(), for_user=user)
+    assert form.is_valid(), form.errors
+    doc2 = form.save()
+    doc2.save_revision(user=user).publish(user=user)
+    assert jobs.run_pending()["full"] is False
+    page = next((site / "nyj/2025").glob(f"{doc2.source_id}.html")).read_text("utf-8")
+    url = re.search(r'href="(/files/[^"]+/名单\.docx)"', unquote(page)).group(1)
+    assert (site / url.lstrip("/")).read_bytes() == DOCX
+    assert "（DOCX，" in page
+    target = target_for(s3_endpoint, bucket)
+    summary = publish(site, target)
+    assert url.lstrip("/") in summary.uploads and target.write_requests < 20
+    got = s3.get_object(Bucket=bucket, Key="www/" + url.lstrip("/"))
+    assert got["Body"].read() == DOCX
+    assert got["ContentType"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    # ... and in the documents API, with the same file URL
+    api = Client().get(f"/api/documents/{doc2.pk}").json()
+    assert api["attachments"][0]["url"] == url

@@ -109,10 +109,13 @@ document_edit_handler = TabbedInterface(
                     "attachments",
                     heading=_("附件"),
                     label=_("附件"),
+                    # The file's type and size are read from the uploaded bytes (cms/admin/attachments.py):
+                    # shown, not typed. Rows are ordered by dragging and removed with the row's delete button.
                     panels=[
                         FieldPanel("title"),
                         FieldPanel("upload"),
-                        FieldRowPanel([FieldPanel("file"), FieldPanel("file_type"), FieldPanel("size_bytes")]),
+                        FieldPanel("file"),
+                        FieldRowPanel([FieldPanel("file_type", read_only=True), FieldPanel("size_bytes", read_only=True)]),
                     ],
                 )
             ],

@@ -22,7 +22,10 @@ from ninja import Field, Query, Router, Schema
 from wagtail.models import Locale
 
 from content_models import vocabularies
+from content_models.files import file_type
+from content_models.filestore import FileStore
 from content_models.models import Attachment, Department, DisclosureDocument
+from site_generator.docinfo import attachment_path, is_outside_link
 
 router = Router(tags=["documents"])
 
@@ -75,6 +78,7 @@ class AttachmentOut(Schema):
     file: str = Field(..., description="文件地址")
     size_bytes: int | None = Field(None, description="文件大小（字节）")
     file_type: str = Field("", description="文件类型，如 pdf、docx")
+    url: str | None = Field(None, description="文件在网站上的地址（外部链接为其原地址）；文件暂缺时为空")
 
 
 class DocumentLink(Schema):
@@ -129,6 +133,18 @@ def _rows(queryset: QuerySet, mapping: dict[str, str]) -> list[dict]:
 def _local(value):
     """Datetimes in the site's time zone (+08:00), as Chinese readers expect them."""
     return timezone.localtime(value) if isinstance(value, dt.datetime) else value
+
+
+def attachment_url(row: dict) -> str | None:
+    """Where an attachment is on the static site (the build's rule), its URL when it is an outside
+    link, or None when its file is not stored (the site lists it as 暂缺)."""
+    file = row["file"] or ""
+    if is_outside_link(file):
+        return file
+    sha = row.get("sha256") or ""
+    if not sha or not FileStore(settings.GOVSITE_FILES_DIR).has(sha):
+        return None
+    return "/" + attachment_path(sha, file, row.get("file_type") or file_type(file))
 
 
 def _link(row: dict | None) -> dict | None:
@@ -264,11 +280,12 @@ def get_document(request, doc_id: str):
     if not rows:
         return 404, {"message": f"没有编号为 {doc_id} 的已发布文件"}
     doc = rows[0]
-    attachments = list(
-        Attachment.objects.filter(document_id=doc["id"])
+    attachments = [
+        {**a, "url": attachment_url(a)}
+        for a in Attachment.objects.filter(document_id=doc["id"])
         .order_by("sort_order", "id")
-        .values("title", "file", "size_bytes", "file_type")
-    )
+        .values("title", "file", "size_bytes", "file_type", "sha256")
+    ]
     interprets_id = doc.pop("interprets_id")
     replaced_by_id = doc.pop("replaced_by_id")
     linked_ids = [i for i in (interprets_id, replaced_by_id) if i]
