@@ -1,0 +1,197 @@
+"""Public API of appointments: windows and their open slots, book (idempotent, anti-spam), look
+up, cancel and change with the booking number and code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from pydantic import field_validator
+
+from cms.api.errors import ServiceError, register_labels
+from services import antispam
+from services.api_common import (
+    CleanInput,
+    IdempotencyHeader,
+    Message,
+    WriteGuard,
+    add_challenge_route,
+    begin_write,
+)
+from services.appointments import booking as svc
+from services.appointments.models import Booking, Window
+from services.masking import mask_name
+from services.workdays import is_workday
+
+router = Router()
+register_labels({"window": "窗口", "day": "日期", "start": "时段", "name": "姓名", "phone": "手机号",
+                 "email": "电子邮箱", "item": "办理事项", "code": "预约码", "days": "天数"})
+add_challenge_route(router, "appointments")
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class WindowOut(Schema):
+    id: int
+    name: str
+    department: str
+    place: str
+    items: list[str]
+    notice: str
+    days_ahead: int
+
+
+class SlotOut(Schema):
+    start: str
+    end: str
+    capacity: int
+    left: int
+
+
+class DayOut(Schema):
+    day: dt.date
+    slots: list[SlotOut]
+
+
+def _window(window_id: int) -> Window:
+    window = Window.objects.filter(pk=window_id, active=True).select_related("department").first()
+    if window is None:
+        raise ServiceError(404, _("未找到该预约窗口"))
+    return window
+
+
+@router.get("/windows", response=list[WindowOut], summary="可预约的窗口")
+def windows(request):
+    return [{"id": w.pk, "name": w.name, "department": w.department.name, "place": w.place, "items": w.item_list(),
+             "notice": w.notice, "days_ahead": w.days_ahead}
+            for w in Window.objects.filter(active=True).select_related("department")]
+
+
+class DaysParams(CleanInput):
+    days: int = Field(7, ge=1, le=60)
+
+
+@router.get("/windows/{window_id}/days", response={200: list[DayOut], 404: Message},
+            summary="窗口今后的工作日及各时段余量（节假日不列出，调休上班日列出）")
+def days(request, window_id: int, params: Query[DaysParams]):
+    window = _window(window_id)
+    out, day = [], svc.today()
+    last = day + dt.timedelta(days=window.days_ahead)
+    now = svc.now()
+    while day <= last and len(out) < params.days:
+        if is_workday(day):
+            slots = [{"start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}", "capacity": s.capacity, "left": s.left}
+                     for s in svc.slots_of_day(window, day) if s.starts_at() > now]
+            if slots:
+                out.append({"day": day, "slots": slots})
+        day += dt.timedelta(days=1)
+    return 200, out
+
+
+class BookingIn(WriteGuard):
+    window: int = Field(..., ge=1)
+    day: dt.date
+    start: dt.time
+    name: str = Field(..., min_length=1, max_length=50)
+    phone: str = Field(..., min_length=1, max_length=20)
+    email: str = Field("", max_length=200)
+    item: str = Field("", max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(_("不能为空"))
+        return value.strip()
+
+    @field_validator("phone")
+    @classmethod
+    def phone_format(cls, value: str) -> str:
+        value = value.strip().replace(" ", "")
+        if not PHONE_RE.match(value):
+            raise ValueError(_("应为 11 位手机号（用于接收预约提醒短信）"))
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def email_format(cls, value: str) -> str:
+        value = value.strip()
+        if value and not EMAIL_RE.match(value):
+            raise ValueError(_("格式不正确"))
+        return value
+
+
+class Receipt(Schema):
+    number: str = Field(..., description="预约号")
+    code: str | None = Field(None, description="预约码（只在预约成功时显示一次，取消或改约时需要）")
+    window: str
+    place: str
+    day: dt.date
+    start: str
+    end: str
+    status: str
+    status_label: str
+    name: str = Field(..., description="姓名（已脱敏）")
+
+
+def receipt(b: Booking, code: str | None = None) -> dict:
+    return {"number": b.number, "code": code, "window": str(b.window), "place": b.window.place, "day": b.slot.day,
+            "start": f"{b.slot.start:%H:%M}", "end": f"{b.slot.end:%H:%M}", "status": b.status,
+            "status_label": b.get_status_display(), "name": mask_name(b.name)}
+
+
+@router.post("/bookings", response={200: Receipt, 201: Receipt, 400: Message, 404: Message, 409: Message, 429: Message},
+             summary="预约（返回预约号和预约码）")
+def create_booking(request, payload: BookingIn, idempotency_key: str | None = IdempotencyHeader):
+    data = payload.dict(exclude={"challenge_token", "challenge_answer"})
+    data["day"], data["start"] = data["day"].isoformat(), data["start"].strftime("%H:%M")
+    key, fp, existing = begin_write(request, "appointments", Booking, idempotency_key, data, payload)
+    if existing is not None:
+        return 200, receipt(existing)
+    window = _window(payload.window)
+    slot = svc.find_slot(window, payload.day, payload.start.replace(second=0, microsecond=0))
+    booking, code = svc.book(slot, name=payload.name, phone=payload.phone, email=payload.email, item=payload.item,
+                             key=key, fingerprint=fp)
+    return (201 if code else 200), receipt(booking, code)
+
+
+class CodeIn(CleanInput):
+    code: str = Field(..., min_length=1, max_length=20)
+
+
+class ChangeIn(CodeIn):
+    day: dt.date
+    start: dt.time
+
+
+def _own(request, number: str, code: str) -> Booking:
+    """The booking if the code is right; one answer for a wrong code and an unknown number, and
+    wrong codes count against the client's limit (no guessing)."""
+    booking = (Booking.objects.filter(number=number.strip()[:40]).select_related("slot", "window", "window__department")
+               .first())
+    if booking is None or not svc.code_matches(booking, code):
+        antispam.check_rate_limit(request, "appointments-code")
+        raise ServiceError(404, _("未找到该预约，请核对预约号和预约码"))
+    return booking
+
+
+@router.get("/bookings/{number}", response={200: Receipt, 404: Message, 429: Message}, summary="查询预约")
+def lookup(request, number: str, params: Query[CodeIn]):
+    return 200, receipt(_own(request, number, params.code))
+
+
+@router.post("/bookings/{number}/cancel", response={200: Receipt, 404: Message, 409: Message, 429: Message},
+             summary="取消预约")
+def cancel_booking(request, number: str, payload: CodeIn):
+    return 200, receipt(svc.cancel(_own(request, number, payload.code)))
+
+
+@router.post("/bookings/{number}/change", response={200: Receipt, 400: Message, 404: Message, 409: Message, 429: Message},
+             summary="改约到同一窗口的其他时段")
+def change_booking(request, number: str, payload: ChangeIn):
+    booking = _own(request, number, payload.code)
+    slot = svc.find_slot(booking.window, payload.day, payload.start.replace(second=0, microsecond=0))
+    return 200, receipt(svc.change(booking, slot))

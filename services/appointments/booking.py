@@ -1,0 +1,175 @@
+"""Booking, changing and cancelling, with the one rule that matters: a slot is never over-booked.
+
+The counter of a slot moves only by a conditional UPDATE in the booking's transaction: a booking
+takes a place with ``UPDATE … SET booked = booked + 1 WHERE id = %s AND booked < capacity``; when
+no row is updated the slot is full and nothing is written. SQLite serializes writers (BEGIN
+IMMEDIATE); PostgreSQL locks the row and re-checks the condition on the committed row, so of any
+number of concurrent requests for the last N places exactly N succeed (tests/test_appointments.py).
+A CHECK constraint on the table stops anything else that would break it.
+
+Slots are made from the window's daily periods the first time a working day is asked for; a day
+that is not a working day on the Chinese calendar (services.workdays: holidays, 调休 Saturdays
+counted as working) has no slots and is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cms.api.errors import ServiceError
+from services import idempotency
+from services.appointments.models import Booking, Slot, Window
+from services.workdays import is_workday
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+CODE_LENGTH = 8  # 32**8 ≈ 1.1e12 (40 bits); wrong codes are rate-limited per client
+NUMBER_DIGITS = 6
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def code_matches(booking: Booking, code: str) -> bool:
+    return hmac.compare_digest(booking.code_hash, hash_code(code or ""))
+
+
+def new_number(day: dt.date) -> str:
+    """YY + the booking's date + random digits: unique (a clash is retried), says nothing of others."""
+    return f"YY{day:%Y%m%d}{secrets.randbelow(10**NUMBER_DIGITS):0{NUMBER_DIGITS}d}"
+
+
+def now() -> dt.datetime:
+    """The local wall-clock time (naive, Asia/Shanghai): the one clock of this module."""
+    return timezone.localtime().replace(tzinfo=None)
+
+
+def today() -> dt.date:
+    return now().date()
+
+
+def check_day(window: Window, day: dt.date) -> None:
+    """Refuse a day that cannot be booked, saying why."""
+    if not window.active:
+        raise ServiceError(400, _("该窗口暂停预约"))
+    if day < today():
+        raise ServiceError(400, _("不能预约已经过去的日期"))
+    if day > today() + dt.timedelta(days=window.days_ahead):
+        raise ServiceError(400, _("只能预约 %(n)d 天以内的日期") % {"n": window.days_ahead})
+    if not is_workday(day):
+        raise ServiceError(400, _("%(day)s 是法定节假日或休息日，不办理预约，请选择工作日") % {"day": day.isoformat()})
+
+
+def slots_of_day(window: Window, day: dt.date) -> list[Slot]:
+    """The day's slots, made from the window's periods when first asked for (none on a day off)."""
+    if not is_workday(day):
+        return []
+    slots = list(Slot.objects.filter(window=window, day=day).order_by("start"))
+    if slots or not window.periods.exists():
+        return slots
+    Slot.objects.bulk_create([Slot(window=window, day=day, start=p.start, end=p.end, capacity=p.capacity)
+                              for p in window.periods.all()], ignore_conflicts=True)
+    return list(Slot.objects.filter(window=window, day=day).order_by("start"))
+
+
+def find_slot(window: Window, day: dt.date, start: dt.time) -> Slot:
+    check_day(window, day)
+    for slot in slots_of_day(window, day):
+        if slot.start == start:
+            if slot.starts_at() <= now():
+                raise ServiceError(400, _("该时段已经开始，请选择其他时段"))
+            return slot
+    raise ServiceError(400, _("该窗口当天没有 %(t)s 开始的时段") % {"t": f"{start:%H:%M}"})
+
+
+def take_place(slot_id: int) -> None:
+    """Take one place of the slot in the caller's transaction, or refuse: the slot is full."""
+    if not Slot.objects.filter(pk=slot_id, booked__lt=F("capacity")).update(booked=F("booked") + 1):
+        raise ServiceError(409, _("该时段已约满，请选择其他时段"))
+
+
+def release_place(slot_id: int) -> None:
+    Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def book(slot: Slot, *, name: str, phone: str, email: str = "", item: str = "",
+         channel: str = Booking.Channel.WEB, key: str | None = None, fingerprint: str = "") -> tuple[Booking, str | None]:
+    """Book one place; return the booking and its code (None when an idempotent retry returned the
+    booking made before: the code was shown then and is not kept)."""
+    code = new_code()
+    window = slot.window
+
+    def create() -> Booking:
+        take_place(slot.pk)
+        return Booking.objects.create(
+            number=new_number(slot.day), code_hash=hash_code(code), slot=slot, window=window,
+            department_id=window.department_id, day=slot.day, name=name, phone=phone, email=email, item=item,
+            channel=channel, idempotency_key=key, request_fingerprint=fingerprint)
+
+    if key:
+        booking, created = idempotency.create_once(Booking, key, fingerprint, create)
+        return booking, (code if created else None)
+    for _attempt in range(5):  # staff bookings have no key: only a number clash is retried
+        try:
+            with transaction.atomic():
+                return create(), code
+        except IntegrityError:
+            continue
+    raise ServiceError(503, _("系统繁忙，请稍后重试"))
+
+
+def _check_open(booking: Booking) -> None:
+    if booking.status != Booking.Status.BOOKED:
+        raise ServiceError(409, _("该预约已%(s)s，不能再修改") % {"s": booking.get_status_display().removeprefix("已")})
+    if booking.slot.starts_at() <= now():
+        raise ServiceError(409, _("预约时间已到，不能再取消或改约"))
+
+
+def cancel(booking: Booking) -> Booking:
+    """Cancel and give the place back (once: a second cancel is refused)."""
+    _check_open(booking)
+    with transaction.atomic():
+        if not Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
+                status=Booking.Status.CANCELLED, updated_at=timezone.now()):
+            raise ServiceError(409, _("该预约已取消"))
+        release_place(booking.slot_id)
+    booking.refresh_from_db()
+    return booking
+
+
+def change(booking: Booking, new_slot: Slot) -> Booking:
+    """Move to another slot of the same window: the new place is taken first, then the old given back."""
+    _check_open(booking)
+    if new_slot.window_id != booking.window_id:
+        raise ServiceError(400, _("只能改约同一窗口的其他时段"))
+    if new_slot.pk == booking.slot_id:
+        return booking
+    old = booking.slot_id
+    with transaction.atomic():
+        take_place(new_slot.pk)
+        if not Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED, slot_id=old).update(
+                slot=new_slot, day=new_slot.day, reminded_at=None, updated_at=timezone.now()):
+            raise ServiceError(409, _("该预约已变更，请刷新后重试"))
+        release_place(old)
+    booking.refresh_from_db()
+    return booking
+
+
+def mark(booking: Booking, status: str) -> None:
+    """Staff mark an arrival or a no-show (only of a booking still open)."""
+    if status not in (Booking.Status.ARRIVED, Booking.Status.NO_SHOW, Booking.Status.BOOKED):
+        raise ValueError(status)
+    Booking.objects.filter(pk=booking.pk).exclude(status=Booking.Status.CANCELLED).update(
+        status=status, updated_at=timezone.now())
