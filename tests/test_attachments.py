@@ -48,6 +48,9 @@ def env(settings, tmp_path):
     settings.GOVSITE_SITE_DIR = tmp_path / "site"
     settings.GOVSITE_FILES_DIR = tmp_path / "store"
     settings.GOVSITE_BUILD_PLUGINS = []
+    # Documents and their files only: the service modules' pages are checked by their own tests
+    # (guides links /appointments/, a page no module writes yet).
+    settings.GOVSITE_SERVICE_PAGES = False
     # The admin's editor, as a client that does not run Draftail sends it: raw HTML in the form.
     settings.WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "django.forms.Textarea"}}
     files = tmp_path / "export-files"
