@@ -918,7 +918,7 @@ def _finish(state: _State, writer: _Writer, n_docs: int, n_ords: int, shard_name
                     "min_terms": fmt.MIN_TERMS, "max_terms": fmt.MAX_TERMS, "extra": fmt.EXTRA_RATIO,
                     "word_ratio": fmt.WORD_RATIO,
                     "max_words": fmt.MAX_WORDS, "title_per_bigram": fmt.TITLE_PER_BIGRAM, "title_postings": fmt.TITLE_POSTINGS,
-                    "title_lists": fmt.TITLE_LISTS,
+                    "title_lists": fmt.TITLE_LISTS, "title_same_df": fmt.TITLE_SAME_DF,
                     "title_verify": fmt.TITLE_VERIFY, "phrase": fmt.PHRASE_BOOST, "first_year": fmt.FIRST_YEAR,
                     "title_scan_blocks": fmt.TITLE_SCAN_BLOCKS},
         "built": datetime.now(UTC).isoformat(timespec="microseconds"),

@@ -49,6 +49,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import re
 
 import numpy as np
 
@@ -85,8 +86,9 @@ WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commo
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
 TITLE_PER_BIGRAM = 500  # the title check reads the rarest t: lists while they hold at most this many postings
 TITLE_POSTINGS = 8000  # per bigram of the query, and this many in all
-TITLE_LISTS = 4  # ... and at most this many lists
-TITLE_VERIFY = 8  # ... and reads the titles of at most this many candidates
+TITLE_LISTS = 8  # ... and at most this many lists
+TITLE_SAME_DF = 0.1  # ... skipping a list within this fraction of the length of one already read
+TITLE_VERIFY = 24  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
 # The delta (see search_index/delta.py): the documents changed since the last merge, beside the
@@ -224,3 +226,20 @@ def impacts(counts: np.ndarray, doc_len: np.ndarray | float) -> np.ndarray:
 
 def idf(df: int, n_docs: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def phrase_years(phrase: str) -> set[int]:
+    """The title years (``title_year`` codes) a typed phrase can belong to, empty for any.
+
+    A four-digit year inside the phrase is itself; a number cut at the start of the phrase and
+    followed by 年 (``013年部门决算``, ``3年``) is any year in range that ends with it. Several
+    numbers: the title may have any of them (a title with several years has code 0 anyway)."""
+    codes: set[int] = set()
+    for m in re.finditer(r"[0-9]+", phrase):
+        digits = m.group()
+        if m.start() > 0 and m.end() < len(phrase) and len(digits) == 4:
+            if 0 <= int(digits) - FIRST_YEAR < 63:
+                codes.add(int(digits) - FIRST_YEAR + 1)
+        elif m.start() == 0 and len(digits) <= 4 and phrase[m.end() : m.end() + 1] == "年":
+            codes.update(y - FIRST_YEAR + 1 for y in range(FIRST_YEAR, FIRST_YEAR + 63) if str(y).endswith(digits))
+    return codes

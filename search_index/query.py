@@ -312,23 +312,30 @@ class SearchIndex:
         if not all(lists):
             return {}
         phrase = "".join(fold(text).split())
-        # A year inside the phrase is a whole number of the title too (at its ends it may be cut).
-        year = fmt.title_year([m.group() for m in ASCII_WORD.finditer(phrase) if 0 < m.start() and m.end() < len(phrase)])
+        years = fmt.phrase_years(phrase)
         cand: dict[int, int] | None = None
         used = 0
         budget = min(fmt.TITLE_POSTINGS, fmt.TITLE_PER_BIGRAM * len(bigrams))
-        for e in sorted(lists, key=lambda e: e[0])[: fmt.TITLE_LISTS]:
+        read: list[int] = []
+        for e in sorted(lists, key=lambda e: e[0]):
+            if len(read) >= fmt.TITLE_LISTS:
+                break
+            # A list about as long as one already read is most likely the same word's next bigram
+            # (农民/民工/工资 of 农民工工资): it would cut nothing. Lists of other lengths do.
+            if any(abs(e[0] - df) <= fmt.TITLE_SAME_DF * df for df in read):
+                continue
             used += e[0]
             if used > budget:
                 break
+            read.append(e[0])
             blocks = None if cand is None else {o // self.manifest["block"] for o in cand}
             found: dict[int, int] = {}
             for seg in e[1]:
                 if blocks is None or seg[0] in blocks:
                     ords, imps = self.segment(*seg)
                     found.update(zip(ords.tolist(), imps.tolist(), strict=True))
-            if cand is None:  # a title without a number of the query cannot hold it
-                cand = {o: im for o, im in found.items() if not year or im >> 2 in (0, year)}
+            if cand is None:  # a title without a year of the query cannot hold it
+                cand = {o: im for o, im in found.items() if not years or im >> 2 == 0 or im >> 2 in years}
             else:
                 cand = {o: im for o, im in cand.items() if o in found}
             if len(cand) <= fmt.TITLE_VERIFY:

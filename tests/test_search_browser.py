@@ -151,11 +151,13 @@ def test_browser_and_server_agree_on_paged_entries_over_many_blocks(paged_site, 
              {"q": "", "year": numbers[2]}, {"q": records[9].get("doc_no") or "南政"}]
     # The old document's title, typed in part: the scan stops in the newest blocks, and the title
     # check (t: lists, then the titles of a few candidates) puts it first in both engines.
-    cases += [{"q": "古厝保护利用三年"}, {"q": "市2005年农村供水保障工作"}]
+    cases += [{"q": "古厝保护利用三年"}, {"q": "市2005年农村供水保障工作"}, {"q": "05年农村供水保障工作方"}]
     res = index.search(Query(q="古厝保护利用三年"))
     assert not res.total_exact and res.results[0]["id"] == "old-1"
     res = index.search(Query(q="市2005年农村供水保障工作"))  # twelve candidates; the year keeps one
     assert not res.total_exact and res.results[0]["id"] == "twin-2005"
+    res = index.search(Query(q="05年农村供水保障工作方"))  # a year cut at the start: 2005 still
+    assert res.results[0]["id"] == "twin-2005"
     script = (site[0] / "search" / "index.html").read_text(encoding="utf-8")
     with StaticServer(site_dir) as server, Chromium() as chromium:
         # The theme's page and script, reading this index (same origin, its own manifest).

@@ -176,6 +176,21 @@
     return { required: required, exact: exact, words: words, folded: folded };
   }
 
+  // format.phrase_years: the title-year codes a typed phrase can belong to (none: any year).
+  function phraseYears(phrase, firstYear) {
+    var codes = {}, re = /[0-9]+/g, m;
+    while ((m = re.exec(phrase)) !== null) {
+      var d = m[0], end = m.index + d.length;
+      if (m.index > 0 && end < phrase.length && d.length === 4) {
+        var y = parseInt(d, 10) - firstYear;
+        if (y >= 0 && y < 63) { codes[y + 1] = true; }
+      } else if (m.index === 0 && d.length <= 4 && phrase.charAt(end) === "年") {
+        for (var k = 0; k < 63; k++) { if (String(firstYear + k).endsWith(d)) { codes[k + 1] = true; } }
+      }
+    }
+    return codes;
+  }
+
   // ---- index access ------------------------------------------------------------------------
   function fnv1a(text) {
     var bytes = new TextEncoder().encode(text);
@@ -445,23 +460,18 @@
             if (bg.length < 2) { return Promise.resolve({}); }
             return entries(bg.map(function (t) { return "t:" + t; })).then(function (all) {
               if (!all.every(function (x) { return x[1]; })) { return {}; }
-              var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; })
-                .slice(0, sc.title_lists);
+              var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; });
               var cand = null, used = 0, budget = Math.min(sc.title_postings, sc.title_per_bigram * bg.length);
               var phrase = terms.folded.split(/\s+/).join("");
-              // A year inside the phrase is a whole number of the title too (format.title_year).
-              var years = {}, re = /[a-z0-9]+/g, m;
-              while ((m = re.exec(phrase)) !== null) {
-                var y = parseInt(m[0], 10) - sc.first_year;
-                if (m.index > 0 && m.index + m[0].length < phrase.length && /^\d{4}$/.test(m[0]) && y >= 0 && y < 63) {
-                  years[y + 1] = true;
-                }
-              }
-              var yearKeys = Object.keys(years), year = yearKeys.length === 1 ? Number(yearKeys[0]) : 0;
+              var years = phraseYears(phrase, sc.first_year), anyYear = !Object.keys(years).length, read = [];
               function step(i) {
-                if (i >= lists.length) { return Promise.resolve(); }
-                used += lists[i][0];
+                if (i >= lists.length || read.length >= sc.title_lists) { return Promise.resolve(); }
+                var df = lists[i][0];
+                // A list about as long as one already read is most likely the same word's next bigram.
+                if (read.some(function (d) { return Math.abs(df - d) <= sc.title_same_df * d; })) { return step(i + 1); }
+                used += df;
                 if (used > budget) { return Promise.resolve(); }
+                read.push(df);
                 var blocks = null;
                 if (cand !== null) {
                   blocks = {};
@@ -473,7 +483,7 @@
                   parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j]); } });
                   if (cand === null) {
                     cand = new Map();
-                    got.forEach(function (im, o) { if (!year || (im >> 2) === 0 || (im >> 2) === year) { cand.set(o, im); } });
+                    got.forEach(function (im, o) { if (anyYear || (im >> 2) === 0 || years[im >> 2]) { cand.set(o, im); } });
                   } else {
                     var next = new Map();
                     cand.forEach(function (f, o) { if (got.has(o)) { next.set(o, f); } });
