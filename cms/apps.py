@@ -20,9 +20,11 @@ class CmsConfig(AppConfig):
         from django.db.models.signals import post_save, pre_save  # noqa: PLC0415 - models load only in ready()
 
         from cms.admin.attachments import store_uploaded_file  # noqa: PLC0415 - models load only in ready()
+        from cms.admin.moderation import document_workflow, review_saved  # noqa: PLC0415 - models load only in ready()
         from cms.admin.permissions import create_department_editors_group  # noqa: PLC0415 - models load only in ready()
         from cms.admin.views import PREVIEW_TEMPLATE, document_preview_context  # noqa: PLC0415 - models load only in ready()
         from cms.build import signals  # noqa: F401, PLC0415 - publish/unpublish/delete/import → the build queue
+        from cms.models import DepartmentReview  # noqa: PLC0415 - models load only in ready()
         from content_models.models import Attachment, Department, DisclosureDocument  # noqa: PLC0415 - models load only in ready()
 
         post_save.connect(create_department_editors_group, sender=Department,
@@ -30,3 +32,5 @@ class CmsConfig(AppConfig):
         pre_save.connect(store_uploaded_file, sender=Attachment, dispatch_uid="govsite_store_uploaded_file")
         DisclosureDocument.register_preview(PREVIEW_TEMPLATE, document_preview_context)
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="govsite_create_cache_table")
+        DisclosureDocument.register_workflow_resolver(document_workflow)
+        post_save.connect(review_saved, sender=DepartmentReview, dispatch_uid="govsite_department_review")

@@ -150,3 +150,32 @@ def standalone_slug_problem(slug: str, site: str, department_slugs: set[str]) ->
     if not site and (slug in docinfo.RESERVED or slug in department_slugs):
         return gettext("该网址名称已被站点使用（栏目、部门站点或系统页面），请换一个")
     return ""
+
+
+class DepartmentReview(models.Model):
+    """How many review steps a department's documents go through before they are published.
+
+    0: the department's editors publish directly; 1: the department's reviewers (审核人) approve;
+    2: the department's reviewers, then the platform administrators. ``cms.admin.moderation``
+    keeps one Wagtail workflow per department in step with this row.
+    """
+
+    class Steps(models.IntegerChoices):
+        NONE = 0, _("不审核，直接发布")
+        ONE = 1, _("一级审核（本部门审核人）")
+        TWO = 2, _("二级审核（本部门审核人、平台管理员）")
+
+    department = models.OneToOneField(Department, verbose_name=_("部门站点"), on_delete=models.CASCADE,
+                                      related_name="review")
+    steps = models.PositiveSmallIntegerField(_("审核步骤"), choices=Steps.choices, default=Steps.ONE)
+    workflow = models.ForeignKey("wagtailcore.Workflow", verbose_name=_("审核流程"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+", editable=False)
+    reviewers = models.ForeignKey("auth.Group", verbose_name=_("审核人用户组"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="reviewed_departments", editable=False)
+
+    class Meta:
+        verbose_name = _("审核设置")
+        verbose_name_plural = _("审核设置")
+
+    def __str__(self) -> str:
+        return f"{self.department}：{self.get_steps_display()}"

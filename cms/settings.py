@@ -179,6 +179,11 @@ GOVSITE_IDENTITY = {
     "conac_url": os.environ.get("GOVSITE_CONAC_URL", ""),
     "error_report_url": os.environ.get("GOVSITE_ERROR_REPORT_URL", ""),
 }
+# The build worker's clock (cms/build/schedule.py): Wagtail's scheduled publishing and expiry every
+# GOVSITE_SCHEDULE_INTERVAL seconds; the daily jobs once a day from GOVSITE_DAILY_HOUR (local time).
+GOVSITE_SCHEDULE_INTERVAL = int(os.environ.get("GOVSITE_SCHEDULE_INTERVAL", "60"))
+GOVSITE_DAILY_HOUR = int(os.environ.get("GOVSITE_DAILY_HOUR", "2"))
+GOVSITE_DAILY_JOBS: list[str] = []
 # absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")

@@ -173,6 +173,21 @@ class DisclosureDocument(
             return super().get_preview_context(request, mode_name)
         return self._preview[1](self, request)
 
+    # Which moderation workflow a document goes through is the CMS's policy (per department, set in
+    # ``CmsConfig.ready()``): ``resolver(document)`` returns ``(decided, workflow or None)``.
+    _workflow_resolver: ClassVar[Callable[[Any], tuple[bool, Any]] | None] = None
+
+    @classmethod
+    def register_workflow_resolver(cls, resolver: Callable[[Any], tuple[bool, Any]]) -> None:
+        cls._workflow_resolver = resolver
+
+    def get_workflow(self):
+        if self._workflow_resolver is not None:
+            decided, workflow = type(self)._workflow_resolver(self)
+            if decided:
+                return workflow
+        return super().get_workflow()
+
     def metadata_rows(self) -> list[tuple[str, str]]:
         """The disclosure metadata table (索引号, 发文字号, ...) as (label, value) pairs, in reading order."""
         written = self.written.strftime("%Y-%m-%d") if self.written else ""

@@ -72,7 +72,9 @@ def department_ids_for_user(user) -> frozenset[int] | None:
     elif not getattr(user, "is_authenticated", False):
         result = frozenset()
     else:
-        result = frozenset(Department.objects.filter(editors__user=user).values_list("pk", flat=True))
+        # its editors, and its reviewers when it has review steps (cms.admin.moderation)
+        result = frozenset(Department.objects.filter(Q(editors__user=user) | Q(review__reviewers__user=user))
+                           .values_list("pk", flat=True))
     try:
         setattr(user, _CACHE_ATTR, result)
     except AttributeError:  # AnonymousUser-like objects without a __dict__

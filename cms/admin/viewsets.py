@@ -25,6 +25,7 @@ from cms.admin.views import (
     DocumentStatusColumn,
     department_guard,
 )
+from cms.models import DepartmentReview
 from content_models.models import Department, DisclosureDocument
 
 
@@ -91,8 +92,20 @@ class DepartmentViewSet(SnippetViewSet):
     ]
 
 
+class DepartmentReviewViewSet(SnippetViewSet):
+    """Review steps per department (platform administrators only); the workflow follows on save."""
+
+    model = DepartmentReview
+    icon = "tasks"
+    menu_label = _("审核设置")
+    menu_name = "department-review"
+    list_display = ["department", Column("steps", label=_("审核步骤"), accessor="get_steps_display")]
+    search_backend_name = None
+    panels = [FieldPanel("department"), FieldPanel("steps")]
+
+
 class DisclosureGroup(SnippetViewSetGroup):
-    items = (DocumentViewSet, ColumnViewSet, StandalonePageViewSet, DepartmentViewSet)
+    items = (DocumentViewSet, ColumnViewSet, StandalonePageViewSet, DepartmentViewSet, DepartmentReviewViewSet)
     menu_icon = "folder-open-inverse"
     menu_label = _("政务公开")
     menu_name = "disclosure"
