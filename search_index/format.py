@@ -93,10 +93,12 @@ PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
 # The delta (see search_index/delta.py): the documents changed since the last merge, beside the
 # main index. A one-document change writes at most DELTA_BUCKETS term files, the delta's metadata
-# file and the manifest; the delta is merged into the main index once its files hold more than
-# DELTA_MAX_BYTES (gzip'd) or DELTA_MAX_DOCS documents, which bounds what a query pays for it.
-DELTA_BUCKETS = 8
-DELTA_MAX_BYTES = 24 * 1024
+# file and the manifest (4 files: a publish of one changed title stays under 20 writes). The delta
+# is merged into the main index once its files hold more than DELTA_MAX_BYTES gzip'd (a query,
+# which reads at most all of them, pays at most that much more) or DELTA_MAX_DOCS documents.
+# Measured with the shared corpus: 1-2 KB a document, so about six changes between merges.
+DELTA_BUCKETS = 2
+DELTA_MAX_BYTES = 10 * 1024
 DELTA_MAX_DOCS = 32
 FIRST_YEAR = 2000  # t: postings carry title_year(title words) instead of a BM25 impact
 
