@@ -206,6 +206,9 @@ GOVSITE_BUILD_PLUGINS = [
 ]
 # Serve the built static site at / from this Django server (the demo; production uses nginx or a bucket).
 GOVSITE_SERVE_SITE = os.environ.get("GOVSITE_SERVE_SITE", "1") == "1"
+# The largest document body one import line may bring (bytes of UTF-8); a larger one is reported
+# with its line number and skipped.
+GOVSITE_IMPORT_MAX_BODY_BYTES = int(os.environ.get("GOVSITE_IMPORT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 GOVSITE_CORS_ORIGINS = [o for o in os.environ.get("GOVSITE_CORS_ORIGINS", "").split(",") if o]
 
 LOGGING = {

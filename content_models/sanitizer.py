@@ -94,6 +94,29 @@ def _stored_embed(match: re.Match) -> str:
     return f"<embed{attrs}/>" if ' embedtype="' in attrs else ""
 
 
+# Characters no document text may hold: C0 controls except tab, newline and carriage return, DEL,
+# C1 controls, U+FFFE/U+FFFF (not allowed in XML: one in a title made every feed malformed), and
+# lone surrogates (cannot be written as UTF-8).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"\s*[\t\r\n]+\s*")
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether ``text`` holds a character ``clean_text`` removes."""
+    return _CONTROL.search(text) is not None
+
+
+def clean_text(text: str | None, *, multiline: bool = False) -> str:
+    """Plain text as stored and published: control characters removed; a one-line field (title,
+    organ, 文号) also has its line breaks and tabs turned into one space."""
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text)
+    if not multiline:
+        text = _LINE_BREAKS.sub(" ", text)
+    return text
+
+
 def clean_html(html: str | None) -> str:
     """The stored form of a body (import, admin save); idempotent (clean twice = once)."""
     if not html:

@@ -16,6 +16,7 @@ from wagtail.models import Locale
 
 from content_models.models import Attachment, DisclosureDocument
 from content_models.record import DocumentRecord
+from content_models.sanitizer import clean_text
 
 BATCH_SIZE = 2000
 
@@ -45,17 +46,19 @@ def record_from_values(row: dict[str, Any], attachments: list[dict], tz: tzinfo)
     return {
         "id": row["source_id"],
         "site": row["department__slug"],
-        "organ": row["organ"],
+        "organ": clean_text(row["organ"]),
         "index_no": _blank_to_none(row["index_no"]),
         "doc_no": _blank_to_none(row["doc_no"]),
-        "title": row["title"],
+        # text typed in the admin never had the importer's check: no control character reaches a
+        # page, a feed (malformed XML) or a sitemap
+        "title": clean_text(row["title"]),
         "category": _blank_to_none(row["category"]),
         "topic": _blank_to_none(row["topic"]),
         "written": written.isoformat() if written else None,
         "published": _iso(row["published_at"], tz),
         "validity": _blank_to_none(row["validity"]),
         "keywords": list(row["keywords"] or []),
-        "summary": _blank_to_none(row["summary"]),
+        "summary": _blank_to_none(clean_text(row["summary"], multiline=True)),
         "body_html": row["body"] or "",
         "attachments": attachments,
         "lang": row["lang"] or "zh-hans",

@@ -32,7 +32,7 @@ from content_models.files import file_type
 from content_models.filestore import FileStore
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 from content_models.record import CHANGE_OPS, split_keywords
-from content_models.sanitizer import clean_html
+from content_models.sanitizer import clean_html, clean_text, has_control_chars
 
 BATCH_SIZE = 1000
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -123,6 +123,62 @@ class _Op:
 
 # ---------------------------------------------------------------- checking one line (no DB)
 
+# Dates a disclosure document can carry: anything else is a typo or a placeholder (0001-01-01,
+# 9999-12-31), and year 1 or 9999 with an offset does not even convert to UTC.
+MIN_YEAR, MAX_YEAR = 1900, 2100
+# Record keys holding running text (line breaks kept); the other text keys are one line.
+_MULTILINE_KEYS = frozenset({"summary", "body_html"})
+# Language codes a record may carry, besides the site's own (settings.LANGUAGES), and what they mean.
+_LANG_ALIASES = {"zh": "zh-hans", "zh-cn": "zh-hans", "zh_cn": "zh-hans", "zh-hans-cn": "zh-hans", "zh_hans": "zh-hans",
+                 "en-us": "en", "en-gb": "en", "en_us": "en"}
+
+
+def max_body_bytes() -> int:
+    """The largest body a line may bring (``GOVSITE_IMPORT_MAX_BODY_BYTES``, 5 MB by default)."""
+    return int(getattr(settings, "GOVSITE_IMPORT_MAX_BODY_BYTES", 5 * 1024 * 1024))
+
+
+def _strip_controls(rec: dict, warnings: list[str]) -> dict:
+    """Remove control characters (NUL included) from every text value of the record, saying which
+    fields had them; one-line fields lose their line breaks too (silently: a wrapped title)."""
+    out = dict(rec)
+    for key, value in rec.items():
+        if isinstance(value, str):
+            if has_control_chars(value):
+                warnings.append(f"字段“{key}”含控制字符或无效字符，已删除")
+            out[key] = clean_text(value, multiline=key in _MULTILINE_KEYS)
+        elif key == "keywords" and isinstance(value, list):
+            if any(isinstance(k, str) and has_control_chars(k) for k in value):
+                warnings.append("字段“keywords”含控制字符或无效字符，已删除")
+            out[key] = [clean_text(k) if isinstance(k, str) else k for k in value]
+        elif key == "attachments" and isinstance(value, list):
+            items = []
+            for item in value:
+                if isinstance(item, dict):
+                    if any(isinstance(v, str) and has_control_chars(v) for v in item.values()):
+                        warnings.append("附件（attachments）含控制字符或无效字符，已删除")
+                    item = {k: clean_text(v) if isinstance(v, str) else v for k, v in item.items()}
+                items.append(item)
+            out[key] = items
+    return out
+
+
+def _in_range(value: datetime | date, label: str, raw: Any) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise BadRecord(f"{label}超出范围：“{raw}”，年份应在 {MIN_YEAR}–{MAX_YEAR} 之间")
+
+
+def _lang(rec: dict) -> str:
+    raw = _text(rec, "lang", 16)
+    if not raw:
+        return "zh-hans"
+    code = raw.lower()
+    code = _LANG_ALIASES.get(code, code)
+    known = [c for c, _name in settings.LANGUAGES]
+    if code not in known:
+        raise BadRecord(f"未知的语言“{raw}”，应为 {'、'.join(known)}")
+    return code
+
 
 def _text(rec: dict, key: str, max_len: int, *, required: bool = False) -> str:
     value = rec.get(key)
@@ -148,6 +204,7 @@ def _published(rec: dict) -> datetime:
         value = datetime.fromisoformat(raw.strip())
     except ValueError:
         raise BadRecord(f"发布日期格式不正确：“{raw}”，应为 ISO 8601，例如 2024-03-01T09:30:00+08:00") from None
+    _in_range(value, "发布日期", raw)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_default_timezone())
     return value
@@ -158,9 +215,11 @@ def _written(rec: dict) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(str(raw).strip())
+        value = date.fromisoformat(str(raw).strip())
     except ValueError:
         raise BadRecord(f"成文日期格式不正确：“{raw}”，应为 YYYY-MM-DD") from None
+    _in_range(value, "成文日期", raw)
+    return value
 
 
 def _keywords(rec: dict) -> list[str]:
@@ -234,6 +293,10 @@ def _field_values(rec: dict, keys: Iterable[str], warnings: list[str]) -> dict[s
                 body = ""
             if not isinstance(body, str):
                 raise BadRecord("正文（body_html）应为字符串")
+            limit = max_body_bytes()
+            if len(body) * 3 > limit and len(body.encode("utf-8", "replace")) > limit:
+                raise BadRecord(f"正文（body_html）过大（{len(body.encode('utf-8', 'replace')) / 1048576:.1f} MB，"
+                                f"最多 {limit / 1048576:.1f} MB，见 GOVSITE_IMPORT_MAX_BODY_BYTES）")
             out["body"] = clean_html(body)
         elif key == "index_no":
             index_no = identifiers.fold_width(_text(rec, "index_no", 64))
@@ -265,7 +328,7 @@ def _field_values(rec: dict, keys: Iterable[str], warnings: list[str]) -> dict[s
         elif key == "summary":
             out["summary"] = _text(rec, "summary", 100_000)
         elif key == "lang":
-            out["lang"] = _text(rec, "lang", 16) or "zh-hans"
+            out["lang"] = _lang(rec)
     return out
 
 
@@ -277,14 +340,17 @@ def parse_line(lineno: int, raw: bytes | str | dict) -> _Op:
         try:
             rec = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
+            if "surrogate" in str(exc):
+                raise BadRecord(f"含无效的 Unicode 字符（单独的代理项），不是有效的 JSON（{exc}）") from None
             raise BadRecord(f"不是有效的 JSON（{exc}）") from None
     if not isinstance(rec, dict):
         raise BadRecord("不是 JSON 对象")
+    warnings: list[str] = []
+    rec = _strip_controls(rec, warnings)
     op = rec.get("op")
     if op is not None and op not in CHANGE_OPS:
         raise BadRecord(f"未知的操作“{op}”，应为 create、update 或 withdraw")
     sid = _text(rec, "id", 128, required=True)
-    warnings: list[str] = []
     if op == "withdraw":
         return _Op(lineno, "withdraw", sid, {}, None, {}, warnings)
     if op == "update":
