@@ -14,6 +14,7 @@ class AppointmentsConfig(ServiceModuleConfig):
     site_link = ("预约办理", "/appointments/")
     site_templates = Path(__file__).resolve().parent / "site_templates"
     periodic = "services.appointments.reminders.send_reminders"
+    demo_data = "services.appointments.demo.load_demo"
 
     def ready(self) -> None:
         from services.appointments import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded

@@ -14,6 +14,7 @@ class GuidesConfig(ServiceModuleConfig):
     site_link = ("办事服务", "/guides/")
     site_templates = Path(__file__).resolve().parent / "site_templates"
     item_catalogue = "services.guides.catalogue.limits"
+    demo_data = "services.guides.demo.load_demo"
 
     def ready(self) -> None:
         from services.guides import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded

@@ -138,7 +138,7 @@ class Material(Orderable):
         return self.name
 
 
-class ScenarioChoice(Orderable):
+class ScenarioChoice(Orderable, ClusterableModel):
     """One answer to one question of a scenario window, and the items that answer leads to."""
 
     scenario = ParentalKey(Scenario, related_name="choices", on_delete=models.CASCADE)
