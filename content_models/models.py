@@ -26,7 +26,7 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
-from content_models import identifiers, vocabularies
+from content_models import identifiers, sanitizer, vocabularies
 from content_models.fields import CleanRichTextField
 
 TOPIC_CHOICES = [(t, t) for t in vocabularies.TOPICS]
@@ -101,7 +101,7 @@ class DisclosureDocument(
     validity = models.CharField(_("有效性"), max_length=4, blank=True, choices=VALIDITY_CHOICES)
     keywords = models.JSONField(_("主题词"), default=list, blank=True)
     summary = models.TextField(_("内容概述"), blank=True)
-    body = CleanRichTextField(_("正文"), blank=True)
+    body = CleanRichTextField(_("正文"), blank=True, features=list(sanitizer.EDITOR_FEATURES))
     interprets = models.ForeignKey(
         "self",
         verbose_name=_("解读的政策"),
@@ -217,6 +217,8 @@ class DisclosureDocument(
                 identifiers.parse_index_no(self.index_no)
             except identifiers.InvalidIdentifier as exc:
                 errors["index_no"] = str(exc)
+        if sanitizer.images_without_alt(self.body):
+            errors["body"] = _("正文中的图片必须填写替代文字（说明图片内容），方便视障读者使用读屏软件")
         if self.interprets_id and self.interprets_id == self.pk:
             errors["interprets"] = _("政策解读不能解读自身")
         if errors:

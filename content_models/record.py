@@ -48,6 +48,9 @@ class DocumentRecord(TypedDict):
     interprets: NotRequired[str | None]  # id of the policy a 政策解读 explains
     replaced_by: NotRequired[str | None]  # id of the document that replaced a 失效/废止 one
     updated: NotRequired[str | None]  # ISO 8601 time of the last change, for incremental builds
+    # Build only (cms.richtext, never exported): the stored files an expanded body links or shows,
+    # [{"sha256", "file", "type"}], placed on the site under files/ like attachments.
+    body_files: NotRequired[list[dict]]
 
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "site", "organ", "title", "published", "body_html")

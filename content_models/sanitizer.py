@@ -14,9 +14,10 @@ Two forms of a body, from the same allow-list (docs/adr/0078-one-copy-of-every-r
   ``<embed embedtype="image" id="5" .../>``) so that an editor's links and images survive a save;
   they are not HTML a browser understands and are never published as they are.
 - ``public_html``: the **published** form, at build (from the database and ``--from-jsonl``
-  alike): the allow-list alone (stored references are dropped until they are expanded into
-  public URLs, issue 13), links marked ``rel="noopener noreferrer"``, and body headings from
-  ``<h2>`` (the page title is the ``<h1>``). ``public_html(clean_html(x)) == public_html(x)``.
+  alike): the allow-list alone (stored references the CMS did not expand, ``cms.richtext``, are
+  dropped), anchors without a target unwrapped (their words stay), links marked
+  ``rel="noopener noreferrer"``, and body headings from ``<h2>`` (the page title is the ``<h1>``).
+  ``public_html(clean_html(x)) == public_html(x)``.
 """
 
 import re
@@ -35,7 +36,8 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
 )
 ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "a": frozenset({"href", "title"}),
-    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    # srcset/sizes: the responsive renditions an expanded image carries (only site paths, see _keep)
+    "img": frozenset({"src", "alt", "title", "width", "height", "srcset", "sizes", "loading"}),
     "td": frozenset({"colspan", "rowspan"}),
     "th": frozenset({"colspan", "rowspan", "scope"}),
     "col": frozenset({"span"}),
@@ -49,6 +51,15 @@ DROP_WITH_CONTENT: frozenset[str] = frozenset(
 )
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "tel", "ftp"})
 PUBLIC_LINK_REL = "noopener noreferrer"
+
+# What the admin's editor offers (Draftail features), chosen to match the allow-list: structure,
+# lists, links to pages, disclosure documents and files, images with an alt text. No "embed"
+# (players and posts of outside hosts would load third-party code on a government page) and no
+# "code" (no use in a document).
+EDITOR_FEATURES: tuple[str, ...] = (
+    "h2", "h3", "h4", "bold", "italic", "ol", "ul", "hr", "blockquote", "superscript", "subscript",
+    "strikethrough", "link", "document-link", "image",
+)
 
 # Wagtail's stored rich text: links to pages and documents by id, images (and media) as <embed>,
 # and Draftail's block keys (kept so comments on a body keep their anchors). Stored form only.
@@ -64,6 +75,18 @@ _STORED_ATTRIBUTES = {
 }
 _STORED_ATTRIBUTES["*"] = set(STORED_GENERIC_ATTRIBUTES)
 
+_SITE_SRCSET = re.compile(r"(?:/[^\s,]+\s+\d+w)(?:,\s*/[^\s,]+\s+\d+w)*")
+
+
+def _keep(tag: str, attr: str, value: str) -> str | None:
+    """A srcset survives only when every candidate is a path on the site (``/files/…``)."""
+    if attr == "srcset":
+        return value if _SITE_SRCSET.fullmatch(value.strip()) and "//" not in value else None
+    if attr == "loading":
+        return value if value in ("lazy", "eager") else None
+    return value
+
+
 _stored = nh3.Cleaner(
     tags=set(ALLOWED_TAGS | {"embed"}),
     clean_content_tags=set(DROP_WITH_CONTENT - {"embed"}),
@@ -71,6 +94,7 @@ _stored = nh3.Cleaner(
     url_schemes=set(URL_SCHEMES),
     strip_comments=True,  # also removes Word's conditional comments <!--[if gte mso 9]>...
     link_rel=None,
+    attribute_filter=_keep,
 )
 _public = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -79,11 +103,15 @@ _public = nh3.Cleaner(
     url_schemes=set(URL_SCHEMES),
     strip_comments=True,
     link_rel=PUBLIC_LINK_REL,
+    attribute_filter=_keep,
 )
 
 # nh3's output escapes "<" and ">" inside attribute values, so these patterns only ever meet tags.
 _EMBED = re.compile(r"<embed\b([^>]*)>")
 _H1 = re.compile(r"<(/?)h1\b")
+# An anchor left without a target (a legacy <a name=…>, a reference that was not expanded): its
+# words stay, the dead link goes. nh3's output has no nested anchors, so a lazy match is exact.
+_ANCHOR_WITHOUT_HREF = re.compile(r"<a\b(?![^>]*\bhref=)[^>]*>(.*?)</a>", re.S)
 # HTML's white space only: a leading ideographic space (U+3000) is a Chinese paragraph indent.
 _HTML_SPACE = " \t\n\r\f"
 
@@ -117,6 +145,20 @@ def clean_text(text: str | None, *, multiline: bool = False) -> str:
     return text
 
 
+_IMAGE_EMBED = re.compile(r'<embed\b[^>]*\bembedtype="image"[^>]*>')
+_ALT = re.compile(r'\balt="([^"]*)"')
+
+
+def images_without_alt(html: str | None) -> int:
+    """How many images of a stored body have no alt text (the admin refuses to save such a body)."""
+    count = 0
+    for tag in _IMAGE_EMBED.findall(html or ""):
+        alt = _ALT.search(tag)
+        if alt is None or not alt.group(1).strip():
+            count += 1
+    return count
+
+
 def clean_html(html: str | None) -> str:
     """The stored form of a body (import, admin save); idempotent (clean twice = once)."""
     if not html:
@@ -132,6 +174,8 @@ def public_html(html: str | None) -> str:
     if not html:
         return ""
     cleaned = _public.clean(html)
+    if "<a" in cleaned:
+        cleaned = _ANCHOR_WITHOUT_HREF.sub(r"\1", cleaned)
     if "<h1" in cleaned:
         cleaned = _H1.sub(r"<\1h2", cleaned)
     return cleaned.strip(_HTML_SPACE)

@@ -109,7 +109,7 @@ def basics(record: dict) -> dict:
 
 
 # Characters a file name on the site may not carry: path and URL syntax, shell and Windows trouble.
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#%&+;=\[\]{}^`\s]+')
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#%&+,;=\[\]{}^`\s]+')
 FILES_DIR = "files"
 
 

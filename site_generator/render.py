@@ -206,7 +206,7 @@ class Renderer:
         """``(path on the site, stored file)`` of the record's attachments the store may hold."""
         store = self.cfg.files_dir
         out = []
-        for att in record.get("attachments") or []:
+        for att in [*(record.get("attachments") or []), *(record.get("body_files") or [])]:
             sha, file = str(att.get("sha256") or ""), str(att.get("file") or "")
             if sha and store is not None and not docinfo.is_outside_link(file):
                 kind = str(att.get("type") or "") or file_type(file)

@@ -21,10 +21,12 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from wagtail.models import Locale
 
+from cms.richtext import Expander
 from content_models import vocabularies
 from content_models.files import file_type
 from content_models.filestore import FileStore
 from content_models.models import Attachment, Department, DisclosureDocument
+from content_models.sanitizer import public_html
 from site_generator.docinfo import attachment_path, is_outside_link
 
 router = Router(tags=["documents"])
@@ -280,6 +282,8 @@ def get_document(request, doc_id: str):
     if not rows:
         return 404, {"message": f"没有编号为 {doc_id} 的已发布文件"}
     doc = rows[0]
+    # the body as the public page shows it: the editor's links and images expanded, then the allow-list
+    doc["body_html"] = public_html(Expander().expand(doc.get("body_html") or "")[0])
     attachments = [
         {**a, "url": attachment_url(a)}
         for a in Attachment.objects.filter(document_id=doc["id"])

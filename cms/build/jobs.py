@@ -50,11 +50,11 @@ def _default_locale_documents():
 
 
 def all_records():
-    return iter_document_records(_default_locale_documents())
+    return iter_document_records(_default_locale_documents(), expand=True)
 
 
 def records_for(ids):
-    return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)))
+    return iter_document_records(_default_locale_documents().filter(source_id__in=list(ids)), expand=True)
 
 
 def page_sets() -> list[PageSet]:
