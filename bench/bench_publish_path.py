@@ -40,7 +40,7 @@ GOVSITE = [str(Path(sys.executable).parent / "govsite")]
 
 
 def load() -> str:
-    return "load %.1f/%.1f/%.1f" % os.getloadavg()
+    return "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
 def run_measured(cmd: list[str], env: dict, cwd: Path | None = None) -> tuple[float, int, str]:
@@ -125,7 +125,7 @@ def changes(args, data: Path) -> None:
     from cms.build import jobs
     from content_models.models import DisclosureDocument
     from publish.runner import publish
-    from publish.targets import LocalDirTarget, S3Options, S3Target
+    from publish.targets import LocalDirTarget, S3Target
 
     port = 47000 + os.getpid() % 1000
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -305,6 +305,22 @@ def _publish_local(
     if dry_run or (plan.empty and current is not None and retired == target.info.retired):
         summary.release = current.name if current else None
         return
+    recycled = target.recycle()
+    if recycled is not None:
+        # The oldest release becomes the new one: only what differs from it is written.
+        work, held = recycled
+        wanted = {**{rel: e for rel, (e, _since) in retired.items()}, **local}
+        for rel in held.keys() - wanted.keys():
+            target.remove(work, rel)
+        stale = [rel for rel, e in wanted.items() if held.get(rel) != e]
+        for done, rel in enumerate(stale, 1):
+            if rel in local:
+                target.copy_in(work, rel, root / rel)
+            else:  # a retired hashed file: from the live release
+                target.link_unchanged(work, [rel], current, root)
+            report(_("已复制 %(done)d/%(total)d 个文件……") % {"done": done, "total": len(stale)})
+        summary.release = target.commit(work, local, retired).name
+        return
     work = target.begin()
     total = len(plan.uploads)
     for done, rel in enumerate(plan.uploads, 1):

@@ -600,11 +600,40 @@ class LocalDirTarget:
         work.mkdir()
         return work
 
+    def recycle(self) -> tuple[Path, Manifest] | None:
+        """The oldest release, which the next commit would prune, as the next work directory, with
+        the manifest it holds; None when there is none to spare (or its manifest is unreadable).
+
+        Bringing that release up to date touches only what differs from it (the changes of the
+        last few publishes), where a fresh release hard-links every unchanged file of the site:
+        at 200k documents 250k links, tens of seconds, for a one-document change.
+        """
+        current = self.current_release()
+        spare = [r for r in self.releases() if r != current]
+        if current is None or not spare or len(spare) + 1 < max(2, self.keep_releases):
+            return None
+        oldest = spare[0]
+        try:
+            manifest, info = load_manifest_doc((oldest / LOCAL_MANIFEST).read_bytes())
+        except (OSError, ManifestError):
+            return None
+        manifest = {**{rel: e for rel, (e, _since) in info.retired.items()}, **manifest}
+        work = self.begin()
+        work.rmdir()
+        os.rename(oldest, work)
+        return work, manifest
+
     @staticmethod
     def copy_in(work: Path, rel: str, src: Path) -> None:
         dst = work / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
+        # never write through a hard link: a recycled release shares its files with the others
+        dst.unlink(missing_ok=True)
         shutil.copy2(src, dst)
+
+    @staticmethod
+    def remove(work: Path, rel: str) -> None:
+        (work / rel).unlink(missing_ok=True)
 
     def link_unchanged(self, work: Path, rels: Iterable[str], current: Path, site_root: Path) -> None:
         """Hard-link files that did not change from the live release (copy when linking fails)."""
@@ -616,6 +645,7 @@ class LocalDirTarget:
                 parent.mkdir(parents=True, exist_ok=True)
                 made.add(parent)
             try:
+                dst.unlink(missing_ok=True)
                 os.link(current / rel, dst)
             except OSError:
                 src = current / rel if (current / rel).is_file() else site_root / rel

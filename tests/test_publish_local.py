@@ -165,3 +165,46 @@ def test_both_kinds_of_target_satisfy_the_target_contract(tmp_path):
     assert sorted(again.read_manifest()) == sorted(SITE_FILES_V1)
     assert again.manifest_id is not None and again.manifest_id == target.manifest_id
 
+
+
+def test_a_release_the_next_commit_would_prune_is_brought_up_to_date_instead_of_linking_the_site(
+        tmp_path, monkeypatch):
+    """Once keep_releases releases exist, a publish rewrites only what differs in the oldest one
+    (counted: no file of the site is linked, only the changed ones copied), and never writes
+    through a hard link into the releases that stay (rollback shows the previous content)."""
+    site = write_site(tmp_path / "site", SITE_FILES_V1)
+    dest = tmp_path / "www"
+    versions = [dict(SITE_FILES_V1)]
+    for n in range(1, 6):
+        files = dict(versions[-1])
+        files["docs/2/index.html"] = SITE_FILES_V1["docs/2/index.html"] + f"<p>第{n}次修订</p>"
+        if n == 4:
+            del files["docs/3/index.html"]
+        if n == 5:  # unchanged since the first release: the oldest and the live one share its inode
+            files["feed.xml"] += "<!-- 5 -->"
+        versions.append(files)
+    publish(site, LocalDirTarget(dest))
+    for n in (1, 2):
+        write_site(site, versions[n])
+        publish(site, LocalDirTarget(dest))
+    linked, copied = [], []
+    real_link, real_copy = LocalDirTarget.link_unchanged, LocalDirTarget.copy_in
+    monkeypatch.setattr(LocalDirTarget, "link_unchanged",
+                        lambda self, work, rels, *a: linked.extend(rels) or real_link(self, work, rels, *a))
+    monkeypatch.setattr(LocalDirTarget, "copy_in",
+                        staticmethod(lambda work, rel, src: copied.append(rel) or real_copy(work, rel, src)))
+    for n in (3, 4, 5):
+        linked.clear()
+        copied.clear()
+        write_site(site, versions[n])
+        summary = publish(site, LocalDirTarget(dest))
+        assert linked == [] and copied and set(copied) <= {"docs/2/index.html", "feed.xml"}, (linked, copied)
+        live = {p.relative_to(dest.resolve()).as_posix(): p.read_text("utf-8")
+                for p in dest.resolve().rglob("*") if p.is_file() and not p.name.startswith(".govsite")}
+        assert live == versions[n], n
+        assert summary.release == dest.resolve().name
+        assert len(LocalDirTarget(dest).releases()) == 3
+    previous = rollback(LocalDirTarget(dest))
+    assert "第4次修订" in (dest / "docs/2/index.html").read_text("utf-8") and previous
+    assert not (dest / "docs/3/index.html").exists()
+    assert (dest / "feed.xml").read_text("utf-8") == versions[4]["feed.xml"]  # not written through a link
