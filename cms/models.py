@@ -179,3 +179,25 @@ class DepartmentReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department}：{self.get_steps_display()}"
+
+
+class WordCheck(models.Model):
+    """A wrong word or expression (错别字, 严重表述错误: a misnamed leader, place or body) the
+    self-inspection reports and the editor warns about before publishing."""
+
+    class Kind(models.TextChoices):
+        TYPO = "typo", _("错别字")
+        SERIOUS = "serious", _("严重表述错误")
+
+    wrong = models.CharField(_("错误写法"), max_length=100, unique=True)
+    correct = models.CharField(_("正确写法"), max_length=100, blank=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.TYPO)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["wrong"]
+        verbose_name = _("错敏词")
+        verbose_name_plural = _("错敏词")
+
+    def __str__(self) -> str:
+        return self.wrong

@@ -39,7 +39,7 @@ from django.utils.module_loading import import_string
 from site_generator.docinfo import doc_url, site_slug
 from site_generator.pages import PageSet, PageSpec
 
-__all__ = ["PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
+__all__ = ["OpenCases", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
            "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
@@ -71,6 +71,27 @@ def document_link(document: Any) -> dict[str, str] | None:
         return None
     year = timezone.localtime(document.published_at).year
     return {"title": document.title, "url": doc_url(site_slug(document.department.slug), year, document.source_id)}
+
+
+class CaseInfoLike(Protocol):
+    """What the CMS reads of a module's case (``services.cases.CaseInfo`` has it)."""
+
+    module: str
+    number: str
+    title: str
+    department: str
+    deadline: date
+
+
+@runtime_checkable
+class OpenCases(Protocol):
+    """What the CMS reads of a module's ``case_provider``: its open cases, for the self-inspection's
+    "unanswered past the limit" check (``cms.inspection``). A provider may also offer
+    ``admin_url(number) -> str``, the staff page of a case, which the finding then links to."""
+
+    module: str
+
+    def iter_open(self) -> Iterable[CaseInfoLike]: ...
 
 
 def resolve_hook(value: Any) -> Any:

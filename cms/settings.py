@@ -183,7 +183,11 @@ GOVSITE_IDENTITY = {
 # GOVSITE_SCHEDULE_INTERVAL seconds; the daily jobs once a day from GOVSITE_DAILY_HOUR (local time).
 GOVSITE_SCHEDULE_INTERVAL = int(os.environ.get("GOVSITE_SCHEDULE_INTERVAL", "60"))
 GOVSITE_DAILY_HOUR = int(os.environ.get("GOVSITE_DAILY_HOUR", "2"))
-GOVSITE_DAILY_JOBS: list[str] = []
+GOVSITE_DAILY_JOBS = ["cms.inspection.jobs.daily_report"]
+# Self-inspection (cms/inspection): update periods in days per 栏目类型 over the checklist's defaults
+# (content_models.vocabularies.COLUMN_STALE_DAYS), e.g. {"动态要闻": 7}; the working-day calendar.
+GOVSITE_COLUMN_STALE_DAYS: dict[str, int] = {}
+GOVSITE_WORKDAYS_BETWEEN = "services.workdays.workdays_between"
 # absolute(), not resolve(): the site dir is a symlink to the live release (site_generator.output).
 GOVSITE_SITE_DIR = Path(os.environ.get("GOVSITE_SITE_DIR", DATA_DIR / "site")).absolute()
 GOVSITE_THEME = os.environ.get("GOVSITE_THEME", "default")

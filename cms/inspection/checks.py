@@ -1,0 +1,248 @@
+"""The checks of the self-inspection, over the database and the live site's files.
+
+One pass over the live documents (metadata, timeliness, links, words; bodies read in chunks),
+one aggregate query for the columns, the modules' open cases through their case providers
+(``cms.service_modules.OpenCases``: the CMS never imports a service module). Working days come
+from ``GOVSITE_WORKDAYS_BETWEEN`` (default ``services.workdays.workdays_between``, the project's one
+calendar, named by its dotted path).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from cms.build.config import from_settings
+from cms.inspection.links import SiteFiles, check_outside, is_outside, links_in
+from cms.inspection.report import Finding, Report, now_text
+from cms.inspection.words import WordMatcher
+from cms.models import Column, StandalonePage
+from cms.service_modules import OpenCases, enabled_modules, resolve_hook
+from content_models import vocabularies
+from content_models.models import Attachment, DisclosureDocument
+from site_generator import docinfo
+
+# The disclosure metadata every proactively published document must carry (政府信息公开目录).
+REQUIRED_FIELDS = {"index_no": "索引号", "organ": "发布机构", "category": "信息类别", "topic": "主题分类",
+                   "written": "成文日期"}
+# 《政府信息公开条例》第二十六条: published within 20 working days of being made.
+DISCLOSURE_WORKDAYS = 20
+CHUNK = 500
+
+
+def stale_days(column: Column) -> int | None:
+    """A column's update period: its own, else its type's (``GOVSITE_COLUMN_STALE_DAYS`` over the
+    checklist's defaults)."""
+    if column.stale_days:
+        return column.stale_days
+    periods = {**vocabularies.COLUMN_STALE_DAYS, **getattr(settings, "GOVSITE_COLUMN_STALE_DAYS", {})}
+    return periods.get(column.column_type)
+
+
+def _admin_link(model) -> Callable[[int], str]:
+    base = str(getattr(settings, "WAGTAILADMIN_BASE_URL", "")).rstrip("/")
+    url = reverse(f"wagtailsnippets_{model._meta.app_label}_{model._meta.model_name}:edit", args=[987654321])
+    return lambda pk: base + url.replace("987654321", str(pk))
+
+
+class Inspection:
+    def __init__(self, *, today: dt.date | None = None, external: bool = False, external_limit: int = 300,
+                 site_dir: Path | None = None):
+        self.today = today or timezone.localdate()
+        self.external = external
+        self.external_limit = external_limit
+        cfg = from_settings()
+        self.base_url = cfg.base_url
+        self.site = SiteFiles(Path(site_dir or settings.GOVSITE_SITE_DIR), self.base_url)
+        self.report = Report(generated=now_text(), home_latest=None)
+        self.doc_link = _admin_link(DisclosureDocument)
+        self.outside: dict[str, list[tuple[str, str]]] = defaultdict(list)  # url -> [(subject, link)]
+        self.outside_seen = 0  # outside links met when they are not checked (only counted)
+
+    def add(self, kind: str, subject: str, detail: str, link: str) -> None:
+        self.report.findings.append(Finding(kind, subject, detail, link))
+
+    def run(self) -> Report:
+        t0 = time.perf_counter()
+        latest = self.check_columns()
+        self.check_home(latest)
+        self.check_cases()
+        self.check_documents()
+        self.check_pages()
+        self.check_outside_links()
+        self.report.seconds = time.perf_counter() - t0
+        return self.report
+
+    # -- columns and the home page ----------------------------------------------------------
+    def check_columns(self) -> dt.datetime | None:
+        live = DisclosureDocument.objects.filter(live=True)
+        by_site_cat = {(r["department_id"], r["category"]): (r["latest"], r["n"]) for r in
+                       live.values("department_id", "category").annotate(latest=Max("published_at"), n=Count("id"))}
+        by_cat: dict[str, tuple[dt.datetime | None, int]] = {}
+        for (_, cat), (latest, n) in by_site_cat.items():
+            before = by_cat.get(cat, (None, 0))
+            by_cat[cat] = (max(d for d in (before[0], latest) if d) if before[0] or latest else None, before[1] + n)
+        pages = defaultdict(list)
+        for page in StandalonePage.objects.filter(live=True, column__isnull=False).only("column_id", "last_published_at"):
+            pages[page.column_id].append(page.last_published_at)
+        link = _admin_link(Column)
+        columns = list(Column.objects.select_related("department").annotate(kids=Count("children")))
+        for column in columns:
+            where = f"{column.department.name}·{column.name}" if column.department_id else column.name
+            if not column.description or not column.keywords:
+                missing = "、".join(n for n, v in (("栏目描述", column.description), ("栏目关键词", column.keywords)) if not v)
+                self.add("missing_metadata", where, f"栏目缺少{missing}（页面的 ColumnDescription/ColumnKeywords）",
+                         link(column.pk))
+            if column.category:
+                latest, n = (by_site_cat.get((column.department_id, column.category), (None, 0))
+                             if column.department_id else by_cat.get(column.category, (None, 0)))
+            elif column.pk in pages:
+                latest, n = max((d for d in pages[column.pk] if d), default=None), len(pages[column.pk])
+            elif column.link or column.kids:
+                continue  # a link or a parent: nothing of its own to update
+            else:
+                latest, n = None, 0
+            if n == 0:
+                self.add("empty_column", where, "栏目没有任何内容", link(column.pk))
+                continue
+            period = stale_days(column)
+            if period and latest and timezone.localtime(latest).date() < self.today - dt.timedelta(days=period):
+                self.add("stale_column", where,
+                         f"{column.column_type}栏目应 {period} 天内更新，最近更新于 {timezone.localtime(latest):%Y-%m-%d}",
+                         link(column.pk))
+        return live.aggregate(latest=Max("published_at"))["latest"]
+
+    def check_home(self, latest: dt.datetime | None) -> None:
+        base = str(getattr(settings, "WAGTAILADMIN_BASE_URL", "")).rstrip("/")
+        if latest is None:
+            self.add("home_stale", "首页", "首页没有任何已发布的信息", base + reverse("wagtailadmin_home"))
+            return
+        day = timezone.localtime(latest).date()
+        self.report.home_latest = day.isoformat()
+        if day < self.today - dt.timedelta(days=vocabularies.HOME_STALE_DAYS):
+            self.add("home_stale", "首页", f"首页最近更新于 {day}，超过 {vocabularies.HOME_STALE_DAYS} 天未更新",
+                     self.base_url + "/")
+
+    # -- cases (letters, requests) through the modules' providers ---------------------------
+    def check_cases(self) -> None:
+        base = str(getattr(settings, "WAGTAILADMIN_BASE_URL", "")).rstrip("/")
+        for module in enabled_modules():
+            provider = resolve_hook(module.case_provider)
+            if not isinstance(provider, OpenCases):
+                continue
+            admin_url = getattr(provider, "admin_url", None)
+            for case in provider.iter_open():
+                if case.deadline < self.today:
+                    late = (self.today - case.deadline).days
+                    self.add("unanswered", f"{module.verbose_name} {case.number}",
+                             f"“{case.title}”办理期限为 {case.deadline}，已超期 {late} 天未答复",
+                             admin_url(case.number) if callable(admin_url) else base + reverse("wagtailadmin_home"))
+
+    # -- documents ---------------------------------------------------------------------------
+    def _workdays(self) -> Callable[[dt.date, dt.date], int] | None:
+        path = getattr(settings, "GOVSITE_WORKDAYS_BETWEEN", "services.workdays.workdays_between")
+        try:
+            return import_string(path)
+        except ImportError:
+            self.report.notes.append(f"未检查主动公开时限：工作日计算 {path} 不可用")
+            return None
+
+    def check_documents(self) -> None:
+        workdays = self._workdays()
+        words = WordMatcher.from_database()
+        site_ok = self.site.available()
+        if not site_ok:
+            self.report.notes.append("未检查站内链接：站点尚未生成")
+        rows = (DisclosureDocument.objects.filter(live=True)
+                .values_list("pk", "source_id", "title", "department__slug", "published_at", "written", "index_no",
+                             "organ", "category", "topic", "summary", "body")
+                .order_by("pk"))
+        urls: dict[int, str] = {}
+        for pk, source_id, title, site, published, written, index_no, organ, category, topic, summary, body in (
+                rows.iterator(chunk_size=CHUNK)):
+            local = timezone.localtime(published)
+            url = docinfo.doc_url(docinfo.site_slug(site), local.year, source_id)
+            urls[pk] = url
+            values = {"index_no": index_no, "organ": organ, "category": category, "topic": topic, "written": written}
+            missing = [label for key, label in REQUIRED_FIELDS.items() if not values[key]]
+            if missing:
+                self.add("missing_metadata", title, f"缺少{'、'.join(missing)}", self.doc_link(pk))
+            if written and workdays is not None:
+                self._check_timeliness(pk, title, written, local.date(), workdays)
+            for link in links_in(body):
+                if is_outside(link, self.base_url):
+                    self._outside(link, title, self.doc_link(pk))
+                elif site_ok and not self.site.exists(link, url):
+                    self.add("broken_link", title, f"正文中的链接 {link} 在站点上不存在", self.doc_link(pk))
+            if words:
+                for hit in words.find(title, summary, body):
+                    self.add("word", title, hit.message(), self.doc_link(pk))
+        self._check_attachments(site_ok)
+
+    def _check_timeliness(self, pk, title, written: dt.date, published: dt.date, workdays) -> None:
+        days = (published - written).days
+        if days <= DISCLOSURE_WORKDAYS:
+            return  # never more working days than calendar days
+        # 60 calendar days hold at least 34 working days (the longest holiday is 8 days)
+        late = days > 60 or workdays(written, published) > DISCLOSURE_WORKDAYS
+        if late:
+            self.add("late_disclosure", title,
+                     f"成文于 {written}，发布于 {published}，超过 {DISCLOSURE_WORKDAYS} 个工作日", self.doc_link(pk))
+
+    def _check_attachments(self, site_ok: bool) -> None:
+        rows = (Attachment.objects.filter(document__live=True)
+                .values_list("document_id", "document__title", "title", "file", "sha256", "file_type")
+                .order_by("pk"))
+        for doc_pk, doc_title, title, file, sha256, kind in rows.iterator(chunk_size=2000):
+            view = docinfo.attachment_view({"file": file, "type": kind, "sha256": sha256, "title": title}, True)
+            if view["outside"]:
+                self._outside(file, doc_title, self.doc_link(doc_pk))
+            elif view["href"] is None:
+                self.add("broken_link", doc_title, f"附件“{view['title']}”没有文件", self.doc_link(doc_pk))
+            elif site_ok and not self.site.exists(view["href"]):
+                self.add("broken_link", doc_title, f"附件“{view['title']}”在站点上不存在", self.doc_link(doc_pk))
+
+    def check_pages(self) -> None:
+        link = _admin_link(StandalonePage)
+        words = WordMatcher.from_database()
+        site_ok = self.site.available()
+        for page in StandalonePage.objects.filter(live=True).select_related("department"):
+            if not (page.body or "").strip():
+                self.add("missing_metadata", page.title, "栏目单页没有正文", link(page.pk))
+            for href in links_in(page.body):
+                if is_outside(href, self.base_url):
+                    self._outside(href, page.title, link(page.pk))
+                elif site_ok and not self.site.exists(href, page.url):
+                    self.add("broken_link", page.title, f"正文中的链接 {href} 在站点上不存在", link(page.pk))
+            for hit in words.find(page.title, page.body):
+                self.add("word", page.title, hit.message(), link(page.pk))
+
+    def _outside(self, url: str, subject: str, link: str) -> None:
+        if self.external:
+            self.outside[url].append((subject, link))
+        else:
+            self.outside_seen += 1
+
+    def check_outside_links(self) -> None:
+        if not self.external:
+            if self.outside_seen:
+                self.report.notes.append(f"未检查 {self.outside_seen} 处外部链接（使用 --external 检查）")
+            return
+        if len(self.outside) > self.external_limit:
+            self.report.notes.append(f"外部链接共 {len(self.outside)} 个，本次只检查前 {self.external_limit} 个")
+        for url, problem in check_outside(list(self.outside), limit=self.external_limit).items():
+            for subject, link in self.outside[url]:
+                self.add("broken_link", subject, f"外部链接 {url} 不可用：{problem}", link)
+
+
+def run_inspection(**options) -> Report:
+    return Inspection(**options).run()

@@ -1,0 +1,51 @@
+"""The 错别字 and 严重表述错误 word list (``cms.models.WordCheck``), matched with Aho-Corasick
+(ahocorasick-rs): one pass over a text finds every listed word, however long the list."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick_rs
+
+from cms.models import WordCheck
+
+_TAGS = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class WordHit:
+    wrong: str
+    correct: str
+    kind: str  # WordCheck.Kind label
+
+    def message(self) -> str:
+        fix = f"，应为“{self.correct}”" if self.correct else ""
+        return f"{self.kind}“{self.wrong}”{fix}"
+
+
+class WordMatcher:
+    """Finds the listed wrong words in texts (HTML tags are skipped)."""
+
+    def __init__(self, entries: list[WordCheck]):
+        self.entries = {e.wrong: e for e in entries if e.wrong}
+        self._ac = ahocorasick_rs.AhoCorasick(list(self.entries)) if self.entries else None
+
+    @classmethod
+    def from_database(cls) -> WordMatcher:
+        return cls(list(WordCheck.objects.all()))
+
+    def __bool__(self) -> bool:
+        return self._ac is not None
+
+    def find(self, *texts: str | None) -> list[WordHit]:
+        """The distinct listed words found in the texts, in list order."""
+        if self._ac is None:
+            return []
+        found: set[str] = set()
+        for text in texts:
+            if text:
+                found.update(self._ac.find_matches_as_strings(_TAGS.sub("", text) if "<" in text else text,
+                                                              overlapping=True))
+        return [WordHit(w, self.entries[w].correct, self.entries[w].get_kind_display())
+                for w in self.entries if w in found]
