@@ -3,11 +3,18 @@
     .venv/bin/python bench/bench_search.py --docs 200000            # everything
     .venv/bin/python bench/bench_search.py --docs 20000 --skip-browser
 
-Steps: generate the shared corpus (named by ``GOVSITE_CORPUS_TOOL``, see bench/corpus.py; benchmarks may use it, tests
-never do), build the index cold (nothing cached) in a child process, rebuild warm (tokens cached),
+The corpus: ``--corpus FILE.jsonl`` or ``GOVSITE_SEARCH_CORPUS``, else generated with the shared
+generator (named by ``GOVSITE_CORPUS_TOOL``, see bench/corpus.py; benchmarks may use it, tests
+never do). The bench adds 672 documents numbered like laws and announcements (国务院令第N号,
+…公告2019年第N号, joint numbers; half of them newer documents citing a number), which the
+generator does not write.
+
+Steps: build the index cold (load average printed beside it) (nothing cached) in a child process, rebuild warm (tokens cached),
 update incrementally (1 changed, 1 withdrawn), measure the index files, time the Python engine and
-``/api/search`` (p50/p95), run the known-item test at scale, and load the search page in headless chromium over a plain static server
-(files served as they are, like a bucket) to measure bytes per query with the resource-timing API.
+``/api/search`` (p50/p95), run the known-item tests at scale (fragments of titles cut at random
+positions: top 3; 文号 of every form: top 1), and load the search page in headless chromium over a plain static server
+(files served as they are, like a bucket) to measure bytes per query with the resource-timing API
+(words, whole titles, 文号 of every form, fragments cut anywhere).
 """
 
 from __future__ import annotations
@@ -146,34 +153,88 @@ def bench_server(out: Path, queries: list[str]) -> dict:
     }
 
 
-def known_items(corpus: Path, out: Path, n: int = 300, seed: int = 5) -> dict:
-    """The issue's known-item test at scale: a sampled document found in the top 3 by its title
-    less its first and last characters (among documents whose title no other document has: most
-    generated titles repeat across organs and years, and then any of the twins is a right answer),
-    and by its 文号 typed with other brackets (top 1)."""
-    from collections import Counter
+# Organs and kinds of the 文号 of laws, rules and announcements the bench adds to the corpus (the
+# shared generator writes only 机关代字〔年份〕N号): (stored form, short forms a reader may type).
+LAW_FORMS = [
+    ("国务院令第{n}号", ["国令第{n}号", "中华人民共和国国务院令第{n}号", "国务院令 第{w}号"]),
+    ("国家市场监督管理总局令第{n}号", ["市场监管总局令第{n}号", "国家市场监督管理总局令第{w}号"]),
+    ("中华人民共和国主席令第{n}号", ["主席令第{n}号", "主席令（第{w}号）"]),
+    ("杭州市人民代表大会常务委员会公告第{n}号", ["杭州市人大常委会公告第{n}号", "杭州市人民代表大会常务委员会公告第{w}号"]),
+    ("杭州市人民政府令第{n}号", ["杭州市政府令第{n}号", "杭州市人民政府令第{w}号"]),
+    ("国家税务总局公告{y}年第{n}号", ["税务总局公告{y}年第{n}号", "国家税务总局公告{y}年 第{w}号"]),
+    ("财政部 税务总局公告{y}年第{n}号", ["财政部税务总局公告{y}年第{n}号", "税务总局公告{y}年第{n}号"]),
+]
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
+
+def law_records(template: dict, per_form: int = 48) -> list[dict]:
+    """Documents numbered like laws and announcements, each with a newer document citing its number."""
+    out = []
+    for k, (stored, _typed) in enumerate(LAW_FORMS):
+        for i in range(per_form):
+            n, y = 3 * i + k + 1, 2016 + i % 9
+            doc_no = stored.format(n=n, y=y)
+            month = 1 + i % 12
+            out.append(dict(template, id=f"law-{k}-{n}", doc_no=doc_no, title=f"第{k}类规章第{n}号的实施办法",
+                            published=f"{y}-{month:02d}-15T09:00:00+08:00", body_html=f"<p>现公布{doc_no}。</p>"))
+            out.append(dict(template, id=f"cite-{k}-{n}", doc_no=None, title=f"关于学习贯彻{doc_no}的通知",
+                            published=f"2025-{month:02d}-20T09:00:00+08:00", body_html=f"<p>根据{doc_no}。</p>"))
+    return out
+
+
+def doc_no_queries(corpus: Path, n: int = 150, seed: int = 5) -> list[tuple[str, str]]:
+    """(typed 文号, id): the added law numbers in every form (short organ names, full-width digits,
+    spaces) and corpus 文号 typed with other brackets, full-width digits or without brackets."""
+    rng = random.Random(seed)
+    cases = []
+    for k, (_stored, typed) in enumerate(LAW_FORMS):
+        for i in range(48):
+            n, y = 3 * i + k + 1, 2016 + i % 9
+            form = typed[i % len(typed)]
+            cases.append((form.format(n=n, y=y, w=str(n).translate(FULL_WIDTH)), f"law-{k}-{n}"))
+    sample = [(r["doc_no"], r["id"]) for r in read_jsonl(corpus) if r.get("doc_no") and rng.random() < 0.01]
+    spellings = [("[", "]"), ("（", "）"), ("【", "】"), ("", "")]
+    for i, (doc_no, rid) in enumerate(rng.sample(sample, min(n, len(sample)))):
+        o, c = spellings[i % len(spellings)]
+        typed = doc_no.replace("〔", o).replace("〕", c)
+        cases.append((typed.translate(FULL_WIDTH) if i % 3 == 0 else typed, rid))
+    return cases
+
+
+def fragment_queries(corpus: Path, n: int = 400, seed: int = 3) -> list[tuple[str, str]]:
+    """(fragment, id): 6 or more characters of a title, cut at random positions, that no other
+    title holds (the issue's known-item test)."""
+    rng = random.Random(seed)
+    records = [(r["id"], r["title"]) for r in read_jsonl(corpus)]
+    joined = "\n".join(t for _i, t in records)
+    cases = []
+    while len(cases) < n:
+        rid, title = rng.choice(records)
+        if len(title) < 6:
+            continue
+        size = rng.randint(6, len(title))
+        start = rng.randint(0, len(title) - size)
+        fragment = title[start : start + size]
+        if joined.count(fragment) == 1:
+            cases.append((fragment, rid))
+    return cases
+
+
+def known_items(out: Path, fragments: list[tuple[str, str]], doc_nos: list[tuple[str, str]]) -> dict:
+    """Top 3 for fragments cut anywhere, top 1 for 文号 of every form (Python engine)."""
     from search_index.query import Query, SearchIndex
 
-    rng = random.Random(seed)
-    titles: Counter[str] = Counter()
-    sample = []
-    for rec in read_jsonl(corpus):
-        titles[rec["title"]] += 1
-        if rng.random() < 0.03:
-            sample.append({k: rec.get(k) for k in ("id", "title", "doc_no")})
-    unique = [r for r in sample if titles[r["title"]] == 1 and len(r["title"]) > 6]
-    by_title = rng.sample(unique, min(n, len(unique)))
-    by_no = rng.sample([r for r in sample if r.get("doc_no")], n)
     index = SearchIndex(out)
-    title_hits = sum(r["id"] in [x["id"] for x in index.search(Query(q=r["title"][1:-1])).results[:3]] for r in by_title)
-    no_hits = 0
-    for r in by_no:
-        typed = r["doc_no"].replace("〔", "[").replace("〕", "]")
-        res = index.search(Query(q=typed)).results
-        no_hits += bool(res) and res[0]["id"] == r["id"]
-    return {"titles_of_their_own_share": round(len(unique) / max(1, len(sample)), 3),
-            "title_top3": f"{title_hits}/{len(by_title)}", "doc_no_top1": f"{no_hits}/{len(by_no)}"}
+    title_hits = sum(rid in [x["id"] for x in index.search(Query(q=q)).results[:3]] for q, rid in fragments)
+    no_hits, missed = 0, []
+    for q, rid in doc_nos:
+        res = index.search(Query(q=q)).results
+        if res and res[0]["id"] == rid:
+            no_hits += 1
+        else:
+            missed.append(q)
+    return {"fragments_top3": f"{title_hits}/{len(fragments)} = {title_hits / max(1, len(fragments)):.1%}",
+            "doc_no_top1": f"{no_hits}/{len(doc_nos)} = {no_hits / max(1, len(doc_nos)):.1%}", "doc_no_missed": missed[:10]}
 
 
 def write_search_page(out: Path) -> None:
@@ -202,7 +263,7 @@ def title_queries(corpus: Path, n: int, seed: int = 7) -> list[str]:
     return [t[1:-1] for t in rng.sample(sample, n)]
 
 
-def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict:
+def bench_browser(out: Path, queries: list[str], groups: dict[str, list[str]]) -> dict:
     from tests.helpers.browser import Chromium, StaticServer, chromium_available
 
     if not chromium_available():
@@ -217,7 +278,7 @@ def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict
         report["page_load_bytes"] = page_bytes
         report["page_load_files"] = [(e[0].rsplit("/", 1)[-1], e[1]) for e in page_entries]
         seen = len(page_entries)
-        for i, q in enumerate([*queries, *titles]):
+        for i, q in enumerate([*queries, *(q for group in groups.values() for q in group)]):
             br.evaluate("document.getElementById('search-q').value = ''")
             br.type_text("#search-q", q)
             br.wait(f"govsiteSearch.last && govsiteSearch.last.query === {json.dumps(q)}", timeout=60)
@@ -234,11 +295,14 @@ def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict
                 "first": i == 0,
             })
     qs = report["queries"][: len(queries)]
-    titled = [q["bytes"] for q in report["queries"][len(queries):]]
-    if titled:
-        report["title_query_bytes"] = {"queries": len(titled), "median": int(statistics.median(titled)),
-                                       "p95": int(pct(titled, 95)), "max": max(titled),
-                                       "over_50k": sum(b > 50_000 for b in titled)}
+    at = len(queries)
+    for name, group in groups.items():
+        sizes = [q["bytes"] for q in report["queries"][at : at + len(group)]]
+        at += len(group)
+        if sizes:
+            report[name] = {"queries": len(sizes), "median": int(statistics.median(sizes)),
+                            "p95": int(pct(sizes, 95)), "max": max(sizes),
+                            "over_20k": sum(b > 20_000 for b in sizes), "over_50k": sum(b > 50_000 for b in sizes)}
     further = [q["bytes"] for q in qs[1:]]
     report["first_query_bytes"] = qs[0]["bytes"]
     report["first_query_plus_page_bytes"] = qs[0]["bytes"] + report["page_load_bytes"]
@@ -253,7 +317,8 @@ def bench_browser(out: Path, queries: list[str], titles: list[str] = ()) -> dict
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=200000)
-    ap.add_argument("--corpus", default=None, help="JSONL corpus (default: generate one with govcorpus.py)")
+    ap.add_argument("--corpus", default=os.environ.get("GOVSITE_SEARCH_CORPUS"),
+                    help="JSONL corpus (or GOVSITE_SEARCH_CORPUS; default: generate one with GOVSITE_CORPUS_TOOL)")
     ap.add_argument("--work", default="/tmp/bench-search")
     ap.add_argument("--queries", type=int, default=150)
     ap.add_argument("--skip-browser", action="store_true")
@@ -273,13 +338,29 @@ def main() -> None:
         print(f"generating {corpus} …", flush=True)
         subprocess.run([sys.executable, str(corpus_tool()), "--docs", str(args.docs), "--seed", "1", "--out", str(corpus)],
                        check=True)
+    base = corpus
+    corpus = work / f"{base.stem}+laws.jsonl"
+    if not corpus.exists() or corpus.stat().st_mtime < base.stat().st_mtime:
+        import orjson
+
+        template = next(read_jsonl(base, limit=1))
+        tmp = corpus.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            with open(base, "rb") as src:
+                shutil.copyfileobj(src, fh)
+            for rec in law_records(template):
+                fh.write(orjson.dumps(rec) + b"\n")
+        os.replace(tmp, corpus)
     out, state = work / "site", work / "state"
-    print(f"== index build, {args.docs} documents ==", flush=True)
+    n_docs = sum(1 for _ in read_jsonl(corpus))
+    print(f"== index build, {n_docs} documents ({base.name} + {len(LAW_FORMS) * 96} with 令/公告 numbers) ==", flush=True)
     if not (args.reuse and state.exists()):
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(state, ignore_errors=True)
+        load = os.getloadavg()[0]
         cold = run_child_build(corpus, out, state)
-        print("cold (nothing cached):", json.dumps(cold, ensure_ascii=False), flush=True)
+        print(f"cold (nothing cached): {cold['wall_s']} s wall (limit 60 s), load average {load:.1f} before / "
+              f"{os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs:", json.dumps(cold, ensure_ascii=False), flush=True)
     warm = run_child_build(corpus, out, state)
     print("warm (tokens cached): ", json.dumps(warm, ensure_ascii=False), flush=True)
 
@@ -302,12 +383,17 @@ def main() -> None:
     print("== server (Python engine, /api/search) ==", flush=True)
     print(json.dumps(bench_server(out, queries), ensure_ascii=False), flush=True)
 
-    print("== known items (Python engine) ==", flush=True)
-    print(json.dumps(known_items(corpus, out), ensure_ascii=False), flush=True)
+    print("== known items (Python engine): fragments cut anywhere (top 3), 文号 of every form (top 1) ==", flush=True)
+    fragments, doc_nos = fragment_queries(corpus), doc_no_queries(corpus)
+    print(json.dumps(known_items(out, fragments, doc_nos), ensure_ascii=False), flush=True)
 
     if not args.skip_browser:
         print("== browser (headless chromium, static http.server, files as they are) ==", flush=True)
-        report = bench_browser(out, queries[:40], title_queries(corpus, 40))
+        rng = random.Random(9)
+        groups = {"title_query_bytes": title_queries(corpus, 40),
+                  "doc_no_query_bytes": [q for q, _ in rng.sample(doc_nos, 40)],
+                  "fragment_query_bytes": [q for q, _ in rng.sample(fragments, 40)]}
+        report = bench_browser(out, queries[:40], groups)
         for q in report.get("queries", []):
             print(f"  {q['q'][:24]:<26} total={q['total']:<7} files={q['files']:<3} bytes={q['bytes']:<7} "
                   f"ms={q['ms_total']:<7} after_last_byte={q['ms_after_last_byte']}")
@@ -317,5 +403,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    with recording("bench_search: static search index"):
+    if "--child-build" in sys.argv:  # the child prints one JSON line for its parent, no report
         main()
+    else:
+        with recording("bench_search: static search index"):
+            main()

@@ -145,6 +145,12 @@ def doc_no_keys(raw: str) -> list[str]:
     return [k for k in dict.fromkeys(keys) if k]
 
 
+def split_doc_nos(raw: str) -> list[str]:
+    """A 发文字号 field cut into its numbers and the separators between them, in order (joined,
+    they give the field back): the search result line marks the number that was searched for."""
+    return re.split(f"({_JOINT_SEPARATORS.pattern})", raw or "")
+
+
 def doc_no_query_keys(query: str) -> list[str]:
     """The 文号 keys a search query stands for (one per number typed), or [] when it is not a 文号.
 

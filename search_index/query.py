@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from content_models.identifiers import split_doc_nos
+
 from . import format as fmt
-from .tokenize import ASCII_WORD, CJK_RUN, TITLE, facet_term, fold, query_terms, set_t2s_map
+from .tokenize import ASCII_WORD, CJK_RUN, TITLE, doc_no_terms, facet_term, fold, query_terms, set_t2s_map
 
 PAGE_SIZE = 10
 MAX_PAGE = 100
@@ -54,6 +56,7 @@ class Result:
     total_exact: bool = True
     page: int = 1
     pages: int = 0
+    has_next: bool = False  # another page holds results (never a 下一页 that opens an empty page)
     results: list[dict] = field(default_factory=list)
     message: str = ""
     suggestions: list[str] = field(default_factory=list)
@@ -61,6 +64,7 @@ class Result:
     def as_dict(self) -> dict:
         return {
             "total": self.total, "total_exact": self.total_exact, "page": self.page, "pages": self.pages,
+            "has_next": self.has_next,
             "results": self.results, "message": self.message, "suggestions": self.suggestions,
         }
 
@@ -216,7 +220,8 @@ class SearchIndex:
         for e in flt.values():
             cand &= blocks_of(e)
         order = sorted(cand & exact_blocks, reverse=True) + sorted(cand - exact_blocks, reverse=True)
-        need = page * size if sort == "date" else max(page * size, RELEVANCE_POOL)
+        # One more than the page: whether a next page exists is known, not guessed.
+        need = page * size + 1 if sort == "date" else max(page * size + 1, RELEVANCE_POOL)
 
         seg_for = self._seg_for
         idf = {t: fmt.idf(e[0], n_docs) for t, e in {**req, **words}.items() if e}
@@ -269,17 +274,23 @@ class SearchIndex:
         if not found:
             return self._empty(query, page, terms, req)
         hits = found[(page - 1) * size : page * size]
-        highlight = _Highlighter(terms["required"])
+        highlight = _Highlighter(terms["required"], terms["exact"])
         results = []
         for _score, _flag, o in hits:
             row = self.meta(o)
             if row:
                 row["title_html"] = highlight.mark(row["title"])
                 row["snippet"] = highlight.snippet(row.pop("excerpt") or "")
+                row["doc_no_html"] = highlight.doc_no(row["doc_no"] or "")
                 row.pop("folded_title", None)
                 results.append(row)
-        pages = -(-total // size)
-        return Result(total=total, total_exact=exhausted, page=page, pages=pages, results=results)
+        # The next page is offered only when results for it were found (a later search for it reads
+        # at least as far as this one did); the page count is then the estimate, else this page.
+        has_next = len(found) > page * size
+        if not has_next:  # nothing beyond this page can be shown: the count says what was found
+            total = len(found)
+        pages = -(-total // size) if has_next else min(page, -(-len(found) // size))
+        return Result(total=total, total_exact=exhausted, page=page, pages=pages, results=results, has_next=has_next)
 
     def _seg_for(self, entry: list, block: int) -> tuple[np.ndarray, np.ndarray] | None:
         for seg in entry[1]:
@@ -449,9 +460,21 @@ def _b64(text: str) -> bytes:
 class _Highlighter:
     """Marks the query's bigrams and ASCII words in a text, folding each character as the index did."""
 
-    def __init__(self, required: list[str]):
+    def __init__(self, required: list[str], exact: list[str] = ()):
         self.pairs = {t for t in required if len(t) == 2 and CJK_RUN.fullmatch(t)}
         self.words = {t for t in required if ASCII_WORD.fullmatch(t)}
+        self.doc_nos = set(exact)
+
+    def doc_no(self, text: str) -> str:
+        """The 文号 of a result line: the number the query is marked whole, else the query's pieces."""
+        parts = split_doc_nos(text)
+        if not any(self.doc_nos & set(doc_no_terms(part)) for part in parts[::2]):
+            return self.mark(text)
+        out = []
+        for i, part in enumerate(parts):
+            hit = i % 2 == 0 and self.doc_nos & set(doc_no_terms(part))
+            out.append(f"<mark>{html.escape(part)}</mark>" if hit else html.escape(part))
+        return "".join(out)
 
     def _marks(self, text: str) -> list[bool]:
         folded = "".join(f if len(f := fold(c)) == 1 else c for c in text)

@@ -177,3 +177,67 @@ def test_browser_and_server_agree_on_paged_entries_over_many_blocks(paged_site, 
             py = index.search(Query(**params))
             assert py.total > 0, case
             assert js == [py.total, [r["id"] for r in py.results]], case
+
+
+def _pick_query(index, low, high):
+    """A word whose results fill between ``low`` and ``high`` results (exact count)."""
+    for word in ("营商环境", "乡村振兴", "安全生产", "政务公开", "工作要点", "实施方案", "统计数据", "管理办法", "通知", "工作"):
+        res = index.search(Query(q=word))
+        if low <= res.total <= high and res.total_exact:
+            return word, res
+    raise AssertionError("no query with the wanted number of results in the sample")
+
+
+def test_pager_only_when_there_is_another_page(site, browser):
+    site_dir, records = site
+    server, chromium = browser
+    chromium.navigate(server.url + "/search/", wait_for="document.documentElement.classList.contains('search-ready')")
+    index = SearchIndex(site_dir)
+    one = next(r for r in records if len(r["title"]) > 12)
+    chromium.evaluate("document.getElementById('search-q').value = ''")
+    chromium.type_text("#search-q", one["title"])
+    chromium.wait(f"govsiteSearch.last && govsiteSearch.last.query === {json.dumps(one['title'])}")
+    if index.search(Query(q=one["title"])).total <= 10:
+        assert chromium.evaluate("document.getElementById('search-pager').hidden")
+    word, res = _pick_query(index, 11, 60)
+    chromium.evaluate("document.getElementById('search-q').value = ''")
+    chromium.type_text("#search-q", word)
+    chromium.wait(f"govsiteSearch.last && govsiteSearch.last.query === {json.dumps(word)}")
+    assert not chromium.evaluate("document.getElementById('search-pager').hidden")
+    assert chromium.evaluate("document.getElementById('search-prev').hidden")
+    seen = []
+    for _ in range(10):  # walk to the last page: every page offered has results
+        hits = chromium.evaluate("document.querySelectorAll('.search-hit').length")
+        assert hits > 0
+        seen += _titles(chromium)
+        if chromium.evaluate("document.getElementById('search-next').hidden"):
+            break
+        page = chromium.evaluate("govsiteSearch.last.rendered")
+        chromium.evaluate("document.getElementById('search-next').click()")
+        chromium.wait(f"govsiteSearch.last.rendered !== {json.dumps(page)}")
+        assert not chromium.evaluate("document.getElementById('search-prev').hidden")
+    assert len(seen) == res.total  # every result reached, none offered beyond
+
+
+def test_filter_counts_belong_to_the_query_or_are_not_shown(site, browser):
+    _, records = site
+    server, chromium = browser
+    option = "document.getElementById('search-organ').options[1].textContent"
+    chromium.navigate(server.url + "/search/", wait_for="document.documentElement.classList.contains('search-ready')")
+    assert "（" in chromium.evaluate(option)  # nothing searched: the whole site's counts are true
+    chromium.type_text("#search-q", "工作")
+    chromium.wait("govsiteSearch.last && govsiteSearch.last.query === '工作'")
+    assert "（" not in chromium.evaluate(option)  # a query: no site-wide counts beside its results
+
+
+def test_doc_no_is_highlighted_in_the_result_line(site, browser):
+    _, records = site
+    server, chromium = browser
+    chromium.navigate(server.url + "/search/", wait_for="document.documentElement.classList.contains('search-ready')")
+    target = next(r for r in records if r.get("doc_no") and "〔" in r["doc_no"])
+    typed = target["doc_no"].replace("〔", "[").replace("〕", "]")
+    chromium.evaluate("document.getElementById('search-q').value = ''")
+    chromium.type_text("#search-q", typed)
+    chromium.wait(f"govsiteSearch.last && govsiteSearch.last.query === {json.dumps(typed)}")
+    meta = chromium.evaluate("document.querySelector('.search-hit-meta').innerHTML")
+    assert f"<mark>{target['doc_no']}</mark>" in meta

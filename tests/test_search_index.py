@@ -159,6 +159,7 @@ def test_api_without_index_says_so_in_chinese(tmp_path):
     assert resp.status_code == 503 and "搜索索引尚未生成" in resp.json()["detail"]
 
 
+@pytest.mark.django_db  # the theme's page reads the departments and columns
 def test_no_javascript_form_gets_server_rendered_results(built, records):
     r = records[5]
     with override_settings(GOVSITE_SITE_DIR=built / "site"):
@@ -384,8 +385,46 @@ def test_an_old_document_is_found_by_its_title_past_newer_body_matches(tmp_path,
     res = index.search(Query(q="古厝保护利用三年"))
     assert not res.total_exact  # the scan stopped early...
     assert res.results[0]["id"] == "old-1"  # ...and the title check brought the old document first
+    # The scan stopped early, so the total is an estimate: a next page is offered only if it has results.
+    for q in ("古厝保护利用三年", "古厝保护", "农村供水保障"):
+        for sort in ("relevance", "date"):
+            page = 1
+            while (res := index.search(Query(q=q, sort=sort, page=page))).has_next:
+                page += 1
+                assert index.search(Query(q=q, sort=sort, page=page)).results, (q, sort, page)
+            assert res.results and res.pages == page
     res = index.search(Query(q="市2005年农村供水保障工作"))
     assert res.results[0]["id"] == "twin-2005"
     monkeypatch.setattr(fmt, "TITLE_POSTINGS", 0)
     assert "old-1" not in [r["id"] for r in index.search(Query(q="古厝保护利用三年")).results]
     assert index.search(Query(q="市2005年农村供水保障工作")).results[0]["id"] != "twin-2005"
+
+
+def test_next_page_only_when_it_has_results(index):
+    """has_next is never a guess: every page it offers has results, and the last one offers none."""
+    for q, sort in (("工作", "relevance"), ("通知", "date"), ("营商环境", "relevance")):
+        page, ids = 1, []
+        while True:
+            res = index.search(Query(q=q, sort=sort, page=page))
+            assert res.results, (q, page)
+            ids += [r["id"] for r in res.results]
+            assert res.pages >= page + res.has_next
+            if not res.has_next or page >= 8:
+                break
+            page += 1
+        if not res.has_next:
+            assert res.total == len(set(ids)) or not res.total_exact
+
+
+@pytest.mark.django_db  # the theme's page reads the departments and columns
+def test_server_page_pager_counts_and_doc_no_mark(built, records):
+    """The no-JavaScript page: no pager for one page of results, no site-wide counts beside a
+    query's results, and the searched 文号 marked in the result line."""
+    r = next(r for r in records if r.get("doc_no") and "〔" in r["doc_no"])
+    with override_settings(GOVSITE_SITE_DIR=built / "site"):
+        page = Client().get("/api/search/html", {"q": r["doc_no"].replace("〔", "(").replace("〕", ")")}).content.decode()
+        empty = Client().get("/api/search/html").content.decode()
+    assert "下一页</a>" not in page and "上一页</a>" not in page and 'aria-label="搜索结果分页" hidden' in page
+    assert f"<mark>{r['doc_no']}</mark>" in page
+    assert r["organ"] + "（" not in page
+    assert "（" in empty.split('id="search-organ"')[1].split("</select>")[0]

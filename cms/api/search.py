@@ -50,6 +50,7 @@ class Hit(Schema):
     category: str
     topic: str
     doc_no: str
+    doc_no_html: str
     validity: str
     snippet: str
 
@@ -59,6 +60,7 @@ class SearchOut(Schema):
     total_exact: bool
     page: int
     pages: int
+    has_next: bool
     results: list[Hit]
     message: str
     suggestions: list[str]
@@ -141,7 +143,7 @@ def render_results_page(query: Query, result: Result | None, *, error: str = "")
             "error": error,
             "facets": facets(),
             "prev_url": page_url(query, result.page - 1) if result and result.page > 1 else None,
-            "next_url": page_url(query, result.page + 1) if result and result.page < result.pages else None,
+            "next_url": page_url(query, result.page + 1) if result and result.has_next else None,
         },
         "meta": {"title": f"{query.q} - 搜索结果" if query.q else "搜索"},
     }

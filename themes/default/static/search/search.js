@@ -413,7 +413,7 @@
           var desc = function (a, b) { return b - a; };
           var order = keys.filter(function (b) { return exactBlocks[b]; }).sort(desc)
             .concat(keys.filter(function (b) { return !exactBlocks[b]; }).sort(desc));
-          var need = sort === "date" ? page * size : Math.max(page * size, RELEVANCE_POOL);
+          var need = sort === "date" ? page * size + 1 : Math.max(page * size + 1, RELEVANCE_POOL);
           var idfs = {};
           req.concat(words).forEach(function (x) { if (x[1]) { idfs[x[0]] = idf(x[1][0], n); } });
           var scale = (sc.k1 + 1) / sc.q_max;
@@ -583,8 +583,12 @@
             }
             if (!found.length) { return empty(params, page, terms, req); }
             var hits = found.slice((page - 1) * size, page * size);
+            // query.py: a next page only when results for it were found.
+            var hasNext = found.length > page * size;
+            if (!hasNext) { total = found.length; }
+            var pages = hasNext ? Math.ceil(total / size) : Math.min(page, Math.ceil(found.length / size));
             return Promise.all(hits.map(function (h) { return metaRow(h[2]); })).then(function (rows) {
-              return { total: total, exact: exhausted, page: page, pages: Math.ceil(total / size), terms: terms,
+              return { total: total, exact: exhausted, page: page, pages: pages, has_next: hasNext, terms: terms,
                 results: rows.filter(Boolean), message: "", suggestions: [] };
             });
           });
@@ -642,6 +646,15 @@
     }
     return out + (open ? "</mark>" : "");
   }
+  // query.py _Highlighter.doc_no: the number the query is (a 文号 of a joint field) marked whole.
+  function docNoHtml(text, terms) {
+    var parts = (text || "").split(new RegExp("(" + JOINT.source + ")"));
+    function hit(part) {
+      return docNoKeys(fold(part)).some(function (k) { return terms.exact.indexOf("#n:" + k) >= 0; });
+    }
+    if (!parts.some(function (p, i) { return i % 2 === 0 && hit(p); })) { return markHtml(text || "", marks(text || "", terms)); }
+    return parts.map(function (p, i) { return i % 2 === 0 && hit(p) ? "<mark>" + escapeHtml(p) + "</mark>" : escapeHtml(p); }).join("");
+  }
   function snippetHtml(text, terms) {
     var m = marks(text, terms);
     var first = m.indexOf(true);
@@ -673,10 +686,22 @@
       names.forEach(function (v) {
         var opt = document.createElement("option");
         opt.value = v;
-        opt.textContent = v + "（" + values[v] + "）";
         sel.appendChild(opt);
       });
       sel.value = selected[k] || "";
+    });
+    labelFacets(form, selected);
+  }
+  // The counts in the filter lists are the whole site's: they are shown only while nothing is
+  // searched or selected (then they are the truth); for a query the lists show plain names.
+  function labelFacets(form, p) {
+    var site = !(p.q || "").trim() && !FACETS.some(function (k) { return p[k]; });
+    FACETS.forEach(function (k) {
+      var values = manifest.facets[k] || {}, sel = form[k];
+      for (var i = 1; i < sel.options.length; i++) {
+        var v = sel.options[i].value;
+        sel.options[i].textContent = site ? v + "（" + values[v] + "）" : v;
+      }
     });
   }
 
@@ -712,7 +737,8 @@
     res.results.forEach(function (r) {
       var li = document.createElement("li");
       li.className = "search-hit";
-      var meta = [r.organ, r.published, r.doc_no, r.category, r.validity].filter(Boolean).map(escapeHtml).join(" · ");
+      var meta = [escapeHtml(r.organ || ""), escapeHtml(r.published || ""), r.doc_no ? docNoHtml(r.doc_no, res.terms) : "",
+        escapeHtml(r.category || ""), escapeHtml(r.validity || "")].filter(Boolean).join(" · ");
       li.innerHTML = '<h2 class="search-hit-title"><a href="' + escapeHtml(r.url) + '">' +
         markHtml(r.title, marks(r.title, res.terms)) + "</a>" +
         (r.validity && r.validity !== "有效" ? ' <span class="badge">' + escapeHtml(r.validity) + "</span>" : "") +
@@ -720,10 +746,11 @@
         '<p class="search-hit-meta">' + meta + "</p>";
       list.appendChild(li);
     });
-    if (res.pages > 1) {
+    // The pager only when there is another page: a next one with results, or one before.
+    if (res.has_next || res.page > 1) {
       pager.hidden = false;
-      $("search-prev").disabled = res.page <= 1;
-      $("search-next").disabled = res.page >= res.pages;
+      $("search-prev").hidden = res.page <= 1;
+      $("search-next").hidden = !res.has_next;
       $("search-page-info").textContent = "第 " + res.page + " / " + res.pages + " 页";
     }
   }
@@ -734,6 +761,7 @@
     p.page = page || 1;
     current = p;
     writeUrl(p);
+    labelFacets(form, p);
     var mine = ++seq;
     var t0 = performance.now();
     if (!p.q.trim() && !FACETS.some(function (k) { return p[k]; })) {
