@@ -177,6 +177,6 @@ def run_pending() -> dict:
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
-        "records": result.records_read,
+        "records": result.records_read, "live_seconds": round(result.live_seconds, 3),
         **({"pages": result.pages_rendered} if pending.pages else {}),
     }
