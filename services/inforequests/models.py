@@ -149,3 +149,52 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {self.get_action_display()} {self.actor_name}"
+
+
+class AnnualReport(models.Model):
+    """What the platform cannot count for a year's 政府信息公开工作年度报告: the narrative sections and the
+    行政复议 / 行政诉讼 figures (table 四), entered by staff; the rest is computed (``report``)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(Department, verbose_name=_("部门"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+",
+                                   help_text=_("留空表示本级政府（全部部门合计）"))
+    overview = models.TextField(_("一、总体情况"), blank=True)
+    problems = models.TextField(_("五、存在的主要问题及改进情况"), blank=True)
+    other_matters = models.TextField(_("六、其他需要报告的事项"), blank=True)
+    review_maintained = models.PositiveIntegerField(_("行政复议：结果维持"), default=0)
+    review_corrected = models.PositiveIntegerField(_("行政复议：结果纠正"), default=0)
+    review_other = models.PositiveIntegerField(_("行政复议：其他结果"), default=0)
+    review_pending = models.PositiveIntegerField(_("行政复议：尚未审结"), default=0)
+    direct_maintained = models.PositiveIntegerField(_("未经复议直接起诉：结果维持"), default=0)
+    direct_corrected = models.PositiveIntegerField(_("未经复议直接起诉：结果纠正"), default=0)
+    direct_other = models.PositiveIntegerField(_("未经复议直接起诉：其他结果"), default=0)
+    direct_pending = models.PositiveIntegerField(_("未经复议直接起诉：尚未审结"), default=0)
+    after_maintained = models.PositiveIntegerField(_("复议后起诉：结果维持"), default=0)
+    after_corrected = models.PositiveIntegerField(_("复议后起诉：结果纠正"), default=0)
+    after_other = models.PositiveIntegerField(_("复议后起诉：其他结果"), default=0)
+    after_pending = models.PositiveIntegerField(_("复议后起诉：尚未审结"), default=0)
+    document_source_id = models.CharField(_("已发布的报告文件"), max_length=128, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("政府信息公开年度报告")
+        verbose_name_plural = _("政府信息公开年度报告")
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "department"], name="svc_annual_report_once"),
+            models.UniqueConstraint(fields=["year"], condition=models.Q(department__isnull=True),
+                                    name="svc_annual_report_once_whole"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.department or '本级政府'}"
+
+    def review_rows(self) -> list[tuple[str, list[int]]]:
+        """Table 四's three groups: 维持, 纠正, 其他, 尚未审结 (总计 added by the report)."""
+        return [
+            ("行政复议", [self.review_maintained, self.review_corrected, self.review_other, self.review_pending]),
+            ("行政诉讼（未经复议直接起诉）",
+             [self.direct_maintained, self.direct_corrected, self.direct_other, self.direct_pending]),
+            ("行政诉讼（复议后起诉）", [self.after_maintained, self.after_corrected, self.after_other, self.after_pending]),
+        ]

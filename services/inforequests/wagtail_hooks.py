@@ -24,7 +24,7 @@ from content_models.models import Department
 from services.admin_scope import DepartmentScopedViewSet
 from services.inforequests import workflow
 from services.inforequests.api import deadline_note
-from services.inforequests.models import InfoRequest, RequestEvent
+from services.inforequests.models import AnnualReport, InfoRequest, RequestEvent
 from services.inforequests.outcomes import Outcome, Reason
 
 Action = RequestEvent.Action
@@ -185,3 +185,24 @@ class InfoRequestViewSet(DepartmentScopedViewSet):
 
 
 register_snippet(InfoRequestViewSet)
+
+
+class AnnualReportViewSet(DepartmentScopedViewSet):
+    """Narrative sections and 行政复议/诉讼 figures of a year's report; ``govsite annual_report``
+    computes the rest and publishes it."""
+
+    model = AnnualReport
+    icon = "table"
+    menu_label = _("年度报告")
+    menu_order = 306
+    add_to_admin_menu = True
+    list_display = ["year", "department", "document_source_id", "updated_at"]
+    search_backend_name = None
+    copy_view_enabled = False
+
+    @property
+    def permission_policy(self):
+        return StaffPolicy(self.model)
+
+
+register_snippet(AnnualReportViewSet)
