@@ -259,3 +259,20 @@ class Attachment(Orderable):
         super().clean()
         if not self.upload_id and not self.file:
             raise ValidationError({"upload": _("请上传附件文件，或填写外部链接地址")})
+
+
+class AttachmentText(models.Model):
+    """The words of a stored attachment file, read once by its content hash (``content_models.extract``).
+
+    Kept by hash, not by attachment: a file attached to many documents, or imported again, is
+    read once. ``error`` says why a file could not be read (it is reported and skipped).
+    """
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    text = models.TextField(blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    extracted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("附件文字")
+        verbose_name_plural = _("附件文字")

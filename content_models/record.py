@@ -51,6 +51,8 @@ class DocumentRecord(TypedDict):
     # Build only (cms.richtext, never exported): the stored files an expanded body links or shows,
     # [{"sha256", "file", "type"}], placed on the site under files/ like attachments.
     body_files: NotRequired[list[dict]]
+    # Build only: the words of the attachment files (cms.exchange.extraction), for the search index.
+    attachment_text: NotRequired[str]
 
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "site", "organ", "title", "published", "body_html")

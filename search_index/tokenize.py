@@ -193,6 +193,7 @@ def document_terms(record: dict) -> tuple[Counter[str], set[str], set[str]]:
         fold(record.get("summary") or ""),
         fold(" ".join(a.get("title") or "" for a in record.get("attachments") or [])),
         fold(html_to_text(record.get("body_html") or "")),
+        fold(record.get("attachment_text") or ""),  # the words inside its PDF/Word/Excel/OFD files
     ]
     tf = Counter(match_terms("\n".join(parts)))
     in_title = set(match_terms(title)) | set(match_terms(parts[1]))
@@ -309,6 +310,7 @@ def documents_arrays(records: list[dict]) -> list[DocumentTerms]:
             record.get("summary") or "",
             " ".join(a.get("title") or "" for a in record.get("attachments") or []),
             bodies[-1],
+            record.get("attachment_text") or "",  # the words inside its PDF/Word/Excel/OFD files
         ])
         heads.append(_fold_width_case(raw_head))
         texts.append(_fold_width_case(raw_head + "\n" + raw_rest))

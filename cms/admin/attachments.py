@@ -5,7 +5,8 @@ When the row is saved (a document created, or a revision published), the uploade
 into the content-addressed store (``content_models.filestore``), and the row takes the store's
 hash, the size and the type read from the bytes, and the file's name: from there on the exporter,
 the site build and the documents API treat it exactly as an imported attachment. The upload is
-read once per file: a row whose upload and hash did not change is not read again.
+read once per file: a row whose upload and hash did not change is not read again. The words of
+a new PDF, Word, Excel or OFD file are read by the build worker (``extract_attachment_texts``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.db import transaction
 
+from cms.build.tasks import enqueue_extraction
+from content_models.extract import EXTRACTABLE
 from content_models.filestore import FileStore
-from content_models.models import Attachment
+from content_models.models import Attachment, AttachmentText
 
 
 def file_store() -> FileStore:
@@ -41,3 +45,5 @@ def store_uploaded_file(sender, instance: Attachment, raw: bool = False, **kwarg
     instance.file = name
     if not instance.title:
         instance.title = upload.title or name
+    if stored.kind in EXTRACTABLE and not AttachmentText.objects.filter(sha256=stored.sha256).exists():
+        transaction.on_commit(enqueue_extraction)  # its words, for search: read by the worker

@@ -5,6 +5,7 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from cms.build.jobs import run_pending
+from cms.exchange.extraction import extract_pending
 
 TASK_PATH = "cms.build.tasks.build_site_changes"
 
@@ -13,6 +14,21 @@ TASK_PATH = "cms.build.tasks.build_site_changes"
 def build_site_changes() -> dict:
     """Rebuild the outputs that depend on the documents changed since the last build."""
     return run_pending()
+
+
+@task(backend="builds", queue_name="builds")
+def extract_attachment_texts() -> dict:
+    """Read the words of newly stored attachment files (an upload); queues the build it needs."""
+    summary = extract_pending(processes=1)
+    return {"files": summary.files, "failed": summary.failed, "problems": summary.problems[:20]}
+
+
+def enqueue_extraction() -> None:
+    """Enqueue text extraction unless one is already waiting (it takes every file not read yet)."""
+    waiting = DBTaskResult.objects.ready().filter(
+        task_path="cms.build.tasks.extract_attachment_texts", backend_name="builds").exists()
+    if not waiting:
+        extract_attachment_texts.enqueue()
 
 
 def enqueue_build() -> None:

@@ -15,7 +15,8 @@ from django.utils import timezone
 from wagtail.models import Locale
 
 from cms.richtext import Expander, has_references
-from content_models.models import Attachment, DisclosureDocument
+from content_models.extract import MAX_CHARS
+from content_models.models import Attachment, AttachmentText, DisclosureDocument
 from content_models.record import DocumentRecord
 from content_models.sanitizer import clean_text
 
@@ -83,14 +84,22 @@ def _attachments_by_document(pks: list[int]) -> dict[int, list[dict]]:
     return out
 
 
+def _attachment_texts(attachments: dict[int, list[dict]]) -> dict[str, str]:
+    """The extracted words of a batch's stored files (``AttachmentText``), by content hash."""
+    shas = {a["sha256"] for items in attachments.values() for a in items if a.get("sha256")}
+    if not shas:
+        return {}
+    return dict(AttachmentText.objects.filter(sha256__in=shas).exclude(text="").values_list("sha256", "text"))
+
+
 def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand: bool = False) -> Iterator[DocumentRecord]:
     """Yield the live (published) documents as records, ordered by their ``id`` (source id).
 
     ``queryset`` narrows the documents (e.g. one department, or changed since a time); it is
     always restricted to live ones. Without it, the documents of the default locale are read.
     ``expand``: bodies as the public reads them (``cms.richtext``: the editor's links and images
-    resolved, with the files they need in ``body_files``), for the site build; an export keeps the
-    stored form.
+    resolved, with the files they need in ``body_files``) and the words of their attachment files
+    (``attachment_text``, for the search index), for the site build; an export keeps the stored form.
 
     Two steps, so that any queryset reads fast on SQLite and PostgreSQL alike: first the primary
     keys in order (one narrow query; a compact array of 8-byte ints, 1.6 MB at 200k), then the
@@ -111,11 +120,16 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
             for row in DisclosureDocument.objects.filter(pk__in=chunk, live=True).order_by().values(*_VALUE_FIELDS)
         }
         attachments = _attachments_by_document(list(rows))
+        texts = _attachment_texts(attachments) if expand else {}
         for pk in chunk:
             row = rows.get(pk)
             if row is None:  # withdrawn since the first step
                 continue
             record = record_from_values(row, attachments.get(pk, []), tz)
+            if texts:
+                words = [texts[a["sha256"]] for a in record["attachments"] if a.get("sha256") in texts]
+                if words:
+                    record["attachment_text"] = "\n".join(words)[:MAX_CHARS]
             if expander is not None and has_references(record["body_html"]):
                 record["body_html"], files = expander.expand(record["body_html"])
                 if files:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from cms.exchange.extraction import extract_pending
 from cms.exchange.importer import AttachmentFiles, import_records
 from cms.exchange.reporting import ImportReporter
 from content_models.filestore import FileStore
@@ -25,10 +26,15 @@ class Command(BaseCommand):
             "--files", type=Path, metavar="DIR",
             help=_("附件文件所在目录：附件的 file 是相对于该目录的路径（http/https 地址作为外部链接保留）"),
         )
+        parser.add_argument(
+            "--extract", action="store_true",
+            help=_("导入后提取新附件中的文字供搜索使用（也可以之后单独运行 govsite extract_attachments）"),
+        )
         parser.add_argument("--quiet", action="store_true", help=_("不显示进度和警告（仍显示错误行和汇总）"))
         parser.add_argument("--strict", action="store_true", help=_("有任何错误行时以退出码 2 结束"))
 
-    def handle(self, *args, file: str, quiet: bool, strict: bool, files: Path | None = None, **options):
+    def handle(self, *args, file: str, quiet: bool, strict: bool, files: Path | None = None,
+               extract: bool = False, **options):
         try:
             with open(file, "rb") as fh:
                 fh.read(1)
@@ -46,5 +52,8 @@ class Command(BaseCommand):
             files=AttachmentFiles(FileStore(settings.GOVSITE_FILES_DIR), files),
         )
         self.stdout.write(summary.as_text())
+        if extract:
+            extracted = extract_pending(on_problem=lambda message: self.stderr.write(message))
+            self.stdout.write(extracted.as_text())
         if strict and summary.bad:
             raise CommandError(_("有 %d 行未能导入") % summary.bad, returncode=2)
