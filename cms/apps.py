@@ -18,9 +18,11 @@ class CmsConfig(AppConfig):
     def ready(self) -> None:
         """Connect the CMS's policies to the content models (which never import the CMS)."""
         from django.db.models.signals import post_save, pre_save  # noqa: PLC0415 - models load only in ready()
+        from wagtail.signals import published  # noqa: PLC0415 - models load only in ready()
 
         from cms.admin.attachments import store_uploaded_file  # noqa: PLC0415 - models load only in ready()
         from cms.admin.moderation import document_workflow, review_saved  # noqa: PLC0415 - models load only in ready()
+        from cms.admin.numbering import keep_index_no, number_on_first_publish  # noqa: PLC0415 - models load only in ready()
         from cms.admin.permissions import create_department_editors_group  # noqa: PLC0415 - models load only in ready()
         from cms.admin.views import PREVIEW_TEMPLATE, document_preview_context  # noqa: PLC0415 - models load only in ready()
         from cms.build import signals  # noqa: F401, PLC0415 - publish/unpublish/delete/import → the build queue
@@ -29,6 +31,8 @@ class CmsConfig(AppConfig):
 
         post_save.connect(create_department_editors_group, sender=Department,
                           dispatch_uid="govsite_department_editors_group")
+        pre_save.connect(keep_index_no, sender=DisclosureDocument, dispatch_uid="govsite_keep_index_no")
+        published.connect(number_on_first_publish, dispatch_uid="govsite_number_on_first_publish")
         pre_save.connect(store_uploaded_file, sender=Attachment, dispatch_uid="govsite_store_uploaded_file")
         DisclosureDocument.register_preview(PREVIEW_TEMPLATE, document_preview_context)
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="govsite_create_cache_table")

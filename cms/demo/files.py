@@ -9,7 +9,10 @@ standard library only.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from collections.abc import Iterable
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 _FIXED_TIME = (2025, 1, 1, 0, 0, 0)  # zip member times: the same text always gives the same bytes
@@ -136,3 +139,33 @@ def make_ofd(lines: list[str]) -> bytes:
          f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page xmlns:ofd="{ns}"><ofd:Content><ofd:Layer ID="3">'
          f'{texts}</ofd:Layer></ofd:Content></ofd:Page>'),
     ])
+
+
+def sample_file(kind: str, title: str, lines: list[str]) -> bytes:
+    """A file of ``kind`` showing ``title`` and ``lines`` (the sample's attachments)."""
+    if kind == "docx":
+        return make_docx([title, *lines])
+    if kind == "xlsx":
+        return make_xlsx([[title], *[[line] for line in lines]])
+    if kind == "ofd":
+        return make_ofd([title, *lines])
+    return make_pdf([title, *lines])
+
+
+def write_sample_files(records: Iterable[dict], root: str | os.PathLike) -> int:
+    """Write a real file for every attachment of ``records`` under ``root`` (their ``file`` paths,
+    relative to it): import them with ``--files root``. Returns how many were written."""
+    root = Path(root)
+    count = 0
+    for record in records:
+        for att in record.get("attachments") or []:
+            file = str(att.get("file") or "")
+            if not file or file.startswith(("http://", "https://")):
+                continue
+            path = root / file.lstrip("/")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kind = file.rsplit(".", 1)[-1].lower()
+            path.write_bytes(sample_file(kind, att.get("title") or "", [record.get("title") or "",
+                                                                          record.get("organ") or ""]))
+            count += 1
+    return count

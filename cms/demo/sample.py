@@ -78,7 +78,7 @@ assert set(SUBJECTS) == set(vocabularies.TOPICS)
 FORMAL = {"政策文件", "法规规章", "规划计划", "应急管理"}  # these carry a 发文字号
 PLACES = ("溪美街道", "柳城街道", "美林街道", "省新镇", "仑苍镇", "东田镇", "英都镇", "翔云镇", "金淘镇", "诗山镇")
 NAMES = ("陈建华", "黄丽萍", "林志强", "王晓燕", "李国平", "张海燕", "吴文杰", "蔡雅琴")
-ATTACHMENT_TYPES = ("pdf", "docx", "xlsx", "ofd", "wps")
+ATTACHMENT_TYPES = ("pdf", "docx", "xlsx", "ofd")  # the kinds cms.demo.files writes as real files
 
 
 def _title(rng: random.Random, category: str, dept: str, subject: str, year: int) -> str:
@@ -268,11 +268,17 @@ def _link(plans: list[dict], rng: random.Random) -> None:
             plan["title"] = rng.choice((f"《{core}》政策解读", f"一图读懂《{core}》"))
             plan["topic"], plan["subject"] = policy["topic"], policy["subject"]
         if plan["category"] in ("政策文件", "法规规章"):
-            if policies and rng.random() < 0.25:
-                old = rng.choice(policies[-30:])
-                if "replaced_by" not in old:
-                    old["replaced_by"] = plan["id"]
-                    old["validity"] = rng.choice((vocabularies.EXPIRED, vocabularies.REPEALED))
+            # A 失效/废止 policy is replaced by a later one of the same department on the same
+            # subject, which says so in its title: a reader following 现行文件 lands on its successor.
+            same = [p for p in policies[-200:] if p["dept"] == plan["dept"] and "replaced_by" not in p
+                    and p["category"] == plan["category"]]
+            if same and rng.random() < 0.25:
+                old = rng.choice(same)
+                old["replaced_by"] = plan["id"]
+                old["validity"] = rng.choice((vocabularies.EXPIRED, vocabularies.REPEALED))
+                plan["subject"], plan["topic"] = old["subject"], old["topic"]
+                title = old["title"].removesuffix("（修订）")
+                plan["title"] = f"{title}（{plan['year']}年修订）" if "修订" not in title else title
             policies.append(plan)
 
 

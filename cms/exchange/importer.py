@@ -394,6 +394,19 @@ def allocate_index_nos(organ_code: str, year: int, count: int, *, reserved: set[
     return out
 
 
+def assign_organ_code(department_pk: int) -> str:
+    """Give a department without 机构代码 one (portal prefix + serial, unused) and return it."""
+    prefix = settings.GOVSITE_PORTAL.get("organ_code_prefix", "")
+    used = set(Department.objects.exclude(organ_code="").values_list("organ_code", flat=True))
+    n = Department.objects.count()
+    code = f"{prefix}{n:05d}"
+    while code in used:
+        n += 1
+        code = f"{prefix}{n:05d}"
+    Department.objects.filter(pk=department_pk).update(organ_code=code)
+    return code
+
+
 # ---------------------------------------------------------------- the import
 
 
@@ -532,15 +545,7 @@ class _Importer:
         """The department's organ code; one is assigned (portal prefix + serial) when it has none."""
         dept = self.departments[slug]
         if not dept[1]:
-            prefix = settings.GOVSITE_PORTAL.get("organ_code_prefix", "")
-            used = set(Department.objects.exclude(organ_code="").values_list("organ_code", flat=True))
-            n = Department.objects.count()
-            code = f"{prefix}{n:05d}"
-            while code in used:
-                n += 1
-                code = f"{prefix}{n:05d}"
-            Department.objects.filter(pk=dept[0]).update(organ_code=code)
-            dept[1] = code
+            dept[1] = assign_organ_code(dept[0])
         return dept[1]
 
     # -- one batch

@@ -21,9 +21,12 @@ from wagtail.models import Locale
 from cms.admin import permissions
 from cms.build.worker import start_worker_thread
 from cms.demo.accounts import accounts_file, ensure_accounts
+from cms.demo.files import write_sample_files
 from cms.demo.sample import generate_sample
-from cms.exchange.importer import import_records
+from cms.exchange.extraction import extract_pending
+from cms.exchange.importer import AttachmentFiles, import_records
 from cms.service_modules import load_demo_data
+from content_models.filestore import FileStore
 from content_models.models import DisclosureDocument
 
 DEFAULT_DOCS = 2400
@@ -83,9 +86,13 @@ class Command(BaseCommand):
         if docs == 0:
             return
         self.step(_("导入 %(n)d 个示例文件") % {"n": docs})
-        lines = (orjson.dumps(record) for record in generate_sample(docs=docs, seed=1))
-        summary = import_records(lines)
+        records = list(generate_sample(docs=docs, seed=1))
+        files = Path(settings.DATA_DIR) / "sample-files"
+        write_sample_files(records, files)  # real attachment files that open, imported like --files
+        summary = import_records((orjson.dumps(r) for r in records),
+                                 files=AttachmentFiles(FileStore(settings.GOVSITE_FILES_DIR), files))
         self.stdout.write("  " + summary.as_text())
+        self.stdout.write("  " + extract_pending().as_text())
 
     def load_service_samples(self) -> None:
         """Each enabled service module's sample data (its ``demo_data`` hook), so every page shows something."""
