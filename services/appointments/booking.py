@@ -118,15 +118,17 @@ def book(slot: Slot, *, name: str, phone: str, email: str = "", item: str = "",
             department_id=window.department_id, day=slot.day, name=name, phone=phone, email=email, item=item,
             channel=channel, idempotency_key=key, request_fingerprint=fingerprint)
 
-    if key:
-        booking, created = idempotency.create_once(Booking, key, fingerprint, create)
-        return booking, (code if created else None)
-    for _attempt in range(5):  # staff bookings have no key: only a number clash is retried
+    # The caller has looked the key up already (services.api_common.begin_write), so the insert is
+    # tried first; a clash on the key is a concurrent retry (its booking is returned, as
+    # services.idempotency.create_once does), a clash on the random number is tried again.
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return create(), code
         except IntegrityError:
-            continue
+            existing = idempotency.find_existing(Booking, key, fingerprint) if key else None
+            if existing is not None:
+                return existing, None
     raise ServiceError(503, _("系统繁忙，请稍后重试"))
 
 

@@ -80,6 +80,8 @@ class Slot(models.Model):
     def __str__(self) -> str:
         return f"{self.day} {self.start:%H:%M}–{self.end:%H:%M}"
 
+    wagtail_reference_index_ignore = True
+
     @property
     def left(self) -> int:
         return max(0, self.capacity - self.booked)
@@ -122,6 +124,10 @@ class Booking(models.Model):
         verbose_name_plural = _("预约")
         ordering = ["day", "slot__start", "id"]
         indexes = [models.Index(fields=["window", "day"], name="svc_appt_booking_day_idx")]
+
+    # Wagtail's reference index would add two queries to every booking for nothing: bookings are
+    # never "used" by pages.
+    wagtail_reference_index_ignore = True
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

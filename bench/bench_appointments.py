@@ -1,0 +1,162 @@
+"""Benchmark the booking API (预约办理) under a production server on loopback, and check that no
+slot was over-booked.
+
+    .venv/bin/python bench/bench_appointments.py [--duration 20] [--connections 128]
+                                                 [--server granian|gunicorn] [--database-url postgres://...]
+
+Creates a temporary SQLite database (or uses --database-url), migrates it, opens two windows: one
+with 8 periods of 300 places on each of the next 10 working days (24,000 places), and a "hot" one
+whose single slot has 50 places; prepares one booking per request (each with its own answered
+challenge, signed by the server's key, and its own Idempotency-Key: the path a citizen's browser
+takes), 10 % of them for the hot slot. The server runs with 2 workers; wrk (Debian's ``wrk``) sends
+``POST /api/services/appointments/bookings`` over ``--connections`` connections for ``--duration``
+seconds. The per-IP write limit is off (every request comes from 127.0.0.1). Prints bookings/s
+(201 answers), refusals (409, slot full), other answers, latency, and then checks in the database
+that every slot's counter equals its active bookings and never exceeds its capacity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench_services import BIN, ROOT, free_port, start_server
+from results import recording
+
+SETUP = r"""
+import datetime as dt, json, random, re, uuid, orjson
+from content_models.models import Department
+from services import antispam
+from services.appointments.models import Window, Period
+from services.workdays import is_workday
+d = Department.objects.create(slug="bench", name="压测部门")
+w = Window.objects.create(department=d, name="综合窗口", place="一楼", days_ahead=40)
+starts = [dt.time(8 + h) for h in range(8)]
+for n, s in enumerate(starts):
+    Period.objects.create(window=w, start=s, end=dt.time(s.hour, 50), capacity=300, sort_order=n)
+hot = Window.objects.create(department=d, name="热门窗口", place="二楼", days_ahead=40)
+Period.objects.create(window=hot, start=dt.time(9), end=dt.time(10), capacity=50)
+days, day = [], dt.date.today() + dt.timedelta(days=1)
+while len(days) < 10:
+    if is_workday(day):
+        days.append(day.isoformat())
+    day += dt.timedelta(days=1)
+rng = random.Random(1)
+with open(OUT, "w") as fh:
+    for i in range(N):
+        c = antispam.new_challenge()
+        a, op, b = re.search(r"(\d+)\s*(加|减)\s*(\d+)", c.question).groups()
+        answer = int(a) + int(b) if op == "加" else int(a) - int(b)
+        if i % 10 == 0:
+            window, d_, start = hot.pk, days[0], "09:00"
+        else:
+            window, d_, start = w.pk, rng.choice(days), f"{rng.choice(starts):%H:%M}"
+        body = {"window": window, "day": d_, "start": start, "name": "许文华", "phone": f"138{i:08d}",
+                "challenge_token": c.token, "challenge_answer": str(answer)}
+        fh.write(uuid.uuid4().hex + "\t" + orjson.dumps(body).decode() + "\n")
+print(json.dumps([w.pk, hot.pk]))
+"""
+
+CHECK = r"""
+import json
+from django.db.models import Count, Q
+from services.appointments.models import Slot, Booking
+rows = Slot.objects.annotate(active=Count("bookings", filter=~Q(bookings__status="cancelled")))
+bad = [(s.pk, s.booked, s.active, s.capacity) for s in rows if s.booked != s.active or s.booked > s.capacity]
+hot = [(s.booked, s.capacity) for s in rows.filter(window__name="热门窗口")]
+print(json.dumps({"slots": rows.count(), "bookings": Booking.objects.count(), "bad": bad, "hot": hot}))
+"""
+
+LUA = r"""
+local lines, i = {}, 0
+for line in io.lines("%s") do lines[#lines + 1] = line end
+local counts = {}
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  ok, full, other = 0, 0, 0
+  i = tonumber(id)
+end
+request = function()
+  i = i + 2
+  local line = lines[(i %% #lines) + 1]
+  local tab = line:find("\t")
+  return wrk.format("POST", "/api/services/appointments/bookings",
+    {["Content-Type"] = "application/json", ["Idempotency-Key"] = line:sub(1, tab - 1)}, line:sub(tab + 1))
+end
+response = function(status, headers, body)
+  if status == 201 then ok = ok + 1 elseif status == 409 then full = full + 1 else other = other + 1 end
+end
+done = function(summary, latency, requests)
+  local o, f, x = 0, 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); f = f + t:get("full"); x = x + t:get("other") end
+  io.write(string.format("COUNTS %%d %%d %%d\n", o, f, x))
+end
+"""
+
+
+def shell(env: dict, code: str) -> object:
+    out = subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=128)
+    ap.add_argument("--requests", type=int, default=60000, help="bookings prepared (each used once)")
+    ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
+    ap.add_argument("--database-url", default="")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-appointments-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GOVSITE_DATA_DIR=str(tmp), GOVSITE_SITE_DIR=str(tmp / "site"), DJANGO_SETTINGS_MODULE="cms.settings",
+               GOVSITE_SERVE_SITE="0", GOVSITE_SERVICE_PAGES="0", GOVSITE_SERVICES_RATE_LIMIT="0")
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    bodies = tmp / "bookings.tsv"
+    t0 = time.monotonic()
+    shell(env, f"OUT = {str(bodies)!r}; N = {args.requests}\n" + SETUP)
+    print(f"prepared {args.requests} bookings (answered challenges, keys) in {time.monotonic() - t0:.1f} s")
+    script = tmp / "book.lua"
+    script.write_text(LUA % bodies)
+    port = free_port()
+    proc = start_server(args.server, env, port, args.threads)
+    try:
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency",
+                              "-s", str(script), f"http://127.0.0.1:{port}"],
+                             check=True, capture_output=True, text=True, timeout=args.duration + 120).stdout
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    ok, full, other = map(int, re.search(r"COUNTS (\d+) (\d+) (\d+)", out).groups())
+    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))
+    p50 = re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)
+    p99 = re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)
+    db = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    print(f"booking API · {args.server} (2 workers, {args.threads} threads each) · {db} · wrk, "
+          f"{args.connections} connections, {args.duration} s · {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"  bookings made (201): {ok}  = {ok / seconds:.0f} bookings/s   slot full (409): {full}   other: {other}")
+    print(f"  all answers: {(ok + full + other) / seconds:.0f} requests/s   p50 {p50}   p99 {p99}")
+    check = shell(env, CHECK)
+    print(f"  database: {check['bookings']} bookings in {check['slots']} slots; hot slot booked/capacity "
+          f"{check['hot']}; slots whose counter is wrong or over capacity: {len(check['bad'])}")
+    print(f"  over-bookings: {'none' if not check['bad'] else check['bad'][:5]}")
+    print(f"  target ≥ 500 bookings/s: {'met' if ok / seconds >= 500 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    with recording("bench_appointments: booking API"):
+        main()
