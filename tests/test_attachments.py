@@ -20,8 +20,9 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from wagtail.documents import get_document_model
-from wagtail.models import Locale
+from wagtail.models import Collection, Locale
 
+from cms.admin import permissions
 from cms.admin.forms import document_edit_handler
 from cms.build import jobs
 from cms.demo.files import make_docx, make_ofd, make_pdf, make_xlsx
@@ -272,3 +273,32 @@ def test_upload_in_the_admin_reaches_the_site_and_the_bucket(env, s3, s3_endpoin
     # ... and in the documents API, with the same file URL
     api = Client().get(f"/api/documents/{doc2.pk}").json()
     assert api["attachments"][0]["url"] == url
+
+
+@pytest.mark.django_db
+def test_an_editor_attaches_only_files_of_the_departments_collection(env):
+    own = Department.objects.create(slug="nyj", name="南安市农业农村局", organ_code="113505830002")
+    other = Department.objects.create(slug="fgj", name="南安市发展和改革局", organ_code="113505830001")
+    editor = get_user_model().objects.create_user("editor", password="x")
+    editor.groups.add(permissions.ensure_department_group(own))
+    theirs = get_document_model().objects.create(
+        title="别人的文件", file=ContentFile(PDF, name="a.pdf"), collection=permissions.department_collection(other))
+    mine = get_document_model().objects.create(
+        title="本部门文件", file=ContentFile(DOCX, name="b.docx"), collection=permissions.department_collection(own))
+    data = {
+        "title": "通知", "department": str(own.pk), "organ": own.name, "doc_no": "", "index_no": "", "written": "",
+        "published_at": "2025-03-01 09:00", "category": "通知公告", "topic": "", "validity": "", "keywords": "",
+        "summary": "", "body": "<p>正文</p>", "interprets": "", "replaced_by": "",
+        "attachments-TOTAL_FORMS": "1", "attachments-INITIAL_FORMS": "0", "attachments-MIN_NUM_FORMS": "0",
+        "attachments-MAX_NUM_FORMS": "1000", "attachments-0-title": "附件", "attachments-0-file": "",
+        "attachments-0-ORDER": "1", "attachments-0-id": "", "attachments-0-DELETE": "",
+    }
+    form_class = document_edit_handler.bind_to_model(DisclosureDocument).get_form_class()
+    form = form_class({**data, "attachments-0-upload": str(theirs.pk)}, instance=DisclosureDocument(), for_user=editor)
+    assert not form.is_valid()
+    assert "本部门文件库" in str(form.formsets["attachments"].forms[0].errors)
+    form = form_class({**data, "attachments-0-upload": str(mine.pk)}, instance=DisclosureDocument(), for_user=editor)
+    assert form.is_valid(), form.errors
+    # the group may add and choose files in its own collection (Wagtail's collection permissions)
+    assert permissions.department_collection(own) in Collection.objects.filter(
+        group_permissions__group__in=editor.groups.all(), group_permissions__permission__codename="choose_document")

@@ -68,6 +68,25 @@ class DocumentAdminForm(WagtailAdminModelForm):
             cleaned["organ"] = department.name
         return cleaned
 
+    def is_valid(self) -> bool:
+        # The attachment rows are validated after the form's own clean(): check their files then.
+        return super().is_valid() and self._uploads_allowed()
+
+    def _uploads_allowed(self) -> bool:
+        """Department rules for files: an editor attaches only files of the department's collection."""
+        formset = getattr(self, "formsets", {}).get("attachments")
+        department = self.cleaned_data.get("department")
+        if formset is None or department is None or self.for_user is None:
+            return True
+        ok = True
+        for form in formset.forms:
+            upload = getattr(form, "cleaned_data", {}).get("upload")
+            if upload is not None and not permissions.upload_allowed(self.for_user, department, upload):
+                form.add_error("upload", _("只能使用本部门文件库（%(name)s）中的文件")
+                               % {"name": permissions.department_collection(department).name})
+                ok = False
+        return ok
+
     def clean_department(self):
         department = self.cleaned_data.get("department")
         ids = permissions.department_ids_for_user(self.for_user) if self.for_user else None

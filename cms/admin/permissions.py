@@ -20,7 +20,14 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from wagtail.models import GroupApprovalTask, Workflow, WorkflowContentType, WorkflowTask
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    Workflow,
+    WorkflowContentType,
+    WorkflowTask,
+)
 from wagtail.permission_policies import ModelPermissionPolicy
 
 from content_models.models import Department, DisclosureDocument
@@ -167,9 +174,34 @@ def platform_admin_permissions() -> list[Permission]:
     return perms
 
 
+FILES_COLLECTION_PREFIX = "部门文件 "
+COLLECTION_DOCUMENT_ACTIONS = ("add", "change", "choose")
+
+
+def department_collection(department) -> Collection:
+    """The collection of a department's uploaded files (附件), made on first use, named by its 站点代号."""
+    name = f"{FILES_COLLECTION_PREFIX}{department.slug}"
+    root = Collection.get_first_root_node()
+    found = root.get_children().filter(name=name).first()
+    return found if found is not None else root.add_child(name=name)
+
+
+def upload_allowed(user, department, upload) -> bool:
+    """Whether ``user`` may attach ``upload`` (a Wagtail document) to a document of ``department``:
+    platform administrators any file; an editor only files in the department's collection."""
+    if user_sees_all_departments(user):
+        return True
+    collection = department_collection(department)
+    return upload.collection_id == collection.pk or upload.collection.is_descendant_of(collection)
+
+
 @transaction.atomic
 def ensure_department_group(department) -> Group:
-    """Create (or repair) the editors' group of a department and link it; idempotent."""
+    """Create (or repair) the editors' group of a department and link it; idempotent.
+
+    The group also gets the department's file collection (add, change, choose documents there),
+    where its editors upload the files they attach (``upload_allowed``).
+    """
     group = department.editors
     name = f"{department.name}{EDITORS_GROUP_SUFFIX}"
     if group is None:
@@ -177,6 +209,11 @@ def ensure_department_group(department) -> Group:
         type(department).objects.filter(pk=department.pk).update(editors=group)
         department.editors = group
     group.permissions.add(*editor_permissions())
+    collection = department_collection(department)
+    for action in COLLECTION_DOCUMENT_ACTIONS:
+        perm = _permissions([("wagtaildocs", "document", f"{action}_document")])
+        if perm:
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=perm[0])
     return group
 
 
