@@ -7,49 +7,101 @@
   leads to (a plain list without JavaScript; the script turns it into one question at a time).
 
 Every context is plain data, so the build versions each page by its content: one item changed
-rewrites its guide and only the lists whose lines changed. Read in a handful of queries.
+rewrites its guide and only the lists whose lines changed. Read in a handful of queries, as rows
+(``Catalogue``): the whole catalogue is read before every build.
 """
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+
+from django.conf import settings
+from django.urls import reverse
+from wagtail.documents import get_document_model
 
 from cms.service_modules import PageSet, PageSpec
 from content_models.files import file_type, human_size, type_label
 from services import conf
-from services.guides.models import Audience, Scenario, ScenarioChoice, ServiceItem, Topic
+from services.guides.models import Audience, Material, Scenario, ScenarioChoice, ServiceItem, Topic
 
 COLUMN = "办事服务"
 
 
-def _file(doc) -> dict | None:
-    if doc is None:
-        return None
-    size = doc.file_size  # stored by Wagtail at upload: no file system access per build
+ITEM_FIELDS = ("id", "code", "name", "kind", "department__name", "department__slug", "legal_basis", "conditions",
+               "statutory_days", "promised_days", "fees", "steps", "place", "hours", "phone", "online_url")
+
+
+def _document_files(ids: set[int]) -> dict[int, dict]:
+    """The forms and samples as the pages link them, read in one query (no file system access)."""
     base = conf.get("GOVSITE_GUIDES_FILES_BASE", "").rstrip("/")
-    kind = file_type(doc.file.name)
-    return {"title": doc.title, "url": base + doc.url, "size": human_size(size) if size else "",
-            "type": type_label(kind)}
+    direct = getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct"
+    out = {}
+    for doc in get_document_model().objects.filter(pk__in=ids).only("id", "title", "file", "file_size"):
+        url = doc.url if direct else reverse("wagtaildocs_serve", args=[doc.pk, os.path.basename(doc.file.name)])
+        out[doc.pk] = {"title": doc.title, "url": base + url,
+                       "size": human_size(doc.file_size) if doc.file_size else "",
+                       "type": type_label(file_type(doc.file.name))}
+    return out
 
 
-def line(item: ServiceItem) -> dict:
+def _links(model, field: str, ids: set[int] | None) -> dict[int, list[int]]:
+    """item id → the ids of its topics (audiences, scenarios), from the M2M table."""
+    through = getattr(ServiceItem, field).through
+    qs = through.objects.all() if ids is None else through.objects.filter(serviceitem_id__in=ids)
+    out: dict[int, list[int]] = defaultdict(list)
+    for item_id, other_id in qs.values_list("serviceitem_id", f"{model._meta.model_name}_id").order_by("id"):
+        out[item_id].append(other_id)
+    return out
+
+
+class Catalogue:
+    """The published catalogue as plain data, read with a handful of queries (no model objects per
+    item: a catalogue of thousands of items is read before every build)."""
+
+    def __init__(self, items=None) -> None:
+        qs = items if items is not None else ServiceItem.objects.filter(published=True)
+        self.rows = list(qs.order_by("department__sort_order", "department__slug", "code").values(*ITEM_FIELDS))
+        self.channels = {name: {c["id"]: c for c in model.objects.values("id", "name", "slug")}
+                         for name, model in (("topics", Topic), ("audiences", Audience), ("scenarios", Scenario))}
+        ids = {row["id"] for row in self.rows}
+        some = ids if items is not None else None
+        self.links = {"topics": _links(Topic, "topics", some), "audiences": _links(Audience, "audiences", some),
+                      "scenarios": _links(Scenario, "scenarios", some)}
+        self.materials: dict[int, list[dict]] = defaultdict(list)
+        docs: set[int] = set()
+        for m in (Material.objects.filter(item_id__in=ids) if items is not None else Material.objects.all()).order_by(
+                "item_id", "sort_order", "id").values("item_id", "name", "originals", "copies", "required", "note",
+                                                      "blank_form_id", "sample_id"):
+            self.materials[m["item_id"]].append(m)
+            docs.update(d for d in (m["blank_form_id"], m["sample_id"]) if d)
+        self.files = _document_files(docs)
+
+    def channel_list(self, item_id: int, name: str) -> list[dict]:
+        table = self.channels[name]
+        return [{"name": table[c]["name"], "slug": table[c]["slug"]} for c in self.links[name].get(item_id, ())
+                if c in table]
+
+
+def line(row: dict) -> dict:
     """An item as a list shows it."""
-    return {"code": item.code, "name": item.name, "kind": item.kind, "department": item.department.name,
-            "promised_days": item.promised_days}
+    return {"code": row["code"], "name": row["name"], "kind": row["kind"], "department": row["department__name"],
+            "promised_days": row["promised_days"]}
 
 
-def guide(item: ServiceItem) -> dict:
+def guide(row: dict, cat: Catalogue) -> dict:
+    """Every field of one item's 办事指南."""
+    files = cat.files
     return {
-        **line(item), "department_slug": item.department.slug, "legal_basis": item.legal_basis,
-        "conditions": item.conditions, "statutory_days": item.statutory_days, "fees": item.fees,
-        "steps": item.step_list(), "place": item.place, "hours": item.hours, "phone": item.phone,
-        "online_url": item.online_url,
-        "topics": [{"name": t.name, "slug": t.slug} for t in item.topics.all()],
-        "audiences": [{"name": a.name, "slug": a.slug} for a in item.audiences.all()],
-        "scenarios": [{"name": s.name, "slug": s.slug} for s in item.scenarios.all()],
-        "materials": [{"name": m.name, "originals": m.originals, "copies": m.copies, "required": m.required,
-                       "note": m.note, "blank_form": _file(m.blank_form), "sample": _file(m.sample)}
-                      for m in item.materials.all()],
+        **line(row), "department_slug": row["department__slug"], "legal_basis": row["legal_basis"],
+        "conditions": row["conditions"], "statutory_days": row["statutory_days"], "fees": row["fees"],
+        "steps": [s.strip() for s in row["steps"].splitlines() if s.strip()], "place": row["place"],
+        "hours": row["hours"], "phone": row["phone"], "online_url": row["online_url"],
+        "topics": cat.channel_list(row["id"], "topics"), "audiences": cat.channel_list(row["id"], "audiences"),
+        "scenarios": cat.channel_list(row["id"], "scenarios"),
+        "materials": [{"name": m["name"], "originals": m["originals"], "copies": m["copies"], "required": m["required"],
+                       "note": m["note"], "blank_form": files.get(m["blank_form_id"]), "sample": files.get(m["sample_id"])}
+                      for m in cat.materials.get(row["id"], ())],
     }
 
 
@@ -63,7 +115,7 @@ def _list_page(kind: str, slug: str, title: str, heading: str, items: list[dict]
         "heading": heading, "kind": kind, "intro": intro, "items": items, "meta": _meta(title, url)})
 
 
-def _scenario_questions(scenario: Scenario, choices: list[ScenarioChoice], lines: dict[int, dict]) -> list[dict]:
+def _scenario_questions(choices: list[ScenarioChoice], lines: dict[int, dict]) -> list[dict]:
     """The scenario's questions in order, each with its answers and the published items they need."""
     questions: dict[str, list[dict]] = {}
     for choice in choices:
@@ -73,31 +125,31 @@ def _scenario_questions(scenario: Scenario, choices: list[ScenarioChoice], lines
 
 
 def site_pages() -> list[PageSet]:
-    items = list(ServiceItem.objects.filter(published=True).select_related("department")
-                 .prefetch_related("topics", "audiences", "scenarios", "materials__blank_form", "materials__sample")
-                 .order_by("department__sort_order", "department__slug", "code"))
-    lines = {item.pk: line(item) for item in items}
-    pages = [PageSpec(f"guides/{item.code}/index.html", "guides/guide.html", {
-        "item": guide(item), "meta": {**_meta(item.name, f"/guides/{item.code}/"), "description": item.conditions[:120]},
-    }) for item in items]
+    cat = Catalogue()
+    lines = {row["id"]: line(row) for row in cat.rows}
+    pages = [PageSpec(f"guides/{row['code']}/index.html", "guides/guide.html", {
+        "item": guide(row, cat),
+        "meta": {**_meta(row["name"], f"/guides/{row['code']}/"), "description": row["conditions"][:120]},
+    }) for row in cat.rows]
 
     by_department: dict[tuple, list[dict]] = defaultdict(list)
-    by: dict[str, dict[int, list[dict]]] = {"topic": defaultdict(list), "audience": defaultdict(list),
-                                            "scenario": defaultdict(list)}
-    for item in items:
-        by_department[(item.department.slug, item.department.name)].append(lines[item.pk])
-        for kind, related in (("topic", item.topics), ("audience", item.audiences), ("scenario", item.scenarios)):
-            for channel in related.all():
-                by[kind][channel.pk].append(lines[item.pk])
+    for row in cat.rows:
+        by_department[(row["department__slug"], row["department__name"])].append(lines[row["id"]])
     for (slug, name), rows in by_department.items():
         pages.append(_list_page("department", slug, f"{name} 办事指南", f"{name}", rows))
+    by: dict[str, dict[int, list[dict]]] = {}
+    for name in ("topics", "audiences", "scenarios"):
+        by[name] = defaultdict(list)
+        for row in cat.rows:
+            for channel in cat.links[name].get(row["id"], ()):
+                by[name][channel].append(lines[row["id"]])
 
     front: dict[str, list[dict]] = {"departments": [{"slug": s, "name": n, "count": len(r)}
                                                     for (s, n), r in by_department.items()]}
     for kind, model, label in (("topic", Topic, "主题"), ("audience", Audience, "绿色通道")):
         entries = []
         for channel in model.objects.all():
-            rows = by[kind].get(channel.pk, [])
+            rows = by[kind + "s"].get(channel.pk, [])
             entries.append({"slug": channel.slug, "name": channel.name, "count": len(rows)})
             pages.append(_list_page(kind, channel.slug, f"{channel.name} - {label}", f"{label}：{channel.name}", rows))
         front[kind + "s"] = entries
@@ -106,14 +158,14 @@ def site_pages() -> list[PageSet]:
         choices[choice.scenario_id].append(choice)
     scenarios = []
     for scenario in Scenario.objects.all():
-        rows = by["scenario"].get(scenario.pk, [])
+        rows = by["scenarios"].get(scenario.pk, [])
         scenarios.append({"slug": scenario.slug, "name": scenario.name, "count": len(rows)})
         url = f"/guides/scenario/{scenario.slug}/"
         pages.append(PageSpec(f"guides/scenario/{scenario.slug}/index.html", "guides/scenario.html", {
             "heading": scenario.name, "intro": scenario.intro, "items": rows,
-            "questions": _scenario_questions(scenario, choices[scenario.pk], lines),
+            "questions": _scenario_questions(choices[scenario.pk], lines),
             "meta": _meta(f"{scenario.name} - 场景服务", url)}))
     front["scenarios"] = scenarios
     pages.append(PageSpec("guides/index.html", "guides/index.html", {
-        **front, "count": len(items), "meta": _meta("办事服务", "/guides/")}))
+        **front, "count": len(cat.rows), "meta": _meta("办事服务", "/guides/")}))
     return [PageSet("guides", pages)]
