@@ -156,7 +156,7 @@ def test_api_json_with_and_without_slash(built, records):
 def test_api_without_index_says_so_in_chinese(tmp_path):
     with override_settings(GOVSITE_SITE_DIR=tmp_path / "nothing"):
         resp = Client().get("/api/search", {"q": "通知"})
-    assert resp.status_code == 503 and "搜索索引尚未生成" in resp.json()["detail"]
+    assert resp.status_code == 503 and "搜索索引尚未生成" in resp.json()["message"]
 
 
 @pytest.mark.django_db  # the theme's page reads the departments and columns

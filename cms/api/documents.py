@@ -159,7 +159,7 @@ def _positive_int(raw: str | None, name: str, default: int, maximum: int | None 
     if raw is None or raw == "":
         return default
     text = raw.strip()
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
         raise ApiError(400, f"参数 {name} 应为正整数，收到“{raw}”")
     value = int(text)
     if maximum is not None and value > maximum:
@@ -270,7 +270,8 @@ def list_documents(
     description="一个已发布文件的全部公开属性、正文、附件、所解读的政策及其政策解读。",
 )
 def get_document(request, doc_id: str):
-    if not doc_id.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int()), and within a bigint
+    if not (doc_id.isascii() and doc_id.isdigit()) or len(doc_id) > 18:
         return 404, {"message": f"文件编号应为数字，收到“{doc_id}”"}
     rows = _rows(DisclosureDocument.objects.filter(pk=int(doc_id), live=True), _SUMMARY_VALUES | {
         "keywords": "keywords",

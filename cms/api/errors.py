@@ -1,17 +1,31 @@
-"""Clear Chinese error answers for the whole API.
+"""One error format for everything under ``/api/``: JSON with a Chinese ``message`` [0081].
 
 Ninja's default 422 lists pydantic's English messages. Here every error names the field by its
-Chinese label (collected from the modules' ``FIELD_LABELS``) and says what is wrong in Chinese::
+Chinese label (registered by each router with ``register_labels``, scoped to its URL) and says
+what is wrong in Chinese::
 
     {"message": "联系电话：格式不正确", "errors": [{"field": "phone", "label": "联系电话", "message": "..."}]}
+
+Answers that never reach a view come out the same way through ``ApiErrorMiddleware``: unknown
+URLs (404), wrong methods (405), bodies over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413), bodies that
+are not JSON (415), NUL characters in the URL or query (400, PostgreSQL cannot compare them) and
+any exception (500, logged): no ``/api/`` answer is an HTML page.
 """
 
+import logging
 from typing import Any
 
+import orjson
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+API_PREFIX = "/api/"
+logger = logging.getLogger("django.request")
 
 # field name -> label; modules add theirs with register_labels()
 FIELD_LABELS: dict[str, str] = {
@@ -26,12 +40,32 @@ FIELD_LABELS: dict[str, str] = {
 _EXTRA_LABELS = [
     gettext_noop("页码"), gettext_noop("写信对象"), gettext_noop("是否公开"), gettext_noop("业务类型"),
     gettext_noop("评价等级"), gettext_noop("统计维度"), gettext_noop("验证题标识"), gettext_noop("验证题答案"),
-    gettext_noop("请求内容"), gettext_noop("Idempotency-Key 请求头"),
+    gettext_noop("请求内容"), gettext_noop("Idempotency-Key 请求头"), gettext_noop("申诉理由"),
 ]
 
 
-def register_labels(labels: dict[str, str]) -> None:
-    FIELD_LABELS.update(labels)
+# (URL prefix under /api/, labels): a router's own names for its fields, e.g. "no" is 办件编号 in
+# services/status and 信件编号 in services/letters; the longest matching prefix wins
+_SCOPED_LABELS: list[tuple[str, dict[str, str]]] = []
+
+
+def register_labels(labels: dict[str, str], under: str | None = None) -> None:
+    """Chinese labels of a router's fields; ``under`` (the URL below ``/api/``, e.g.
+    ``services/ratings/appeal``) keeps them to that router or endpoint."""
+    if under is None:
+        FIELD_LABELS.update(labels)
+        return
+    prefix = API_PREFIX + under.strip("/")
+    _SCOPED_LABELS.append((prefix, labels))
+    _SCOPED_LABELS.sort(key=lambda item: -len(item[0]))
+
+
+def label_for(field: str, path: str = "") -> str:
+    """The untranslated label of ``field`` for a request to ``path``."""
+    for prefix, labels in _SCOPED_LABELS:
+        if field in labels and (path == prefix or path.startswith(prefix + "/")):
+            return labels[field]
+    return FIELD_LABELS.get(field, field)
 
 
 def _message_for(error: dict[str, Any]) -> str:
@@ -72,7 +106,7 @@ def _message_for(error: dict[str, Any]) -> str:
     return _("取值无效")
 
 
-def describe_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+def describe_errors(errors: list[dict[str, Any]], path: str = "") -> list[dict[str, str]]:
     """Turn pydantic/ninja error dicts into ``{field, label, message}`` with Chinese text."""
     out = []
     for error in errors:
@@ -81,14 +115,14 @@ def describe_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
         field = loc[-1] if loc else "body"
         if field.isdigit() and len(loc) > 1:
             field = loc[-2]
-        label = _(FIELD_LABELS.get(field, field))  # most labels are model field names in the catalog
+        label = _(label_for(field, path))  # most labels are model field names in the catalog
         message = _("%(label)s：%(message)s") % {"label": label, "message": _message_for(error)}
         out.append({"field": field, "label": label, "message": message})
     return out
 
 
 def validation_error(request: HttpRequest, exc: ValidationError, api) -> HttpResponse:
-    errors = describe_errors(exc.errors)
+    errors = describe_errors(exc.errors, request.path)
     summary = "；".join(e["message"] for e in errors) or _("请求内容不正确")
     return api.create_response(request, {"message": summary, "errors": errors}, status=422)
 
@@ -112,7 +146,12 @@ _HTTP_MESSAGES = {
     404: gettext_noop("未找到"),
     405: gettext_noop("不支持该请求方法"),
     409: gettext_noop("请求冲突"),
+    413: gettext_noop("请求内容过大"),
+    415: gettext_noop("不支持的内容类型，请以 application/json 提交"),
+    422: gettext_noop("请求内容不正确"),
     429: gettext_noop("请求过于频繁，请稍后再试"),
+    500: gettext_noop("服务器内部错误，请稍后再试"),
+    503: gettext_noop("服务暂时不可用，请稍后再试"),
 }
 
 
@@ -138,3 +177,100 @@ def install(api) -> None:
     api.add_exception_handler(HttpError, lambda r, e: http_error(r, e, api))
     api.add_exception_handler(AuthenticationError, lambda r, e: http_error(r, e, api))
     api.add_exception_handler(Http404, lambda r, e: not_found(r, e, api))
+
+
+# --- answers that never reach a view ---------------------------------------------------------------
+
+def _json(status: int, message: str, **headers: str) -> HttpResponse:
+    response = HttpResponse(orjson.dumps({"message": message}), content_type="application/json; charset=utf-8",
+                            status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _status_message(status: int) -> str:
+    return _(_HTTP_MESSAGES.get(status, "请求不正确" if status < 500 else "服务器内部错误，请稍后再试"))
+
+
+def _too_big() -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _json(413, _("请求内容过大（最多 %(n)s KB）") % {"n": limit // 1024})
+
+
+def _is_json(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def _early_answer(request: HttpRequest) -> HttpResponse | None:
+    """Refuse what no endpoint can take, before a view or Django's body parsing sees it."""
+    if "\x00" in request.path or any("\x00" in k or any("\x00" in v for v in request.GET.getlist(k))
+                                     for k in request.GET):
+        return _json(400, _("请求地址或参数包含无效字符（NUL）"))
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _json(400, _("请求头 Content-Length 不正确"))
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        return _too_big()
+    if length > 0 and request.method in ("POST", "PUT", "PATCH") and not _is_json(request.content_type or ""):
+        return _json(415, _status_message(415))
+    return None
+
+
+def _as_json(response: HttpResponse) -> HttpResponse:
+    """Any error answer that is not JSON with a ``message`` becomes one (same status, same
+    ``Allow`` and ``Retry-After``)."""
+    if response.status_code < 400 or getattr(response, "streaming", False):
+        return response
+    if _is_json(response.get("Content-Type", "")):
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("message"), str):
+            return response
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):
+            message = body["detail"]
+        else:
+            message = _status_message(response.status_code)
+    else:
+        message = _status_message(response.status_code)
+        if response.status_code == 405 and response.get("Allow"):
+            message = _("不支持该请求方法，可用：%(m)s") % {"m": response["Allow"]}
+    converted = _json(response.status_code, message)
+    for header in ("Allow", "Retry-After", "Vary"):
+        if header in response:
+            converted[header] = response[header]
+    return converted
+
+
+class ApiErrorMiddleware:
+    """Every ``/api/`` error answer as JSON with a Chinese message (see the module docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not (request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")):
+            return self.get_response(request)
+        with translation.override(translation.get_language_from_request(request)):
+            early = _early_answer(request)
+            if early is not None:
+                return early
+        response = self.get_response(request)
+        with translation.override(translation.get_language_from_request(request)):
+            return _as_json(response)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+        with translation.override(translation.get_language_from_request(request)):
+            if isinstance(exc, RequestDataTooBig):
+                return _too_big()
+            if isinstance(exc, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
+                return None  # Django answers 404/403/400; __call__ turns the answer into JSON
+            logger.error("Internal Server Error: %s", request.path, exc_info=exc, extra={"request": request})
+            return _json(500, _status_message(500))

@@ -67,7 +67,7 @@ class SearchOut(Schema):
 
 
 class ErrorOut(Schema):
-    detail: str
+    message: str
 
 
 def _int(text: str, default: int) -> int:
@@ -96,7 +96,7 @@ def search_json(request: HttpRequest, params: QueryParams[SearchParams]):
     try:
         _query, result = _run(params)
     except IndexMissing as exc:
-        return 503, {"detail": str(exc)}
+        return 503, {"message": str(exc)}
     return 200, result.as_dict()
 
 

@@ -27,7 +27,7 @@ from services.workdays import is_workday
 
 router = Router()
 register_labels({"window": "窗口", "day": "日期", "start": "时段", "name": "姓名", "phone": "手机号",
-                 "email": "电子邮箱", "item": "办理事项", "code": "预约码", "days": "天数"})
+                 "email": "电子邮箱", "item": "办理事项", "code": "预约码", "days": "天数"}, under="services/appointments")
 add_challenge_route(router, "appointments")
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")

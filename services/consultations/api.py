@@ -18,8 +18,7 @@ from services.consultations import public
 from services.consultations.models import Comment, Consultation, State
 
 router = Router()
-# labels are API-wide: "name" is already 姓名; the comment text is "opinion" so it keeps its own label
-register_labels({"contact": "联系方式", "opinion": "意见内容"})
+register_labels({"contact": "联系方式", "opinion": "意见内容"}, under="services/consultations")
 add_challenge_route(router, "consultations")
 
 

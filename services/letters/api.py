@@ -28,7 +28,7 @@ router = Router()
 register_labels({
     "name": "姓名", "phone": "联系电话", "subject": "标题", "department": "写信对象", "text": "信件内容",
     "kind": "类别", "public": "是否公开", "no": "信件编号", "code": "查询码", "page": "页码",
-})
+}, under="services/letters")
 add_challenge_route(router, "letters")
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

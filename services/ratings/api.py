@@ -15,7 +15,8 @@ from services.ratings.models import Rating
 
 router = Router()
 register_labels({"module": "业务类型", "number": "编号", "query_code": "查询码", "level": "评价等级",
-                 "comment": "评价内容", "by": "统计维度"})
+                 "comment": "评价内容", "by": "统计维度"}, under="services/ratings")
+register_labels({"comment": "申诉理由"}, under="services/ratings/appeal")
 add_challenge_route(router, "ratings")
 
 

@@ -23,7 +23,7 @@ from services.masking import mask_name
 from services.status.models import Application
 
 router = Router()
-register_labels({"no": "办件编号", "code": "查询码", "page": "页码", "department": "部门"})
+register_labels({"no": "办件编号", "code": "查询码", "page": "页码", "department": "部门"}, under="services/status")
 
 STATUS_LABELS = dict(Application.Status.choices)
 LOOKUP_FIELDS = ("number", "query_code", "applicant", "item", "department", "accepted_on", "deadline",

@@ -15,9 +15,12 @@ class Command(BaseCommand):
     def handle(self, *args, today=None, **options):
         day = None
         if today:
-            day = parse_date(today)
+            try:
+                day = parse_date(today)
+            except ValueError:  # well formed but no such day (2027-13-45)
+                day = None
             if day is None:
-                self.stderr.write("--today 日期格式应为 YYYY-MM-DD")
+                self.stderr.write(f"--today 日期不正确：“{today}”，应为存在的日期，格式 YYYY-MM-DD")
                 raise SystemExit(2)
         report = run_supervision(day)
         self.stdout.write(report.summary())
