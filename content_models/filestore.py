@@ -12,6 +12,7 @@ and one rename (``content_models.atomic``), so a stored name always holds the wh
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import zipfile
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class FileStore:
         if not target.is_file():
             with atomic_file(target, durable=False) as out:
                 out.write(data)
-        return StoredFile(sha, len(data), self._kind(data[:HEAD], name, target))
+        return StoredFile(sha, len(data), self._kind(data[:HEAD], name, io.BytesIO(data)))
 
     def put_stream(self, fh: BinaryIO, name: str = "") -> StoredFile:
         """Store an open binary file (an uploaded file's storage handle), read once."""
@@ -103,7 +104,7 @@ class FileStore:
                 out.write(chunk)
 
     @staticmethod
-    def _kind(head: bytes, name: str, stored: Path) -> str:
+    def _kind(head: bytes, name: str, stored: Path | BinaryIO) -> str:
         names = None
         if head.startswith(b"PK\x03\x04"):
             try:
