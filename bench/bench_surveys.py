@@ -246,7 +246,7 @@ def results_phase(bulk: int) -> None:
                 rows += [Answer(response=r, question=qs[1], choice=c) for c in rng.sample(range(5), rng.randint(1, 3))]
                 rows.append(Answer(response=r, question=qs[2], value=rng.randint(1, 5)))
                 if rng.random() < 0.05:
-                    texts.append(TextAnswer(response=r, question=qs[3], text="希望增加夜班车",
+                    texts.append(TextAnswer(response=r, question=qs[3], text="希望增加夜班车", department=dept,
                                             status=rng.choice(["approved", "pending"])))
             Answer.objects.bulk_create(rows, batch_size=5000)
             TextAnswer.objects.bulk_create(texts, batch_size=5000)

@@ -6,12 +6,14 @@ the site refreshed at the moments a consultation opens and closes."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import Locale
 
+from cms.admin import permissions
 from cms.models import PendingChange
 from cms.service_modules import document_link
 from content_models.models import Department, DisclosureDocument
@@ -229,3 +231,33 @@ def test_moderators_reject_and_merge_in_the_admin(admin_client, dept):
     assert r.status_code == 302, r.content.decode()[:3000]
     dup.refresh_from_db()
     assert dup.status == Comment.Status.MERGED and dup.merged_into == kept and dup.text == "同意增加绿道。"
+
+
+def test_a_department_editor_sees_and_moderates_only_its_own_consultations(dept, client, django_user_model):
+    other = Department.objects.create(slug="jyj", name="南安市教育局", organ_code="113505830009", sort_order=2)
+    ours = open_consultation(dept, None, title="本部门的征集", draft_text="草案")
+    theirs = open_consultation(other, None, title="别的部门的征集", draft_text="草案")
+    ours_comment = Comment.objects.create(consultation=ours, name="甲", text="本部门收到的意见。")
+    theirs_comment = Comment.objects.create(consultation=theirs, name="乙", text="别的部门收到的意见。")
+    assert (ours_comment.department, theirs_comment.department) == (dept, other)
+    group = permissions.ensure_department_group(dept)
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="services_consultations"))
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    user = django_user_model.objects.create_user("editor", password="x")
+    user.groups.add(group)
+    client.force_login(user)
+    listing = client.get("/admin/snippets/services_consultations/consultation/").content.decode()
+    assert "本部门的征集" in listing and "别的部门的征集" not in listing
+    comments = client.get("/admin/snippets/services_consultations/comment/").content.decode()
+    assert ours_comment.number in comments and theirs_comment.number not in comments
+    assert client.get(f"/admin/snippets/services_consultations/consultation/edit/{theirs.pk}/").status_code == 404
+    assert client.get(f"/admin/snippets/services_consultations/comment/edit/{theirs_comment.pk}/").status_code == 404
+    today = timezone.localdate()
+    form = {"title": "新征集", "summary": "", "start_date": str(today), "end_date": str(today + dt.timedelta(days=9)),
+            "contact": "", "draft_document": "", "draft_file": "", "draft_text": "草案正文", "feedback_summary": "",
+            "final_policy": ""}
+    url = "/admin/snippets/services_consultations/consultation/add/"
+    refused = client.post(url, {**form, "department": str(other.pk)})
+    assert refused.status_code == 200 and not Consultation.objects.filter(title="新征集").exists()
+    assert client.post(url, {**form, "department": str(dept.pk)}).status_code == 302
+    assert Consultation.objects.get(title="新征集").department == dept

@@ -88,6 +88,7 @@ def test_results_equal_a_recount_of_the_stored_answers(client, dept, tmp_path):
         cache.clear()  # the per-IP rate limit is not under test here
     texts = list(TextAnswer.objects.filter(response__survey=s).order_by("id"))
     assert texts, "some answers carry free text"
+    assert {t.department_id for t in texts} == {dept.pk}  # moderated in the admin by the survey's department
     texts[0].status = TextAnswer.Status.APPROVED
     texts[0].public_text = "建议增加夜班车（已删去个人信息）"
     texts[0].save()

@@ -127,6 +127,9 @@ class Comment(models.Model):
 
     consultation = models.ForeignKey(Consultation, verbose_name=_("意见征集"), on_delete=models.CASCADE,
                                      related_name="comments")
+    # the consultation's department, kept here so the admin scopes comments like every department's rows
+    department = models.ForeignKey(Department, verbose_name=_("征集部门"), on_delete=models.PROTECT, related_name="+",
+                                   null=True, editable=False)
     number = models.CharField(_("意见编号"), max_length=40, unique=True, default=new_comment_number, editable=False)
     name = models.CharField(_("姓名或单位"), max_length=100)
     contact = models.CharField(_("联系方式（不公开）"), max_length=100, blank=True)
@@ -176,6 +179,7 @@ class Comment(models.Model):
             raise ValidationError(errors)
 
     def save(self, *args, **kwargs):
+        self.department_id = self.consultation.department_id
         if self.status == self.Status.APPROVED and not self.public_text.strip():
             self.public_text = self.text
         if self.status != self.Status.MERGED:

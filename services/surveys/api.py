@@ -262,7 +262,8 @@ def respond(request, number: str, payload: ResponseIn):
                                                client_ip=ip if ip != "unknown" else None)
             Answer.objects.bulk_create([Answer(response=response, question_id=q, choice=c, value=v)
                                         for q, c, v in rows])
-            TextAnswer.objects.bulk_create([TextAnswer(response=response, question_id=q, text=t) for q, t in texts])
+            TextAnswer.objects.bulk_create([TextAnswer(response=response, question_id=q, text=t, department_id=s.department_id)
+                                            for q, t in texts])
     except IntegrityError:
         raise ServiceError(409, _("您已提交过本调查的答卷，每人只能提交一次")) from None
     return 201, {"message": _("答卷已提交，感谢您的参与！")}

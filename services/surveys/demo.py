@@ -64,6 +64,7 @@ def _create() -> str | None:
         Answer.objects.bulk_create(answers)
         if i % 30 == 0:
             TextAnswer.objects.create(response=response, question=questions[3], status=TextAnswer.Status.APPROVED,
+                                      department=department,
                                       text=["希望开通到高铁站的夜班车。", "站台增加遮雨棚。", "公交到站信息能更准确。",
                                             "建议增加学校周边的班次。"][i // 30])
     closed.results_published = True

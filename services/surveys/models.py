@@ -182,6 +182,9 @@ class TextAnswer(models.Model):
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="texts")
     question = models.ForeignKey(Question, verbose_name=_("题目"), on_delete=models.CASCADE, related_name="+")
+    # the survey's department, kept here so the admin scopes the answers like every department's rows
+    department = models.ForeignKey(Department, verbose_name=_("调查部门"), on_delete=models.PROTECT, related_name="+",
+                                   null=True, editable=False)
     text = models.TextField(_("回答"))
     public_text = models.TextField(_("公开内容"), blank=True, help_text=_("公开前删去个人信息；留空则取原文"))
     status = models.CharField(_("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING,
@@ -196,6 +199,9 @@ class TextAnswer(models.Model):
         return self.text[:40]
 
     def save(self, *args, **kwargs):
+        if self.department_id is None:
+            self.department_id = Survey.objects.filter(questions=self.question_id).values_list(
+                "department_id", flat=True).first()
         if self.status == self.Status.APPROVED and not self.public_text.strip():
             self.public_text = self.text
         super().save(*args, **kwargs)
