@@ -198,7 +198,7 @@ GOVSITE_FILES_DIR = Path(os.environ.get("GOVSITE_FILES_DIR", DATA_DIR / "files")
 # Enabled service modules: each is a Django app, ``services.<name>`` for a bare name, or the dotted
 # name of an app elsewhere (``myorg.appointments``); it hands in its API, pages and links through its
 # AppConfig (cms/service_modules.py).
-GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision,guides,consultations,appointments,surveys,inforequests").split(",") if s]
+GOVSITE_SERVICES = [s for s in os.environ.get("GOVSITE_SERVICES", "status,letters,ratings,supervision,guides,consultations,appointments,surveys,inforequests,proposals").split(",") if s]
 INSTALLED_APPS += [name if "." in name else f"services.{name}" for name in GOVSITE_SERVICES]
 # The service modules' pages on the static site (with their header/footer links and the builds
 # their data changes ask for); "0": the modules serve their API only.

@@ -15,7 +15,7 @@ TOPICS: tuple[str, ...] = (
 # 信息类别: the usual columns of a county disclosure catalogue. Imports may bring others; they are kept.
 CATEGORIES: tuple[str, ...] = (
     "政策文件", "政策解读", "法规规章", "规划计划", "通知公告", "工作动态", "财政资金",
-    "人事信息", "行政许可", "应急管理", "统计信息", "年度报告",
+    "人事信息", "行政许可", "应急管理", "统计信息", "年度报告", "建议提案办理",
 )
 
 # 有效性

@@ -186,13 +186,17 @@ def _doc_no(rng: random.Random, prefix: str, year: int, serial: int) -> str:
     return f"{prefix}〔{year}〕{serial}号"
 
 
+# The categories sample documents are drawn from (建议提案办理 replies come from the proposals module).
+SAMPLE_CATEGORIES = vocabularies.CATEGORIES[:12]
+
+
 def _plan(rng: random.Random, docs: int, start: int, serials: dict, doc_serials: dict) -> list[dict]:
     """The light metadata of each document, so links (解读 → policy, 废止 → replacement) can look ahead."""
     plans = []
     for i in range(start, start + docs):
         dept_index = rng.randrange(len(DEPARTMENTS))
-        category = vocabularies.CATEGORIES[i % len(vocabularies.CATEGORIES)] if i < 24 else rng.choices(
-            vocabularies.CATEGORIES, weights=(14, 6, 3, 5, 20, 30, 4, 4, 4, 3, 4, 3)
+        category = SAMPLE_CATEGORIES[i % len(SAMPLE_CATEGORIES)] if i < 24 else rng.choices(
+            SAMPLE_CATEGORIES, weights=(14, 6, 3, 5, 20, 30, 4, 4, 4, 3, 4, 3)
         )[0]
         topic = vocabularies.TOPICS[i % len(vocabularies.TOPICS)] if i % 2 == 0 else rng.choice(vocabularies.TOPICS)
         day = datetime(2015, 1, 1, tzinfo=CHINA_TZ) + timedelta(days=rng.randrange(365 * 11), minutes=rng.randrange(8 * 60, 18 * 60))
