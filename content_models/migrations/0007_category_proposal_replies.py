@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('content_models', '0005_attachment_file_optional'),
+        ('content_models', '0006_attachment_text'),
     ]
 
     operations = [
