@@ -3,6 +3,7 @@
 import os
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import execute_from_command_line
 from django.db.utils import OperationalError, ProgrammingError
 
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         execute_from_command_line(["govsite", *args])
+    except ImproperlyConfigured as exc:
+        # a deployment setting is missing or unsafe (GOVSITE_ENV=production): say which, no traceback
+        sys.stderr.write(f"配置错误：{exc}\n")
+        sys.exit(1)
     except (OperationalError, ProgrammingError) as exc:
         # A database that was never migrated is the commonest first-run mistake: say what to do
         # instead of printing a traceback.

@@ -14,8 +14,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("GOVSITE_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("GOVSITE_SECRET_KEY", "govsite-insecure-development-key-change-me")
-DEBUG = os.environ.get("GOVSITE_DEBUG", "0") == "1"
+# GOVSITE_ENV=production: the settings a public server needs, and a refusal to start on the
+# development defaults (``govsite check --deploy`` passes without warnings) [0082].
+PRODUCTION = os.environ.get("GOVSITE_ENV", "").strip().lower() == "production"
+DEV_SECRET_KEY = "govsite-insecure-development-key-change-me"
+SECRET_KEY = os.environ.get("GOVSITE_SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = os.environ.get("GOVSITE_DEBUG", "0") == "1" and not PRODUCTION
+if PRODUCTION and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "GOVSITE_ENV=production 需要设置 GOVSITE_SECRET_KEY：至少 50 个字符的随机值，不能使用默认密钥"
+        "（生成：python -c \"import secrets; print(secrets.token_urlsafe(64))\"）"
+    )
 ALLOWED_HOSTS = [h for h in os.environ.get("GOVSITE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 
 INSTALLED_APPS = [
@@ -143,6 +152,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# WhiteNoise sends "Access-Control-Allow-Origin: *" by default; admin assets need no other origin.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
+
+if PRODUCTION:
+    # HTTPS only: the proxy in front terminates TLS and says so in X-Forwarded-Proto (set
+    # GOVSITE_SSL_REDIRECT=0 only when the proxy redirects itself; check --deploy then warns).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("GOVSITE_SSL_REDIRECT", "1") == "1"
+    SECURE_HSTS_SECONDS = int(os.environ.get("GOVSITE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"
+    if ALLOWED_HOSTS == ["localhost", "127.0.0.1", "[::1]", "testserver"]:
+        raise ImproperlyConfigured("GOVSITE_ENV=production 需要设置 GOVSITE_ALLOWED_HOSTS（本站的域名，逗号分隔）")
 
 WAGTAIL_SITE_NAME = os.environ.get("GOVSITE_SITE_NAME", "中国·南安")
 WAGTAILADMIN_BASE_URL = os.environ.get("GOVSITE_ADMIN_BASE_URL", "http://127.0.0.1:8000")
