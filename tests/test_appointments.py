@@ -60,12 +60,12 @@ def test_book_get_number_and_code_look_up_change_and_cancel(window, client, no_r
     assert r.status_code == 201, r.content
     receipt = r.json()
     number, code = receipt["number"], receipt["code"]
-    assert number.startswith("YY20260922") and len(code) == 8 and receipt["name"] == "许*华"
+    assert number.startswith("YY20260922") and len(code) == 10 and receipt["name"] == "许*华"
     assert Slot.objects.get(day=MONDAY + dt.timedelta(days=1), start=dt.time(9)).booked == 1
     stored = Booking.objects.get(number=number)
     assert code not in (stored.code_hash, stored.number)  # the code is kept only as a hash
 
-    wrong = client.get(f"/api/services/appointments/bookings/{number}", {"code": "AAAAAAAA"})
+    wrong = client.get(f"/api/services/appointments/bookings/{number}", {"code": "AAAAAAAAAA"})
     unknown = client.get("/api/services/appointments/bookings/YY00000000000000", {"code": code})
     assert wrong.status_code == unknown.status_code == 404 and wrong.json() == unknown.json()
     assert client.get(f"/api/services/appointments/bookings/{number}", {"code": code.lower()}).json()["status"] == "booked"

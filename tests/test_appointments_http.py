@@ -95,6 +95,6 @@ def test_300_concurrent_bookings_over_http_for_the_last_5_places(server_env):
     assert statuses.count(201) == 5 and statuses.count(409) == 295, statuses
     assert {b["message"] for s, b in results if s == 409} == {"该时段已约满，请选择其他时段"}
     numbers = {b["number"] for s, b in results if s == 201}
-    assert len(numbers) == 5 and all(len(b["code"]) == 8 for s, b in results if s == 201)
+    assert len(numbers) == 5 and all(len(b["code"]) == 10 for s, b in results if s == 201)
     slots_and_count = shell(server_env, COUNT.replace("{w}", str(window)))
     assert slots_and_count == [[5, 5], 5]

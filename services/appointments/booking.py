@@ -27,19 +27,20 @@ from django.utils.translation import gettext as _
 from cms.api.errors import ServiceError
 from services import idempotency
 from services.appointments.models import Booking, Slot, Window
+from services.cases import new_query_code, normalize_code
 from services.workdays import is_workday
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
-CODE_LENGTH = 8  # 32**8 ≈ 1.1e12 (40 bits); wrong codes are rate-limited per client
 NUMBER_DIGITS = 6
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """The booking code: the services' query code rule (services.cases: 10 characters, 31**10) [0079]."""
+    return new_query_code()
 
 
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    """Only a hash is stored: whoever reads the table cannot cancel someone's booking."""
+    return hashlib.sha256(normalize_code(code).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def code_matches(booking: Booking, code: str) -> bool:
