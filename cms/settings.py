@@ -170,6 +170,9 @@ if PRODUCTION:
     if ALLOWED_HOSTS == ["localhost", "127.0.0.1", "[::1]", "testserver"]:
         raise ImproperlyConfigured("GOVSITE_ENV=production 需要设置 GOVSITE_ALLOWED_HOSTS（本站的域名，逗号分隔）")
 
+# The dashboard's "what's new in Wagtail" banner links to English release notes.
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAILADMIN_USER_LOGIN_FORM = "cms.admin.forms.ChineseLoginForm"
 WAGTAIL_SITE_NAME = os.environ.get("GOVSITE_SITE_NAME", "中国·南安")
 WAGTAILADMIN_BASE_URL = os.environ.get("GOVSITE_ADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

@@ -38,3 +38,9 @@ class _AdminsOnlyMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def inspection_menu_item():
     return _AdminsOnlyMenuItem(_("网站自查"), reverse("govsite_inspection"), icon_name="tasks", order=160)
+
+
+@hooks.register("construct_help_menu")
+def drop_english_help(request, items) -> None:
+    """Wagtail's editor guide and release notes are English pages: an all-Chinese admin leaves them out."""
+    items[:] = [i for i in items if not (i.name.startswith("whats-new") or i.name == "editor-guide")]

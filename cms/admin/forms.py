@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.forms.auth import LoginForm
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -152,3 +153,12 @@ document_edit_handler = TabbedInterface(
     ],
     base_form_class=DocumentAdminForm,
 )
+
+
+class ChineseLoginForm(LoginForm):
+    """Wagtail's login form with its password field labelled (Wagtail leaves the label to the
+    field name, "Password", which no catalogue translates)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = _("密码")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.admin import permissions
+from cms.admin.choosers import LocalizedSnippetChooserViewSet
 from cms.inspection.report import KINDS, latest
 from cms.inspection.words import WordMatcher
 from cms.models import StandalonePage, WordCheck
@@ -31,6 +32,7 @@ def inspection_report(request):
 class WordCheckViewSet(SnippetViewSet):
     model = WordCheck
     icon = "warning"
+    chooser_viewset_class = LocalizedSnippetChooserViewSet
     menu_label = _lazy("错敏词")
     menu_name = "word-checks"
     list_display = ["wrong", "correct", "kind", "note"]

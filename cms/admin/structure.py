@@ -14,6 +14,7 @@ from wagtail.admin.ui.tables import Column as TableColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.admin import permissions
+from cms.admin.choosers import LocalizedSnippetChooserViewSet
 from cms.models import Column, StandalonePage
 
 
@@ -46,6 +47,7 @@ class DepartmentScopedForm(WagtailAdminModelForm):
 
 class _ScopedViewSet(SnippetViewSet):
     search_backend_name = None
+    chooser_viewset_class = LocalizedSnippetChooserViewSet
 
     @property
     def permission_policy(self):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
 from wagtail.admin.ui.tables import Column, DateColumn
-from wagtail.snippets.views.chooser import SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from cms.admin import permissions
+from cms.admin.choosers import LocalizedSnippetChooserViewSet
 from cms.admin.forms import document_edit_handler
 from cms.admin.search import SEARCH_FIELDS, DocumentFilterSet
 from cms.admin.structure import ColumnViewSet, StandalonePageViewSet
@@ -29,7 +29,7 @@ from cms.models import DepartmentReview
 from content_models.models import Department, DisclosureDocument
 
 
-class DocumentChooserViewSet(SnippetChooserViewSet):
+class DocumentChooserViewSet(LocalizedSnippetChooserViewSet):
     choose_view_class = DocumentChooseView
     choose_results_view_class = DocumentChooseResultsView
 
@@ -78,6 +78,7 @@ class DepartmentViewSet(SnippetViewSet):
 
     model = Department
     icon = "site"
+    chooser_viewset_class = LocalizedSnippetChooserViewSet
     menu_label = _("部门站点")
     menu_name = "department-sites"
     list_display = ["name", "slug", "organ_code", "doc_no_prefix", "sort_order"]
@@ -97,6 +98,7 @@ class DepartmentReviewViewSet(SnippetViewSet):
 
     model = DepartmentReview
     icon = "tasks"
+    chooser_viewset_class = LocalizedSnippetChooserViewSet
     menu_label = _("审核设置")
     menu_name = "department-review"
     list_display = ["department", Column("steps", label=_("审核步骤"), accessor="get_steps_display")]

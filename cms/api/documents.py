@@ -29,7 +29,7 @@ from content_models.models import Attachment, Department, DisclosureDocument
 from content_models.sanitizer import public_html
 from site_generator.docinfo import attachment_path, is_outside_link
 
-router = Router(tags=["documents"])
+router = Router(tags=["公开文件"])
 
 
 class ApiError(Exception):

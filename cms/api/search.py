@@ -24,7 +24,7 @@ from site_generator.render import Renderer
 
 log = logging.getLogger(__name__)
 
-router = Router(tags=["search"])
+router = Router(tags=["站内搜索"])
 
 
 class SearchParams(Schema):
