@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import Collection
 
 from cms.build.jobs import build_from_database
 from cms.build.schedule import tick
@@ -62,6 +63,8 @@ def world(outside_server):
     from wagtail.models import Locale  # noqa: PLC0415 - tests: transactional tests flush migration data
 
     Locale.objects.get_or_create(language_code="zh-hans")
+    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
+        Collection.add_root(name="Root")
     world = make_world()
     DisclosureDocument.objects.all().delete()
     fgj = world["fgj"]

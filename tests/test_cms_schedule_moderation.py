@@ -12,6 +12,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.models import Collection
 
 from cms.admin.moderation import reviewers_group
 from cms.build.jobs import build_from_database, run_pending
@@ -37,6 +38,8 @@ def world():
     from wagtail.models import Locale  # noqa: PLC0415 - tests: transactional tests flush migration data
 
     Locale.objects.get_or_create(language_code="zh-hans")
+    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
+        Collection.add_root(name="Root")
     world = make_world()
     build_from_database(full=True)
     PendingChange.objects.all().delete()
