@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import sqlite3
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +115,40 @@ class FileStore:
             except (OSError, zipfile.BadZipFile):
                 names = None
         return sniff_type(head, name, names)
+
+
+class SeenSources:
+    """The source files an import already stored, so a re-import does not read them again.
+
+    Keyed by path and the file's identity (size, mtime, ctime, inode: any rewrite changes ctime),
+    kept in ``<store>/.sources.sqlite3``. A file whose identity is unchanged and whose hash the store
+    holds is known without opening it; anything else is read and stored (``FileStore.put_path``).
+    """
+
+    def __init__(self, store: FileStore):
+        self.store = store
+        store.root.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(store.root / ".sources.sqlite3", timeout=60, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS seen (path TEXT PRIMARY KEY, ident TEXT NOT NULL, "
+                        "sha256 TEXT NOT NULL, size INTEGER NOT NULL, kind TEXT NOT NULL)")
+        self._new: list[tuple] = []
+
+    def put(self, source: Path, name: str) -> StoredFile:
+        """The stored file for ``source`` (OSError as ``put_path`` when it cannot be read)."""
+        st = os.stat(source)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory", str(source))
+        ident = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+        key = str(source)
+        row = self.db.execute("SELECT sha256, size, kind FROM seen WHERE path=? AND ident=?", (key, ident)).fetchone()
+        if row is not None and self.store.has(row[0]):
+            return StoredFile(row[0], row[1], row[2])
+        stored = self.store.put_path(source, name)
+        self._new.append((key, ident, stored.sha256, stored.size, stored.kind))
+        return stored
+
+    def flush(self) -> None:
+        if self._new:
+            self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", self._new)
+            self._new = []

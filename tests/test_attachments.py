@@ -98,11 +98,12 @@ def _import(tmp_path: Path, files: Path, records=RECORDS) -> tuple[str, str]:
 
 
 def _store_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """The stored files (not the store's own bookkeeping, ``.sources.sqlite3``)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 @pytest.mark.django_db
-def test_import_with_files_stores_each_file_once_and_reports_the_missing_one(env):
+def test_import_with_files_stores_each_file_once_and_reports_the_missing_one(env, monkeypatch):
     tmp_path, files = env
     out, err = _import(tmp_path, files)
     assert "新增 2" in out and "附件文件：读取 6，暂缺 2" in out
@@ -121,13 +122,22 @@ def test_import_with_files_stores_each_file_once_and_reports_the_missing_one(env
     assert len(store) == 4  # the PDF twice (and as scan.doc) is stored once
     assert sorted(p.read_bytes() for p in store) == sorted([PDF, DOCX, XLSX, OFD])
 
-    # A re-import of the same file and files: nothing changes, nothing is written.
+    # A re-import of the same file and files: nothing changes, nothing is written, no file is read.
     stamps = {p: p.stat().st_mtime_ns for p in store}
     updated = dict(DisclosureDocument.objects.values_list("source_id", "updated_at"))
+    reads = []
+    original = FileStore.put_path
+    monkeypatch.setattr(FileStore, "put_path", lambda self, *a, **k: reads.append(a) or original(self, *a, **k))
     out, _err = _import(tmp_path, files)
-    assert "未变 2" in out
+    assert "未变 2" in out and reads == []
     assert {p: p.stat().st_mtime_ns for p in _store_files(tmp_path / "store")} == stamps
     assert dict(DisclosureDocument.objects.values_list("source_id", "updated_at")) == updated
+
+    # A source file rewritten since: read again, the attachment follows its new bytes.
+    (files / "明细.xlsx").write_bytes(make_xlsx([["姓名", "金额"], ["李四", "900"]]))
+    out, _err = _import(tmp_path, files)
+    assert "更新 1" in out and len(reads) == 1
+    assert Attachment.objects.get(title="明细表").sha256 != rows["明细表"].sha256
 
 
 @pytest.mark.django_db

@@ -29,7 +29,7 @@ from wagtail.models import Locale
 
 from content_models import identifiers, vocabularies
 from content_models.files import file_type
-from content_models.filestore import FileStore
+from content_models.filestore import FileStore, SeenSources
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 from content_models.record import CHANGE_OPS, split_keywords
 from content_models.sanitizer import clean_html, clean_text, has_control_chars
@@ -422,6 +422,11 @@ class AttachmentFiles:
     def __init__(self, store: FileStore, files_dir: str | os.PathLike | None = None):
         self.store = store
         self.files_dir = Path(files_dir).resolve() if files_dir is not None else None
+        self.seen = SeenSources(store) if self.files_dir is not None else None  # re-imports read nothing
+
+    def flush(self) -> None:
+        if self.seen is not None:
+            self.seen.flush()
 
     def resolve(self, item: AttachmentRow, report: Callable[[str], None]) -> tuple[AttachmentRow, bool | None]:
         """The attachment with its stored file; the flag says stored (True), missing (False) or n/a (None)."""
@@ -438,7 +443,7 @@ class AttachmentFiles:
             report(f"附件“{title}”的路径“{file}”不在附件目录内，已按暂缺导入")
             return (title, file, size, kind, ""), False
         try:
-            stored = self.store.put_path(source, file.rsplit("/", 1)[-1])
+            stored = self.seen.put(source, file.rsplit("/", 1)[-1])
         except FileNotFoundError:
             report(f"附件“{title}”的文件不存在：{file}，已按暂缺导入")
             return (title, file, size, kind, ""), False
@@ -598,6 +603,7 @@ class _Importer:
                     self.summary.files_missing += 1
                 resolved.append(row)
             op.attachments = resolved
+        self.files.flush()
 
     def _apply(self, ops: list[_Op], existing: dict[str, dict], owners: dict[str, str]) -> None:
         existing_attachments: dict[int, list[tuple]] = {}
