@@ -99,14 +99,16 @@ def test_doc_numbers_are_normalized_and_invalid_ones_kept_with_a_warning():
         rec("p1", doc_no="南政办[2024]12号"),
         rec("p2", doc_no="南政办（２０２４）３号"),
         rec("p3", doc_no=" 南政办〔2024〕第5号 "),
-        rec("p4", doc_no="政府令第三号"),
+        rec("p4", doc_no="南政办〔2024〕"),
+        rec("p5", doc_no="政府令第三号"),  # a 令 number in Chinese numerals is a real 文号
     ])
-    assert summary.bad == 0 and summary.created == 4
+    assert summary.bad == 0 and summary.created == 5
     got = dict(DisclosureDocument.objects.values_list("source_id", "doc_no"))
     assert got["p1"] == "南政办〔2024〕12号"
     assert got["p2"] == "南政办〔2024〕3号"
     assert got["p3"] == "南政办〔2024〕第5号"
-    assert got["p4"] == "政府令第三号"  # stored as given, not lost
+    assert got["p4"] == "南政办〔2024〕"  # stored as given, not lost
+    assert got["p5"] == "政府令第三号"
     assert [(w.lineno, w.doc_id) for w in summary.warning_lines] == [(4, "p4")]
     assert "发文字号" in summary.warning_lines[0].message
 

@@ -100,7 +100,7 @@ def test_a_citizen_submits_and_follows_the_request(client, departments):
       "credential_no": "91350583MA31234567"}, "法定代表人或联系人"),
     ({"delivery": "mail"}, "通信地址"),
     ({"description": "     "}, "所需政府信息描述"),
-    ({"phone": "12345"}, "带区号的固定电话"),  # the label comes from the API-wide registry
+    ({"phone": "12345"}, "联系电话：格式不正确"),  # its own label, though appointments call phone 手机号
 ])
 def test_bad_requests_get_a_chinese_message_and_store_nothing(client, departments, overrides, message):
     r = submit(client, **overrides)

@@ -36,7 +36,7 @@ register_labels({
     "representative": "法定代表人或联系人", "credential_type": "证件名称", "credential_no": "证件号码",
     "phone": "联系电话", "email": "电子邮箱", "address": "通信地址", "postcode": "邮政编码",
     "description": "所需政府信息描述", "form": "载体形式", "delivery": "获取方式", "no": "申请编号", "code": "查询码",
-})
+}, under="services/inforequests")
 add_challenge_route(router, "inforequests")
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

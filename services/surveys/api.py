@@ -22,7 +22,7 @@ from services.surveys.models import Answer, Question, Response, State, Survey, T
 
 router = Router()
 register_labels({"answers": "答卷", "question": "题目", "choices": "选项", "token": "答卷标识",
-                 "code": "验证码", "value": "分值", "choice": "选项"})
+                 "code": "验证码", "value": "分值", "choice": "选项"}, under="services/surveys")
 add_challenge_route(router, "surveys")
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
