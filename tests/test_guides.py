@@ -232,3 +232,29 @@ def test_form_file_upload_in_admin_is_a_wagtail_document(dept):
     doc = get_document_model().objects.create(title="空白表", file=ContentFile(b"x" * 10, name="t.doc"))
     import_lines(lines(record(materials=[{"name": "表", "blank_form": {"title": "空白表", "file": doc.file.name}}])))
     assert ServiceItem.objects.get().materials.get().blank_form == doc
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/snippets/services_guides/serviceitem/", "/admin/snippets/services_guides/serviceitem/add/",
+    "/admin/snippets/services_guides/topic/add/", "/admin/snippets/services_guides/audience/add/",
+    "/admin/snippets/services_guides/scenario/", "/admin/snippets/services_guides/scenario/add/",
+    "/admin/snippets/services_appointments/window/add/", "/admin/snippets/services_appointments/booking/",
+    "/admin/appointments/day/", "/admin/appointments/phone/",
+])
+def test_staff_admin_pages_open(admin_client, url):
+    assert admin_client.get(url).status_code == 200
+
+
+def test_scenario_questions_are_edited_in_one_form(dept, admin_client):
+    import_lines(lines(record(materials=[])))
+    item = ServiceItem.objects.get()
+    r = admin_client.post("/admin/snippets/services_guides/scenario/add/", {
+        "name": "不动产登记", "slug": "budongchan", "sort_order": 0, "intro": "买房、卖房、继承",
+        "choices-TOTAL_FORMS": 2, "choices-INITIAL_FORMS": 0, "choices-MIN_NUM_FORMS": 0, "choices-MAX_NUM_FORMS": 1000,
+        "choices-0-question": "是否新建房屋？", "choices-0-answer": "是", "choices-0-items": [item.pk], "choices-0-ORDER": 1,
+        "choices-1-question": "是否新建房屋？", "choices-1-answer": "否", "choices-1-ORDER": 2,
+    })
+    assert r.status_code == 302, r.content.decode()[:2000]
+    scenario = Scenario.objects.get(slug="budongchan")
+    assert [(c.answer, [i.code for i in c.items.all()]) for c in scenario.choices.order_by("sort_order")] == [
+        ("是", ["XK001"]), ("否", [])]
