@@ -11,4 +11,5 @@ class InfoRequestsConfig(ServiceModuleConfig):
     site_pages = "services.inforequests.pages.site_pages"
     site_link = ("依申请公开", "/inforequests/")
     case_provider = "services.inforequests.provider.cases"
+    demo_data = "services.inforequests.demo.load_demo"
     site_templates = Path(__file__).resolve().parent / "site_templates"

@@ -9,3 +9,4 @@ class ProposalsConfig(ServiceModuleConfig):
     label = "services_proposals"
     verbose_name = "建议提案办理"
     case_provider = "services.proposals.provider.cases"
+    demo_data = "services.proposals.demo.load_demo"
