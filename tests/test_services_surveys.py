@@ -180,6 +180,8 @@ def test_closed_and_upcoming_surveys_take_no_answers(client, dept):
     assert token.status_code == 409 and "截止" in token.json()["message"]
     assert "尚未开始" in client.get(f"{API}/{upcoming.number}/token").json()["message"]
     assert client.get(f"{API}/DC-none/token").status_code == 404
+    english = client.get(f"{API}/{closed.number}/token", HTTP_ACCEPT_LANGUAGE="en").json()["message"]
+    assert english == f"The survey closed on {closed.end_date} and takes no more answers"
 
 
 def test_email_verification_allows_one_answer_per_address(client, dept, settings):
