@@ -87,7 +87,7 @@ def default_doc_url(record: dict) -> str:
 
 # Bump when tokenizing or the stored row changes: the cache is then dropped and every document is
 # tokenized again (which needs a full build: see StaleState).
-TOKENS_VERSION = 8  # 8: 文号 keys of 令/公告 numbers, short organ names, joint numbers
+TOKENS_VERSION = 9  # 8: 文号 keys of 令/公告 numbers, short organ names, joint numbers; 9: t: first year
 
 
 class StaleState(RuntimeError):
@@ -345,7 +345,7 @@ def _tokenize(items: list[tuple[dict, str | None]]) -> list[tuple[str, str, str,
             folded_title(title, folded),
         ]
         title_ids = d.bigram_ids[d.bigram_in_title] | np.uint32(TITLE_BIT)
-        title_imp = np.uint8(fmt.title_year(ascii_words(folded)) << 2 | flags | 1)
+        title_imp = np.uint8(fmt.title_year_bits(ascii_words(folded)) | flags)
         title_imps = np.full(len(title_ids), title_imp, dtype=np.uint8)
         imps = np.concatenate((imps[:n_bigrams], title_imps, imps[n_bigrams:]))
         out.append((record["id"], digest or _content_hash(record), record.get("published") or "", orjson.dumps(meta),

@@ -85,9 +85,9 @@ EXTRA_RATIO = 2.0  # beyond MIN_TERMS, only terms with df <= this times the rare
 WORD_RATIO = 4.0  # word bonuses only from words with df <= this times the commonest kept term's
 MAX_WORDS = 4  # word bonuses: the longest few title words the query contains
 TITLE_PER_BIGRAM = 500  # the title check reads the rarest t: lists while they hold at most this many postings
-TITLE_POSTINGS = 8000  # per bigram of the query, and this many in all
+TITLE_POSTINGS = 5000  # per bigram of the query, and this many in all (postings of the pages read)
 TITLE_LISTS = 8  # ... and at most this many lists
-TITLE_SAME_DF = 0.1  # ... skipping a list within this fraction of the length of one already read
+TITLE_SAME_DF = 0.01  # ... skipping a list within this fraction of the length of one already read
 TITLE_VERIFY = 24  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
@@ -100,7 +100,7 @@ TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at mos
 DELTA_BUCKETS = 2
 DELTA_MAX_BYTES = 10 * 1024
 DELTA_MAX_DOCS = 32
-FIRST_YEAR = 2000  # t: postings carry title_year(title words) instead of a BM25 impact
+FIRST_YEAR = 2000  # t: postings carry title_year_bits(title words) instead of a BM25 impact
 
 # Meta row fields, in order.
 # ``folded_title``: the title folded (tokenize.fold) when that changes more than width and case, else
@@ -199,16 +199,6 @@ def listed_name(key: str, epoch: str, gen: int) -> str:
     return f"{key}-{epoch}-{gen}"
 
 
-def title_year(words) -> int:
-    """The year of a title as 6 bits (``year - FIRST_YEAR + 1``), 0 when it has none, several, or
-    one outside the 63 years: the high bits of its ``t:`` postings. The title check drops the
-    candidates whose title has another year than the query without reading their titles (titles
-    of yearly reports and plans differ by the year alone). A 6-bit hash of every number told only
-    one year in three apart."""
-    years = {w for w in words if len(w) == 4 and w.isdigit() and 0 <= int(w) - FIRST_YEAR < 63}
-    return int(years.pop()) - FIRST_YEAR + 1 if len(years) == 1 else 0
-
-
 def content_name(data: bytes) -> str:
     """A file's name: the hash of its (unpacked) content, so it is known before gzip has run."""
     return hashlib.blake2b(data, digest_size=8).hexdigest()
@@ -230,18 +220,51 @@ def idf(df: int, n_docs: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def phrase_years(phrase: str) -> set[int]:
-    """The title years (``title_year`` codes) a typed phrase can belong to, empty for any.
+def title_year_bits(words) -> int:
+    """The low bits of a title's ``t:`` postings (the validity flag is ORed in by the build): the
+    code of the title's first year (``year - FIRST_YEAR + 1``, 0 for none in range) << 2, and
+    bit 0 set when the title has several years (a plan 2016—2018): its first year is then known,
+    and the title check can tell 三年行动计划（2016—2018年） from （2019—2021年）."""
+    years = [int(w) for w in words if len(w) == 4 and w.isdigit() and 0 <= int(w) - FIRST_YEAR < 63]
+    if not years:
+        return 0
+    return (years[0] - FIRST_YEAR + 1) << 2 | (1 if len(set(years)) > 1 else 0)
+
+
+RANGE_MARKS = "—-－~～至到"
+
+
+def phrase_years(phrase: str) -> tuple[set[int], int, bool]:
+    """What a typed phrase says about its title's years: (codes of the years it may have, empty for
+    any; the code of the phrase's first whole year or 0; whether that year follows a range mark).
 
     A four-digit year inside the phrase is itself; a number cut at the start of the phrase and
-    followed by 年 (``013年部门决算``, ``3年``) is any year in range that ends with it. Several
-    numbers: the title may have any of them (a title with several years has code 0 anyway)."""
+    followed by 年 (``013年部门决算``, ``3年``) is any year in range that ends with it."""
     codes: set[int] = set()
+    first, after_range = 0, False
     for m in re.finditer(r"[0-9]+", phrase):
         digits = m.group()
         if m.start() > 0 and m.end() < len(phrase) and len(digits) == 4:
             if 0 <= int(digits) - FIRST_YEAR < 63:
                 codes.add(int(digits) - FIRST_YEAR + 1)
+                if not first:
+                    first, after_range = int(digits) - FIRST_YEAR + 1, phrase[m.start() - 1] in RANGE_MARKS
         elif m.start() == 0 and len(digits) <= 4 and phrase[m.end() : m.end() + 1] == "年":
             codes.update(y - FIRST_YEAR + 1 for y in range(FIRST_YEAR, FIRST_YEAR + 63) if str(y).endswith(digits))
-    return codes
+    return codes, first, after_range
+
+
+def title_year_fits(bits: int, years: tuple[set[int], int, bool]) -> bool:
+    """Whether a ``t:`` posting's year bits (``title_year_bits``) fit a phrase's ``phrase_years``.
+
+    A title with one year must have one of the phrase's; a title with several starts with the
+    phrase's first whole year, or, when that year follows a range mark (``—2018``), before it."""
+    codes, first, after_range = years
+    code = bits >> 2
+    if not codes or not code:
+        return True
+    if not bits & 1:
+        return code in codes
+    if not first:
+        return code in codes
+    return code < first if after_range else code == first

@@ -335,18 +335,21 @@ class SearchIndex:
             # (农民/民工/工资 of 农民工工资): it would cut nothing. Lists of other lengths do.
             if any(abs(e[0] - df) <= fmt.TITLE_SAME_DF * df for df in read):
                 continue
-            used += e[0]
-            if used > budget:
-                break
-            read.append(e[0])
+            # What reading it costs: the postings of the pages holding the candidates' blocks
+            # (candidates of one year are neighbours: a long list may cost one page of it).
             blocks = None if cand is None else {o // self.manifest["block"] for o in cand}
+            cost = _page_postings(e, blocks)
+            if used + cost > budget:
+                continue
+            used += cost
+            read.append(e[0])
             found: dict[int, int] = {}
             for seg in e[1]:
                 if blocks is None or seg[0] in blocks:
                     ords, imps = self.segment(*seg)
                     found.update(zip(ords.tolist(), imps.tolist(), strict=True))
             if cand is None:  # a title without a year of the query cannot hold it
-                cand = {o: im for o, im in found.items() if not years or im >> 2 == 0 or im >> 2 in years}
+                cand = {o: im for o, im in found.items() if fmt.title_year_fits(im, years)}
             else:
                 cand = {o: im for o, im in cand.items() if o in found}
             if len(cand) <= fmt.TITLE_VERIFY:
@@ -424,6 +427,13 @@ class _Delta:
         imps = np.concatenate((imps[keep], np.array(extra[1::2], dtype=np.uint8)))
         order = np.argsort(ords, kind="stable")
         return ords[order], imps[order]
+
+
+def _page_postings(entry: list, blocks: set[int] | None) -> int:
+    """Postings downloaded to read an entry's segments of ``blocks`` (all when None): whole page
+    files, since a page holds several blocks; inline segments come with the shard."""
+    pages = {seg[2].partition(":")[0] for seg in entry[1] if seg[2].startswith("@") and (blocks is None or seg[0] in blocks)}
+    return sum(seg[1] for seg in entry[1] if seg[2].startswith("@") and seg[2].partition(":")[0] in pages)
 
 
 def _boost_titles(found: list[tuple[float, int, int]], matches: dict[int, int]) -> list[tuple[float, int, int]]:

@@ -46,7 +46,7 @@ MAX_QUERY_WORDS = 30
 WORD, DOC_NO, INDEX_NO, FACET = "w:", "#n:", "#i:", "f:"
 # The bigrams of a title (and 文号) again, as ``t:`` terms: short lists that find a document by its
 # title however old it is (query.py's title check). Their term ids are the bigram's id with
-# TITLE_BIT set; their impact byte is ``format.title_year`` of the title's ASCII words << 2 | flags.
+# TITLE_BIT set; their impact byte is ``format.title_year_bits`` of the title's ASCII words | validity flag.
 TITLE = "t:"
 TITLE_BIT = 1 << 31
 FACET_KEYS = {"organ": "o", "category": "c", "topic": "t", "year": "y", "validity": "v"}

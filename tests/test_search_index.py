@@ -395,7 +395,7 @@ def test_an_old_document_is_found_by_its_title_past_newer_body_matches(tmp_path,
             assert res.results and res.pages == page
     res = index.search(Query(q="市2005年农村供水保障工作"))
     assert res.results[0]["id"] == "twin-2005"
-    monkeypatch.setattr(fmt, "TITLE_POSTINGS", 0)
+    monkeypatch.setattr(fmt, "TITLE_LISTS", 0)  # no title check
     assert "old-1" not in [r["id"] for r in index.search(Query(q="古厝保护利用三年")).results]
     assert index.search(Query(q="市2005年农村供水保障工作")).results[0]["id"] != "twin-2005"
 

@@ -76,11 +76,19 @@ def test_fast_document_terms_equal_the_reference():
     assert bigram_term(bigram_id("营商")) == "营商" and bigram_id("ab") is None and bigram_id("营") is None
 
 
-def test_title_year_is_one_year_or_nothing():
-    """The year stored with title postings: one year in range, else 0 (then no candidate is dropped)."""
-    from search_index.format import title_year
+def test_title_year_bits_hold_the_first_year_and_whether_there_are_more():
+    """The year bits stored with title postings, and which phrases they fit (the title check)."""
+    from search_index.format import phrase_years, title_year_bits, title_year_fits
 
-    assert title_year(["2013", "5"]) == 14 and title_year(["2000"]) == 1 and title_year(["2062"]) == 63
-    assert title_year(["2013", "2015"]) == 0  # a plan over several years: unknown
-    assert title_year(["1998"]) == 0 and title_year(["2063"]) == 0 and title_year(["12"]) == 0
-    assert title_year([]) == 0 and title_year(["2013", "2013"]) == 14
+    assert title_year_bits(["2013", "5"]) == 14 << 2 and title_year_bits(["2000"]) == 1 << 2
+    assert title_year_bits(["2016", "2018"]) == 17 << 2 | 1  # a plan over several years: the first, flagged
+    assert title_year_bits(["1998"]) == 0 and title_year_bits(["2063", "12"]) == 0 and title_year_bits([]) == 0
+    assert title_year_bits(["2013", "2013"]) == 14 << 2
+    plan, other_plan, year = title_year_bits(["2016", "2018"]), title_year_bits(["2019", "2021"]), title_year_bits(["2013"])
+    assert phrase_years("013年部门决算公")[0] == {14}  # a year cut at the start
+    assert title_year_fits(year, phrase_years("013年部门决算公"))
+    assert not title_year_fits(title_year_bits(["2023"]), phrase_years("013年部门决算公"))
+    assert title_year_fits(plan, phrase_years("行动计划（2016—2018"))
+    assert not title_year_fits(other_plan, phrase_years("行动计划（2016—2018"))
+    assert title_year_fits(plan, phrase_years("—2018年）"))  # starts after the first year
+    assert title_year_fits(plan, phrase_years("行动计划")) and title_year_fits(0, phrase_years("市2013年"))

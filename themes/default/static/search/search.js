@@ -176,19 +176,29 @@
     return { required: required, exact: exact, words: words, folded: folded };
   }
 
-  // format.phrase_years: the title-year codes a typed phrase can belong to (none: any year).
+  // format.phrase_years and format.title_year_fits: the title years a typed phrase allows.
+  var RANGE_MARKS = "—-－~～至到";
   function phraseYears(phrase, firstYear) {
-    var codes = {}, re = /[0-9]+/g, m;
+    var codes = {}, first = 0, afterRange = false, re = /[0-9]+/g, m;
     while ((m = re.exec(phrase)) !== null) {
       var d = m[0], end = m.index + d.length;
       if (m.index > 0 && end < phrase.length && d.length === 4) {
         var y = parseInt(d, 10) - firstYear;
-        if (y >= 0 && y < 63) { codes[y + 1] = true; }
+        if (y >= 0 && y < 63) {
+          codes[y + 1] = true;
+          if (!first) { first = y + 1; afterRange = RANGE_MARKS.indexOf(phrase.charAt(m.index - 1)) >= 0; }
+        }
       } else if (m.index === 0 && d.length <= 4 && phrase.charAt(end) === "年") {
         for (var k = 0; k < 63; k++) { if (String(firstYear + k).endsWith(d)) { codes[k + 1] = true; } }
       }
     }
-    return codes;
+    return { codes: codes, any: !Object.keys(codes).length, first: first, afterRange: afterRange };
+  }
+  function titleYearFits(bits, years) {
+    var code = bits >> 2;
+    if (years.any || !code) { return true; }
+    if (!(bits & 1) || !years.first) { return !!years.codes[code]; }
+    return years.afterRange ? code < years.first : code === years.first;
   }
 
   // ---- index access ------------------------------------------------------------------------
@@ -455,6 +465,14 @@
           }
           // query.py _title_matches: the documents whose title contains the whole query, from the
           // query's rarest title bigrams (t: lists), checked against at most title_verify titles.
+          function pagePostings(e, blocks) {
+            var pages = {}, n = 0;
+            e[1].forEach(function (seg) {
+              if (seg[2].charAt(0) === "@" && (blocks === null || blocks[seg[0]])) { pages[seg[2].split(":")[0]] = true; }
+            });
+            e[1].forEach(function (seg) { if (seg[2].charAt(0) === "@" && pages[seg[2].split(":")[0]]) { n += seg[1]; } });
+            return n;
+          }
           function titleMatches() {
             var bg = terms.required.filter(function (t) { return t.length === 2 && CJK_PAIR.test(t); });
             if (bg.length < 2) { return Promise.resolve({}); }
@@ -463,27 +481,28 @@
               var lists = all.map(function (x) { return x[1]; }).sort(function (a, b) { return a[0] - b[0]; });
               var cand = null, used = 0, budget = Math.min(sc.title_postings, sc.title_per_bigram * bg.length);
               var phrase = terms.folded.split(/\s+/).join("");
-              var years = phraseYears(phrase, sc.first_year), anyYear = !Object.keys(years).length, read = [];
+              var years = phraseYears(phrase, sc.first_year), read = [];
               function step(i) {
                 if (i >= lists.length || read.length >= sc.title_lists) { return Promise.resolve(); }
                 var df = lists[i][0];
                 // A list about as long as one already read is most likely the same word's next bigram.
                 if (read.some(function (d) { return Math.abs(df - d) <= sc.title_same_df * d; })) { return step(i + 1); }
-                used += df;
-                if (used > budget) { return Promise.resolve(); }
-                read.push(df);
                 var blocks = null;
                 if (cand !== null) {
                   blocks = {};
                   cand.forEach(function (_f, o) { blocks[Math.floor(o / manifest.block)] = true; });
                 }
+                var cost = pagePostings(lists[i], blocks);  // query.py _page_postings
+                if (used + cost > budget) { return step(i + 1); }
+                used += cost;
+                read.push(df);
                 var segs = lists[i][1].filter(function (seg) { return blocks === null || blocks[seg[0]]; });
                 return Promise.all(segs.map(segment)).then(function (parts) {
                   var got = new Map();
                   parts.forEach(function (p) { for (var j = 0; j < p.ords.length; j++) { got.set(p.ords[j], p.imps[j]); } });
                   if (cand === null) {
                     cand = new Map();
-                    got.forEach(function (im, o) { if (anyYear || (im >> 2) === 0 || years[im >> 2]) { cand.set(o, im); } });
+                    got.forEach(function (im, o) { if (titleYearFits(im, years)) { cand.set(o, im); } });
                   } else {
                     var next = new Map();
                     cand.forEach(function (f, o) { if (got.has(o)) { next.set(o, f); } });
