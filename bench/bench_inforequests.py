@@ -59,7 +59,7 @@ def call(method: str, url: str, body: dict | None = None, key: str = "") -> tupl
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def submissions(env: dict, n: int, say) -> None:
+def submissions(env: dict, n: int) -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
@@ -108,8 +108,8 @@ def submissions(env: dict, n: int, say) -> None:
                                   "print(InfoRequest.objects.count())").strip())
     distinct = int(govsite_shell(env, "from services.inforequests.models import InfoRequest\n"
                                       "print(InfoRequest.objects.values('number').distinct().count())").strip())
-    say(f"{n} concurrent submissions + {n} retries with the same keys: {elapsed:.2f} s; statuses {statuses}")
-    say(f"rows stored: {rows}; distinct numbers: {distinct}; keys answered with one number each: "
+    print(f"{n} concurrent submissions + {n} retries with the same keys: {elapsed:.2f} s; statuses {statuses}")
+    print(f"rows stored: {rows}; distinct numbers: {distinct}; keys answered with one number each: "
         f"{sum(1 for v in numbers.values() if len(v) == 1 and '' not in v)} of {n}")
     if rows != n or distinct != n:
         raise SystemExit("FAILED: not stored exactly once each")
@@ -176,18 +176,18 @@ def main() -> None:
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     try:
-        with recording("bench_inforequests: submissions and the annual report") as say:
+        with recording("bench_inforequests: submissions and the annual report"):
             subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             govsite_shell(env, "from content_models.models import Department\n"
                                "for i, (s, n) in enumerate([('zrzy', '自然资源局'), ('jyj', '教育局'), ('scj', '市场监管局')]):\n"
                                "    Department.objects.create(slug=s, name=n, sort_order=i)")
-            say(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
-            submissions(env, args.submissions, say)
+            print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
+            submissions(env, args.submissions)
             t = time.perf_counter()
             counts = govsite_shell(env, FILL.format(requests=args.requests, documents=args.documents)).split()
-            say(f"filled {counts[0]} requests and {counts[1]} documents in {time.perf_counter() - t:.0f} s")
+            print(f"filled {counts[0]} requests and {counts[1]} documents in {time.perf_counter() - t:.0f} s")
             seconds, problems, new = govsite_shell(env, TIME_COMPUTE).split()
-            say(f"annual report 2025, computation + HTML + CSV: {seconds} s ({new} new requests, {problems} problems)")
+            print(f"annual report 2025, computation + HTML + CSV: {seconds} s ({new} new requests, {problems} problems)")
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t = time.perf_counter()
             subprocess.run([str(BIN / "govsite"), "annual_report", "--year", "2025", "--dry-run"], cwd=ROOT, env=env,
@@ -195,7 +195,7 @@ def main() -> None:
             whole = time.perf_counter() - t
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-            say(f"govsite annual_report --year 2025 --dry-run, whole process: {whole:.2f} s wall, {cpu:.2f} s CPU "
+            print(f"govsite annual_report --year 2025 --dry-run, whole process: {whole:.2f} s wall, {cpu:.2f} s CPU "
                 f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; target < 10 s)")
             if cpu >= 10:
                 raise SystemExit("FAILED: the annual report used 10 s of CPU or more")
