@@ -118,6 +118,8 @@ def main() -> None:
     ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--cache-url", default="", help="GOVSITE_CACHE_URL (redis://…): the shared cache of production "
+                    "(used challenges); default: the database cache")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-appointments-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -125,6 +127,8 @@ def main() -> None:
                GOVSITE_SERVE_SITE="0", GOVSITE_SERVICE_PAGES="0", GOVSITE_SERVICES_RATE_LIMIT="0")
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.cache_url:
+        env.update(GOVSITE_CACHE_URL=args.cache_url, GOVSITE_CACHE_PREFIX=f"bench-appt-{os.getpid()}")
     subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     bodies = tmp / "bookings.tsv"
     t0 = time.monotonic()
@@ -145,7 +149,7 @@ def main() -> None:
     seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))
     p50 = re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)
     p99 = re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)
-    db = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    db = ("PostgreSQL" if args.database_url else "SQLite (WAL)") + (", Redis cache" if args.cache_url else ", database cache")
     print(f"booking API · {args.server} (2 workers, {args.threads} threads each) · {db} · wrk, "
           f"{args.connections} connections, {args.duration} s · {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print(f"  bookings made (201): {ok}  = {ok / seconds:.0f} bookings/s   slot full (409): {full}   other: {other}")

@@ -89,6 +89,7 @@ def find_slot(window: Window, day: dt.date, start: dt.time) -> Slot:
     check_day(window, day)
     for slot in slots_of_day(window, day):
         if slot.start == start:
+            slot.window = window  # the caller's window (with its department): no second read
             if slot.starts_at() <= now():
                 raise ServiceError(400, _("该时段已经开始，请选择其他时段"))
             return slot
