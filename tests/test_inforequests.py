@@ -21,6 +21,7 @@ from services.inforequests import workflow
 from services.inforequests.models import InfoRequest, RequestEvent
 from services.inforequests.outcomes import Outcome
 from services.inforequests.workflow import Step, WorkflowError
+from services.models import CalendarDay, CalendarYear
 from services.supervision.checks import run_supervision
 from services.supervision.models import Card
 from tests.helpers.loopback import smtp_server
@@ -299,3 +300,18 @@ def test_the_static_site_has_the_request_form_with_the_departments(tmp_path, dep
     html = next((tmp_path / "site").rglob("inforequests/index.html")).read_text()
     assert '<option value="zrzy">自然资源局</option>' in html and 'name="credential_no"' in html
     assert 'name="description"' in html and 'name="delivery"' in html and "/api/services" in html
+
+
+def test_entering_the_next_years_holidays_corrects_open_deadlines(client, departments):
+    request = new_request(departments[0])
+    workflow.take(request.pk, Step(A.RECEIVE, dt.date(2026, 12, 4)), None)
+    request.refresh_from_db()
+    assert request.deadline == dt.date(2027, 1, 1) and request.deadline_provisional
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("django.db.transaction.on_commit", lambda fn, *a, **k: fn())
+        year = CalendarYear.objects.create(year=2027, source="国务院办公厅通知")
+        CalendarDay.objects.create(calendar_year=year, date=dt.date(2027, 1, 1), kind="holiday", name="元旦")
+    request.refresh_from_db()
+    assert request.deadline == dt.date(2027, 1, 4) and not request.deadline_provisional  # Monday after 元旦
+    r = client.get(f"{API}/lookup", {"no": request.number, "code": request.query_code}).json()
+    assert r["deadline"] == "2027-01-04" and not r["deadline_provisional"]

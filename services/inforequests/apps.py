@@ -13,3 +13,6 @@ class InfoRequestsConfig(ServiceModuleConfig):
     case_provider = "services.inforequests.provider.cases"
     demo_data = "services.inforequests.demo.load_demo"
     site_templates = Path(__file__).resolve().parent / "site_templates"
+
+    def ready(self) -> None:
+        from services.inforequests import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded

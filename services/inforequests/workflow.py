@@ -213,3 +213,14 @@ def tell_staff_new(request: InfoRequest) -> None:
                             "请登录管理后台确认收到并办理。", recipients))
     except Exception:
         logger.exception("could not notify the staff of %s", request.number)
+
+
+@transaction.atomic
+def recount(request_id: int) -> None:
+    """Count an open request's deadline again (the calendar changed); nothing is logged."""
+    request = InfoRequest.objects.select_for_update().get(pk=request_id)
+    if request.status == InfoRequest.Status.ANSWERED:
+        return
+    _apply_clock(request, current_clock(request))
+    request.save(update_fields=["received_on", "deadline", "deadline_provisional", "extended_days", "status",
+                                "updated_at"])
