@@ -1,12 +1,17 @@
-"""Benchmark the status lookup (办件查询) under a production server on loopback.
+"""Benchmark the status lookup (办件查询) under a production server on loopback, throttling on.
 
     .venv/bin/python bench/bench_services.py [--rows 200000] [--duration 20] [--connections 128]
                                               [--server granian|gunicorn] [--database-url postgres://...]
+                                              [--cache-url redis://127.0.0.1:6379/0]
 
 Creates a temporary SQLite database (or uses --database-url), migrates it, bulk-inserts ``--rows``
 applications, starts the server (2 workers, bounded threads) on a free 127.0.0.1 port and loads
 ``GET /api/services/status/lookup?no=…&code=…`` with wrk (Debian's ``wrk``; 10% of the requests miss)
 for a bounded time; without wrk a Python thread client runs a bounded number of requests.
+Throttling is on as deployed (services.throttle, in the database cache or, with --cache-url, Redis):
+the server trusts 127.0.0.1 as its reverse proxy and each request names another citizen in
+X-Forwarded-For, so the per-client and per-number counters are read on every request and written on
+every miss.
 Prints requests/s, p50 and p99 latency. Loopback only; everything is removed afterwards.
 """
 
@@ -43,6 +48,7 @@ def prepare(env: dict, rows: int, seed: int = 1) -> list[tuple[str, str]]:
     subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     code = f"""
 import datetime as dt, random
+from services.cases import new_query_code
 from services.status.models import Application
 from services.workdays import add_workdays
 rng = random.Random({seed})
@@ -51,7 +57,7 @@ start = dt.date(2025, 1, 1)
 batch = []
 for i in range({rows}):
     accepted = start + dt.timedelta(days=rng.randrange(600))
-    batch.append(Application(number=f"XK{{i:08d}}", query_code=f"{{rng.randrange(10**6):06d}}", applicant="许文华",
+    batch.append(Application(number=f"XK{{i:08d}}", query_code=new_query_code(), applicant="许文华",
         item="建设工程规划许可", department=rng.choice(depts), accepted_on=accepted, deadline_days=20,
         deadline=add_workdays(accepted, 20), status="in_progress"))
     if len(batch) == 5000:
@@ -67,7 +73,7 @@ Application.objects.bulk_create(batch)
          "    sys.stdout.write(f'{n} {c}\\n')"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout
-    return [tuple(line.split()) for line in dump.splitlines() if re.fullmatch(r"XK\d+ \d{6}", line.strip())]
+    return [tuple(line.split()) for line in dump.splitlines() if re.fullmatch(r"XK\d+ [2-9A-Z]{10}", line.strip())]
 
 
 def start_server(kind: str, env: dict, port: int, threads: int) -> subprocess.Popen:
@@ -101,8 +107,10 @@ request = function()
   i = i + 1
   local p = pairs[(i * 7919) %% #pairs + 1]
   local code = p[2]
-  if i %% 10 == 0 then code = "999999x" end
-  return wrk.format("GET", "/api/services/status/lookup?no=" .. p[1] .. "&code=" .. code)
+  if i %% 10 == 0 then code = "WRONGCODE9" end
+  local client = "10." .. (math.floor(i / 62500) %% 250) .. "." .. (math.floor(i / 250) %% 250) .. "." .. (i %% 250)
+  return wrk.format("GET", "/api/services/status/lookup?no=" .. p[1] .. "&code=" .. code,
+                    {["X-Forwarded-For"] = client})
 end
 """
 
@@ -171,14 +179,18 @@ def main() -> None:
     ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
     ap.add_argument("--database-url", default="")
+    ap.add_argument("--cache-url", default="", help="Redis for the shared cache (default: the database cache)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-services-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(GOVSITE_DATA_DIR=str(tmp), GOVSITE_SITE_DIR=str(tmp / "site"), DJANGO_SETTINGS_MODULE="cms.settings",
-               GOVSITE_SERVE_SITE="0")
+               GOVSITE_SERVE_SITE="0", GOVSITE_TRUSTED_PROXIES="127.0.0.1")
+    env.pop("GOVSITE_CACHE_URL", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
+    if args.cache_url:
+        env.update(GOVSITE_CACHE_URL=args.cache_url, GOVSITE_CACHE_PREFIX=f"bench-{os.getpid()}")
     proc = None
     try:
         t0 = time.monotonic()
@@ -195,6 +207,7 @@ def main() -> None:
             result = run_threads(port, pairs, args.duration, args.connections)
             tool = "python threads"
         db = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+        db += " · throttling on, " + ("Redis cache" if args.cache_url else "database cache")
         print(f"status lookup · {args.server} (2 workers) · {db} · {args.rows} rows · {tool}, "
               f"{args.connections} connections, {args.duration} s")
         print(f"  requests: {result['requests']}  requests/s: {result['rps']:.0f}  p50: {result['p50']}  "
@@ -205,8 +218,21 @@ def main() -> None:
             proc.wait(timeout=20)
         if not args.database_url:
             shutil.rmtree(tmp, ignore_errors=True)
+        if args.cache_url:
+            import redis  # noqa: PLC0415 - only a Redis run needs the client
+
+            client = redis.Redis.from_url(args.cache_url)
+            for key in client.scan_iter(match=f"{env['GOVSITE_CACHE_PREFIX']}:*"):
+                client.delete(key)
+
+
+def _title(argv: list[str]) -> str:
+    """One RESULTS.md section per database and cache, so the SQLite and PostgreSQL runs both stay."""
+    db = "PostgreSQL" if any(a.startswith("--database-url") for a in argv) else "SQLite"
+    cache = "Redis" if any(a.startswith("--cache-url") for a in argv) else "database cache"
+    return f"bench_services: status lookup, throttling on ({db}, {cache})"
 
 
 if __name__ == "__main__":
-    with recording("bench_services: service API throughput"):
+    with recording(_title(sys.argv[1:])):
         main()

@@ -113,6 +113,7 @@ def test_bad_rating_reopens_the_letter_and_takes_it_off_the_site(client, tmp_pat
     letter = Letter.objects.get(number=receipt["number"])
     letter.routed_department = "住建局"
     letter.answer = "已处理。"
+    letter.publish_approved = True  # staff reviewed it
     letter.save()
     out, state = tmp_path / "site", tmp_path / "state"
     build_service_pages(out, state)
@@ -158,6 +159,7 @@ def test_answering_a_public_letter_enqueues_a_site_build(client, django_capture_
     assert DBTaskResult.objects.filter(backend_name="builds").count() == before  # not public yet
     with django_capture_on_commit_callbacks(execute=True):
         letter.answer = "已答复。"
+        letter.publish_approved = True  # answered and reviewed in one save of the edit form
         letter.save()
     assert DBTaskResult.objects.filter(backend_name="builds", task_path__startswith="cms.build.").exists()
 
@@ -168,6 +170,7 @@ def test_letters_pages_in_a_real_site_build(client, tmp_path):
     letter = Letter.objects.get(number=receipt["number"])
     letter.routed_department = "交通局"
     letter.answer = "已将您的建议转交公交公司研究。"
+    letter.publish_approved = True
     letter.save()
     records = list(generate_sample(docs=30, seed=3))
     cfg = from_settings(plugins=[], processes=1)

@@ -83,6 +83,7 @@ def new_letter(**kw) -> Letter:
         department="交通局",
         text="建议增加早高峰班次。",
         wants_public=True,
+        publish_approved=True,  # staff reviewed it (the default is not public)
         kind=Letter.Kind.SUGGESTION,
     )
     fields.update(kw)

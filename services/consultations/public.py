@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cms.service_modules import document_link
 from services.consultations.models import Comment, Consultation, State
-from services.masking import mask_name
+from services.masking import mask_name, mask_text
 
 
 def visible() -> list[Consultation]:
@@ -54,7 +54,7 @@ def public_comments(consultation_id: int, *, decisions: bool = False) -> list[di
             .values("number", "name", "public_text", "received_at", "merged", "adoption", "adoption_reason"))
     out = []
     for r in rows:
-        row = {"number": r["number"], "name": mask_name(r["name"]), "text": r["public_text"],
+        row = {"number": r["number"], "name": mask_name(r["name"]), "text": mask_text(r["public_text"]),
                "date": timezone.localtime(r["received_at"]).date(), "merged": r["merged"]}
         if decisions:
             row.update(adoption=r["adoption"], adoption_reason=r["adoption_reason"],

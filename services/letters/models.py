@@ -69,7 +69,9 @@ class Letter(models.Model):
     answer_department = models.CharField(_("答复部门"), max_length=100, blank=True)
     answered_on = models.DateField(_("答复日期"), null=True, blank=True)
     earlier_answers = models.TextField(_("此前答复（被评为不满意）"), blank=True, editable=False)
-    publish_approved = models.BooleanField(_("审核通过可公开"), default=True,
+    # off until a staff member has read the letter and its answer: nothing a citizen wrote is
+    # public before a review (personal numbers are also masked, services.masking)
+    publish_approved = models.BooleanField(_("审核通过可公开"), default=False,
                                            help_text=_("仅在来信人同意公开且审核通过时在网站公开"))
     reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)

@@ -5,7 +5,7 @@ by department and the signals that ask for a site build all use it."""
 from __future__ import annotations
 
 from services.letters.models import Letter, LetterQuerySet
-from services.masking import mask_name
+from services.masking import mask_name, mask_text
 
 # The fields a public letter shows (the signals watch these and more: services.letters.signals).
 FIELDS = ("number", "kind", "subject", "text", "name", "accepted_on", "answered_on", "answer_department", "answer")
@@ -17,12 +17,13 @@ def public_letters() -> LetterQuerySet:
 
 
 def public_row(letter: dict) -> dict:
-    """A public letter as shown: the kind's label, the writer's name masked (许文华 → 许*华)."""
+    """A public letter as shown: the kind's label, the writer's name masked (许文华 → 许*华), and
+    ID-card, bank-card and phone numbers and e-mail addresses masked in every text."""
     return {
-        "number": letter["number"], "kind": str(Letter.Kind(letter["kind"]).label), "subject": letter["subject"],
-        "text": letter["text"], "name": mask_name(letter["name"]), "accepted_on": letter["accepted_on"],
-        "answered_on": letter["answered_on"], "answer_department": letter["answer_department"],
-        "answer": letter["answer"],
+        "number": letter["number"], "kind": str(Letter.Kind(letter["kind"]).label),
+        "subject": mask_text(letter["subject"]), "text": mask_text(letter["text"]), "name": mask_name(letter["name"]),
+        "accepted_on": letter["accepted_on"], "answered_on": letter["answered_on"],
+        "answer_department": letter["answer_department"], "answer": mask_text(letter["answer"]),
     }
 
 

@@ -19,7 +19,7 @@ from services import throttle
 from services.api_common import CleanInput, Message
 from services.cases import code_matches
 from services.fastdb import fetch_one
-from services.masking import mask_name
+from services.masking import mask_name, mask_text
 from services.status.models import Application
 
 router = Router()
@@ -112,7 +112,7 @@ def public_list(request, params: Query[ListParams]):
         start : start + PAGE_SIZE
     ]
     items = [
-        {**row, "applicant": mask_name(row["applicant"]), "status_label": str(STATUS_LABELS.get(row["status"], ""))}
+        {**row, "applicant": mask_name(row["applicant"]), "item": mask_text(row["item"]), "status_label": str(STATUS_LABELS.get(row["status"], ""))}
         for row in rows
     ]
     return {"count": qs.count(), "page": params.page, "page_size": PAGE_SIZE, "items": items}
