@@ -8,7 +8,7 @@ import os
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from wagtail.models import Locale
+from wagtail.models import Collection, Locale
 
 from content_models.models import Department
 from services.consultations.models import Consultation
@@ -34,6 +34,8 @@ def read(site_dir, rel: str) -> str:
 
 def test_lists_follow_opening_closing_and_published_results(site_dir):
     Locale.objects.get_or_create(language_code="zh-hans")
+    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
+        Collection.add_root(name="Root")
     dept = Department.objects.create(slug="zjj", name="住建局", organ_code="113505830002")
     today = timezone.localdate()
     c = Consultation.objects.create(title="绿地管理办法征求意见", department=dept, draft_text="草案",
