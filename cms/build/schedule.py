@@ -86,7 +86,7 @@ class Ticker(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.is_set():
+        while not self.stopped.wait(self.every):  # the first tick after one period: startup stays light
             close_old_connections()
             try:
                 tick()
@@ -94,7 +94,6 @@ class Ticker(threading.Thread):
                 logger.exception("定时发布检查失败")
             finally:
                 connection.close()
-            self.stopped.wait(self.every)
 
     def stop(self) -> None:
         self.stopped.set()

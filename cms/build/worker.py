@@ -23,6 +23,8 @@ def start_worker_thread(*, interval: float = 0.5, schedule: bool = True) -> thre
         try:
             worker.run()
         finally:
+            if thread.ticker is not None:  # the clock stops with the worker
+                thread.ticker.stop()
             connections.close_all()  # this thread's connections; the worker may be stopped and joined
 
     thread = threading.Thread(target=run, name="govsite-build-worker", daemon=True)
