@@ -102,6 +102,13 @@ def filter_documents_for_user(queryset: QuerySet, user) -> QuerySet:
     return queryset if ids is None else queryset.filter(department_id__in=ids)
 
 
+def choosable_documents_for_user(queryset: QuerySet, user) -> QuerySet:
+    """What a chooser (解读的政策, 替代文件) may list: the user's own departments' documents, and of
+    other departments only what is public (live); never another department's draft."""
+    ids = department_ids_for_user(user)
+    return queryset if ids is None else queryset.filter(Q(department_id__in=ids) | Q(live=True))
+
+
 def user_can_access_document(user, document_pk) -> bool:
     """Whether the user may open this document in the admin at all (any action)."""
     ids = department_ids_for_user(user)

@@ -26,7 +26,12 @@ from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets.button import BaseButton, Button, ButtonWithDropdown
 from wagtail.models import Locale, Revision, WorkflowState
-from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView
+from wagtail.snippets.views.chooser import (
+    ChooseResultsView,
+    ChooseView,
+    SnippetChosenMultipleView,
+    SnippetChosenView,
+)
 from wagtail.snippets.views.snippets import EditView, IndexView
 from wagtail_localize import wagtail_hooks as localize_hooks
 from wagtail_localize.models import TranslationSource
@@ -278,6 +283,9 @@ class DocumentChooseMixin:
     """Chooser for 解读的政策 / 替代文件: searchable (the model is not in Wagtail's search index),
     and without Wagtail's per-row status queries."""
 
+    def get_object_list(self):
+        return permissions.choosable_documents_for_user(super().get_object_list(), self.request.user)
+
     def get_filter_form_class(self):
         bases = [DocumentSearchFilterMixin, BaseFilterForm]
         if self.i18n_enabled:
@@ -301,6 +309,19 @@ class DocumentChooseView(DocumentChooseMixin, ChooseView):
 
 class DocumentChooseResultsView(DocumentChooseMixin, ChooseResultsView):
     pass
+
+
+class DocumentChosenView(SnippetChosenView):
+    """The chooser's answer for one id: a document the user may not choose is a 404, not its title."""
+
+    def get_object(self, pk):
+        qs = permissions.choosable_documents_for_user(self.model_class.objects.all(), self.request.user)
+        return qs.get(pk=pk)
+
+
+class DocumentChosenMultipleView(SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return permissions.choosable_documents_for_user(super().get_objects(pks), self.request.user)
 
 
 def department_guard(view_func):

@@ -20,6 +20,8 @@ from cms.admin.structure import ColumnViewSet, StandalonePageViewSet
 from cms.admin.views import (
     DocumentChooseResultsView,
     DocumentChooseView,
+    DocumentChosenMultipleView,
+    DocumentChosenView,
     DocumentEditView,
     DocumentIndexView,
     DocumentStatusColumn,
@@ -32,6 +34,8 @@ from content_models.models import Department, DisclosureDocument
 class DocumentChooserViewSet(LocalizedSnippetChooserViewSet):
     choose_view_class = DocumentChooseView
     choose_results_view_class = DocumentChooseResultsView
+    chosen_view_class = DocumentChosenView
+    chosen_multiple_view_class = DocumentChosenMultipleView
 
 
 class DocumentViewSet(SnippetViewSet):
