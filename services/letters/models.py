@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from content_models.models import Department
 from services import conf
 from services.cases import new_query_code
 from services.workdays import add_workdays
@@ -63,6 +64,10 @@ class Letter(models.Model):
     deadline = models.DateField(_("答复期限"), null=True, blank=True)
     routed_department = models.CharField(_("承办部门"), max_length=100, blank=True,
                                          help_text=_("分流：选择承办部门后保存"))
+    handling_department = models.ForeignKey(
+        Department, verbose_name=_("承办部门（部门站点）"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="letters", help_text=_("分流或转办：选择承办部门后保存；该部门的工作人员在其待办中看到本信件"))
+    routing_log = models.TextField(_("分流和转办记录"), blank=True, editable=False)
     routed_on = models.DateField(_("分流日期"), null=True, blank=True)
     handler_contact = models.CharField(_("承办人联系方式"), max_length=200, blank=True)
     answer = models.TextField(_("答复内容"), blank=True)
@@ -107,6 +112,8 @@ class Letter(models.Model):
         a department routes the letter, an answer answers it."""
         if self.deadline is None:
             self.deadline = add_workdays(self.accepted_on, deadline_days())
+        if self.handling_department_id:
+            self.routed_department = self.handling_department.name
         if self.routed_department and self.routed_on is None:
             self.routed_on = timezone.localdate()
         if self.status == self.Status.RECEIVED and self.routed_department:
