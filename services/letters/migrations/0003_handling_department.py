@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('content_models', '0007_category_proposal_replies'),
-        ('services_letters', '0001_initial'),
+        ('services_letters', '0002_letters_reviewed_before_public'),
     ]
 
     operations = [
