@@ -42,7 +42,11 @@ def _state() -> tuple:
 def test_demo_sets_up_and_is_idempotent(client, monkeypatch, tmp_path):
     monkeypatch.delenv("GOVSITE_ADMIN_PASSWORD", raising=False)
     out = _demo("--docs", "120")
-    assert DisclosureDocument.objects.count() == 120
+    # --docs sets the sample; the modules' demo data publish documents of their own (the annual
+    # report, public replies to proposals), which a second run must not repeat (checked below).
+    sample = DisclosureDocument.objects.filter(source_id__regex=r"^[a-z]+-[0-9]{4}-[0-9]{6}$")
+    assert sample.count() == 120
+    assert DisclosureDocument.objects.exclude(pk__in=sample.values("pk")).count() <= 10
     assert Department.objects.count() >= 10
     assert set(Locale.objects.values_list("language_code", flat=True)) == {"zh-hans", "en"}
     assert "/admin/" in out

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cms.demo.sample import generate_sample
+from content_models import vocabularies
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
 from site_generator.output import BuildLocked, build_lock
@@ -39,7 +40,15 @@ def url_of(rec) -> str:
 
 @pytest.fixture()
 def base():
-    return {r["id"]: dict(r) for r in generate_sample(docs=120, seed=5)}
+    recs = {r["id"]: dict(r) for r in generate_sample(docs=120, seed=5)}
+    # The changes below need a 失效 policy whose successor is in the site; the sample links one only
+    # when chance gives a later policy of the same department, so make sure of one.
+    if not any(r.get("replaced_by") in recs for r in recs.values()):
+        policies = sorted((r for r in recs.values() if r["category"] in ("政策文件", "法规规章")),
+                          key=lambda r: r["published"])
+        old, new = policies[0], policies[-1]
+        old.update(replaced_by=new["id"], validity=vocabularies.EXPIRED)
+    return recs
 
 
 def new_doc(template: dict, doc_id: str, published: str, **kw) -> dict:
