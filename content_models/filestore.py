@@ -78,27 +78,21 @@ class FileStore:
         return StoredFile(sha, len(data), self._kind(data[:HEAD], name, io.BytesIO(data)))
 
     def put_stream(self, fh: BinaryIO, name: str = "") -> StoredFile:
-        """Store an open binary file (an uploaded file's storage handle), read once."""
+        """Store an open binary file (an uploaded file's storage handle); a large one is read twice
+        (hash, then copy when new), so the store only ever gets a file under its final name whole."""
         data = fh.read(SMALL + 1)
         if len(data) <= SMALL:
             return self.put_bytes(data, name)
         digest = hashlib.sha256(data)
-        with atomic_file(self.root / "incoming" / f"{os.getpid()}", durable=False) as out:
-            out.write(data)
-            size = len(data)
-            for chunk in iter(lambda: fh.read(CHUNK), b""):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
+        size = len(data)
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
         sha = digest.hexdigest()
-        incoming = self.root / "incoming" / f"{os.getpid()}"
-        target = self.path(sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_file():
-            incoming.unlink()
-        else:
-            os.replace(incoming, target)
-        return StoredFile(sha, size, self._kind(data[:HEAD], name, target))
+        if not self.has(sha):
+            fh.seek(0)
+            self._write_stream(sha, fh)
+        return StoredFile(sha, size, self._kind(data[:HEAD], name, self.path(sha)))
 
     def _write_stream(self, sha: str, fh: BinaryIO) -> None:
         with atomic_file(self.path(sha), durable=False) as out:

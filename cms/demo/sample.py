@@ -274,9 +274,9 @@ def _link(plans: list[dict], rng: random.Random) -> None:
         if plan["category"] in ("政策文件", "法规规章"):
             # A 失效/废止 policy is replaced by a later one of the same department on the same
             # subject, which says so in its title: a reader following 现行文件 lands on its successor.
-            same = [p for p in policies[-200:] if p["dept"] == plan["dept"] and "replaced_by" not in p
+            same = [p for p in policies[-300:] if p["dept"] == plan["dept"] and "replaced_by" not in p
                     and p["category"] == plan["category"]]
-            if same and rng.random() < 0.25:
+            if same and rng.random() < 0.5:
                 old = rng.choice(same)
                 old["replaced_by"] = plan["id"]
                 old["validity"] = rng.choice((vocabularies.EXPIRED, vocabularies.REPEALED))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from cms.exchange.importer import documents_imported
 from content_models.extract import EXTRACTABLE, ExtractError, extract_text
 from content_models.filestore import FileStore
 from content_models.models import Attachment, AttachmentText, DisclosureDocument
+from site_generator.processes import fork_pool
 
 BATCH = 200
 
@@ -77,7 +77,7 @@ def extract_pending(
     summary = ExtractSummary()
     store = FileStore(settings.GOVSITE_FILES_DIR)
     started = time.perf_counter()
-    pool = ProcessPoolExecutor(processes) if processes > 1 else None
+    pool = fork_pool(processes) if processes > 1 else None
     after = ""
     try:
         while True:
@@ -87,7 +87,7 @@ def extract_pending(
             after = batch[-1][0]
             names = {sha: name for sha, _kind, name in batch}
             jobs = [(sha, str(store.path(sha)), kind) for sha, kind, _name in batch]
-            results = list(pool.map(_extract_one, jobs, chunksize=8) if pool else map(_extract_one, jobs))
+            results = pool.map(_extract_one, jobs, chunksize=8) if pool else list(map(_extract_one, jobs))
             for sha, text, error in results:
                 summary.files += 1
                 if error:
@@ -107,7 +107,8 @@ def extract_pending(
                 progress(summary)
     finally:
         if pool is not None:
-            pool.shutdown()
+            pool.terminate()
+            pool.join()
     summary.seconds = time.perf_counter() - started
     return summary
 
