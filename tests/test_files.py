@@ -65,7 +65,7 @@ def test_the_publish_report_uses_the_same_sizes():
 
 def test_sizes_are_formatted_in_one_place():
     """A second formatter (``"B"``/``"KB"`` units, ``/ 1024`` or ``/ 1e6`` in a message) is a second rule."""
-    pattern = re.compile(r"""["'](?:B|KB|MB|GB)["']|\} (?:B|KB|MB|GB|字节)["']|/ 1e6""")
+    pattern = re.compile(r"""["'] ?(?:KB|MB|GB)["']|\} (?:B|KB|MB|GB|字节)["']|/ 1e6""")
     holders = sorted(
         str(p.relative_to(ROOT))
         for package in ("content_models", "cms", "site_generator", "search_index", "publish", "services")
