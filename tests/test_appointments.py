@@ -84,6 +84,21 @@ def test_book_get_number_and_code_look_up_change_and_cancel(window, client, no_r
 
 
 @pytest.mark.django_db
+def test_a_booking_number_locks_after_wrong_codes_even_for_the_right_code(window, client, no_rate_limit):
+    r = post(client, "/api/services/appointments/bookings", payload(client, window, MONDAY + dt.timedelta(days=1)))
+    number, code = r.json()["number"], r.json()["code"]
+    url = f"/api/services/appointments/bookings/{number}"
+    statuses = [client.get(url, {"code": f"WRONG{i}"}).status_code for i in range(6)]
+    assert statuses == [404] * 5 + [429]
+    locked = client.get(url, {"code": code})
+    assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+    assert "错误次数过多" in locked.json()["message"]
+    cancel = post(client, f"{url}/cancel", {"code": code})
+    assert cancel.status_code == 429  # nor can it be cancelled by guessing
+    assert Booking.objects.get(number=number).status == "booked"
+
+
+@pytest.mark.django_db
 def test_holiday_refused_adjusted_saturday_accepted_sunday_refused(window, client, no_rate_limit):
     holiday = post(client, "/api/services/appointments/bookings", payload(client, window, NATIONAL_DAY))
     assert holiday.status_code == 400

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import field_validator
 
 from cms.api.errors import ServiceError, register_labels
-from services import antispam
+from services import throttle
 from services.api_common import (
     CleanInput,
     IdempotencyHeader,
@@ -169,11 +169,13 @@ class ChangeIn(CodeIn):
 
 def _own(request, number: str, code: str) -> Booking:
     """The booking if the code is right; one answer for a wrong code and an unknown number, and
-    wrong codes count against the client's limit (no guessing)."""
-    booking = (Booking.objects.filter(number=number.strip()[:40]).select_related("slot", "window", "window__department")
-               .first())
+    wrong codes count against the number and the client in the shared cache, like every lookup
+    (after a few, 429 with Retry-After: no guessing)."""
+    number = number.strip()[:40]
+    throttle.check_lookup(request, "appointments", number)
+    booking = Booking.objects.filter(number=number).select_related("slot", "window", "window__department").first()
     if booking is None or not svc.code_matches(booking, code):
-        antispam.check_rate_limit(request, "appointments-code")
+        throttle.lookup_failed(request, "appointments", number)
         raise ServiceError(404, _("未找到该预约，请核对预约号和预约码"))
     return booking
 
