@@ -94,6 +94,17 @@ def test_a_citizen_submits_and_follows_the_request(client, departments):
     assert wrong.status_code == 404 and "未找到" in wrong.json()["message"]
 
 
+def test_a_request_number_locks_after_wrong_codes_even_for_the_right_code(client, departments):
+    receipt = submit(client).json()
+    number, code = receipt["number"], receipt["query_code"]
+    statuses = [client.get(f"{API}/lookup", {"no": number, "code": f"WRONG{i}"}).status_code for i in range(6)]
+    assert statuses == [404] * 5 + [429]
+    for path in ("lookup", "reply"):  # the reply file neither
+        locked = client.get(f"{API}/{path}", {"no": number, "code": code})
+        assert locked.status_code == 429 and int(locked["Retry-After"]) > 0
+        assert "错误次数过多" in locked.json()["message"]
+
+
 @pytest.mark.parametrize("overrides,message", [
     ({"credential_no": "110105194912310021"}, "居民身份证号码不正确"),
     ({"department": "nowhere"}, "受理机关"),

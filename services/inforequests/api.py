@@ -16,7 +16,7 @@ from pydantic import field_validator
 
 from cms.api.errors import ServiceError, register_labels
 from content_models.models import Department
-from services import idempotency
+from services import idempotency, throttle
 from services.antispam import client_ip
 from services.api_common import (
     CleanInput,
@@ -187,9 +187,14 @@ def _receipt(request: InfoRequest) -> dict:
             "status_label": request.get_status_display(), "department": request.department.name}
 
 
-def _verified(no: str, code: str) -> InfoRequest:
-    request = InfoRequest.objects.select_related("department").filter(number=no.strip()).first()
+def _verified(http_request, no: str, code: str) -> InfoRequest:
+    """The request if the code is right; wrong codes count against the number and the client in the
+    shared cache like every lookup (after a few, 429 with Retry-After, even for the right code)."""
+    number = no.strip()
+    throttle.check_lookup(http_request, "inforequests", number)
+    request = InfoRequest.objects.select_related("department").filter(number=number).first()
     if request is None or not code_matches(request.query_code, code):
+        throttle.lookup_failed(http_request, "inforequests", number)
         raise ServiceError(404, _("未找到该申请，请核对申请编号和查询码"))
     return request
 
@@ -231,9 +236,9 @@ def submit(request, payload: RequestIn, idempotency_key: str | None = Idempotenc
     return (201 if created else 200), _receipt(row)
 
 
-@router.get("/lookup", response={200: RequestOut, 404: Message}, summary="凭申请编号和查询码查询办理情况")
+@router.get("/lookup", response={200: RequestOut, 404: Message, 429: Message}, summary="凭申请编号和查询码查询办理情况")
 def lookup(request, params: Query[LookupParams]):
-    row = _verified(params.no, params.code)
+    row = _verified(request, params.no, params.code)
     events = [{"on": e.on, "action": e.action, "label": e.get_action_display()}
               for e in row.events.exclude(action=RequestEvent.Action.TRANSFER)]
     return 200, {
@@ -248,9 +253,9 @@ def lookup(request, params: Query[LookupParams]):
     }
 
 
-@router.get("/reply", response={404: Message}, summary="凭申请编号和查询码下载答复书")
+@router.get("/reply", response={404: Message, 429: Message}, summary="凭申请编号和查询码下载答复书")
 def reply_file(request, params: Query[LookupParams]):
-    row = _verified(params.no, params.code)
+    row = _verified(request, params.no, params.code)
     if not row.reply_file:
         raise ServiceError(404, _("该申请没有答复书文件"))
     name = row.reply_file.name.rsplit("/", 1)[-1]
