@@ -73,7 +73,7 @@ def test_assigned_to_the_lead_department_answered_and_published(client, setup):
     r = client.post(edit_url(p), form(department=str(jyj.pk), assigned_on="2026-03-10"))
     assert r.status_code == 200 and "交办单位" in r.content.decode()
     r = client.post(edit_url(p), form(department=str(zrzy.pk), assigned_on="2026-03-10", reply="经研究，答复如下……",
-                                      result="B", answered_on="2026-05-20", reply_public="on"))
+                                      result="b", answered_on="2026-05-20", reply_public="on"))
     assert r.status_code == 302
     p.refresh_from_db()
     assert p.status == "answered"
@@ -82,7 +82,7 @@ def test_assigned_to_the_lead_department_answered_and_published(client, setup):
     assert "第0123号代表建议的答复" in doc.title
     # no longer public: withdrawn from the site
     client.post(edit_url(p), form(department=str(zrzy.pk), assigned_on="2026-03-10", reply="经研究，答复如下……",
-                                  result="B", answered_on="2026-05-20"))
+                                  result="b", answered_on="2026-05-20"))
     doc.refresh_from_db()
     assert not doc.live
     actions = list(p.events.values_list("action", "actor_name"))

@@ -33,7 +33,7 @@ def load_demo(stdout: Any) -> None:
         p = Proposal.objects.create(
             kind=kind, year=year, session="市十七届人大五次会议" if kind == "npc" else "市政协十三届五次会议",
             serial=serial, title=title, proposer=proposer, content=f"{title}。具体内容……", department=department,
-            assigned_on=assigned, reply=reply, result="B" if reply else "",
+            assigned_on=assigned, reply=reply, result=Proposal.Result.B if reply else "",
             answered_on=assigned + dt.timedelta(days=60) if reply else None, reply_public=i == 2,
         )
         if department:

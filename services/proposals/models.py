@@ -40,9 +40,9 @@ class Proposal(models.Model):
         ANSWERED = "answered", _("已答复")
 
     class Result(models.TextChoices):
-        A = "A", _("A类：所提问题已经解决或基本解决")
-        B = "B", _("B类：所提问题正在解决或已列入计划逐步解决")
-        C = "C", _("C类：所提问题因条件限制或其他原因需以后解决或留作参考")
+        A = "a", _("A类：所提问题已经解决或基本解决")
+        B = "b", _("B类：所提问题正在解决或已列入计划逐步解决")
+        C = "c", _("C类：所提问题因条件限制或其他原因需以后解决或留作参考")
 
     kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("年度"))

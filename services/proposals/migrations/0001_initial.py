@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('registered', '待交办'), ('assigned', '办理中'), ('answered', '已答复')], db_index=True, default='registered', editable=False, max_length=12, verbose_name='状态')),
                 ('handler_contact', models.CharField(blank=True, help_text='电子邮箱或手机号，多个用逗号分隔；用于电子监察提醒', max_length=200, verbose_name='承办人联系方式')),
                 ('reply', models.TextField(blank=True, verbose_name='答复内容')),
-                ('result', models.CharField(blank=True, choices=[('A', 'A类：所提问题已经解决或基本解决'), ('B', 'B类：所提问题正在解决或已列入计划逐步解决'), ('C', 'C类：所提问题因条件限制或其他原因需以后解决或留作参考')], max_length=2, verbose_name='办理结果类别')),
+                ('result', models.CharField(blank=True, choices=[('a', 'A类：所提问题已经解决或基本解决'), ('b', 'B类：所提问题正在解决或已列入计划逐步解决'), ('c', 'C类：所提问题因条件限制或其他原因需以后解决或留作参考')], max_length=2, verbose_name='办理结果类别')),
                 ('answered_on', models.DateField(blank=True, null=True, verbose_name='答复日期')),
                 ('reply_public', models.BooleanField(default=False, help_text='勾选后答复作为公开文件发布在“建议提案办理”类别', verbose_name='答复公开')),
                 ('published_source_id', models.CharField(blank=True, editable=False, max_length=128)),
