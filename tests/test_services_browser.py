@@ -78,7 +78,7 @@ def test_write_a_letter_and_look_it_up_across_origins(stack):
     fill(chromium, submit, {"phone": "13800138000", "public": True})
     chromium.wait(f"document.querySelector({json.dumps(submit)} + ' .svc-result').className.includes('svc-ok')")
     receipt = chromium.evaluate(f"document.querySelector({json.dumps(submit)} + ' .svc-result').textContent")
-    number, code = re.search(r"信件编号：(\w+)，查询码：(\d+)", receipt).groups()
+    number, code = re.search(r"信件编号：(\w+)，查询码：(\w+)", receipt).groups()
     assert number in count_letters(env)[1]
 
     lookup = "form[data-action=lookup]"
