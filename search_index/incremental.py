@@ -17,19 +17,12 @@ import orjson
 
 from . import format as fmt
 from .query import IndexMissing, SearchIndex
+from .segments import encode_term, finish_index, previous_files, put_chunk, segment_raw, shard_bytes
 from .tokenize import FACET_KEYS
 
 
 def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) -> set[str] | None:
     """Write the changed files; return the set of index files of the new build, or None to fall back."""
-    from .build import (  # noqa: PLC0415 - cycle, docs/architecture.md
-        _finish,
-        _put_chunk,
-        encode_term,
-        previous_files,
-        segment_raw,
-        shard_bytes,
-    )
 
     db = state.db
     reader = SearchIndex(out_dir, cache_files=1 << 16)
@@ -108,7 +101,7 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
                     decoded[blk].pop(o, None)
                 decoded[blk].update(add)
             df = sum(len(p) for p in decoded.values()) + sum(s[1] for b, s in segs.items() if b not in decoded)
-            # Re-encode whole page groups (build.encode_term): the changed blocks' groups, or every
+            # Re-encode whole page groups (segments.encode_term): the changed blocks' groups, or every
             # block when the term moves between inline and paged, or to another group size.
             group = 0 if df <= fmt.INLINE_DF else fmt.group_blocks(df)
             if group == 0 or old_df <= fmt.INLINE_DF or group != fmt.group_blocks(old_df):
@@ -164,10 +157,10 @@ def patch_index(state, writer, stats, out_dir: Path, changes: dict[int, tuple]) 
         for o in range(lo, lo + len(rows)):
             if o in changes:
                 rows[o - lo] = changes[o][4]
-        chunk_names[c] = _put_chunk(state, writer, c, rows)
+        chunk_names[c] = put_chunk(state, writer, c, rows)
 
     facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
-    _finish(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
+    finish_index(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
     stats.documents = n_docs
     stats.terms = len(updates)
     return (previous - dropped) | writer.paths
