@@ -23,7 +23,6 @@ untouched, with no query.
 from __future__ import annotations
 
 import html
-import os
 import re
 from datetime import timedelta, timezone
 from urllib.parse import quote
@@ -32,6 +31,7 @@ from django.conf import settings
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 
+from cms.document_files import FileLinks
 from cms.models import StandalonePage
 from content_models.filestore import FileStore
 from content_models.models import DisclosureDocument
@@ -54,6 +54,7 @@ class Expander:
 
     def __init__(self, store: FileStore | None = None):
         self.store = store or FileStore(settings.GOVSITE_FILES_DIR)
+        self.links = FileLinks(self.store)
         self._files: dict[tuple[str, int], dict | None] = {}
 
     def expand(self, body: str) -> tuple[str, list[dict]]:
@@ -106,13 +107,11 @@ class Expander:
         return self._files[key]
 
     def _put(self, field_file) -> dict | None:
-        name = os.path.basename(field_file.name)
-        try:
-            with field_file.open("rb") as fh:
-                stored = self.store.put_stream(fh, name)
-        except OSError:
+        """The file stored by content (``cms.document_files``: read once, then known by its identity)."""
+        stored = self.links.stored(field_file)
+        if stored is None:
             return None  # the upload's file is gone from the media storage: treated as deleted
-        return {"sha256": stored.sha256, "file": name, "type": stored.kind}
+        return {"sha256": stored["sha256"], "file": stored["file"], "type": stored["type"]}
 
     # -- images
     def _embed(self, match: re.Match, files: list[dict]) -> str:

@@ -19,8 +19,9 @@ is the object itself or its dotted path, imported when it is used, after the app
   called by ``govsite demo`` (:func:`load_demo_data`).
 
 What a module uses from here: :data:`site_pages_changed`, the signal it sends when data its pages
-show changed (``cms.build.signals`` records a ``pages`` change for the build queue), and the page
-types. Like MkDocs's plugins, the modules import the host's contract, never the other way round.
+show changed (``cms.build.signals`` records a ``pages`` change for the build queue), the page
+types, and :class:`FileLinks` with :func:`page_files` for the Wagtail documents its pages link
+(published with the site under ``files/``, never the CMS's ``/documents/`` URL). Like MkDocs's plugins, the modules import the host's contract, never the other way round.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cms.document_files import FileLinks, page_files
 from site_generator.docinfo import doc_url, site_slug
 from site_generator.pages import PageSet, PageSpec
 
-__all__ = ["OpenCases", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules", "load_demo_data", "resolve_hook", "service_pages_enabled",
-           "site_pages_changed"]
+__all__ = ["FileLinks", "OpenCases", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules",
+           "load_demo_data", "page_files", "resolve_hook", "service_pages_enabled", "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
 # changed, with ``reason`` (a short text kept in the queue row). Receivers return True when a build

@@ -290,7 +290,7 @@ class _Build:
         _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
         self._lap("sitemaps+home")
         pages = self._plan_pages(self._previous_page_versions, full=True)
-        result.pages_rendered = _write_pages(renderer, writer, pages)
+        result.pages_rendered = _write_pages(renderer, writer, pages, st)
         st.update_pages(pages.upsert, ())
         self._lap("pages")
 
@@ -456,7 +456,7 @@ class _Build:
             public = {doc_id: docinfo.public_record(rec) for doc_id, rec in changed.items()}
             rendered = _apply_changes(renderer, st, writer, cfg, changed, public, removed, fetch)
             result.rendered_documents = rendered
-            result.pages_rendered = _write_pages(renderer, writer, pages)
+            result.pages_rendered = _write_pages(renderer, writer, pages, st)
             st.update_pages(pages.upsert, pages.drop)
             self._lap("render")
             ctx = self._context(writer, renderer, False, list(public.values()), removed)
@@ -485,15 +485,33 @@ class _Build:
         return result
 
 
-def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan) -> int:
-    """Write the planned contributed pages (removals first: a path may move between sets)."""
+PAGE_FILES = "page:"  # a contributed page's rows in ``doc_files`` (document ids never hold a colon-path)
+
+
+def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State) -> int:
+    """Write the planned contributed pages (removals first: a path may move between sets).
+
+    The stored files a page links (``PageSpec.files``) are placed with it and recorded in the
+    state like a document's attachments (owner ``page:<path>``), so a file no page or document
+    links any more leaves the site.
+    """
+    owners = [PAGE_FILES + p for p in pages.delete] + [PAGE_FILES + spec.path for spec in pages.render]
+    before = st.files_of(owners)
+    st.delete_files(PAGE_FILES + p for p in pages.delete)
     for path in pages.delete:
         writer.delete(path)
+    rows = []
     for spec in pages.render:
+        placed = [rel for rel, source in renderer.attachment_files({"attachments": list(spec.files)})
+                  if writer.link(rel, source)]
+        rows.append({"id": PAGE_FILES + spec.path, "files": placed})
         context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
         url = "/" + (spec.path[:-len("index.html")] if spec.path.endswith("index.html") else spec.path)
         context["meta"] = {"canonical": url, **(context["meta"] or {})}
         writer.write(spec.path, renderer.render_page(spec.template, context))
+    st.put_files(rows)
+    for path in sorted(st.unreferenced(before)):
+        writer.delete(path)
     if pages.total:
         logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
     return len(pages.render)

@@ -17,7 +17,10 @@ What the build does with a set (``plan`` below, ``site_generator.build`` writes)
   a page without a version is versioned by a hash of its template and context;
 - a page that was in the set and is not any more is replaced by the set's ``tombstone(path)``
   page when that returns one (kept from then on, like any page), else its file is deleted;
-- a set that is not passed to a build is left as it is (its files and its state).
+- a set that is not passed to a build is left as it is (its files and its state);
+- the stored files a page links (``PageSpec.files``: ``{"sha256", "file", "type"}`` like a
+  document's attachment, e.g. a guide's blank form) are placed under ``files/`` with the page, by
+  hash, never read; a file no page or document links any more leaves the site.
 
 Extension point (issue 15, not built yet): a set will also carry the search records and feed
 entries of its pages (``PageSet.search_records``/``feed_entries``); the build would hand them to
@@ -55,12 +58,16 @@ class PageSpec:
     called only when the page is rendered; a lazy context needs a ``version`` that changes whenever
     the page would (e.g. the row's update time). Without a version the build hashes the template
     and the context, so the context must then be plain data (str, numbers, dates, lists, dicts).
+
+    ``files``: the stored files the page links (``{"sha256", "file", "type"}``, as the CMS gives
+    them: ``cms.service_modules.FileLinks``), placed at ``docinfo.attachment_path`` with the page.
     """
 
     path: str
     template: str
     context: Context | Callable[[], Context]
     version: str | None = None
+    files: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _check_path(self.path)
@@ -68,10 +75,15 @@ class PageSpec:
             raise PageSetError(f"页面 {self.path} 的内容是延迟计算的，必须给出 version")
 
     def resolved_version(self) -> str:
+        files = [[str(f.get("sha256") or ""), str(f.get("file") or ""), str(f.get("type") or "")] for f in self.files]
         if self.version is not None:
-            return str(self.version)
+            if not files:
+                return str(self.version)
+            digest = hashlib.blake2b(orjson.dumps(files), digest_size=8).hexdigest()
+            return f"{self.version}+{digest}"
         try:
-            data = orjson.dumps([self.template, self.context], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+            data = orjson.dumps([self.template, self.context, *([files] if files else [])],
+                                option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         except TypeError as exc:
             raise PageSetError(f"页面 {self.path} 的内容不是纯数据（{exc}）：请给出 version") from None
         return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -4,6 +4,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import orjson
 import pytest
@@ -17,6 +18,7 @@ from cms.admin import permissions
 from content_models.models import Department
 from services.guides.exchange import export_records, import_lines
 from services.guides.models import Audience, Scenario, ScenarioChoice, ServiceItem, Topic
+from tests.helpers.links import broken_links
 from tests.helpers.services import build_service_pages
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +155,7 @@ def channels_and_scenario():
     return scenario
 
 
-def test_guide_page_shows_every_field_and_its_forms_link_to_real_files(dept, forms, tmp_path, client):
+def test_guide_page_shows_every_field_and_its_forms_link_to_real_files(dept, forms, tmp_path):
     import_lines(lines(record()), base_dir=forms)
     out, state = tmp_path / "site", tmp_path / "state"
     build_service_pages(out, state)
@@ -166,8 +168,11 @@ def test_guide_page_shows_every_field_and_its_forms_link_to_real_files(dept, for
         assert value in html, value
     hrefs = re.findall(r'class="form-download" href="([^"]+)"', html)
     assert len(hrefs) == 2
-    bodies = [b"".join(client.get(h).streaming_content) for h in hrefs]
+    # published with the site at stable content-named URLs, not the CMS's /documents/ URL
+    assert all(h.startswith("/files/") for h in hrefs), hrefs
+    bodies = [(out / unquote(h).lstrip("/")).read_bytes() for h in hrefs]
     assert bodies[0].startswith(b"PK\x03\x04") and bodies[1].startswith(b"%PDF")
+    assert broken_links(out) == {}
 
 
 def test_topic_audience_department_and_scenario_lists(dept, forms, tmp_path):

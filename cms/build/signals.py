@@ -12,6 +12,7 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.documents import get_document_model
 from wagtail.signals import published, unpublished
 
 from cms.build.tasks import enqueue_build
@@ -94,3 +95,13 @@ def column_changed(sender, instance, raw=False, **kwargs) -> None:
     """A column edited: the navigation and column tags of the site change (one full build)."""
     if not raw:
         queue_pages_change(f"栏目 {instance.name}")
+
+
+@receiver(post_save, dispatch_uid="govsite_site_build_file_saved")
+def wagtail_document_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    """A Wagtail document edited (its file replaced): the pages that link it (a guide's form, a
+    consultation's draft: ``PageSpec.files``) are planned again; only those whose file changed are
+    written. A new document is linked by nothing yet."""
+    if raw or created or sender is not get_document_model() or not service_pages_enabled():
+        return
+    queue_pages_change(f"文件 {instance.pk}")

@@ -2,7 +2,7 @@
 
 - ``consultations/index.html``: 征集中, 未开始 and 已结束 consultations with their dates and state;
 - ``consultations/<number>/index.html``: one consultation: the draft (its document page, the
-  uploaded file or the text), the dates, the approved comments (names masked) and, while it is
+  uploaded file, published with the page under ``files/``, or the text), the dates, the approved comments (names masked) and, while it is
   open, the comment form;
 - ``consultations/<number>/feedback/index.html``: the published 采纳情况 report, linking the draft
   and the final policy (the consultation page links to it).
@@ -18,7 +18,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
-from cms.service_modules import PageSet, PageSpec
+from cms.service_modules import FileLinks, PageSet, PageSpec, page_files
 from services import conf
 from services.consultations import public
 from services.consultations.models import Consultation, State
@@ -30,7 +30,11 @@ COLUMN = "政民互动"
 def site_pages() -> list[PageSet]:
     today = timezone.localdate()
     api = conf.api_base()
-    items = [(c, public.consultation_row(c, today)) for c in public.visible()]
+    files = FileLinks()
+    try:
+        items = [(c, public.consultation_row(c, today, files)) for c in public.visible()]
+    finally:
+        files.close()
     rows = [row for _c, row in items]
     groups = [
         ("征集中", [r for r in rows if r["state"] == State.OPEN]),
@@ -46,12 +50,12 @@ def site_pages() -> list[PageSet]:
         pages.append(PageSpec(f"consultations/{c.number}/index.html", "consultations/detail.html", {
             "c": row, "comments": public.public_comments(c.pk, decisions=reported), "api_base": api,
             "meta": {"title": c.title, "column": COLUMN, "canonical": row["url"]},
-        }))
+        }, files=page_files([row["draft_file"]])))
         if reported:
             pages.append(PageSpec(f"consultations/{c.number}/feedback/index.html", "consultations/feedback.html", {
                 "c": row, "report": public.feedback_report(c),
                 "meta": {"title": f"{c.title} 意见采纳情况", "column": COLUMN, "canonical": row["feedback_url"]},
-            }))
+            }, files=page_files([row["draft_file"]])))
     return [PageSet("consultations", pages)]
 
 

@@ -1,7 +1,7 @@
 """What the public sees of consultations, in one place (the API and the static pages use it).
 
-- a consultation: title, department, dates, state, the draft (document page, uploaded file or
-  text) and, once reported, the final policy;
+- a consultation: title, department, dates, state, the draft (document page, uploaded file at its
+  static ``/files/...`` URL, or text) and, once reported, the final policy;
 - its comments: only approved ones, with the name masked (许文华 → 许*华) and the text the
   moderator approved (``Comment.public_text``); how many duplicates were merged into each;
 - the 采纳情况 feedback report: counts (received, valid, rejected, merged, adopted, partly, not
@@ -15,7 +15,7 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cms.service_modules import document_link
+from cms.service_modules import FileLinks, document_link
 from services.consultations.models import Comment, Consultation, State
 from services.masking import mask_name, mask_text
 
@@ -26,18 +26,18 @@ def visible() -> list[Consultation]:
                                                     "final_policy__department").order_by("-start_date", "-id"))
 
 
-def _file_link(document) -> dict | None:
-    if document is None:
-        return None
-    return {"title": document.title, "url": document.url}
-
-
-def consultation_row(c: Consultation, today: dt.date) -> dict:
+def consultation_row(c: Consultation, today: dt.date, files: FileLinks | None = None) -> dict:
+    """``files``: the read's ``FileLinks`` (the uploaded draft is linked at its static ``/files/...``
+    URL and published with the page; ``draft_file["stored"]`` goes into the page's files)."""
     state = c.state(today)
+    draft_file = None
+    if c.draft_file is not None:
+        files = files or FileLinks()
+        draft_file = files.link(c.draft_file)
     return {
         "number": c.number, "title": c.title, "department": c.department.name, "summary": c.summary,
         "start_date": c.start_date, "end_date": c.end_date, "state": state.value, "state_label": str(state.label),
-        "contact": c.contact, "draft_document": document_link(c.draft_document), "draft_file": _file_link(c.draft_file),
+        "contact": c.contact, "draft_document": document_link(c.draft_document), "draft_file": draft_file,
         "draft_text": c.draft_text, "url": f"/consultations/{c.number}/",
         "feedback_url": f"/consultations/{c.number}/feedback/" if state == State.REPORTED else None,
         "final_policy": document_link(c.final_policy) if state == State.REPORTED else None,

@@ -13,16 +13,11 @@ rewrites its guide and only the lists whose lines changed. Read in a handful of 
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 
-from django.conf import settings
-from django.urls import reverse
 from wagtail.documents import get_document_model
 
-from cms.service_modules import PageSet, PageSpec
-from content_models.files import file_type, human_size, type_label
-from services import conf
+from cms.service_modules import FileLinks, PageSet, PageSpec, page_files
 from services.guides.models import Audience, Material, Scenario, ScenarioChoice, ServiceItem, Topic
 
 COLUMN = "办事服务"
@@ -33,16 +28,14 @@ ITEM_FIELDS = ("id", "code", "name", "kind", "department__name", "department__sl
 
 
 def _document_files(ids: set[int]) -> dict[int, dict]:
-    """The forms and samples as the pages link them, read in one query (no file system access)."""
-    base = conf.get("GOVSITE_GUIDES_FILES_BASE", "").rstrip("/")
-    direct = getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct"
-    out = {}
-    for doc in get_document_model().objects.filter(pk__in=ids).only("id", "title", "file", "file_size"):
-        url = doc.url if direct else reverse("wagtaildocs_serve", args=[doc.pk, os.path.basename(doc.file.name)])
-        out[doc.pk] = {"title": doc.title, "url": base + url,
-                       "size": human_size(doc.file_size) if doc.file_size else "",
-                       "type": type_label(file_type(doc.file.name))}
-    return out
+    """The forms and samples as the pages link them: their static ``/files/...`` URLs (the files are
+    published with the site, ``cms.service_modules.FileLinks``), read in one query."""
+    files = FileLinks()
+    try:
+        return {doc.pk: files.link(doc) for doc in get_document_model().objects.filter(pk__in=ids)
+                .only("id", "title", "file")}
+    finally:
+        files.close()
 
 
 def _links(model, field: str, ids: set[int] | None) -> dict[int, list[int]]:
@@ -127,10 +120,13 @@ def _scenario_questions(choices: list[ScenarioChoice], lines: dict[int, dict]) -
 def site_pages() -> list[PageSet]:
     cat = Catalogue()
     lines = {row["id"]: line(row) for row in cat.rows}
-    pages = [PageSpec(f"guides/{row['code']}/index.html", "guides/guide.html", {
-        "item": guide(row, cat),
-        "meta": {**_meta(row["name"], f"/guides/{row['code']}/"), "description": row["conditions"][:120]},
-    }) for row in cat.rows]
+    pages = []
+    for row in cat.rows:
+        item = guide(row, cat)
+        pages.append(PageSpec(f"guides/{row['code']}/index.html", "guides/guide.html", {
+            "item": item,
+            "meta": {**_meta(row["name"], f"/guides/{row['code']}/"), "description": row["conditions"][:120]},
+        }, files=page_files(f for m in item["materials"] for f in (m["blank_form"], m["sample"]))))
 
     by_department: dict[tuple, list[dict]] = defaultdict(list)
     for row in cat.rows:
