@@ -39,9 +39,9 @@ from django.utils.module_loading import import_string
 
 from cms.document_files import FileLinks, page_files
 from site_generator.docinfo import doc_url, site_slug
-from site_generator.pages import PageSet, PageSpec
+from site_generator.pages import PageFeed, PageSet, PageSpec
 
-__all__ = ["FileLinks", "OpenCases", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules",
+__all__ = ["FileLinks", "OpenCases", "PageFeed", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules",
            "load_demo_data", "page_files", "resolve_hook", "service_pages_enabled", "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages

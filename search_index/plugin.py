@@ -3,19 +3,32 @@
 The index is built from the document records the build was given, never from the HTML it wrote.
 On an incremental build ``ctx.records`` holds only the added/changed documents and
 ``ctx.removed_ids`` the withdrawn ones; the cached tokens of all other documents live in
-``ctx.state_dir / "search_index"``.
+``ctx.state_dir / "search_index"``. Contributed pages' search records (``ctx.page_records``, e.g. a
+service guide; ``ctx.page_removed_ids``) are indexed with the documents.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Iterator
 
 from site_generator.plugins import BasePlugin, BuildContext, NeedsFullBuild
 
 from .build import StaleState, build_index
 
 log = logging.getLogger(__name__)
+
+
+class _Chain:
+    """The documents then the pages' records, re-iterable like ``ctx.records`` (never materialized)."""
+
+    def __init__(self, *parts: Iterable[dict]):
+        self.parts = parts
+
+    def __iter__(self) -> Iterator[dict]:
+        for part in self.parts:
+            yield from part
 
 
 class SearchIndexPlugin(BasePlugin):
@@ -26,8 +39,10 @@ class SearchIndexPlugin(BasePlugin):
         full = bool(ctx.full)
         # A full build's records are re-iterable and may be 200k: never materialized. An incremental
         # build's are the few changed documents.
-        records = ctx.records if full else list(ctx.records or ())
-        removed = set(ctx.removed_ids or ())
+        # Contributed pages with a search record (a service guide) are indexed like documents.
+        pages = list(ctx.page_records)
+        records = _Chain(ctx.records, pages) if full else [*(ctx.records or ()), *pages]
+        removed = set(ctx.removed_ids or ()) | set(ctx.page_removed_ids)
         if not full and not records and not removed:
             # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
             log.info("search index: no document changed, index left as it is")

@@ -36,7 +36,7 @@ from markupsafe import Markup
 from site_generator import docinfo
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
-from site_generator.pages import PagePlan, PageSet, PageSetError, PageSpec, materialize, plan
+from site_generator.pages import PageFeed, PagePlan, PageSet, PageSetError, PageSpec, materialize, plan
 from site_generator.plugins import BuildContext, BuildPlugin, NeedsFullBuild, run_event
 from site_generator.processes import fork_pool
 from site_generator.render import Renderer, category_order, record_hash
@@ -294,7 +294,7 @@ class _Build:
         st.update_pages(pages.upsert, ())
         self._lap("pages")
 
-        ctx = self._context(writer, renderer, True, SpoolRecords(spool), set())
+        ctx = self._context(writer, renderer, True, SpoolRecords(spool), set(), pages)
         run_event(self.plugins, "on_render", ctx)
         result.files_written += writer.files
         result.bytes_written += writer.bytes
@@ -359,12 +359,14 @@ class _Build:
         finally:
             old.close()
 
-    def _context(self, writer, renderer, full, records, removed) -> BuildContext:
+    def _context(self, writer, renderer, full, records, removed, pages: PagePlan) -> BuildContext:
+        page_records, page_removed = pages.search_changes()
         return BuildContext(
             out_dir=writer.root, full=full, records=records, removed_ids=set(removed),
             state_dir=self.state_dir / "plugins", site=dict(renderer.portal),
             progress=lambda message: _progress(self.cfg, message), _writer=writer,
             _renderer=renderer, _changed=lambda: writer.changed,
+            page_records=page_records, page_removed_ids=set() if full else page_removed,
         )
 
     # -- incremental ------------------------------------------------------------------------
@@ -459,7 +461,7 @@ class _Build:
             result.pages_rendered = _write_pages(renderer, writer, pages, st)
             st.update_pages(pages.upsert, pages.drop)
             self._lap("render")
-            ctx = self._context(writer, renderer, False, list(public.values()), removed)
+            ctx = self._context(writer, renderer, False, list(public.values()), removed, pages)
             run_event(self.plugins, "on_render", ctx)
             st.set_meta("live", target)
             st.set_pending(writer.changed)
@@ -489,7 +491,8 @@ PAGE_FILES = "page:"  # a contributed page's rows in ``doc_files`` (document ids
 
 
 def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State) -> int:
-    """Write the planned contributed pages (removals first: a path may move between sets).
+    """Write the planned contributed pages (removals first: a path may move between sets), then
+    the feeds of the sets they belong to.
 
     The stored files a page links (``PageSpec.files``) are placed with it and recorded in the
     state like a document's attachments (owner ``page:<path>``), so a file no page or document
@@ -506,15 +509,45 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State)
                   if writer.link(rel, source)]
         rows.append({"id": PAGE_FILES + spec.path, "files": placed})
         context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
-        url = "/" + (spec.path[:-len("index.html")] if spec.path.endswith("index.html") else spec.path)
-        context["meta"] = {"canonical": url, **(context["meta"] or {})}
+        context["meta"] = {"canonical": spec.url, **(context["meta"] or {})}
         writer.write(spec.path, renderer.render_page(spec.template, context))
     st.put_files(rows)
     for path in sorted(st.unreferenced(before)):
         writer.delete(path)
+    for feed, entries in pages.feeds:
+        _write_page_feed(renderer, writer, feed, entries)
     if pages.total:
         logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
     return len(pages.render)
+
+
+@dataclass(frozen=True)
+class _FeedMeta:
+    """What the renderer's feeds read of a list: its base URL and title."""
+
+    base: str
+    title: str
+
+
+def _write_page_feed(renderer: Renderer, writer: Writer, feed: PageFeed, entries: list[dict]) -> None:
+    """A page set's RSS and Atom feeds: its newest entries, as the document lists' feeds."""
+    items = []
+    for e in entries:
+        try:
+            published = datetime.fromisoformat(str(e["published"]))
+            updated = datetime.fromisoformat(str(e.get("updated") or e["published"]))
+        except (KeyError, ValueError):
+            raise BuildError(f"页面 {e['url']} 的订阅条目没有有效的发布时间（published）：{e.get('published')!r}") from None
+        if published.tzinfo is None or updated.tzinfo is None:
+            raise BuildError(f"页面 {e['url']} 的订阅条目时间缺少时区：{e.get('published')!r}")
+        items.append({"t": str(e.get("title") or ""), "u": e["url"], "p": published.isoformat(),
+                      "up": max(published, updated).isoformat(), "s": str(e.get("summary") or "")[:300],
+                      "c": str(e.get("category") or ""), "o": str(e.get("author") or "")})
+    items.sort(key=lambda i: (datetime.fromisoformat(i["p"]), i["u"]), reverse=True)
+    items = items[:renderer.cfg.feed_size]
+    meta = _FeedMeta("/" + feed.path, feed.title)
+    writer.write(feed.path + "rss.xml", renderer.rss(meta, items))
+    writer.write(feed.path + "atom.xml", renderer.atom(meta, items))
 
 
 def _tree_diff(new_root: Path, old_root: Path | None) -> set[str]:

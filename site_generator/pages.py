@@ -22,9 +22,15 @@ What the build does with a set (``plan`` below, ``site_generator.build`` writes)
   document's attachment, e.g. a guide's blank form) are placed under ``files/`` with the page, by
   hash, never read; a file no page or document links any more leaves the site.
 
-Extension point (issue 15, not built yet): a set will also carry the search records and feed
-entries of its pages (``PageSet.search_records``/``feed_entries``); the build would hand them to
-the plugins through ``BuildContext`` next to the document records.
+Search and feeds: a page may carry its search record (``PageSpec.search``: the fields of a
+document record the search index reads, e.g. title, summary, body_html, organ, category,
+published, keywords) and its feed entry (``PageSpec.feed``: title, published, updated, summary,
+category, author). Both are part of the page's version. The build gives each search record the
+page's URL and the id ``page:<path>`` and hands the records of the pages it renders to the
+plugins (``BuildContext.page_records``) with the ids of those that lost theirs
+(``BuildContext.page_removed_ids``), so the search index of an incremental build equals a full
+one. A set with a ``feed`` (``PageFeed``: directory and title) gets ``<dir>rss.xml`` and
+``<dir>atom.xml`` holding its newest entries, rewritten by every build that renders a page of it.
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ class PageSpec:
     context: Context | Callable[[], Context]
     version: str | None = None
     files: tuple[Mapping[str, Any], ...] = ()
+    search: Context | None = None  # the page's search record (plain data), see the module docstring
+    feed: Context | None = None  # the page's feed entry (plain data): title, published, updated, ...
 
     def __post_init__(self) -> None:
         _check_path(self.path)
@@ -76,13 +84,17 @@ class PageSpec:
 
     def resolved_version(self) -> str:
         files = [[str(f.get("sha256") or ""), str(f.get("file") or ""), str(f.get("type") or "")] for f in self.files]
-        if self.version is not None:
-            if not files:
-                return str(self.version)
-            digest = hashlib.blake2b(orjson.dumps(files), digest_size=8).hexdigest()
-            return f"{self.version}+{digest}"
+        extra = [self.search, self.feed] if self.search is not None or self.feed is not None else []
         try:
-            data = orjson.dumps([self.template, self.context, *([files] if files else [])],
+            if self.version is not None:
+                if not extra:
+                    if not files:
+                        return str(self.version)
+                    digest = hashlib.blake2b(orjson.dumps(files), digest_size=8).hexdigest()
+                    return f"{self.version}+{digest}"
+                data = orjson.dumps([self.version, files, *extra], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+                return hashlib.blake2b(data, digest_size=16).hexdigest()
+            data = orjson.dumps([self.template, self.context, *([files] if files else []), *extra],
                                 option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         except TypeError as exc:
             raise PageSetError(f"页面 {self.path} 的内容不是纯数据（{exc}）：请给出 version") from None
@@ -90,6 +102,36 @@ class PageSpec:
 
     def resolved_context(self) -> Context:
         return self.context() if callable(self.context) else self.context
+
+    @property
+    def url(self) -> str:
+        """The page's URL on the site (``letters/index.html`` → ``/letters/``)."""
+        return "/" + (self.path[:-len("index.html")] if self.path.endswith("index.html") else self.path)
+
+    def search_record(self) -> dict | None:
+        """The record the search index gets for this page (its id and URL are the page's)."""
+        if self.search is None:
+            return None
+        return {**self.search, "id": search_id(self.path), "url": self.url}
+
+
+def search_id(path: str) -> str:
+    """The search record id of a contributed page: never a document's (those have no ``/``)."""
+    return f"page:{path}"
+
+
+@dataclass(frozen=True)
+class PageFeed:
+    """A set's feed: ``<path>rss.xml`` and ``<path>atom.xml`` (``path`` a directory such as
+    ``guides/``) with the newest entries of its pages, titled "<portal> - <title>"."""
+
+    path: str
+    title: str
+
+    def __post_init__(self) -> None:
+        if not self.path.endswith("/"):
+            raise PageSetError(f"订阅源目录应以 / 结尾：{self.path!r}")
+        _check_path(self.path + "atom.xml")
 
 
 @dataclass(frozen=True)
@@ -103,6 +145,7 @@ class PageSet:
     name: str
     pages: Iterable[PageSpec]
     tombstone: Callable[[str], PageSpec | None] | None = None
+    feed: PageFeed | None = None
 
 
 @dataclass
@@ -114,6 +157,19 @@ class PagePlan:
     upsert: list[tuple[str, str, str]] = field(default_factory=list)  # (set, path, version)
     drop: list[tuple[str, str]] = field(default_factory=list)  # (set, path)
     total: int = 0  # pages of the given sets after this build
+    # The feeds to write: each with every entry of its set (plain dicts with the page's URL as "url").
+    feeds: list[tuple[PageFeed, list[dict]]] = field(default_factory=list)
+
+    def search_changes(self) -> tuple[list[dict], set[str]]:
+        """The search records of the pages rendered, and the ids of the pages that have none now."""
+        records, removed = [], {search_id(path) for path in self.delete}
+        for spec in self.render:
+            record = spec.search_record()
+            if record is None:
+                removed.add(search_id(spec.path))
+            else:
+                records.append(record)
+        return records, removed
 
     def __bool__(self) -> bool:
         return bool(self.render or self.delete or self.upsert or self.drop)
@@ -159,11 +215,17 @@ def plan(sets: list[tuple[PageSet, list[PageSpec]]], stored: Callable[[str], Map
                 raise PageSetError(f"页面集 {page_set.name} 为 {path} 给出的替代页面路径不同：{replacement.path}")
             else:
                 current[path] = replacement
+        touched = False
         for path, spec in current.items():
             owner[path] = page_set.name
             version = spec.resolved_version()
             if full or before.get(path) != version:
                 result.render.append(spec)
                 result.upsert.append((page_set.name, path, version))
+                touched = True
+        touched = touched or any(path not in current for path in before)
+        if page_set.feed is not None and (full or touched):
+            result.feeds.append((page_set.feed, [{**spec.feed, "url": spec.url} for spec in current.values()
+                                                 if spec.feed is not None]))
         result.total += len(current)
     return result

@@ -56,6 +56,11 @@ class BuildContext:
     site: dict
     # Report a step to whoever runs the build (``govsite build_site -v 2`` prints it).
     progress: Callable[[str], None] = _no_progress
+    # Search records of contributed pages (``site_generator.pages``: ``PageSpec.search``), shaped like
+    # document records with the id ``page:<path>``: every page's on a full build, else those of the
+    # pages rendered again. ``page_removed_ids``: pages that left their set or lost their record.
+    page_records: list[dict] = field(default_factory=list)
+    page_removed_ids: set[str] = field(default_factory=set)
     _writer: Writer | None = field(repr=False, default=None)
     _renderer: Renderer | None = field(repr=False, default=None)
     _changed: Callable[[], Iterable[str]] | None = field(repr=False, default=None)

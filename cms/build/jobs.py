@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -73,7 +73,7 @@ def page_sets() -> list[PageSet]:
             continue
         try:
             with transaction.atomic():  # a savepoint: a failed read leaves the caller's transaction usable
-                sets += [PageSet(s.name, list(s.pages), s.tombstone) for s in site_pages()]
+                sets += [replace(s, pages=list(s.pages)) for s in site_pages()]
         except DatabaseError as exc:
             logger.warning("服务模块 %s 的页面无法读取（%s），本次生成不更新这些页面", module.service_name, exc)
     return sets

@@ -15,16 +15,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.utils import timezone
+from django.utils.html import escape
 from wagtail.documents import get_document_model
 
-from cms.service_modules import FileLinks, PageSet, PageSpec, page_files
+from cms.service_modules import FileLinks, PageFeed, PageSet, PageSpec, enabled_modules, page_files
 from services.guides.models import Audience, Material, Scenario, ScenarioChoice, ServiceItem, Topic
 
 COLUMN = "办事服务"
+# The appointments module, linked from each guide (预约办理) when it is enabled.
+APPOINTMENTS_LABEL = "services_appointments"
 
 
 ITEM_FIELDS = ("id", "code", "name", "kind", "department__name", "department__slug", "legal_basis", "conditions",
-               "statutory_days", "promised_days", "fees", "steps", "place", "hours", "phone", "online_url")
+               "statutory_days", "promised_days", "fees", "steps", "place", "hours", "phone", "online_url",
+               "updated_at")
+# The search index's category of a guide: its results can be filtered to 办事指南 alone.
+SEARCH_CATEGORY = "办事指南"
 
 
 def _document_files(ids: set[int]) -> dict[int, dict]:
@@ -98,6 +105,37 @@ def guide(row: dict, cat: Catalogue) -> dict:
     }
 
 
+def search_record(item: dict, updated: str) -> dict:
+    """What search finds a guide by: its name and code, the materials and forms, conditions, basis,
+    steps, place and channels (plain text escaped into the body the index reads)."""
+    parts = [item["conditions"], item["legal_basis"], *item["steps"], item["fees"], item["place"], item["hours"]]
+    for m in item["materials"]:
+        parts.append(m["name"])
+        parts += [f["title"] for f in (m["blank_form"], m["sample"]) if f]
+        parts.append(m["note"])
+    channels = [c["name"] for name in ("topics", "audiences", "scenarios") for c in item[name]]
+    return {
+        "title": item["name"], "organ": item["department"], "site": item["department_slug"],
+        "category": SEARCH_CATEGORY, "published": updated, "keywords": [item["code"], item["kind"], *channels],
+        "summary": f"{item['kind']} · {item['department']} · 承诺时限 {item['promised_days']} 个工作日",
+        "body_html": "".join(f"<p>{escape(p)}</p>" for p in parts if p),
+    }
+
+
+def feed_entry(item: dict, updated: str) -> dict:
+    return {"title": item["name"], "published": updated, "updated": updated, "category": item["kind"],
+            "author": item["department"], "summary": item["conditions"][:300]}
+
+
+def _booking_url() -> str | None:
+    """The 预约办理 page's URL when the appointments module is enabled (its ``site_link``), else None:
+    a guide never links a page the site does not have."""
+    for module in enabled_modules():
+        if getattr(module, "label", None) == APPOINTMENTS_LABEL and module.site_link:
+            return module.site_link[1]
+    return None
+
+
 def _meta(title: str, url: str) -> dict:
     return {"title": title, "column": COLUMN, "canonical": url}
 
@@ -120,13 +158,16 @@ def _scenario_questions(choices: list[ScenarioChoice], lines: dict[int, dict]) -
 def site_pages() -> list[PageSet]:
     cat = Catalogue()
     lines = {row["id"]: line(row) for row in cat.rows}
+    booking_url = _booking_url()
     pages = []
     for row in cat.rows:
         item = guide(row, cat)
+        updated = timezone.localtime(row["updated_at"]).isoformat(timespec="seconds")
         pages.append(PageSpec(f"guides/{row['code']}/index.html", "guides/guide.html", {
-            "item": item,
+            "item": item, "booking_url": booking_url,
             "meta": {**_meta(row["name"], f"/guides/{row['code']}/"), "description": row["conditions"][:120]},
-        }, files=page_files(f for m in item["materials"] for f in (m["blank_form"], m["sample"]))))
+        }, files=page_files(f for m in item["materials"] for f in (m["blank_form"], m["sample"])),
+           search=search_record(item, updated), feed=feed_entry(item, updated)))
 
     by_department: dict[tuple, list[dict]] = defaultdict(list)
     for row in cat.rows:
@@ -163,5 +204,5 @@ def site_pages() -> list[PageSet]:
             "meta": _meta(f"{scenario.name} - 场景服务", url)}))
     front["scenarios"] = scenarios
     pages.append(PageSpec("guides/index.html", "guides/index.html", {
-        **front, "count": len(cat.rows), "meta": _meta("办事服务", "/guides/")}))
-    return [PageSet("guides", pages)]
+        **front, "count": len(cat.rows), "booking_url": booking_url, "meta": _meta("办事服务", "/guides/")}))
+    return [PageSet("guides", pages, feed=PageFeed("guides/", "办事指南"))]
