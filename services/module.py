@@ -31,6 +31,9 @@ Each hook is the object or its dotted path, imported when used (after the apps a
   promised limits other modules' cases take (``services.catalogue.find_item``).
 - ``demo_data``: a function ``(stdout) -> None`` that loads the module's sample data when it has
   none (``govsite demo``).
+- ``staff_permissions``: ``(app_label, model, codename)`` triples every department editors' group
+  gets (``govsite setup_departments``, a new department), e.g. to keep the department's service
+  items; the rows stay narrowed to the department by the module's admin views.
 
 When data its pages show changes, the module calls ``services.site.request_site_refresh(reason)``
 (which sends ``cms.service_modules.site_pages_changed``).
@@ -68,6 +71,7 @@ class ServiceModuleConfig(AppConfig):
     periodic: Callable[[dt.date], str | None] | str | None = None
     item_catalogue: Any = None
     demo_data: Callable[[Any], None] | str | None = None
+    staff_permissions: tuple[tuple[str, str, str], ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

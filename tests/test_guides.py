@@ -263,3 +263,102 @@ def test_scenario_questions_are_edited_in_one_form(dept, admin_client):
     scenario = Scenario.objects.get(slug="budongchan")
     assert [(c.answer, [i.code for i in c.items.all()]) for c in scenario.choices.order_by("sort_order")] == [
         ("是", ["XK001"]), ("否", [])]
+
+
+def build_with_search(out, state, *, full: bool = True):
+    """As the build queue does it, with the search index plugin on."""
+    from cms.build.config import from_settings
+    from cms.build.jobs import page_sets
+    from search_index.plugin import SearchIndexPlugin
+    from site_generator.build import build_site
+
+    kwargs = {"full": True} if full else {"changed_ids": set()}
+    return build_site([], out, config=from_settings(plugins=[SearchIndexPlugin()], processes=1), state_dir=state,
+                      page_sets=page_sets(), **kwargs)
+
+
+def found(out, q: str, **kw) -> list[str]:
+    from search_index.query import Query, SearchIndex
+
+    return [r["url"] for r in SearchIndex(out).search(Query(q=q, **kw)).results]
+
+
+def test_guides_are_found_by_search_and_one_item_changed_updates_it_like_a_full_build(dept, forms, tmp_path):
+    import_lines(lines(record(), record("SB01", name="社会保障卡申领", kind="公共服务", topics=["社保"], materials=[
+        {"name": "居民户口簿", "originals": 1, "copies": 1, "required": True}])), base_dir=forms)
+    out, state = tmp_path / "site", tmp_path / "state"
+    build_with_search(out, state)
+    assert found(out, "建设工程规划许可证核发")[0] == "/guides/XK001/"  # by its name
+    assert found(out, "居民户口簿") == ["/guides/SB01/"]  # by a material
+    assert found(out, "申请表（样表）") == ["/guides/XK001/"]  # by a form's title
+    assert found(out, "XK001") == ["/guides/XK001/"]  # by its code
+    assert sorted(found(out, "", category="办事指南")) == ["/guides/SB01/", "/guides/XK001/"]
+
+    item = ServiceItem.objects.get(code="SB01")
+    item.name = "第三代社会保障卡申领"
+    item.save()
+    ServiceItem.objects.filter(code="XK001").update(published=False)
+    result = build_with_search(out, state, full=False)
+    assert not result.full
+    assert found(out, "第三代社会保障卡") == ["/guides/SB01/"]
+    assert found(out, "建设工程规划许可证核发") == []  # no longer published: out of the index
+    ref = tmp_path / "ref"
+    build_with_search(ref, tmp_path / "ref-state")
+    for q in ("第三代社会保障卡", "居民户口簿", "建设工程规划许可证核发", "社保", "申请表"):
+        assert found(out, q) == found(ref, q), q
+    assert (out / "guides/atom.xml").read_bytes() == (ref / "guides/atom.xml").read_bytes()
+
+
+def test_the_guides_feed_holds_the_items_and_validates(dept, forms, tmp_path):
+    import feedparser
+    from lxml import etree
+
+    from tests.test_site_build import SCHEMAS, _check_atom_schematron
+
+    import_lines(lines(record(), record("SB01", name="社会保障卡申领", materials=[])), base_dir=forms)
+    out = tmp_path / "site"
+    build_service_pages(out, tmp_path / "state")
+    rng = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
+    root = etree.parse(str(out / "guides/atom.xml"))
+    assert rng.validate(root), rng.error_log.last_error
+    _check_atom_schematron(root.getroot())
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((out / "guides" / name).read_bytes())
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert sorted(e.link.rsplit("/guides/", 1)[1] for e in parsed.entries) == ["SB01/", "XK001/"]
+        assert {e.title for e in parsed.entries} == {"建设工程规划许可证核发", "社会保障卡申领"}
+    assert 'href="/guides/atom.xml"' in (out / "guides/index.html").read_text()
+
+
+def test_guides_link_appointments_only_when_the_module_is_enabled(dept, forms, tmp_path, settings):
+    import_lines(lines(record()), base_dir=forms)
+    build_service_pages(tmp_path / "with", tmp_path / "s1")
+    assert 'href="/appointments/"' in (tmp_path / "with/guides/XK001/index.html").read_text()
+    settings.GOVSITE_SERVICES = [s for s in settings.GOVSITE_SERVICES if s != "appointments"]
+    build_service_pages(tmp_path / "without", tmp_path / "s2")
+    for page in ("guides/XK001/index.html", "guides/index.html"):
+        html = (tmp_path / "without" / page).read_text()
+        assert "/appointments/" not in html and "预约" not in html, page
+    assert not (tmp_path / "without/appointments").exists()
+
+
+def test_setup_departments_gives_department_staff_the_catalogue_and_appointments(dept, client, django_user_model):
+    from services.appointments.models import Window
+
+    import_lines(lines(record(materials=[])))
+    window = Window.objects.create(department=dept, name="规划许可窗口", place="二楼")
+    group = dept.editors
+    group.permissions.clear()  # as on a database made before the modules were enabled
+    call_command("setup_departments", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user = django_user_model.objects.create_user("zr", password="x")
+    user.groups.add(group)
+    client.force_login(user)
+    item = ServiceItem.objects.get()
+    for url in ("/admin/snippets/services_guides/serviceitem/", f"/admin/snippets/services_guides/serviceitem/edit/{item.pk}/",
+                "/admin/snippets/services_guides/serviceitem/add/", "/admin/snippets/services_appointments/window/",
+                f"/admin/snippets/services_appointments/window/edit/{window.pk}/", "/admin/appointments/day/",
+                "/admin/appointments/phone/", "/admin/snippets/services_appointments/booking/"):
+        assert client.get(url).status_code == 200, url
+    # the catalogue's channels stay with the platform administrators
+    assert client.get("/admin/snippets/services_guides/topic/add/").status_code in (302, 403)
+    assert not user.has_perm("services_guides.delete_serviceitem")

@@ -30,6 +30,7 @@ from wagtail.models import (
 )
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from cms.service_modules import enabled_modules
 from content_models.models import Department, DisclosureDocument
 
 PLATFORM_ADMINS_GROUP = "平台管理员"
@@ -162,10 +163,16 @@ def _permissions(specs: Iterable[tuple[str, str, str]]) -> list[Permission]:
     return found
 
 
+def module_staff_permissions() -> list[tuple[str, str, str]]:
+    """What the enabled service modules give department staff (their ``staff_permissions`` hook)."""
+    return [tuple(spec) for module in enabled_modules() for spec in getattr(module, "staff_permissions", None) or ()]
+
+
 def editor_permissions() -> list[Permission]:
-    """The permissions every department editors' group gets."""
+    """The permissions every department editors' group gets: documents, files, columns, and the
+    service modules' department data (e.g. the catalogue's items, the appointment windows)."""
     doc_specs = [("content_models", "disclosuredocument", f"{a}_disclosuredocument") for a in EDITOR_DOCUMENT_ACTIONS]
-    return _permissions([*doc_specs, *EDITOR_EXTRA_PERMISSIONS])
+    return _permissions([*doc_specs, *EDITOR_EXTRA_PERMISSIONS, *module_staff_permissions()])
 
 
 def platform_admin_permissions() -> list[Permission]:

@@ -15,6 +15,11 @@ class AppointmentsConfig(ServiceModuleConfig):
     site_templates = Path(__file__).resolve().parent / "site_templates"
     periodic = "services.appointments.reminders.send_reminders"
     demo_data = "services.appointments.demo.load_demo"
+    # department staff keep their own department's rows (the admin views narrow them)
+    staff_permissions = (("services_appointments", "window", "add_window"),
+                         ("services_appointments", "window", "change_window"),
+                         ("services_appointments", "booking", "add_booking"),
+                         ("services_appointments", "booking", "change_booking"))
 
     def ready(self) -> None:
         from services.appointments import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded

@@ -15,6 +15,9 @@ class GuidesConfig(ServiceModuleConfig):
     site_templates = Path(__file__).resolve().parent / "site_templates"
     item_catalogue = "services.guides.catalogue.limits"
     demo_data = "services.guides.demo.load_demo"
+    # department staff keep their own department's rows (the admin views narrow them)
+    staff_permissions = (("services_guides", "serviceitem", "add_serviceitem"),
+                         ("services_guides", "serviceitem", "change_serviceitem"))
 
     def ready(self) -> None:
         from services.guides import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded
