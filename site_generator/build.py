@@ -264,6 +264,7 @@ class _Build:
                 _progress(cfg, f"已生成 {done}/{len(ids)} 个文件页面")
         result.documents = result.rendered_documents = len(ids)
         st.recount_all()
+        st.seal_all(cfg.page_size)
         st.finish_fresh()
         self._lap("documents")
 
@@ -272,8 +273,7 @@ class _Build:
         keys = sorted(set(counts) | _always_lists(departments))
         tasks = []
         for key in keys:
-            n = counts.get(key, 0)
-            last = n // cfg.page_size
+            last = counts.get(key, 0) // cfg.page_size  # st.seal_all's pages
             for start in range(1, last + 1, LIST_CHUNK_PAGES):
                 tasks.append((key, start, min(last, start + LIST_CHUNK_PAGES - 1), False))
             tasks.append((key, 0, -1, True))
@@ -628,25 +628,25 @@ class _Lists:
     def __init__(self, renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig):
         self.r, self.st, self.w, self.cfg = renderer, st, writer, cfg
 
-    def render_pages(self, key: str, pages: Iterable[int], count: int | None = None) -> None:
+    def render_pages(self, key: str, pages: Iterable[int]) -> None:
+        """Archived pages of a list, each from its stored key range (docs/adr/0143)."""
         pages = sorted(set(pages))
         if not pages:
             return
-        ps = self.cfg.page_size
-        n = self.st.count(key) if count is None else count
-        last = n // ps
+        last = self.st.page_count(key)
         lm = self.r.list_meta(key)
-        lo, hi = pages[0], pages[-1]
-        ids = self.st.slice(key, (lo - 1) * ps, hi * ps)
-        entries = self.st.entries(ids)
-        for p in pages:
-            chunk = entries[(p - lo) * ps:(p - lo + 1) * ps]
+        ids = self.st.page_ids(key, pages[0], pages[-1])
+        wanted = [p for p in pages if p in ids]
+        entries = iter(self.st.entries([i for p in wanted for i in ids[p]]))
+        for p in wanted:
+            chunk = [next(entries) for _ in ids[p]]
             self.w.write(lm.page_path(p), self.r.list_page(lm, chunk, page_no=p, last_page=last))
 
     def render_index(self, key: str) -> None:
         ps = self.cfg.page_size
         n = self.st.count(key)
         lm = self.r.list_meta(key)
+        last = self.st.page_count(key)
         children = None
         if lm.kind == "s":
             children = [
@@ -654,7 +654,7 @@ class _Lists:
                 for k, c in sorted(self._sub_counts(lm.site).items(), key=lambda kv: category_order(kv[0]))
             ]
         entries = self.st.entries(self.st.tail(key, ps))
-        self.w.write(lm.index_path(), self.r.list_page(lm, entries, page_no=None, last_page=n // ps, count=n,
+        self.w.write(lm.index_path(), self.r.list_page(lm, entries, page_no=None, last_page=last, count=n,
                                                         children=children))
         if lm.feeds:
             items = [orjson.loads(f) for f in reversed(self.st.entries(self.st.tail(key, self.cfg.feed_size), "feed"))]
@@ -769,19 +769,27 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
     if not new_rows and not removed:
         return 0
 
-    # Which pages of which lists change: (list key) -> [first structural position, {in-place positions}]
-    touched: dict[str, list] = {}
+    # Which archived pages of which lists change (docs/adr/0143): pages keep their key ranges, so
+    # a document touches the page its old key falls in and the one its new key falls in, no other.
+    # ``touched``: list key -> archived pages to rewrite (the index and feeds are rewritten for
+    # every touched list); sitemap parts are cut by position: site -> [first structural position,
+    # {in-place positions}].
+    touched: dict[str, set[int]] = {}
+    sitemaps: dict[str, list] = {}
     old_counts: dict[str, int] = {}
 
-    def mark(key: str, pos: int, structural: bool) -> None:
-        t = touched.setdefault(key, [None, set(), False])
+    def mark_page(key: str, ts: int, doc_id: str) -> None:
+        page = st.page_of(key, ts, doc_id)
+        pages = touched.setdefault(key, set())
+        if page is not None:
+            pages.add(page)
+
+    def mark_sitemap(site: str, pos: int, structural: bool) -> None:
+        t = sitemaps.setdefault(site, [None, set()])
         if structural:
             t[0] = pos if t[0] is None else min(t[0], pos)
         else:
             t[1].add(pos)
-
-    def feed_touch(key: str) -> None:
-        touched.setdefault(key, [None, set(), False])[2] = True
 
     structural: dict[str, bool] = {}
     for doc_id in set(new_rows) | removed:
@@ -794,18 +802,12 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
         for key in orjson.loads(o["lists"]):
             if key not in old_counts:
                 old_counts[key] = st.count(key)
-            pos = old_counts[key] - _newer_or_equal(st, key, o["ts"], doc_id)
-            if is_struct:
-                mark(key, pos, True)
-            else:
-                if o["entry"] != n["entry"]:
-                    mark(key, pos, False)
-                if o["feed"] != n["feed"] or o["entry"] != n["entry"]:
-                    feed_touch(key)
-                if o["lastmod"] != n["lastmod"] and key == f"s:{o['site']}":
-                    mark("sitemap:" + o["site"], pos, False)
-            if is_struct and key == f"s:{o['site']}":
-                mark("sitemap:" + o["site"], pos, True)
+            if is_struct or o["entry"] != n["entry"]:
+                mark_page(key, o["ts"], doc_id)
+            elif o["feed"] != n["feed"]:
+                touched.setdefault(key, set())
+            if key == f"s:{o['site']}" and (is_struct or o["lastmod"] != n["lastmod"]):
+                mark_sitemap(o["site"], old_counts[key] - _newer_or_equal(st, key, o["ts"], doc_id), is_struct)
 
     # Attachment files: a path no live document attaches any more leaves the site (a withdrawn
     # document's files are not published on); files new to the site are placed with the pages.
@@ -840,10 +842,9 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
     for doc_id, row in new_rows.items():
         if structural[doc_id]:
             for key in orjson.loads(row["lists"]):
-                pos = new_counts[key] - _newer_or_equal(st, key, row["ts"], doc_id)
-                mark(key, pos, True)
+                mark_page(key, row["ts"], doc_id)
                 if key == f"s:{row['site']}":
-                    mark("sitemap:" + row["site"], pos, True)
+                    mark_sitemap(row["site"], new_counts[key] - _newer_or_equal(st, key, row["ts"], doc_id), True)
 
     # Document pages: the changed ones and those that show them (policy <-> interpretation, replacement).
     render_ids = set(new_rows)
@@ -880,26 +881,23 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
     # Lists and feeds.
     lists = _Lists(renderer, st, writer, cfg)
     dept_keys = _always_lists(renderer.departments)
-    sitemap_sites = []
     for key in sorted(touched):
-        first, inplace, _feed = touched[key]
-        if key.startswith("sitemap:"):
-            sitemap_sites.append((key[8:], first, inplace))
-            continue
-        n_old, n_new = old_counts[key], new_counts[key]
-        last_old, last_new = n_old // ps, n_new // ps
-        if n_new == 0 and key not in dept_keys:
-            lists.delete_list(key, last_old)
-            continue
-        pages = set()
-        if first is not None:
-            pages.update(range(first // ps + 1, last_new + 1))
-        if last_old != last_new and min(last_old, last_new) >= 1:
-            pages.add(min(last_old, last_new))  # its "newer" link switches between the index and a page
-        pages.update(p // ps + 1 for p in inplace if p // ps + 1 <= last_new)
-        lists.render_pages(key, pages, count=n_new)
+        pages = touched[key]
+        old_last = st.page_count(key)
+        if new_counts[key] == 0:
+            st.drop_pages(key)
+            if key not in dept_keys:
+                lists.delete_list(key, old_last)
+                continue
+            pages = set()
+        else:
+            sealed = st.seal_open(key, ps)  # full pages off the open tail, as a full build cuts them
+            if sealed and old_last:
+                pages.add(old_last)  # its "newer" link now leads to the new page, not the index
+            pages.update(sealed)
+        lists.render_pages(key, pages)
         lm = renderer.list_meta(key)
-        for p in range(last_new + 1, last_old + 1):
+        for p in range(st.page_count(key) + 1, old_last + 1):
             writer.delete(lm.page_path(p))
         lists.render_index(key)
     # A department's index shows its category counts.
@@ -907,7 +905,7 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
         lists.render_index(key)
 
     singles = _Singletons(renderer, st, writer, cfg)
-    for site, first, inplace in sitemap_sites:
+    for site, (first, inplace) in sorted(sitemaps.items()):
         n_old, n_new = old_counts.get(f"s:{site}", 0), new_counts.get(f"s:{site}", 0)
         parts = set()
         if first is not None:

@@ -25,7 +25,7 @@ from site_generator.config import BuildConfig
 from site_generator.identity import identity
 from site_generator.theme import Themes
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"  # 3: archived list pages keep their key ranges (ADR 0143)
 # Column names of the theme's own standalone pages (``pages/<name>.html``).
 _PAGE_NAMES = {"search": "站内搜索"}
 # The share image of a page (meta Image): the first image of its body, else the site's logo.

@@ -1,8 +1,8 @@
 """The build state: a small SQLite database that lets an incremental build touch only what changed.
 
 It holds, per live document, what other outputs need from it (URL, list entry HTML, feed item,
-sitemap date, relations) and each list's members in (published, id) order; and the version of
-every contributed page (``site_generator.pages``), by page set. Every incremental
+sitemap date, relations), each list's members in (published, id) order and where each of its
+archived pages ends (``list_pages``, docs/adr/0143); and the version of every contributed page (``site_generator.pages``), by page set. Every incremental
 query is by key or by a short index range, so a one-document build reads a few rows at 200k.
 """
 
@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS list_items (
     list_key TEXT NOT NULL, ts INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (list_key, ts, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS list_pages (
+    list_key TEXT NOT NULL, ts INTEGER NOT NULL, id TEXT NOT NULL, page INTEGER NOT NULL,
+    PRIMARY KEY (list_key, ts, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sitemap_parts (name TEXT PRIMARY KEY, lastmod TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (path TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS doc_files (id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (id, path)) WITHOUT ROWID;
@@ -36,6 +40,7 @@ INDEXES = """
 CREATE INDEX IF NOT EXISTS docs_interprets ON docs(interprets) WHERE interprets IS NOT NULL;
 CREATE INDEX IF NOT EXISTS doc_files_path ON doc_files(path);
 CREATE INDEX IF NOT EXISTS docs_replaced_by ON docs(replaced_by) WHERE replaced_by IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS list_pages_page ON list_pages(list_key, page);
 """
 DOC_COLUMNS = ("id", "site", "ts", "url", "title", "date", "lists", "entry", "feed", "lastmod",
                "interprets", "replaced_by", "rhash")
@@ -174,6 +179,80 @@ class State:
             "SELECT id FROM list_items WHERE list_key=? ORDER BY ts DESC, id DESC LIMIT ?", (key, n)
         ).fetchall()
         return [r[0] for r in reversed(rows)]
+
+    # -- archived list pages (docs/adr/0143) --------------------------------------------
+    # A list's archived page p holds the items whose key (ts, id) lies after the end of page p - 1
+    # and up to its own end, the key of its last item when it was sealed. Ends never move until a
+    # full build: a withdrawal leaves its page shorter, a back-dated item makes its page longer,
+    # and no other page changes. Items after the last end are the open tail (the index page).
+    def seal_all(self, page_size: int) -> None:
+        """A full build: every list cut into pages of ``page_size`` from its oldest item."""
+        self.db.execute("DELETE FROM list_pages")
+        self.db.execute(
+            "INSERT INTO list_pages(list_key, ts, id, page) SELECT list_key, ts, id, rn / ? FROM ("
+            " SELECT list_key, ts, id, row_number() OVER (PARTITION BY list_key ORDER BY ts, id) AS rn"
+            " FROM list_items) WHERE rn % ? = 0",
+            (page_size, page_size),
+        )
+
+    def page_count(self, key: str) -> int:
+        """The number of archived pages of a list."""
+        row = self.db.execute("SELECT max(page) FROM list_pages WHERE list_key=?", (key,)).fetchone()
+        return row[0] or 0
+
+    def page_of(self, key: str, ts: int, doc_id: str) -> int | None:
+        """The archived page an item key falls in, or None for the open tail."""
+        row = self.db.execute(
+            "SELECT page FROM list_pages WHERE list_key=? AND (ts, id) >= (?, ?) ORDER BY ts, id LIMIT 1",
+            (key, ts, doc_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def page_ids(self, key: str, first: int, last: int) -> dict[int, list[str]]:
+        """The ids on archived pages ``first``..``last`` of a list, oldest first: one range read."""
+        ends = self.db.execute(
+            "SELECT page, ts, id FROM list_pages WHERE list_key=? AND page BETWEEN ? AND ? ORDER BY page",
+            (key, first - 1, last),
+        ).fetchall()
+        lower = ends[0][1:] if ends and ends[0][0] == first - 1 else None
+        ends = [e for e in ends if e[0] >= first]
+        out: dict[int, list[str]] = {p: [] for p, _ts, _id in ends}
+        if not ends:
+            return out
+        q = "SELECT ts, id FROM list_items WHERE list_key=? AND (ts, id) <= (?, ?)"
+        args: list = [key, ends[-1][1], ends[-1][2]]
+        if lower is not None:
+            q += " AND (ts, id) > (?, ?)"
+            args += list(lower)
+        i = 0
+        for ts, doc_id in self.db.execute(q + " ORDER BY ts, id", args):
+            while (ts, doc_id) > (ends[i][1], ends[i][2]):
+                i += 1
+            out[ends[i][0]].append(doc_id)
+        return out
+
+    def seal_open(self, key: str, page_size: int) -> list[int]:
+        """Seal full pages off the open tail (after publishing): the numbers of the new pages."""
+        last = self.db.execute(
+            "SELECT page, ts, id FROM list_pages WHERE list_key=? ORDER BY page DESC LIMIT 1", (key,)
+        ).fetchone()
+        q = "SELECT ts, id FROM list_items WHERE list_key=?"
+        args: list = [key]
+        if last is not None:
+            q += " AND (ts, id) > (?, ?)"
+            args += [last[1], last[2]]
+        tail = self.db.execute(q + " ORDER BY ts, id", args).fetchall()
+        page = last[0] if last else 0
+        new = []
+        for end in range(page_size - 1, len(tail), page_size):
+            page += 1
+            self.db.execute("INSERT INTO list_pages(list_key, ts, id, page) VALUES (?, ?, ?, ?)",
+                            (key, tail[end][0], tail[end][1], page))
+            new.append(page)
+        return new
+
+    def drop_pages(self, key: str) -> None:
+        self.db.execute("DELETE FROM list_pages WHERE list_key=?", (key,))
 
     def slice(self, key: str, start: int, stop: int) -> list[str]:
         rows = self.db.execute(

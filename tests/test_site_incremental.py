@@ -3,6 +3,7 @@ everywhere, and a failed build leaves the live site untouched."""
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,13 +59,46 @@ def new_doc(template: dict, doc_id: str, published: str, **kw) -> dict:
     return rec
 
 
+PAGE = re.compile(r"^(.*?)page/(\d+)\.html$")
+ENTRY = re.compile(r'<li class="entry"><a href="([^"]+)"')
+PAGER = re.compile(r'\s*<nav class="pager".*?</nav>\s*', re.S)
+
+
+def list_reading(root: Path, base: str) -> list[str]:
+    """The documents of a list as a reader sees them: every archived page from the oldest on, then
+    the index page's newest items (which may repeat the last page's), oldest first."""
+    seen: list[str] = []
+    n = 1
+    while (root / f"{base}page/{n}.html").is_file():
+        seen += reversed(ENTRY.findall((root / f"{base}page/{n}.html").read_text("utf-8")))
+        n += 1
+    index = (root / f"{base}index.html").read_text("utf-8")
+    seen += [u for u in reversed(ENTRY.findall(index)) if u not in set(seen)]
+    return seen
+
+
 def assert_same_as_full(tmp_path: Path, out: Path, records: dict, cfg: BuildConfig) -> None:
+    """What "equals a full build" means since archived pages keep their key ranges (ADR 0143):
+    every file is the full build's byte for byte, except a list's archived pages and its index
+    page's pager, which a full build cuts afresh: the list reads the same documents in the same
+    order from its newest to its oldest page, the index page is the same but for its pager, and
+    no page file is left over that the list's pager does not reach."""
     ref = tmp_path / "reference" / "site"
     build_site(iter(records.values()), ref, full=True, config=cfg)
     got, want = tree(out), tree(ref)
-    assert sorted(set(got) ^ set(want)) == []
-    differing = sorted(p for p in got if got[p] != want[p])
-    assert differing == []
+    lists = {m.group(1) for p in set(got) | set(want) if (m := PAGE.match(p))}
+    paged = {p for p in set(got) | set(want) if PAGE.match(p)}
+    assert sorted((set(got) ^ set(want)) - paged) == []
+    differing = sorted(p for p in set(got) & set(want) if got[p] != want[p] and p not in paged)
+    assert [p for p in differing if p.removesuffix("index.html") not in lists] == []
+    for base in sorted(lists):
+        assert list_reading(out, base) == list_reading(ref, base), base
+        index = [" ".join(PAGER.sub(" ", (root / f"{base}index.html").read_text("utf-8")).split())
+                 for root in (out, ref)]
+        assert index[0] == index[1], base
+        pages = sorted(int(PAGE.match(p).group(2)) for p in got if p.startswith(base) and PAGE.match(p)
+                       and PAGE.match(p).group(1) == base)
+        assert pages == list(range(1, len(pages) + 1)), base
 
 
 def test_incremental_equals_full_through_many_kinds_of_change(tmp_path, base):
@@ -144,6 +178,58 @@ def test_publishing_one_document_rewrites_few_files(tmp_path, base):
     archived = [p for p in paths if "/page/" in p]
     assert len(archived) <= 6, archived  # at most the one page that just filled up, per list
     assert all(not p.startswith("list/page/1.") for p in paths)
+
+
+def list_families(paths: list[str]) -> dict[str, int]:
+    """Changed paths per kind of output: archived pages and index pages per list, feeds, the rest."""
+    out: dict[str, int] = {}
+    for p in paths:
+        if m := PAGE.match(p):
+            kind = f"pages {m.group(1)}"
+        elif p.endswith(("rss.xml", "atom.xml")):
+            kind = "feeds"
+        elif p.startswith("sitemap"):
+            kind = "sitemaps"
+        else:
+            kind = p if p.endswith("index.html") else "documents"
+        out[kind] = out.get(kind, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("change", ["withdraw-oldest", "back-dated", "title-of-oldest", "newest"])
+def test_one_change_rewrites_at_most_two_archived_pages_per_list(tmp_path, base, change):
+    """Archived pages keep their key ranges (ADR 0143): withdrawing the oldest document of every
+    list, or publishing one dated before all of them, rewrites the one page it falls in, not every
+    later page; a new document seals at most one new page. The lists still read whole and the
+    site equals a full build (as assert_same_as_full defines it)."""
+    cfg = config()
+    out = tmp_path / "site"
+    build_site(iter(base.values()), out, full=True, config=cfg)
+    recs = dict(base)
+    by_date = sorted(recs.values(), key=lambda r: (r["published"], r["id"]))
+    oldest, newest = by_date[0], by_date[-1]
+    if change == "withdraw-oldest":
+        del recs[oldest["id"]]
+        changed = {oldest["id"]}
+    elif change == "back-dated":
+        recs["early"] = new_doc(oldest, "early", "2001-01-01T08:00:00+08:00")
+        changed = {"early"}
+    elif change == "title-of-oldest":
+        recs[oldest["id"]] = dict(oldest, title="改过标题的最早文件")
+        changed = {oldest["id"]}
+    else:
+        recs["latest"] = new_doc(newest, "latest", "2031-01-01T08:00:00+08:00")
+        changed = {"latest"}
+    result = build_site([recs[i] for i in changed if i in recs], out, config=cfg, changed_ids=changed,
+                        fetch=lambda wanted: [recs[i] for i in wanted if i in recs])
+    families = list_families(result.changed_paths)
+    pages = {k: v for k, v in families.items() if k.startswith("pages ")}
+    assert pages, families  # the oldest document's (or the new one's) pages did change
+    assert max(pages.values()) <= (2 if change == "newest" else 1), families
+    assert "list/page/2.html" not in result.changed_paths
+    assert families.get("feeds", 0) <= 6 and families.get("documents", 0) <= 1, families
+    assert len(result.changed_paths) <= 24, families  # was 1 + 6 x (pages after the oldest) + ...
+    assert_same_as_full(tmp_path / "ref", out, recs, cfg)
 
 
 def test_failed_build_leaves_live_site_intact(tmp_path, base):
