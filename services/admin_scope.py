@@ -17,15 +17,58 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from cms.admin import permissions
 
 
+def scope(queryset, user, field: str = "department"):
+    """The rows of ``queryset`` whose department (foreign key ``field``) the user works for; all of
+    them for the platform administrators."""
+    ids = permissions.department_ids_for_user(user)
+    return queryset if ids is None else queryset.filter(**{f"{field}_id__in": ids})
+
+
+class DepartmentStaffPolicy(permissions.DepartmentPermissionPolicy):
+    """A department's staff (its editors' group) handle its rows without extra model permissions,
+    only the ``staff_actions``; the administrators everything but deleting, a superuser all."""
+
+    def __init__(self, model, field: str = "department", staff_actions=("add", "change", "view")) -> None:
+        super().__init__(model)
+        self.field = field
+        self.staff_actions = tuple(staff_actions)
+
+    def user_has_permission(self, user, action) -> bool:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        if permissions.user_sees_all_departments(user):
+            return action != "delete"
+        return action in self.staff_actions and bool(permissions.department_ids_for_user(user))
+
+    def user_has_any_permission(self, user, actions) -> bool:
+        return any(self.user_has_permission(user, a) for a in actions)
+
+    def user_has_permission_for_instance(self, user, action, instance) -> bool:
+        if not self.user_has_permission(user, action):
+            return False
+        ids = permissions.department_ids_for_user(user)
+        return ids is None or getattr(instance, f"{self.field}_id", None) in ids
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return self.model._default_manager.none()
+        return scope(self.model._default_manager.all(), user, self.field)
+
+
 class DepartmentScopedViewSet(SnippetViewSet):
-    """A snippet viewset of a model with ``department``: listing, permissions and URLs narrowed."""
+    """A snippet viewset of a model with a department foreign key (``department_field``): listing,
+    permissions and URLs narrowed."""
+
+    department_field = "department"
 
     @property
     def permission_policy(self):
         return permissions.DepartmentPermissionPolicy(self.model)
 
     def get_queryset(self, request):
-        return permissions.filter_documents_for_user(self.model._default_manager.all(), request.user)
+        return scope(self.model._default_manager.all(), request.user, self.department_field)
 
     def construct_view(self, view_class, **kwargs):
         view = super().construct_view(view_class, **kwargs)
@@ -39,7 +82,7 @@ class DepartmentScopedViewSet(SnippetViewSet):
                     pk_value = int(unquote(str(pk)))
                 except ValueError:
                     raise Http404 from None
-                rows = permissions.filter_documents_for_user(model._default_manager.filter(pk=pk_value), request.user)
+                rows = scope(model._default_manager.filter(pk=pk_value), request.user, self.department_field)
                 if not rows.exists():
                     raise Http404
             return view(request, *args, **kw)

@@ -49,6 +49,7 @@ class CaseInfo:
     deadline: dt.date
     closed_on: dt.date | None = None
     handler_contacts: tuple[str, ...] = field(default_factory=tuple)  # handler's e-mail/phone
+    department_id: int | None = None  # the department record (content_models.Department), when routed
 
     @property
     def is_open(self) -> bool:

@@ -33,7 +33,7 @@ class RequestCases(RowCases):
             module=self.module, number=row["number"], title=f"{row['name']}的政府信息公开申请", item="依申请公开",
             department=row["department_name"], accepted=accepted, deadline=deadline,
             closed_on=row["answered_on"] if row["status"] == InfoRequest.Status.ANSWERED else None,
-            handler_contacts=contacts,
+            handler_contacts=contacts, department_id=row["department_id"],
         )
 
     def iter_open(self) -> Iterable[CaseInfo]:

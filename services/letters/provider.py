@@ -7,7 +7,7 @@ from services.cases import CaseInfo, RowCases, split_contacts
 from services.letters.models import Letter
 
 FIELDS = ("number", "subject", "kind", "department", "routed_department", "accepted_on", "deadline",
-          "answered_on", "status", "handler_contact", "query_code")
+          "answered_on", "status", "handler_contact", "query_code", "handling_department_id")
 
 
 def _info(row: dict) -> CaseInfo:
@@ -18,7 +18,7 @@ def _info(row: dict) -> CaseInfo:
         module="letters", number=row["number"], title=row["subject"],
         item=str(Letter.Kind(row["kind"]).label), department=row["routed_department"] or row["department"] or "未分流",
         accepted=row["accepted_on"], deadline=row["deadline"], closed_on=closed,
-        handler_contacts=split_contacts(row["handler_contact"]),
+        handler_contacts=split_contacts(row["handler_contact"]), department_id=row["handling_department_id"],
     )
 
 

@@ -17,7 +17,7 @@ def _info(p: Proposal) -> CaseInfo:
         module="proposals", number=p.number, title=p.title, item=p.get_kind_display(),
         department=p.department.name if p.department else "未交办", accepted=p.assigned_on, deadline=p.deadline,
         closed_on=p.answered_on if p.status == Proposal.Status.ANSWERED else None,
-        handler_contacts=split_contacts(p.handler_contact),
+        handler_contacts=split_contacts(p.handler_contact), department_id=p.department_id,
     )
 
 

@@ -6,8 +6,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from content_models.models import Department
 from services.cases import new_query_code
 from services.catalogue import find_item
+from services.departments import DepartmentNames
 from services.workdays import add_workdays
 
 
@@ -28,7 +30,12 @@ class Application(models.Model):
     item_code = models.CharField(_("事项编码"), max_length=64, blank=True,
                                  help_text=_("服务事项目录中的编码：填写后，办结期限按该事项的承诺时限计算"))
     item = models.CharField(_("事项名称"), max_length=200, db_index=True, blank=True)
-    department = models.CharField(_("受理部门"), max_length=100, db_index=True, blank=True)
+    # the name the public lookup shows; set from ``handling_department`` when that is chosen
+    department = models.CharField(_("受理部门"), max_length=100, db_index=True, blank=True,
+                                  help_text=_("选择承办部门后自动填写"))
+    handling_department = models.ForeignKey(
+        Department, verbose_name=_("承办部门（部门站点）"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="applications", help_text=_("该部门的工作人员在其待办中看到并办理本办件"))
     accepted_on = models.DateField(_("受理日期"), default=timezone.localdate)
     deadline_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20,
                                                      help_text=_("填写事项编码时按事项的承诺时限自动计算"))
@@ -58,8 +65,8 @@ class Application(models.Model):
             raise ValidationError({"item_code": _("服务事项目录中没有这个事项编码")})
         if not self.item_code and not self.item.strip():
             raise ValidationError({"item": _("请填写事项名称或事项编码")})
-        if not self.item_code and not self.department.strip():
-            raise ValidationError({"department": _("请填写受理部门或事项编码")})
+        if not self.item_code and not self.department.strip() and self.handling_department_id is None:
+            raise ValidationError({"handling_department": _("请选择承办部门或填写事项编码")})
 
     def take_limits_from_catalogue(self) -> None:
         """A case linked to a catalogue item takes its promised limit (and its name and department
@@ -71,8 +78,18 @@ class Application(models.Model):
         self.item = self.item or found.name
         self.department = self.department or found.department
 
+    def route_department(self) -> None:
+        """The department record decides: its name is what the public sees. A name without a record
+        (typed, or from the catalogue) is matched to one by ``services.departments``; a name that
+        matches none stays as typed, and the case waits in the administrators' queue."""
+        if self.handling_department_id:
+            self.department = self.handling_department.name[:100]
+        elif self.department.strip():
+            self.handling_department_id = DepartmentNames(Department.objects.all()).match(self.department)
+
     def save(self, *args, **kwargs):
         self.take_limits_from_catalogue()
+        self.route_department()
         self.deadline = add_workdays(self.accepted_on, self.deadline_days)
         if self.status in self.CLOSED and self.closed_on is None:
             self.closed_on = timezone.localdate()

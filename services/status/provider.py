@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from services.cases import CaseInfo, RowCases, split_contacts
 from services.status.models import Application
 
-FIELDS = ("number", "item", "department", "accepted_on", "deadline", "closed_on", "handler_contact", "query_code")
+FIELDS = ("number", "item", "department", "accepted_on", "deadline", "closed_on", "handler_contact", "query_code",
+          "handling_department_id")
 
 
 def _info(row: dict) -> CaseInfo:
@@ -14,7 +15,7 @@ def _info(row: dict) -> CaseInfo:
         module="status", number=row["number"], title=row["item"], item=row["item"],
         department=row["department"], accepted=row["accepted_on"], deadline=row["deadline"],
         closed_on=row["closed_on"],
-        handler_contacts=split_contacts(row["handler_contact"]),
+        handler_contacts=split_contacts(row["handler_contact"]), department_id=row["handling_department_id"],
     )
 
 

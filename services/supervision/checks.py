@@ -41,31 +41,48 @@ class Report:
         return f"检查 {self.checked} 件；新发出：{issued}；已通知 {self.notified} 张；随办结销牌 {self.resolved} 张"
 
 
+def _contacts(rule: Rule | None) -> tuple[str, ...]:
+    if rule is None:
+        return ()
+    text = f"{rule.section_head_contact},{rule.leader_contact}"
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
 class RuleBook:
-    """All rules in memory (they are few), resolved item first, then department, then default."""
+    """All rules in memory (they are few), resolved item first, then department, then default.
+
+    A case routed to a department record is matched by that department; a case known only by a
+    name (a rating's, or a rule typed before departments were records) by the name.
+    """
 
     def __init__(self) -> None:
-        self.rules = {(r.department, r.item): r for r in Rule.objects.all()}
+        self.by_unit: dict[tuple[int | None, str], Rule] = {}
+        self.by_name: dict[tuple[str, str], Rule] = {}
+        for r in Rule.objects.select_related("unit"):
+            if r.unit_id is not None:
+                self.by_unit[(r.unit_id, r.item)] = r
+            elif not r.department:
+                self.by_unit[(None, r.item)] = r  # all departments
+            self.by_name[(r.unit.name if r.unit_id else r.department, r.item)] = r
         self.default = EffectiveRule(
             conf.get("GOVSITE_SUPERVISION_WARN_DAYS_LEFT", 2), conf.get("GOVSITE_SUPERVISION_RED_AFTER_DAYS", 5)
         )
 
-    def resolve(self, department: str, item: str) -> EffectiveRule:
-        for key in ((department, item), ("", item), (department, "")):
-            rule = self.rules.get(key)
+    def _get(self, case: CaseInfo, own_department: bool, item: str) -> Rule | None:
+        if not own_department:
+            return self.by_unit.get((None, item))
+        found = self.by_unit.get((case.department_id, item)) if case.department_id is not None else None
+        return found or self.by_name.get((case.department, item))
+
+    def resolve(self, case: CaseInfo) -> EffectiveRule:
+        """The rule for this case; the section head and the unit leader are the case's department's
+        (from its department rule when the item's rule names none)."""
+        for own_department, item in ((True, case.item), (False, case.item), (True, "")):
+            rule = self._get(case, own_department, item)
             if rule is not None:
-                contacts = tuple(
-                    c.strip() for c in f"{rule.section_head_contact},{rule.leader_contact}".split(",") if c.strip()
-                )
-                # section head and leader also come from the department's rule when the item rule lacks them
-                if not contacts and key != (department, ""):
-                    dept_rule = self.rules.get((department, ""))
-                    if dept_rule is not None:
-                        contacts = tuple(
-                            c.strip()
-                            for c in f"{dept_rule.section_head_contact},{dept_rule.leader_contact}".split(",")
-                            if c.strip()
-                        )
+                contacts = _contacts(rule)
+                if not contacts and (own_department, item) != (True, ""):
+                    contacts = _contacts(self._get(case, True, ""))
                 return EffectiveRule(rule.warn_days_left, rule.red_after_days, contacts)
         return self.default
 
@@ -75,7 +92,7 @@ def _issue(case: CaseInfo, level: str, today: dt.date, recipients: tuple[str, ..
         with transaction.atomic():
             Card.objects.create(
                 module=case.module, number=case.number, level=level, title=case.title[:200],
-                department=case.department[:100], item=case.item[:200], deadline=case.deadline, issued_on=today,
+                department=case.department[:100], unit_id=case.department_id, item=case.item[:200], deadline=case.deadline, issued_on=today,
                 recipients=",".join(dict.fromkeys(recipients)),
             )
     except IntegrityError:  # another run issued it first
@@ -91,7 +108,7 @@ def check_cases(today: dt.date, report: Report) -> None:
         }
         for case in provider.iter_open():
             report.checked += 1
-            rule = rules.resolve(case.department, case.item)
+            rule = rules.resolve(case)
             everyone = case.handler_contacts + rule.contacts
             yellow = existing.get((case.number, Card.Level.YELLOW))
             if today > case.deadline:
