@@ -171,6 +171,18 @@ def demo_only_notifiers() -> list[str]:
     return [path for path in conf.get("GOVSITE_NOTIFIERS") if getattr(import_string(path), "demo_only", False)]
 
 
+def warn_if_demo_only() -> None:
+    """Say, once when a server starts (``cms.wsgi``: runserver, ``govsite demo``, gunicorn/granian),
+    that SMS would only be logged; management commands stay quiet."""
+    demo = demo_only_notifiers()
+    if demo:
+        logger.warning(
+            "短信网关 %s 仅供演示：短信只写入日志，不会发送。生产环境请在 GOVSITE_NOTIFIERS 中改用 "
+            "services.notify.HttpSmsGateway 并设置 GOVSITE_SMS_URL、GOVSITE_SMS_SECRET "
+            "(demo-only SMS gateway: messages are logged, never sent)", ", ".join(demo),
+        )
+
+
 def notify(notification: Notification) -> int:
     """Send through every configured notifier; return the number of deliveries. Every notifier
     is tried; when one failed, :class:`NotifyError` is raised afterwards."""
