@@ -17,11 +17,17 @@ is the object itself or its dotted path, imported when it is used, after the app
   supervise`` runs the daily jobs).
 - ``demo_data`` — a function ``(stdout)`` loading the module's sample data when it has none,
   called by ``govsite demo`` (:func:`load_demo_data`).
+- ``document_links`` — a function ``(document pks) -> {pk: [link, ...]}``: the module's pages a
+  disclosure document's own page links back to (a consultation on a draft, its feedback report),
+  each link ``{"kind", "title", "url", "note"}`` (:func:`related_links`). They are carried in the
+  document's record (``related_links``) to the generator and the documents API.
 
 What a module uses from here: :data:`site_pages_changed`, the signal it sends when data its pages
-show changed (``cms.build.signals`` records a ``pages`` change for the build queue), the page
-types, and :class:`FileLinks` with :func:`page_files` for the Wagtail documents its pages link
-(published with the site under ``files/``, never the CMS's ``/documents/`` URL). Like MkDocs's plugins, the modules import the host's contract, never the other way round.
+show changed (``cms.build.signals`` records a ``pages`` change for the build queue; with
+``documents``, the source ids of documents whose ``document_links`` changed, those documents'
+pages are built again too), the page types, and :class:`FileLinks` with :func:`page_files` for the
+Wagtail documents its pages link (published with the site under ``files/``, never the CMS's
+``/documents/`` URL). Like MkDocs's plugins, the modules import the host's contract, never the other way round.
 """
 
 from __future__ import annotations
@@ -42,11 +48,13 @@ from site_generator.docinfo import doc_url, site_slug
 from site_generator.pages import PageFeed, PageSet, PageSpec
 
 __all__ = ["FileLinks", "OpenCases", "PageFeed", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules",
-           "load_demo_data", "page_files", "resolve_hook", "service_pages_enabled", "site_pages_changed"]
+           "load_demo_data", "page_files", "related_links", "resolve_hook", "service_pages_enabled",
+           "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
-# changed, with ``reason`` (a short text kept in the queue row). Receivers return True when a build
-# was asked for. Sent inside the module's transaction: the build runs after it commits.
+# changed, with ``reason`` (a short text kept in the queue row) and optionally ``documents`` (source
+# ids of documents whose related links changed). Receivers return True when a build was asked for.
+# Sent inside the module's transaction: the build runs after it commits.
 site_pages_changed = Signal()
 
 
@@ -64,6 +72,7 @@ class ServiceModule(Protocol):
     case_provider: Any  # a services.cases.CaseProvider or its dotted path
     periodic: Callable[[date], str | None] | str | None
     demo_data: Callable[[Any], None] | str | None  # loads the module's sample data (govsite demo)
+    document_links: Callable[[list[int]], dict[int, list[dict]]] | str | None  # links back from documents
 
 
 def document_link(document: Any) -> dict[str, str] | None:
@@ -127,6 +136,29 @@ def load_demo_data(stdout: Any) -> None:
         loader = resolve_hook(getattr(module, "demo_data", None))
         if loader is not None:
             loader(stdout)
+
+
+RELATED_LINK_KEYS = ("kind", "title", "url", "note")
+
+
+def related_links(document_pks: list[int]) -> dict[int, list[dict[str, str]]]:
+    """The enabled modules' links back from these documents' pages (``document_links``), by pk, in
+    module order; none when the site has no service pages (the links would lead nowhere).
+
+    One call per module per batch of documents (the site build reads them with the records), so a
+    module answers with one query, never one per document.
+    """
+    out: dict[int, list[dict[str, str]]] = {}
+    if not document_pks or not service_pages_enabled():
+        return out
+    for module in enabled_modules():
+        hook = resolve_hook(getattr(module, "document_links", None))
+        if hook is None:
+            continue
+        for pk, links in hook(document_pks).items():
+            out.setdefault(pk, []).extend({key: str(link.get(key) or "") for key in RELATED_LINK_KEYS}
+                                          for link in links)
+    return out
 
 
 def service_pages_enabled() -> bool:

@@ -53,6 +53,9 @@ class DocumentRecord(TypedDict):
     body_files: NotRequired[list[dict]]
     # Build only: the words of the attachment files (cms.exchange.extraction), for the search index.
     attachment_text: NotRequired[str]
+    # Build only: pages elsewhere on the site that link to this document and that its page links
+    # back to (cms.service_modules.related_links), [{"kind", "title", "url", "note"}].
+    related_links: NotRequired[list[dict]]
 
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "site", "organ", "title", "published", "body_html")

@@ -34,9 +34,13 @@ Each hook is the object or its dotted path, imported when used (after the apps a
 - ``staff_permissions``: ``(app_label, model, codename)`` triples every department editors' group
   gets (``govsite setup_departments``, a new department), e.g. to keep the department's service
   items; the rows stay narrowed to the department by the module's admin views.
+- ``document_links``: a function ``(document pks) -> {pk: [{"kind", "title", "url", "note"}]}``:
+  the module's pages that disclosure documents' own pages link back to (a consultation on a
+  draft), read with the documents' records for the site build and the documents API.
 
 When data its pages show changes, the module calls ``services.site.request_site_refresh(reason)``
-(which sends ``cms.service_modules.site_pages_changed``).
+(which sends ``cms.service_modules.site_pages_changed``); when what ``document_links`` gives for
+some documents changes, it names them: ``request_site_refresh(reason, documents=source_ids)``.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ServiceModuleConfig(AppConfig):
     item_catalogue: Any = None
     demo_data: Callable[[Any], None] | str | None = None
     staff_permissions: tuple[tuple[str, str, str], ...] = ()
+    document_links: Callable[[list[int]], dict[int, list[dict]]] | str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

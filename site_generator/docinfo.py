@@ -113,6 +113,17 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|#%&+,;=\[\]{}^`\s]+')
 FILES_DIR = "files"
 
 
+def related_links(record: dict) -> list[dict]:
+    """The pages of this site that link to the document and that its page links back to (the
+    record's ``related_links``, e.g. a consultation on a draft): paths on the site only."""
+    out = []
+    for link in record.get("related_links") or []:
+        url = str(link.get("url") or "")
+        if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+            out.append({key: str(link.get(key) or "") for key in ("kind", "title", "url", "note")})
+    return out
+
+
 def is_outside_link(file: str) -> bool:
     """An attachment given as an absolute http(s) URL: linked as it is, never copied."""
     return file.lower().startswith(("http://", "https://"))

@@ -262,6 +262,7 @@ class Renderer:
             "cat": {"name": cat, "url": f"/{site}/{docinfo.category_slug(cat)}/"} if cat else None,
             "policy": related.get("policy"), "replacement": related.get("replacement"),
             "interpretations": related.get("interpretations") or [],
+            "related_links": docinfo.related_links(record),
         }, site)
 
     # -- lists ------------------------------------------------------------------------

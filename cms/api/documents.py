@@ -22,6 +22,7 @@ from ninja import Field, Query, Router, Schema
 from wagtail.models import Locale
 
 from cms.richtext import Expander
+from cms.service_modules import related_links
 from content_models import vocabularies
 from content_models.files import file_type
 from content_models.filestore import FileStore
@@ -90,6 +91,13 @@ class DocumentLink(Schema):
     published: dt.datetime = Field(..., description="发布日期")
 
 
+class RelatedLink(Schema):
+    kind: str = Field("", description="链接类别，如“意见征集”")
+    title: str = Field(..., description="标题")
+    url: str = Field(..., description="网站上的地址")
+    note: str = Field("", description="说明，如征集状态和日期")
+
+
 class DocumentDetail(DocumentSummary):
     keywords: list[str] = Field(default_factory=list, description="主题词")
     summary: str = Field("", description="内容概述")
@@ -98,6 +106,8 @@ class DocumentDetail(DocumentSummary):
     interprets: DocumentLink | None = Field(None, description="本解读所解读的政策文件")
     interpretations: list[DocumentLink] = Field(default_factory=list, description="解读本文件的政策解读")
     replaced_by: DocumentLink | None = Field(None, description="替代本文件的新文件")
+    related_links: list[RelatedLink] = Field(
+        default_factory=list, description="链接到本文件的网站页面（如以本文件为征求意见稿的意见征集及其采纳情况），文件页面同样列出")
 
 
 class ErrorOut(Schema):
@@ -267,7 +277,7 @@ def list_documents(
     "/{doc_id}",
     response={200: DocumentDetail, 404: ErrorOut},
     summary="公开文件详情",
-    description="一个已发布文件的全部公开属性、正文、附件、所解读的政策及其政策解读。",
+    description="一个已发布文件的全部公开属性、正文、附件、所解读的政策及其政策解读，以及链接到它的网站页面。",
 )
 def get_document(request, doc_id: str):
     # ASCII digits only ("²" is a digit to str.isdigit, not to int()), and within a bigint
@@ -307,4 +317,5 @@ def get_document(request, doc_id: str):
     doc["interprets"] = _link(links.get(interprets_id))
     doc["replaced_by"] = _link(links.get(replaced_by_id))
     doc["interpretations"] = [_link(r) for r in interpretations]
+    doc["related_links"] = related_links([doc["id"]]).get(doc["id"], [])
     return doc

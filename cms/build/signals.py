@@ -57,8 +57,10 @@ def queue_pages_change(reason: str) -> None:
 
 
 @receiver(site_pages_changed, dispatch_uid="govsite_site_pages_changed")
-def service_pages_changed(sender, reason: str = "", **kwargs) -> bool:
-    """A module's data shown on the site changed: a ``pages`` change in the sender's transaction.
+def service_pages_changed(sender, reason: str = "", documents=(), **kwargs) -> bool:
+    """A module's data shown on the site changed: a ``pages`` change in the sender's transaction,
+    and a document change for each of ``documents`` (source ids of documents whose pages show the
+    module's links, ``related_links``), so the same build renders them again.
 
     In a savepoint, so a failure (logged) leaves the sender's save intact; rolled back with the
     sender's transaction, so a save that never happened asks for nothing. Nothing is recorded when
@@ -68,6 +70,8 @@ def service_pages_changed(sender, reason: str = "", **kwargs) -> bool:
         return False
     try:
         with transaction.atomic():
+            if documents:
+                PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in documents])
             queue_pages_change(reason or "service pages")
     except Exception:
         logger.exception("could not request a site build after %s", reason)

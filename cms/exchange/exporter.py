@@ -15,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import Locale
 
 from cms.richtext import Expander, has_references
+from cms.service_modules import related_links
 from content_models.extract import MAX_CHARS
 from content_models.models import Attachment, AttachmentText, DisclosureDocument
 from content_models.record import DocumentRecord
@@ -98,8 +99,10 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
     ``queryset`` narrows the documents (e.g. one department, or changed since a time); it is
     always restricted to live ones. Without it, the documents of the default locale are read.
     ``expand``: bodies as the public reads them (``cms.richtext``: the editor's links and images
-    resolved, with the files they need in ``body_files``) and the words of their attachment files
-    (``attachment_text``, for the search index), for the site build; an export keeps the stored form.
+    resolved, with the files they need in ``body_files``), the words of their attachment files
+    (``attachment_text``, for the search index) and the service modules' links back to their pages
+    (``related_links``, ``cms.service_modules.related_links``), for the site build; an export keeps
+    the stored form.
 
     Two steps, so that any queryset reads fast on SQLite and PostgreSQL alike: first the primary
     keys in order (one narrow query; a compact array of 8-byte ints, 1.6 MB at 200k), then the
@@ -121,6 +124,7 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
         }
         attachments = _attachments_by_document(list(rows))
         texts = _attachment_texts(attachments) if expand else {}
+        links = related_links(list(rows)) if expand else {}
         for pk in chunk:
             row = rows.get(pk)
             if row is None:  # withdrawn since the first step
@@ -130,6 +134,8 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
                 words = [texts[a["sha256"]] for a in record["attachments"] if a.get("sha256") in texts]
                 if words:
                     record["attachment_text"] = "\n".join(words)[:MAX_CHARS]
+            if links.get(pk):
+                record["related_links"] = links[pk]
             if expander is not None and has_references(record["body_html"]):
                 record["body_html"], files = expander.expand(record["body_html"])
                 if files:

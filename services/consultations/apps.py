@@ -13,6 +13,7 @@ class ConsultationsConfig(ServiceModuleConfig):
     site_templates = Path(__file__).resolve().parent / "site_templates"
     periodic = "services.consultations.pages.daily_refresh"
     demo_data = "services.consultations.demo.create_demo"
+    document_links = "services.consultations.public.document_links"
 
     def ready(self) -> None:
         from services.consultations import signals  # noqa: F401, PLC0415 - connects the receivers once the models are loaded

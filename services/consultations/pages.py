@@ -61,7 +61,9 @@ def site_pages() -> list[PageSet]:
 
 def daily_refresh(today: dt.date) -> str | None:
     """Daily backstop of the scheduled refreshes: a consultation opening today or closed since yesterday."""
-    changed = Consultation.objects.filter(Q(start_date=today) | Q(end_date=today - dt.timedelta(days=1))).exists()
-    if changed and request_site_refresh(f"意见征集开始或截止 {today}"):
+    changed = list(Consultation.objects.filter(Q(start_date=today) | Q(end_date=today - dt.timedelta(days=1)))
+                   .values_list("draft_document_id", "final_policy_id"))
+    documents = public.linked_documents(pk for pair in changed for pk in pair)
+    if changed and request_site_refresh(f"意见征集开始或截止 {today}", documents=documents):
         return "意见征集：已请求更新网站上的征集页面"
     return None

@@ -5,7 +5,8 @@
 - its comments: only approved ones, with the name masked (许文华 → 许*华) and the text the
   moderator approved (``Comment.public_text``); how many duplicates were merged into each;
 - the 采纳情况 feedback report: counts (received, valid, rejected, merged, adopted, partly, not
-  adopted) and the decision with its reason for each approved comment.
+  adopted) and the decision with its reason for each approved comment;
+- the links back from the draft's and the final policy's own document pages (``document_links``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cms.service_modules import FileLinks, document_link
+from content_models.models import DisclosureDocument
 from services.consultations.models import Comment, Consultation, State
 from services.masking import mask_name, mask_text
 
@@ -24,6 +26,14 @@ def visible() -> list[Consultation]:
     """Every consultation the public sees (all of them: an upcoming one is announced), newest first."""
     return list(Consultation.objects.select_related("department", "draft_document__department", "draft_file",
                                                     "final_policy__department").order_by("-start_date", "-id"))
+
+
+def page_url(c: Consultation) -> str:
+    return f"/consultations/{c.number}/"
+
+
+def feedback_url(c: Consultation) -> str:
+    return f"/consultations/{c.number}/feedback/"
 
 
 def consultation_row(c: Consultation, today: dt.date, files: FileLinks | None = None) -> dict:
@@ -38,8 +48,8 @@ def consultation_row(c: Consultation, today: dt.date, files: FileLinks | None = 
         "number": c.number, "title": c.title, "department": c.department.name, "summary": c.summary,
         "start_date": c.start_date, "end_date": c.end_date, "state": state.value, "state_label": str(state.label),
         "contact": c.contact, "draft_document": document_link(c.draft_document), "draft_file": draft_file,
-        "draft_text": c.draft_text, "url": f"/consultations/{c.number}/",
-        "feedback_url": f"/consultations/{c.number}/feedback/" if state == State.REPORTED else None,
+        "draft_text": c.draft_text, "url": page_url(c),
+        "feedback_url": feedback_url(c) if state == State.REPORTED else None,
         "final_policy": document_link(c.final_policy) if state == State.REPORTED else None,
         "feedback_date": c.feedback_date if state == State.REPORTED else None,
     }
@@ -79,3 +89,39 @@ def feedback_report(consultation: Consultation) -> dict:
     rejected_reasons = [{"reason": reason, "count": reasons.count(reason)} for reason in dict.fromkeys(reasons)]
     return {"counts": counts, "summary": consultation.feedback_summary, "rejected_reasons": rejected_reasons,
             "comments": public_comments(consultation.pk, decisions=True)}
+
+
+def document_links(document_pks: list[int]) -> dict[int, list[dict]]:
+    """What the draft's and the final policy's own pages link back to (``ConsultationsConfig.document_links``).
+
+    The draft's page links the consultation (its state and dates) and, once published, the 采纳情况
+    report; the final policy's page links both once the report is published (the report links it
+    from then on: linked both ways). The state follows the date: ``signals.py`` names these
+    documents when a consultation changes and at the moments it opens and closes.
+    """
+    today = timezone.localdate()
+    wanted = set(document_pks)
+    out: dict[int, list[dict]] = {}
+    rows = (Consultation.objects.filter(Q(draft_document_id__in=wanted) | Q(final_policy_id__in=wanted))
+            .only("number", "title", "start_date", "end_date", "feedback_published", "feedback_date",
+                  "draft_document_id", "final_policy_id").order_by("-start_date", "-id"))
+    for c in rows:
+        state = c.state(today)
+        links = [{"kind": "意见征集", "title": c.title, "url": page_url(c),
+                  "note": f"{state.label}，{c.start_date:%Y-%m-%d} 至 {c.end_date:%Y-%m-%d}"}]
+        if state == State.REPORTED:
+            links.append({"kind": "意见采纳情况", "title": f"{c.title} 意见采纳情况", "url": feedback_url(c),
+                          "note": f"{c.feedback_date:%Y-%m-%d} 发布" if c.feedback_date else ""})
+        if c.draft_document_id in wanted:
+            out.setdefault(c.draft_document_id, []).extend(links)
+        if state == State.REPORTED and c.final_policy_id in wanted and c.final_policy_id != c.draft_document_id:
+            out.setdefault(c.final_policy_id, []).extend(links)
+    return out
+
+
+def linked_documents(document_ids) -> list[str]:
+    """The source ids of these documents (pks; None skipped), for naming them to the site build."""
+    ids = {pk for pk in document_ids if pk}
+    if not ids:
+        return []
+    return sorted(DisclosureDocument.objects.filter(pk__in=ids).values_list("source_id", flat=True).distinct())
