@@ -1,11 +1,34 @@
+import threading
+
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from services import workdays
 
+_pending = threading.local()
 
-def _forget_calendar(**kwargs) -> None:
+
+def _announce() -> None:
+    years = getattr(_pending, "years", None)
+    if not years:
+        return  # an earlier callback of the same transaction announced them
+    _pending.years = set()
     workdays.forget_admin_calendar()
+    workdays.calendar_changed.send(sender=ServicesConfig, years=frozenset(years))
+
+
+def _forget_calendar(instance, **kwargs) -> None:
+    """A year or a day changed: forget the calendar now, and once the change is committed tell the
+    modules which years changed (once per transaction, however many days an admin form saved)."""
+    workdays.forget_admin_calendar()
+    year = getattr(instance, "year", None) or getattr(getattr(instance, "date", None), "year", None)
+    if year is None:
+        return
+    if not hasattr(_pending, "years"):
+        _pending.years = set()
+    _pending.years.add(year)
+    transaction.on_commit(_announce)
 
 
 class ServicesConfig(AppConfig):

@@ -26,8 +26,12 @@ from dataclasses import dataclass, field
 import chinese_calendar
 from django.apps import apps
 from django.db.models import Count, Max
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
+# Sent once per committed change of the administrators' calendar with ``years`` (a frozenset):
+# modules that store deadlines count again those reaching these years (and clear their 暂定).
+calendar_changed = Signal()
 _warned_years: set[int] = set()
 RELOAD_SECONDS = 5.0
 

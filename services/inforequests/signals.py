@@ -1,27 +1,22 @@
 """When an administrator enters or changes a year's holidays (``services.models.CalendarYear``),
-the stored deadlines of open requests are counted again, so listings, supervision and the
-applicant see the true date (and no longer 暂定) at once."""
+the stored deadlines of open requests whose clock reaches that year are counted again, so
+listings, supervision and the applicant see the true date (and no longer 暂定) at once."""
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Q
 
-from services import workdays
 from services.inforequests.models import InfoRequest
 from services.inforequests.workflow import recount
-from services.models import CalendarDay, CalendarYear
+from services.workdays import calendar_changed
 
 
-def recount_open_requests(**kwargs) -> None:
-    def run() -> None:
-        workdays.forget_admin_calendar()
-        for pk in InfoRequest.objects.filter(status__in=InfoRequest.OPEN).values_list("pk", flat=True):
-            recount(pk)
+def recount_open_requests(years: frozenset[int], **kwargs) -> None:
+    """Once per committed calendar change (``services.workdays.calendar_changed``)."""
+    reaching = Q(deadline_provisional=True) | Q(deadline__year__gte=min(years)) | Q(deadline__isnull=True)
+    rows = InfoRequest.objects.filter(status__in=InfoRequest.OPEN).filter(reaching)
+    for pk in rows.values_list("pk", flat=True):
+        recount(pk)
 
-    transaction.on_commit(run)
 
-
-for model in (CalendarYear, CalendarDay):
-    post_save.connect(recount_open_requests, sender=model, dispatch_uid=f"inforequests-recount-{model.__name__}")
-    post_delete.connect(recount_open_requests, sender=model, dispatch_uid=f"inforequests-recount-del-{model.__name__}")
+calendar_changed.connect(recount_open_requests, dispatch_uid="inforequests-recount-deadlines")

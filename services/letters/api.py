@@ -74,6 +74,7 @@ class Receipt(Schema):
     query_code: str = Field(..., description="查询码（请妥善保存）")
     status: str
     deadline: dt.date = Field(..., description="答复期限")
+    deadline_provisional: bool = Field(False, description="期限跨入尚未公布节假日安排的年份，可能变动")
 
 
 class LetterOut(Schema):
@@ -84,6 +85,7 @@ class LetterOut(Schema):
     status_label: str
     accepted_on: dt.date
     deadline: dt.date | None
+    deadline_provisional: bool = False
     answer_department: str
     answered_on: dt.date | None
     answer: str
@@ -115,7 +117,7 @@ class LookupParams(CleanInput):
 
 def _receipt(letter: Letter) -> dict:
     return {"number": letter.number, "query_code": letter.query_code, "status": letter.status,
-            "deadline": letter.deadline}
+            "deadline": letter.deadline, "deadline_provisional": letter.deadline_provisional}
 
 
 @router.post("/", response={200: Receipt, 201: Receipt, 400: Message, 409: Message, 429: Message},
@@ -150,7 +152,8 @@ def lookup(request, params: Query[LookupParams]):
     return 200, {
         "number": letter.number, "kind": letter.get_kind_display(), "subject": letter.subject,
         "status": letter.status, "status_label": letter.get_status_display(), "accepted_on": letter.accepted_on,
-        "deadline": letter.deadline, "answer_department": letter.answer_department,
+        "deadline": letter.deadline, "deadline_provisional": letter.deadline_provisional,
+        "answer_department": letter.answer_department,
         "answered_on": letter.answered_on, "answer": letter.answer,
     }
 

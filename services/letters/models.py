@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from content_models.models import Department
 from services import conf
 from services.cases import new_query_code
-from services.workdays import add_workdays
+from services.workdays import add_workdays, calendar_changed, is_provisional
 
 
 def deadline_days() -> int:
@@ -62,6 +62,10 @@ class Letter(models.Model):
     received_at = models.DateTimeField(_("提交时间"), default=timezone.now)
     accepted_on = models.DateField(_("受理日期"), default=timezone.localdate)
     deadline = models.DateField(_("答复期限"), null=True, blank=True)
+    # the day the counted deadline runs from (receipt, or the reopening); empty when staff set the
+    # deadline by hand: only counted deadlines are counted again when a year's holidays are entered
+    deadline_from = models.DateField(_("期限起算日"), null=True, blank=True, editable=False)
+    deadline_provisional = models.BooleanField(_("期限暂定"), default=False, editable=False)
     routed_department = models.CharField(_("承办部门"), max_length=100, blank=True,
                                          help_text=_("分流：选择承办部门后保存"))
     handling_department = models.ForeignKey(
@@ -111,7 +115,7 @@ class Letter(models.Model):
         """Derive the workflow state from what staff filled in, so the plain edit form is the workflow:
         a department routes the letter, an answer answers it."""
         if self.deadline is None:
-            self.deadline = add_workdays(self.accepted_on, deadline_days())
+            self.count_deadline(self.accepted_on)
         if self.handling_department_id:
             self.routed_department = self.handling_department.name
         if self.routed_department and self.routed_on is None:
@@ -132,5 +136,35 @@ class Letter(models.Model):
         self.earlier_answers += f"[{self.answered_on} {self.answer_department}] {self.answer}\n"
         self.answer = ""
         self.answered_on = None
-        self.deadline = add_workdays(today, deadline_days())
+        self.count_deadline(today)
         self.save()
+
+    def count_deadline(self, start) -> None:
+        """``deadline_days()`` working days from ``start``; 暂定 while it reaches an unknown year."""
+        self.deadline_from = start
+        self.deadline = add_workdays(start, deadline_days())
+        self.deadline_provisional = is_provisional(start, self.deadline)
+
+    @classmethod
+    def recount_deadlines(cls, years: frozenset[int]) -> int:
+        """Count again the open letters' deadlines that reach ``years`` (their holidays were just
+        entered or changed); return how many moved or lost their 暂定 mark."""
+        changed = 0
+        first = min(years)
+        rows = cls.objects.filter(status__in=cls.OPEN, deadline_from__isnull=False).filter(
+            models.Q(deadline_provisional=True) | models.Q(deadline__year__gte=first))
+        for letter in rows.only("pk", "deadline", "deadline_from", "deadline_provisional"):
+            before = (letter.deadline, letter.deadline_provisional)
+            letter.count_deadline(letter.deadline_from)
+            if (letter.deadline, letter.deadline_provisional) != before:
+                cls.objects.filter(pk=letter.pk).update(deadline=letter.deadline,
+                                                        deadline_provisional=letter.deadline_provisional)
+                changed += 1
+        return changed
+
+
+def _recount(years: frozenset[int], **kwargs) -> None:
+    Letter.recount_deadlines(years)
+
+
+calendar_changed.connect(_recount, dispatch_uid="letters-recount-deadlines")

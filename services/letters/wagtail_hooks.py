@@ -28,6 +28,8 @@ class LetterForm(WagtailAdminModelForm):
         if self.instance.pk:
             before = Letter.objects.filter(pk=self.instance.pk).values_list("handling_department__name", flat=True).first()
         letter = super().save(commit=False)
+        if self.instance.pk and "deadline" in self.changed_data:
+            letter.deadline_from, letter.deadline_provisional = None, False  # set by hand: kept as set
         after = letter.handling_department.name if letter.handling_department_id else None
         if after != before and after:
             who = (self.for_user.get_full_name() or self.for_user.get_username()) if self.for_user else "系统"
@@ -46,7 +48,8 @@ class LetterViewSet(SnippetViewSet):
     menu_label = "来信办理"
     menu_order = 320
     add_to_admin_menu = True
-    list_display = ["number", "subject", "kind", "department", "routed_department", "status", "deadline"]
+    list_display = ["number", "subject", "kind", "department", "routed_department", "status", "deadline",
+                    "deadline_provisional"]
     list_filter = ["status", "kind", "handling_department"]
     ordering = ["status", "deadline"]
     search_fields = ["number", "subject", "name"]

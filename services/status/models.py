@@ -10,7 +10,7 @@ from content_models.models import Department
 from services.cases import new_query_code
 from services.catalogue import find_item
 from services.departments import DepartmentNames
-from services.workdays import add_workdays
+from services.workdays import add_workdays, calendar_changed, is_provisional
 
 
 class Application(models.Model):
@@ -40,6 +40,8 @@ class Application(models.Model):
     deadline_days = models.PositiveSmallIntegerField(_("法定时限（工作日）"), default=20,
                                                      help_text=_("填写事项编码时按事项的承诺时限自动计算"))
     deadline = models.DateField(_("办结期限"), editable=False)
+    deadline_provisional = models.BooleanField(_("期限暂定"), default=False, editable=False,
+                                               help_text=_("期限跨入尚未公布节假日安排的年份，公布后自动重算"))
     status = models.CharField(_("办理状态"), max_length=20, choices=Status.choices, default=Status.ACCEPTED)
     result = models.TextField(_("办理结果"), blank=True)
     closed_on = models.DateField(_("办结日期"), null=True, blank=True)
@@ -91,8 +93,31 @@ class Application(models.Model):
         self.take_limits_from_catalogue()
         self.route_department()
         self.deadline = add_workdays(self.accepted_on, self.deadline_days)
+        self.deadline_provisional = is_provisional(self.accepted_on, self.deadline)
         if self.status in self.CLOSED and self.closed_on is None:
             self.closed_on = timezone.localdate()
         elif self.status not in self.CLOSED:
             self.closed_on = None
         super().save(*args, **kwargs)
+
+    @classmethod
+    def recount_deadlines(cls, years: frozenset[int]) -> int:
+        """Count again the open applications' deadlines that reach ``years`` (their holidays were
+        just entered or changed); return how many moved or lost their 暂定 mark."""
+        changed = 0
+        rows = cls.objects.filter(closed_on__isnull=True).filter(
+            models.Q(deadline_provisional=True) | models.Q(deadline__year__gte=min(years)))
+        for app in rows.only("pk", "accepted_on", "deadline_days", "deadline", "deadline_provisional"):
+            deadline = add_workdays(app.accepted_on, app.deadline_days)
+            provisional = is_provisional(app.accepted_on, deadline)
+            if (deadline, provisional) != (app.deadline, app.deadline_provisional):
+                cls.objects.filter(pk=app.pk).update(deadline=deadline, deadline_provisional=provisional)
+                changed += 1
+        return changed
+
+
+def _recount(years: frozenset[int], **kwargs) -> None:
+    Application.recount_deadlines(years)
+
+
+calendar_changed.connect(_recount, dispatch_uid="status-recount-deadlines")

@@ -36,7 +36,8 @@ class ApplicationViewSet(DepartmentScopedViewSet):
     menu_label = _("办件管理")
     menu_order = 310
     add_to_admin_menu = True
-    list_display = ["number", "applicant", "item", "department", "accepted_on", "deadline", "status"]
+    list_display = ["number", "applicant", "item", "department", "accepted_on", "deadline", "deadline_provisional",
+                    "status"]
     list_filter = ["status", "handling_department"]
     search_fields = ["number", "applicant", "item"]
     search_backend_name = None
