@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from cms.service_modules import document_link
 from services.consultations.models import Consultation, State
 from services.surveys.models import Survey
 
@@ -28,6 +29,10 @@ def test_demo_opens_a_consultation_and_a_survey_and_shows_closed_ones_with_resul
     assert "意见采纳情况" in feedback and "部分采纳" in feedback and "与征集内容无关" in feedback
     opened = Consultation.objects.exclude(pk=reported.pk).get()
     assert 'data-action="comment"' in (site / f"consultations/{opened.number}/index.html").read_text("utf-8")
+    # the drafts' own pages link back to their consultations, the final policy's to the report
+    draft = (site / document_link(opened.draft_document)["url"].lstrip("/")).read_text("utf-8")
+    assert f'href="/consultations/{opened.number}/"' in draft
+    assert f'href="/consultations/{reported.number}/feedback/"' in draft  # also the closed one's final policy
     published = Survey.objects.get(results_published=True)
     results = (site / f"surveys/{published.number}/results/index.html").read_text("utf-8")
     assert "有效答卷 <strong>120</strong> 份" in results
