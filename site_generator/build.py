@@ -34,6 +34,7 @@ import orjson
 from markupsafe import Markup
 
 from site_generator import docinfo
+from site_generator.column_changes import ColumnChanges, column_changes
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
 from site_generator.pages import PageFeed, PagePlan, PageSet, PageSetError, PageSpec, materialize, plan
@@ -300,6 +301,7 @@ class _Build:
         result.bytes_written += writer.bytes
 
         st.set_meta("fingerprint", renderer.fingerprint())
+        st.set_meta("columns", renderer.columns_json())
         st.set_meta("departments", orjson.dumps(departments).decode())
         st.set_meta("live", target)
         st.set_meta("synced", "0")
@@ -381,6 +383,9 @@ class _Build:
         if renderer is not None and st.get_meta("fingerprint") != renderer.fingerprint():
             st.close()
             raise NeedsFullBuild("主题或站点设置已改变")
+        if st.get_meta("columns") is None:
+            st.close()
+            raise NeedsFullBuild("生成状态中没有栏目")
         return st
 
     def _diff(self, spool: Spool, departments) -> BuildResult:
@@ -435,10 +440,16 @@ class _Build:
         removed = {i for i in removed if i in stored}
         try:
             pages = self._plan_pages(st.page_versions, full=False)
+            columns = column_changes(renderer, st.get_meta("columns"), st, _list_keys(st, renderer.departments),
+                                     [spec for _set, specs in self.page_sets for spec in specs],
+                                     _theme_pages(renderer))
         except BaseException:
             st.close()
             raise
-        if not changed and not removed and not pages:
+        if columns is not None:  # pages at an edited column's address show its tags (ADR 0135)
+            planned = {spec.path for spec in pages.render}
+            pages.render += [spec for spec in columns.pages if spec.path not in planned]
+        if not changed and not removed and not pages and columns is None:
             # nothing to do: no new release, no plugin events
             result.release = live
             result.documents = total_live if total_live is not None else st.count("all")
@@ -457,6 +468,8 @@ class _Build:
             st.begin()
             public = {doc_id: docinfo.public_record(rec) for doc_id, rec in changed.items()}
             rendered = _apply_changes(renderer, st, writer, cfg, changed, public, removed, fetch)
+            if columns is not None:
+                rendered += _apply_column_changes(renderer, st, writer, cfg, columns, fetch)
             result.rendered_documents = rendered
             result.pages_rendered = _write_pages(renderer, writer, pages, st)
             st.update_pages(pages.upsert, pages.drop)
@@ -713,7 +726,7 @@ class _Singletons:
         r, st, w = self.r, self.st, self.w
         counts = st.counts()
         list_keys = sorted(set(counts) | _always_lists(r.departments))
-        standalone = [p for p in r.themes.default.page_names() if p not in dict(r.departments)]
+        standalone = _theme_pages(r)
         urls = [("/", None), ("/catalog/", None), ("/sitemap/", None)] + [(r.list_meta(k).base, None) for k in list_keys]
         urls += [(f"/{p}/", None) for p in standalone]
         m = self.cfg.sitemap_max
@@ -735,7 +748,7 @@ class _Singletons:
         w.write("index.html", r.home(blocks))
         w.write("catalog/index.html", r.catalog(counts))
         if full:
-            w.write("sitemap/index.html", r.site_map())
+            self.write_columns()
         if full:
             w.write("404.html", r.not_found())
             w.write("robots.txt", r.robots())
@@ -744,6 +757,54 @@ class _Singletons:
                     w.write(out_rel, src.read_bytes())
             for p in standalone:
                 w.write(f"{p}/index.html", r.standalone(p))
+
+    def write_columns(self) -> None:
+        """What shows the whole column tree: the sites' menu files and the 网站地图 (ADR 0135)."""
+        for rel, data in self.r.nav_files().items():
+            self.w.write(rel, data)
+        self.w.write("sitemap/index.html", self.r.site_map())
+
+
+def _theme_pages(renderer: Renderer) -> list[str]:
+    """The theme's own standalone pages (``pages/<name>.html``), not hidden by a department site."""
+    return [p for p in renderer.themes.default.page_names() if p not in dict(renderer.departments)]
+
+
+def _list_keys(st: State, departments) -> set[str]:
+    return set(st.counts()) | _always_lists(departments)
+
+
+def _apply_column_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig, ch: ColumnChanges,
+                          fetch) -> int:
+    """Rewrite what a column edit changed (``column_changes``): the menu files, the 网站地图, the lists
+    and documents whose column tags differ and the theme pages at an edited column's address.
+    Returns the number of document pages rendered."""
+    lists = _Lists(renderer, st, writer, cfg)
+    for key in sorted(ch.lists):
+        lists.render_pages(key, range(1, st.page_count(key) + 1))
+        lists.render_index(key)
+    ids = sorted(ch.docs)
+    if ids and fetch is None:
+        raise NeedsFullBuild("栏目改变了文件页面，但没有提供读取记录的方法")
+    for i in range(0, len(ids), 500):
+        batch = ids[i:i + 500]
+        got = 0
+        for rec in fetch(batch):
+            public = docinfo.public_record(rec)
+            b = docinfo.basics(public)
+            related = {"policy": st.link_of(b["interprets"]), "replacement": st.link_of(b["replaced_by"]),
+                       "interpretations": st.interpretations(b["id"])}
+            writer.write(b["url"], renderer.doc_page(public, b, related, renderer.place_attachments(writer, public)))
+            got += 1
+        if got != len(batch):
+            raise NeedsFullBuild("栏目改变了文件页面，但有文件的记录读不到")
+    singles = _Singletons(renderer, st, writer, cfg)
+    singles.write_site_pages(full=False)  # the home page and the catalogue take tags from columns at their URL
+    singles.write_columns()
+    for name in ch.theme_pages:
+        writer.write(f"{name}/index.html", renderer.standalone(name))
+    st.set_meta("columns", renderer.columns_json())
+    return len(ids)
 
 
 # ---------------------------------------------------------------------------------------------

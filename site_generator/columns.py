@@ -73,3 +73,10 @@ class ColumnIndex:
 
     def for_url(self, url: str, site: str = "") -> dict | None:
         return self._by_url.get((site, url)) or self._by_url.get(("", url))
+
+
+def shown(column: dict | None) -> tuple:
+    """What a page shows of its column (the 指引's four column meta tags; a document's keywords fall
+    back to the column's): two resolutions showing the same tuple render the same page."""
+    c = column or {}
+    return tuple(str(c.get(k) or "") for k in ("name", "type", "description", "keywords"))

@@ -6,6 +6,7 @@ makes an incremental build produce byte-identical files to a full build.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from datetime import datetime
@@ -94,8 +95,7 @@ class Renderer:
         data = orjson.dumps(
             [GENERATOR_VERSION, self.themes.fingerprint(), self.portal, self.departments, self.cfg.page_size,
              self.cfg.feed_size, self.cfg.sitemap_max, self.cfg.home_block_size, str(self.cfg.files_dir or ""),
-             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links,
-             self.columns.tree]
+             self.cfg.site_themes, self.cfg.theme, str(self.cfg.override_dir or ""), self.cfg.service_links]
         )
         return hashlib.sha256(data).hexdigest()
 
@@ -111,8 +111,10 @@ class Renderer:
         """Header and footer rendered once per department theme and reused by every page."""
         c = self._chrome.get(site)
         if c is None:
-            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_columns": self.columns.nav(""),
-                   "dept_nav": self.dept_nav(site), "service_links": self.service_links(),
+            # No column in the header: the menu's columns come from the site's shared nav file (ADR 0135).
+            dept = {"name": self.dept_name(site), "url": f"/{site}/"} if site in self._dept_names else None
+            ctx = {"site": self.portal, "departments": self.dept_links(), "nav_columns": None, "dept_nav": dept,
+                   "nav_src": "/" + self.nav_path(site), "service_links": self.service_links(),
                    "logo_url": self.asset_url("img/logo.svg", site)}
             c = {
                 "site": self.portal,
@@ -121,6 +123,29 @@ class Renderer:
             }
             self._chrome[site] = c
         return c
+
+    def nav_path(self, site: str | None) -> str:
+        """The shared file holding the column menu of a site's pages (the portal's or a department's)."""
+        return f"_nav/dept/{site}.htm" if site in self._dept_names else "_nav/portal.htm"
+
+    def nav_files(self) -> dict[str, bytes]:
+        """Every site's column menu (``partials/nav.html`` with the editors' columns), by output path."""
+        out = {}
+        for site in [None, *self._dept_names]:
+            ctx = {"nav_columns": self.columns.nav(""), "dept_nav": self.dept_nav(site),
+                   "service_links": self.service_links()}
+            out[self.nav_path(site)] = self.template("partials/nav.html", site).render(ctx).encode("utf-8")
+        return out
+
+    def columns_json(self) -> str:
+        """The column tree as the build state keeps it (an incremental build compares it)."""
+        return orjson.dumps(self.columns.tree).decode()
+
+    def with_columns(self, tree: list[dict]) -> Renderer:
+        """This renderer resolving columns from another tree (what a page showed before an edit)."""
+        other = copy.copy(self)
+        other.columns = ColumnIndex(tree)
+        return other
 
     def dept_nav(self, site: str | None) -> dict | None:
         """A department site's own navigation (its columns), shown under the portal's on its pages."""

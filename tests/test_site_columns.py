@@ -48,9 +48,20 @@ def equals_full_build(site_dir, tmp_path) -> None:
     assert tree(site_dir) == tree(full)
 
 
-def nav(html_path) -> list[tuple[str, str]]:
+def menu(html_path, kind: str = "main-nav") -> list[tuple[str, str]]:
+    """The column menu a browser shows on the page: the site's shared menu file the page references
+    (site.js puts it in place of the page's fixed links; ADR 0135)."""
     doc = lxml.html.document_fromstring(html_path.read_text("utf-8"))
-    return [(a.text_content(), a.get("href")) for a in doc.xpath("//nav[@class='main-nav']//a")]
+    src = doc.xpath("//div[@class='site-nav']/@data-nav-src")[0]
+    root = html_path
+    while root.name != "site" and root.name != "full":
+        root = root.parent
+    shared = lxml.html.fragment_fromstring((root / src.lstrip("/")).read_text("utf-8"), create_parent="div")
+    return [(a.text_content(), a.get("href")) for a in shared.xpath(f".//nav[@class='{kind}']//a")]
+
+
+def nav(html_path) -> list[tuple[str, str]]:
+    return menu(html_path)
 
 
 def meta(html_path) -> dict[str, str]:
@@ -67,15 +78,18 @@ def test_a_column_edit_reaches_the_navigation_and_the_meta_tags(site_dir, tmp_pa
     assert ("政务公开", "/catalog/") in nav(site_dir / "index.html")
     doc_page = site_dir / "fgj/2025/fgj-1.html"
     assert meta(doc_page)["ColumnDescription"] == "发改局通知公告"
-    dept_nav = lxml.html.document_fromstring(doc_page.read_text("utf-8")).xpath("//nav[@class='dept-nav']//a/@href")
-    assert "/fgj/c05/" in dept_nav
+    assert ("通知公告", "/fgj/c05/") in menu(doc_page, "dept-nav")
+    page_nav = lxml.html.document_fromstring(doc_page.read_text("utf-8")).xpath("//nav[@class='main-nav']//a/@href")
+    assert "/sitemap/" in page_nav and "/catalog/" in page_nav, "without JavaScript: the fixed links and 全部栏目"
+    assert ("通知公告", "/fgj/c05/") in sitemap_links(site_dir)
     equals_full_build(site_dir, tmp_path)
 
     notices.description = "发展和改革局的通知公告"
     notices.save()
     top.name = "信息公开"
     top.save()
-    run_pending()
+    result = run_pending()
+    assert not result["full"]
     assert meta(doc_page)["ColumnDescription"] == "发展和改革局的通知公告"
     assert ("信息公开", "/catalog/") in nav(site_dir / "list/index.html")
     assert not PendingChange.objects.exists()
@@ -116,3 +130,118 @@ def test_a_standalone_page_cannot_take_a_generated_address(dept):
             StandalonePage(department=site, slug=slug, title="页面").full_clean()
     StandalonePage(department=None, slug="gkzn", title="公开指南").full_clean()
 
+
+
+def sitemap_links(site_dir) -> list[tuple[str, str]]:
+    doc = lxml.html.document_fromstring((site_dir / "sitemap/index.html").read_text("utf-8"))
+    return [(a.text_content(), a.get("href")) for a in doc.xpath("//main//a")]
+
+
+def admin_save(client, column: Column | None, **fields) -> None:
+    """Create or edit a column through the admin's form, as an editor does."""
+    from django.urls import reverse  # noqa: PLC0415 - tests
+
+    data = {"department": "", "parent": "", "name": "", "column_type": "其他", "description": "", "keywords": "",
+            "category": "", "link": "", "in_nav": "on", "sort_order": "0", "stale_days": ""}
+    if column is not None:
+        data.update({
+            "department": column.department_id or "", "parent": column.parent_id or "", "name": column.name,
+            "column_type": column.column_type, "description": column.description, "keywords": column.keywords,
+            "category": column.category, "link": column.link, "sort_order": column.sort_order,
+            "stale_days": column.stale_days or ""})
+        if not column.in_nav:
+            data.pop("in_nav")
+    data.update(fields)
+    url = (reverse("wagtailsnippets_cms_column:edit", args=[column.pk]) if column is not None
+           else reverse("wagtailsnippets_cms_column:add"))
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
+@pytest.fixture()
+def big_dept(dept):
+    """A department with documents in two categories and a second department, built in full."""
+    other = Department.objects.create(slug="jyj", name="南安市教育局", organ_code="113505830002", sort_order=2)
+    for n, (site, cat) in enumerate([(dept, "通知公告")] * 3 + [(dept, "政策文件")] * 3 + [(other, "通知公告")] * 3):
+        doc = DisclosureDocument.objects.create(
+            source_id=f"{site.slug}-{n + 10}", department=site, organ=site.name, title=f"文件{n}", category=cat,
+            topic="综合政务", published_at=timezone.make_aware(dt.datetime(2025, 4, 1 + n, 9)), body="<p>正文</p>",
+            live=False)
+        doc.save_revision().publish()
+    Column.objects.create(name="政务公开", column_type="信息公开", link="/catalog/", sort_order=1)
+    Column.objects.create(department=dept, name="通知公告", column_type="通知公告", category="通知公告",
+                          description="发改局通知公告", keywords="通知", sort_order=1)
+    Column.objects.create(department=dept, name="政策文件", column_type="政策文件", category="政策文件",
+                          description="发改局政策文件", keywords="政策", sort_order=2)
+    PendingChange.objects.all().delete()
+    build_from_database(full=True)
+    return dept
+
+
+def test_every_kind_of_column_edit_is_incremental_bounded_and_equals_a_full_build(
+        site_dir, tmp_path, big_dept, admin_client):
+    notices = Column.objects.get(department=big_dept, name="通知公告")
+    policies = Column.objects.get(department=big_dept, name="政策文件")
+    top = Column.objects.get(department=None)
+    notice_page = site_dir / "fgj/2025/fgj-1.html"
+    policy_page = site_dir / "fgj/2025/fgj-13.html"
+    other_page = site_dir / "jyj/2025/jyj-16.html"
+    pages_before = sum(1 for _ in site_dir.rglob("*.html"))
+    menus = 1 + 2  # the portal's menu file and each department's
+
+    def edit(**kw):
+        before = {p: p.read_bytes() for p in (policy_page, other_page)}
+        result = run_pending()
+        assert not result["full"], kw
+        assert not PendingChange.objects.exists()
+        equals_full_build(site_dir, tmp_path)
+        for p, data in before.items():
+            if kw.get("untouched", True):
+                assert p.read_bytes() == data, (p, kw)
+        return result
+
+    # Rename a department's category column: its documents and lists, the menus and the 网站地图.
+    admin_save(admin_client, notices, name="通知")
+    result = edit()
+    assert meta(notice_page)["ColumnName"] == "通知" and ("通知", "/fgj/c05/") in menu(notice_page, "dept-nav")
+    assert ("通知", "/fgj/c05/") in sitemap_links(site_dir)
+    assert result["files"] <= menus + 1 + 4 + 2 * 3, result  # 网站地图; the column's 4 documents; 2 lists' pages
+    assert result["files"] < pages_before / 2
+
+    # Description and keywords: the column's pages only, not the menus.
+    notices.refresh_from_db()
+    admin_save(admin_client, notices, description="发展和改革局发布的通知", keywords="通知,公告")
+    result = edit()
+    assert (meta(notice_page)["ColumnDescription"], meta(notice_page)["ColumnKeywords"]) == (
+        "发展和改革局发布的通知", "通知,公告")
+    assert result["files"] <= 4 + 2 * 3, result
+
+    # Reorder: the menus only.
+    policies.refresh_from_db()
+    admin_save(admin_client, policies, sort_order="0")
+    result = edit()
+    assert [name for name, _ in menu(notice_page, "dept-nav")][1:] == ["政策文件", "通知"]
+    assert result["files"] <= menus + 1, result
+
+    # Add a portal column linking a list: the menus, the 网站地图 and that list's pages (its tags).
+    admin_save(admin_client, None, name="最新文件", column_type="信息公开", link="/list/", sort_order="2")
+    result = edit()
+    assert ("最新文件", "/list/") in menu(other_page) and ("最新文件", "/list/") in menu(site_dir / "index.html")
+    assert meta(site_dir / "list/index.html")["ColumnName"] == "最新文件"
+    assert result["files"] <= menus + 1 + 1, result
+
+    # Remove a column: its documents fall back to the category's own column.
+    from django.urls import reverse  # noqa: PLC0415 - tests
+
+    response = admin_client.post(reverse("wagtailsnippets_cms_column:delete", args=[policies.pk]))
+    assert response.status_code == 302
+    result = edit(untouched=False)
+    assert meta(policy_page)["ColumnDescription"] != "发改局政策文件"
+    assert "政策文件" not in [name for name, _ in menu(notice_page, "dept-nav")]
+    assert result["files"] <= menus + 1 + 3 + 2 * 3, result
+    # the other department's pages were never rewritten by the edits of this one's columns
+    top.refresh_from_db()
+    admin_save(admin_client, top, name="信息公开")
+    before = other_page.read_bytes()
+    edit(untouched=False)
+    assert other_page.read_bytes() == before and ("信息公开", "/catalog/") in menu(other_page)

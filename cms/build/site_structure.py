@@ -1,9 +1,10 @@
 """The editors' columns and standalone pages as the build's plain data.
 
-``columns()`` gives ``BuildConfig.columns`` (the tree; part of the build fingerprint, so an edit
-rebuilds every page, whose header or meta tags show it); ``standalone_page_set()`` gives the
-standalone pages as a page set versioned by their live revision, so publishing one page rewrites
-that page only.
+``columns()`` gives ``BuildConfig.columns`` (the tree; an incremental build compares it with the
+one the live site was built with and rewrites the menu files and the pages whose column tags
+changed, ADR 0135); ``standalone_page_set()`` gives the standalone pages as a page set versioned by
+their live revision and what they show of their column, so publishing one page rewrites that page
+only.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def standalone_page_set() -> list[PageSet]:
     specs = []
     for page in pages:
         path = page.url.lstrip("/") + "index.html"
-        version = f"{page.live_revision_id}:{page.column_id}:{page.department_id}"
+        column = page.column
+        shown = [column.name, column.column_type, column.description, column.keywords] if column else []
+        version = f"{page.live_revision_id}:{page.column_id}:{page.department_id}:{'|'.join(shown)}"
         specs.append(PageSpec(path, TEMPLATE, _page_context(page), version=version))
     return [PageSet(PAGE_SET, specs)]
