@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -52,7 +52,8 @@ class Report:
     def as_dict(self) -> dict:
         return {"generated": self.generated, "home_latest": self.home_latest, "seconds": round(self.seconds, 2),
                 "counts": self.counts(), "notes": self.notes,
-                "findings": [{**asdict(f), "label": f.label} for f in self.findings]}
+                "findings": [{"kind": f.kind, "subject": f.subject, "detail": f.detail, "link": f.link,
+                              "label": KINDS[f.kind]} for f in self.findings]}
 
     def as_text(self) -> str:
         lines = [f"网站自查报告（{self.generated}）", f"首页最近更新：{self.home_latest or '无'}"]
