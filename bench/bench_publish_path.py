@@ -23,6 +23,7 @@ The machine's load average is printed beside the figures; compare ratios taken i
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import re
@@ -80,6 +81,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=int(os.environ.get("GOVSITE_BENCH_SEED", "1")))
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "govsite-bench-publish-path")
     ap.add_argument("--skip-hugo", action="store_true")
+    ap.add_argument("--warmup", type=int, default=2,
+                    help="title edits published before the measured changes, so that the directory target "
+                         "has the releases a publish recycles (default 2)")
+    ap.add_argument("--lock", type=Path, default=None,
+                    help="prepare at the priority the run started with, then take this lock (flock) and run "
+                         "the measured changes at nice -10 (the machine's benchmark lock)")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus = ensure_corpus(args.docs, args.seed, args.workdir)
@@ -185,6 +192,21 @@ def changes(args, data: Path) -> None:
     def withdraw():
         DisclosureDocument.objects.get(pk=gone.pk).unpublish()
 
+    for n in range(args.warmup):
+        d = DisclosureDocument.objects.filter(live=True).order_by("pk")[args.docs // 4 + n]
+        d.title = d.title + "（预热）"
+        d.save_revision().publish()
+        t = time.perf_counter()
+        jobs.run_pending()
+        print(f"warm-up publish {n + 1}: {time.perf_counter() - t:.1f} s; {load()}", flush=True)
+    if args.lock is not None:
+        held = open(args.lock, "a")  # noqa: SIM115 - held until the process ends
+        t = time.perf_counter()
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for task in os.listdir("/proc/self/task"):  # every thread (the S3 server's too): nice is per thread
+            os.setpriority(os.PRIO_PROCESS, int(task), -10)
+        print(f"benchmark lock taken after {time.perf_counter() - t:.0f} s; measured at nice -10; {load()}",
+              flush=True)
     print("build s: until the new release is live (index included); dir switch s: from the start of the queue's task")
     print(f"{'change':10s} {'build s':>8s} {'records':>8s} {'files':>6s} {'index':>6s} {'S3 writes':>9s} "
           f"{'dir switch s':>12s}")

@@ -26,7 +26,7 @@ from .changes import ChangeLog
 from .errors import PublishError, _
 from .headers import HeaderRules
 from .lock import DEFAULT_TIMEOUT, DEFAULT_TTL, exclusive
-from .manifest import Entry, Manifest, rescan_dirs, scan_site
+from .manifest import Entry, Manifest, ManifestInfo, Retired, rescan_dirs, scan_site
 from .plan import Plan, make_plan, retire_hashed
 from .targets import LocalDirTarget, Observed, S3Target
 
@@ -205,6 +205,21 @@ def _publish_held(
     # What the target holds, read first: the base of a trusted scan.
     if isinstance(target, LocalDirTarget):
         target.check()  # again: another publish may have run while we waited
+        if trust_changes and not verify and changes is not None:
+            change_files, changed = changes.snapshot()
+            mid = target.store_manifest_id()
+            if mid is not None and changed is not None and changes.can_trust(target.url, mid):
+                target.manifest_id = mid
+                # The keyed store describes the live release and the log holds every change since.
+                _publish_local_changes(root, changed, target, summary, t, dry_run=dry_run, rules=rules,
+                                       report=report, grace=retire_grace)
+                if not dry_run:
+                    try:
+                        changes.mark_published(target.url, target.manifest_id, walked=False)
+                        ChangeLog.consume(change_files)
+                    except OSError:
+                        pass  # the next publish walks the tree
+                return
     manifest = target.read_manifest()
     t = summary.lap("read target", t)
     change_files, changed = changes.snapshot() if changes else ([], None)
@@ -305,6 +320,19 @@ def _publish_local(
     if dry_run or (plan.empty and current is not None and retired == target.info.retired):
         summary.release = current.name if current else None
         return
+    # The keyed store goes on describing the releases when it described the one live until now.
+    continuous = (current is not None and target.store_manifest_id() is not None
+                  and target.releases()[-1] == current)
+    _commit_local(root, local, plan, retired, target, current, report, summary)
+    target.store().replace(local, retired, release=summary.release, mid=target.manifest_id,
+                           releases=[r.name for r in target.releases()],
+                           changed=[*plan.uploads, *plan.deletes] if continuous else None)
+
+
+def _commit_local(root: Path, local: Manifest, plan, retired: Retired, target: LocalDirTarget,
+                  current: Path | None, report, summary) -> None:
+    """Make the new release from the whole site's manifest (the oldest release recycled, or a
+    fresh one linking every unchanged file) and switch to it."""
     recycled = target.recycle()
     if recycled is not None:
         # The oldest release becomes the new one: only what differs from it is written.
@@ -328,8 +356,67 @@ def _publish_local(
         report(_("已复制 %(done)d/%(total)d 个文件……") % {"done": done, "total": total})
     if current is not None:
         # retired hashed files ride along in the new release until their grace period ends
-        target.link_unchanged(work, [*plan.unchanged, *retired], current, root)
+        uploaded = set(plan.uploads)
+        target.link_unchanged(work, [*(rel for rel in local if rel not in uploaded), *retired], current, root)
     summary.release = target.commit(work, local, retired).name
+
+
+def _publish_local_changes(root: Path, changed: set[str], target: LocalDirTarget, summary, t: float, *,
+                           dry_run: bool, rules: HeaderRules | None, report, grace: float) -> None:
+    """A directory publish from the builds' change log, in proportion to the change (ADR 0144):
+    the store's entries of the directories the builds named, compared with those directories on
+    disk; the oldest release brought up to date through the journals since it; the store's
+    changed rows written. No whole-site manifest is read or written."""
+    store = target.store()
+    named = {p.strip("/") for p in changed if p.strip("/")}
+    dirs = {p.rpartition("/")[0] for p in named}
+    remote_here = store.in_dirs(dirs)
+    try:
+        local = rescan_dirs(root, remote_here, named, rules=rules)
+    except OSError as exc:
+        raise PublishError(_("读取站点目录失败：%(error)s") % {"error": exc}) from None
+    summary.scanned = "changes"
+    t = summary.lap("scan", t)
+    old_retired = store.retired()
+    target.info = ManifestInfo(id=target.manifest_id, retired=old_retired)
+    remote: Manifest = {rel: e for rel, (e, _since) in old_retired.items()}
+    remote.update(remote_here)
+    plan = make_plan(local, remote)
+    retired = retire_hashed(plan, remote, old_retired, now=time.time(), grace=grace)
+    _fill(summary, plan, local)
+    summary.retired = len(retired)
+    current = target.current_release()
+    if dry_run or plan.empty and retired == old_retired:
+        summary.release = current.name if current else None
+        return
+    uploads = set(plan.uploads)
+    deletes = set(plan.deletes)
+    recycled = target.recycle_journaled()
+    if recycled is None:
+        # Too few releases yet, or a journal missing: make it from the whole manifest, once.
+        whole = store.manifest()
+        for rel in [r for r in whole if r.rpartition("/")[0] in dirs or r in deletes]:
+            del whole[rel]
+        whole.update(local)
+        _commit_local(root, whole, plan, retired, target, current, report, summary)
+        target.store().replace(whole, retired, release=summary.release, mid=target.manifest_id,
+                               releases=[r.name for r in target.releases()], changed=uploads | deletes)
+        return
+    work, since = recycled
+    stale = sorted(since | uploads | deletes)
+    for done, rel in enumerate(stale, 1):
+        if rel in uploads:
+            target.copy_in(work, rel, root / rel)
+        elif rel in local or rel in retired or (rel not in deletes and rel.rpartition("/")[0] not in dirs
+                                               and store.has(rel)):
+            target.link_unchanged(work, [rel], current, root)  # as the live release holds it
+        else:
+            target.remove(work, rel)
+        report(_("已复制 %(done)d/%(total)d 个文件……") % {"done": done, "total": len(stale)})
+    summary.release = target.commit(work, None, retired).name
+    store.apply(local, [rel for rel in deletes if rel not in local], retired, release=summary.release,
+                mid=target.manifest_id, changed=uploads | deletes, releases=[r.name for r in target.releases()])
+    summary.lap("switch", t)
 
 
 def _publish_store(

@@ -40,6 +40,8 @@ from .manifest import (
     new_manifest_id,
     scan_site,
 )
+from .store import NAME as STORE_NAME
+from .store import ManifestStore
 
 T = TypeVar("T")
 MANIFEST_NAME = ".govsite/manifest.json.gz"
@@ -548,6 +550,7 @@ class LocalDirTarget:
         self.manifest_id: str | None = None
         self.info = ManifestInfo()
         self.releases_dir = self.dest.parent / f".{self.dest.name}.releases"
+        self._store: ManifestStore | None = None
 
     @property
     def url(self) -> str:
@@ -579,10 +582,34 @@ class LocalDirTarget:
             return []
         return sorted(p for p in self.releases_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
+    def store(self) -> ManifestStore:
+        """The keyed manifest beside the releases (``publish.store``), opened once per target."""
+        if self._store is None:
+            self._store = ManifestStore(self.releases_dir)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def store_manifest_id(self) -> str | None:
+        """The id of the live release's manifest when the store describes that release, else None."""
+        current = self.current_release()
+        if current is None or not (self.releases_dir / STORE_NAME).is_file():
+            return None
+        release, mid = self.store().describes()
+        return mid if release == current.name else None
+
     def read_manifest(self) -> Manifest | None:
         current = self.current_release()
         if current is None:
             return None
+        if self.store_manifest_id() is not None:  # the live release was made from the change log
+            store = self.store()
+            self.info = ManifestInfo(id=store.describes()[1], retired=store.retired())
+            self.manifest_id = self.info.id
+            return store.manifest()
         try:
             manifest, self.info = load_manifest_doc((current / LOCAL_MANIFEST).read_bytes())
         except (OSError, ManifestError):
@@ -652,10 +679,35 @@ class LocalDirTarget:
                 if src.is_file():
                     shutil.copy2(src, dst)
 
-    def commit(self, work: Path, manifest: Manifest, retired: Retired | None = None) -> Path:
-        """Seal the release and make it live with one atomic rename of a symlink."""
+    def recycle_journaled(self) -> tuple[Path, set[str]] | None:
+        """Like ``recycle``, for a publish from the change log: the oldest release as the next work
+        directory and the paths changed since it (the store's journals of the releases after it),
+        without reading any manifest; None when a journal is missing."""
+        current = self.current_release()
+        releases = self.releases()
+        spare = [r for r in releases if r != current]
+        if (current is None or not spare or len(spare) + 1 < max(2, self.keep_releases)
+                or releases[-1] != current):
+            return None
+        oldest = spare[0]
+        after = [r.name for r in releases if r.name > oldest.name]
+        store = self.store()
+        if not set(after) <= store.journaled():
+            return None
+        changed = store.journal_since(after)
+        work = self.begin()
+        work.rmdir()
+        os.rename(oldest, work)
+        return work, changed
+
+    def commit(self, work: Path, manifest: Manifest | None, retired: Retired | None = None) -> Path:
+        """Seal the release and make it live with one atomic rename of a symlink. ``manifest``
+        None: a release made from the change log, which the store describes (``publish.store``)."""
         mid = new_manifest_id()
-        atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid, retired=retired), private=True)
+        if manifest is not None:
+            atomic_write(work / LOCAL_MANIFEST, dump_manifest(manifest, mid=mid, retired=retired), private=True)
+        else:
+            (work / LOCAL_MANIFEST).unlink(missing_ok=True)  # a recycled release's: not this one's
         final = self.releases_dir / work.name.removeprefix(".tmp-")
         os.rename(work, final)
         self._point_to(final)
