@@ -67,12 +67,21 @@ class DepartmentScopedViewSet(SnippetViewSet):
     def permission_policy(self):
         return permissions.DepartmentPermissionPolicy(self.model)
 
+    def visible_to(self, queryset, user):
+        """The rows the user may open (a subclass may widen it, e.g. to co-handling departments)."""
+        return scope(queryset, user, self.department_field)
+
+    def openable_by(self, view_class, queryset, user):
+        """The rows whose URL of ``view_class`` the user may open (default: ``visible_to``)."""
+        return self.visible_to(queryset, user)
+
     def get_queryset(self, request):
-        return scope(self.model._default_manager.all(), request.user, self.department_field)
+        return self.visible_to(self.model._default_manager.all(), request.user)
 
     def construct_view(self, view_class, **kwargs):
         view = super().construct_view(view_class, **kwargs)
         model = self.model
+        openable_by = functools.partial(self.openable_by, view_class)
 
         @functools.wraps(view)
         def wrapped(request, *args, **kw):
@@ -82,7 +91,7 @@ class DepartmentScopedViewSet(SnippetViewSet):
                     pk_value = int(unquote(str(pk)))
                 except ValueError:
                     raise Http404 from None
-                rows = scope(model._default_manager.filter(pk=pk_value), request.user, self.department_field)
+                rows = openable_by(model._default_manager.filter(pk=pk_value), request.user)
                 if not rows.exists():
                     raise Http404
             return view(request, *args, **kw)

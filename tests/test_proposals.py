@@ -63,9 +63,9 @@ def test_assigned_to_the_lead_department_answered_and_published(client, setup):
     assert {m.to[0] for m in mail.outbox} == {"clerk@zrzy.gov.cn", "other@jyj.gov.cn"}  # lead and co-handler told
 
     client.get("/admin/snippets/services_proposals/proposal/")  # shows (and so clears) the "created" message
-    # the lead department's staff see it; another department's do not
+    # the lead department's staff work on it; the co-handler (教育局 here) sees it but may not edit it
+    # (test_co_handling_departments_see_the_proposal_read_only; another department's staff see nothing)
     client.force_login(other)
-    assert edit_url(p) not in client.get("/admin/snippets/services_proposals/proposal/").content.decode()
     assert client.get(edit_url(p)).status_code == 404
     client.force_login(clerk)
     assert edit_url(p) in client.get("/admin/snippets/services_proposals/proposal/").content.decode()
@@ -106,3 +106,33 @@ def test_supervision_after_three_months(setup):
     assert cases.get(p.number).deadline == dt.date(2026, 4, 5)
     run_supervision(dt.date(2026, 4, 8))
     assert list(Card.objects.filter(module="proposals").values_list("level", "number")) == [("yellow", p.number)]
+
+
+def test_co_handling_departments_see_the_proposal_read_only(client, setup):
+    zrzy, jyj, root, clerk, other = setup
+    third = Department.objects.create(slug="scj", name="市场监管局", sort_order=3)
+    outsider = get_user_model().objects.create_user("outsider", "o@scj.gov.cn", "pw")
+    third.refresh_from_db()
+    outsider.groups.add(third.editors)
+    p = Proposal.objects.create(kind="npc", year=2026, session="市十七届人大五次会议", serial="第0200号",
+                                title="关于增设学校周边停车位的建议", proposer="陈代表", content="建议……",
+                                department=zrzy, assigned_on=dt.date(2026, 10, 9))
+    p.co_departments.add(jyj)
+    listing = "/admin/snippets/services_proposals/proposal/"
+    inspect = f"/admin/snippets/services_proposals/proposal/inspect/{p.pk}/"
+
+    client.force_login(other)  # 教育局, the co-handler
+    assert "关于增设学校周边停车位的建议" in client.get(listing).content.decode()
+    page = client.get(inspect)
+    assert page.status_code == 200 and "自然资源局" in page.content.decode()  # who leads, to send it their part
+    assert client.get(edit_url(p)).status_code == 404  # read-only: the lead department answers
+    client.post(edit_url(p), form(department=str(zrzy.pk), assigned_on="2026-10-09", reply="我局同意", result="a"))
+    p.refresh_from_db()
+    assert p.reply == "" and p.status == Proposal.Status.ASSIGNED
+
+    client.force_login(clerk)  # 自然资源局, the lead: works on it
+    assert client.get(edit_url(p)).status_code == 200
+
+    client.force_login(outsider)  # neither lead nor co-handler: nothing
+    assert "关于增设学校周边停车位的建议" not in client.get(listing).content.decode()
+    assert client.get(inspect).status_code == 404 and client.get(edit_url(p)).status_code == 404

@@ -5,6 +5,7 @@ logged; a public reply is published as a document when saved."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -12,7 +13,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail.snippets.models import register_snippet
 
 from cms.admin import permissions
-from services.admin_scope import DepartmentScopedViewSet
+from services.admin_scope import DepartmentScopedViewSet, scope
 from services.notify import Notification, notify
 from services.proposals import publishing
 from services.proposals.models import Proposal, ProposalEvent
@@ -83,7 +84,17 @@ class EventsPanel(Panel):
 
 
 class StaffPolicy(permissions.DepartmentPermissionPolicy):
-    """The lead department's staff work on their proposals; the administrators on all."""
+    """The lead department's staff work on their proposals; the co-handling departments' staff
+    (协办单位) see them, read-only (their opinion goes to the lead department, which answers);
+    the administrators work on all."""
+
+    def user_has_permission_for_instance(self, user, action, instance) -> bool:
+        if super().user_has_permission_for_instance(user, action, instance):
+            return True
+        if action != "view" or not self.user_has_permission(user, action) or instance.pk is None:
+            return False
+        ids = permissions.department_ids_for_user(user)
+        return bool(ids) and instance.co_departments.filter(pk__in=ids).exists()
 
     def user_has_permission(self, user, action) -> bool:
         if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -109,6 +120,10 @@ class ProposalViewSet(DepartmentScopedViewSet):
     search_fields = ["serial", "title", "proposer"]
     search_backend_name = None
     copy_view_enabled = False
+    inspect_view_enabled = True
+    inspect_view_fields = ["kind", "year", "session", "serial", "title", "proposer", "co_proposers", "content",
+                           "department", "assigned_on", "co_departments", "deadline", "status", "reply", "result",
+                           "answered_on"]
     ordering = ["status", "deadline"]
     edit_handler = ObjectList([
         MultiFieldPanel([
@@ -130,6 +145,19 @@ class ProposalViewSet(DepartmentScopedViewSet):
     @property
     def permission_policy(self):
         return StaffPolicy(self.model)
+
+    def visible_to(self, queryset, user):
+        """The lead department's proposals and those it co-handles (协办)."""
+        ids = permissions.department_ids_for_user(user)
+        if ids is None:
+            return queryset
+        return queryset.filter(Q(department_id__in=ids) | Q(co_departments__in=ids)).distinct()
+
+    def openable_by(self, view_class, queryset, user):
+        """Co-handlers open the read-only page only; editing, history and deletion stay the lead's."""
+        if issubclass(view_class, self.inspect_view_class):
+            return self.visible_to(queryset, user)
+        return scope(queryset, user, self.department_field)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("department")
