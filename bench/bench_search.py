@@ -326,6 +326,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=150)
     ap.add_argument("--skip-browser", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="keep the state of an earlier run: skip the cold build")
+    ap.add_argument("--build-only", action="store_true", help="only the cold and warm index builds (then stop)")
     ap.add_argument("--child-build", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--state", help=argparse.SUPPRESS)
@@ -366,6 +367,8 @@ def main() -> None:
               f"{os.getloadavg()[0]:.1f} after on {os.cpu_count()} CPUs:", json.dumps(cold, ensure_ascii=False), flush=True)
     warm = run_child_build(corpus, out, state)
     print("warm (tokens cached): ", json.dumps(warm, ensure_ascii=False), flush=True)
+    if args.build_only:
+        return
 
     from search_index.build import build_index
 

@@ -87,6 +87,20 @@ def default_doc_url(record: dict) -> str:
 TOKENS_VERSION = 9  # 8: 文号 keys of 令/公告 numbers, short organ names, joint numbers; 9: t: first year
 
 
+def tokens_version() -> str:
+    """What the cached tokens depend on besides the record: this module's TOKENS_VERSION and the
+    versions of the segmenter (rjieba ships jieba's dictionary) and of OpenCC (the t2s map). Tokens
+    cached under another value are dropped and every document is tokenized again (a full build)."""
+    return f"{TOKENS_VERSION}/rjieba-{_package_version('rjieba')}/opencc-{_package_version('opencc-purepy')}"
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:  # pragma: no cover - both are install requirements
+        return "unknown"
+
+
 class StaleState(RuntimeError):
     """The cached tokens are from another version (or gone): only a full build can rebuild the index."""
 
@@ -202,7 +216,7 @@ class _State:
         self.tokens = _Tokens(state_dir / (row[0] if row else "tokens.bin"))
         row = self.db.execute("SELECT value FROM kv WHERE key = 'tokens_version'").fetchone()
         # Another tokenizer's ids mean nothing here: the build starts again (``start``).
-        self.reset = row is None or row[0] != str(TOKENS_VERSION)
+        self.reset = row is None or row[0] != tokens_version()
         # Bigram ids are computed (tokenize.bigram_id); the vocabulary holds the other terms, from BIGRAM_LIMIT up.
         self.keyed = keyed and not self.reset
         self.vocab: dict[str, int] = {}
@@ -264,7 +278,7 @@ class _State:
             self.db.execute("DELETE FROM names")
             self.db.execute("DELETE FROM kv WHERE key IN ('epoch', 'gen')")
             self.tokens.clear()
-            self.db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_version', ?)", (str(TOKENS_VERSION),))
+            self.db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_version', ?)", (tokens_version(),))
         if full or self.reset:
             self.db.execute("DELETE FROM kv WHERE key = 'built'")
             self.db.execute("DELETE FROM dirty")  # a full assembly holds every change
@@ -480,6 +494,7 @@ def build_index(
     doc_url: Callable[[dict], str] = default_doc_url,
     processes: int | None = None,
     merge: bool | None = None,
+    tokens_only: bool = False,
 ) -> BuildStats:
     """Update the cached tokens with ``records`` and write the index under ``search/idx/``.
 
@@ -488,7 +503,13 @@ def build_index(
     the build reads the state by key only and writes the delta (``search_index/delta.py``), or
     merges the changes into the main files when the delta has grown past its bounds (``merge=None``),
     always (``merge=True``) or never (``merge=False``).
+
+    ``tokens_only`` (with ``full=False``): tokenize the records into the state and write no file, as
+    an incremental build does before it writes (the documents are marked changed since the last
+    merge, so the next build's delta or merge holds them). See ``cache_tokens``.
     """
+    if tokens_only and full:
+        raise ValueError("tokens_only needs full=False: a full build writes the whole index")
     stats = BuildStats()
     t0 = time.perf_counter()
     state = _State(Path(state_dir), keyed=not full)
@@ -594,6 +615,9 @@ def build_index(
     state.tokens.sync()
     db.execute("COMMIT")
     stats.seconds["tokenize"] = time.perf_counter() - t0
+    if tokens_only:
+        state.close()
+        return stats
 
     t1 = time.perf_counter()
     writer = _Writer(write_file or _default_writer(Path(out_dir)))
@@ -628,6 +652,24 @@ def build_index(
     return stats
 
 
+def cache_tokens(records: Iterable[dict], state_dir: Path | str, *, chunk: int = 5000,
+                 doc_url: Callable[[dict], str] = default_doc_url, processes: int | None = None) -> int:
+    """Tokenize ``records`` (added or changed documents, as the build will see them) into the
+    index state ahead of the build, and return how many were tokenized.
+
+    The import calls this for each batch it committed, so the build that follows (a full one after
+    a bulk import) finds every document's tokens cached under its content hash and never tokenizes:
+    at 200,000 documents that is most of the index's time. A record whose content differs from what
+    the build later sees (an edit, a link resolved otherwise) simply has another hash, and the build
+    tokenizes it then. Raises StaleState when the state holds another tokenizer's index (only a full
+    build can replace it). ``chunk`` records at a time, so memory stays flat."""
+    done = 0
+    for batch in _batched(records, chunk):
+        done += build_index(batch, state_dir, state_dir, full=False, tokens_only=True, doc_url=doc_url,
+                            processes=processes).tokenized
+    return done
+
+
 def _hashes(db: sqlite3.Connection, ids: list[str]) -> dict[str, str]:
     """The content hashes of the given documents, by key."""
     out: dict[str, str] = {}
@@ -658,10 +700,7 @@ def _load_t2s(db: sqlite3.Connection) -> None:
 
 
 def _opencc_version() -> str:
-    try:
-        return metadata.version("opencc-purepy")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
+    return _package_version("opencc-purepy")
 
 
 def _default_deleter(out_dir: Path) -> Callable[[str], None]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from site_generator.docinfo import public_record
 from site_generator.plugins import BasePlugin, BuildContext, NeedsFullBuild
 
-from .build import StaleState, build_index
+from .build import StaleState, build_index, cache_tokens
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,22 @@ class _Chain:
     def __iter__(self) -> Iterator[dict]:
         for part in self.parts:
             yield from part
+
+
+def index_state_dir(plugins_state_dir: Path) -> Path:
+    """Where the plugin keeps its state (cached tokens) under a build's ``ctx.state_dir``."""
+    return Path(plugins_state_dir) / "search_index"
+
+
+def cache_document_tokens(records: Iterable[dict], plugins_state_dir: Path) -> int:
+    """Tokens of documents cached ahead of the build that will index them (the import's batches):
+    records as the database gives them, made public the way the build makes them, so that their
+    content hashes are the ones the build computes. Returns how many were tokenized; 0 when the
+    state belongs to another tokenizer version (the next full build tokenizes everything)."""
+    try:
+        return cache_tokens((public_record(r) for r in records), index_state_dir(plugins_state_dir))
+    except StaleState:
+        return 0
 
 
 class SearchIndexPlugin(BasePlugin):
@@ -59,7 +77,7 @@ class SearchIndexPlugin(BasePlugin):
             stats = build_index(
                 records,
                 out_dir,
-                ctx.state_dir / "search_index",
+                index_state_dir(ctx.state_dir),
                 removed_ids=removed,
                 full=full,
                 write_file=write,

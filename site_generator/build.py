@@ -299,6 +299,7 @@ class _Build:
         run_event(self.plugins, "on_render", ctx)
         result.files_written += writer.files
         result.bytes_written += writer.bytes
+        self._lap("plugins")
 
         st.set_meta("fingerprint", renderer.fingerprint())
         st.set_meta("columns", renderer.columns_json())

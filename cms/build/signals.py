@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from wagtail.documents import get_document_model
 from wagtail.signals import published, unpublished
 
+from cms.build.search_tokens import cache_imported
 from cms.build.tasks import enqueue_build
 from cms.exchange.importer import documents_imported
 from cms.models import Column, PendingChange, StandalonePage
@@ -41,6 +42,16 @@ def document_published_or_unpublished(sender, instance, **kwargs) -> None:
 def document_deleted(sender, instance, **kwargs) -> None:
     if instance.live:
         queue_change(instance.source_id)
+
+
+@receiver(documents_imported, dispatch_uid="govsite_search_tokens_imported")
+def cache_imported_search_tokens(sender, source_ids, **kwargs) -> None:
+    """Before the build is queued: the batch's search tokens, so the build does not tokenize them
+    (``cms.build.search_tokens``). A failure here only costs the build that time."""
+    try:
+        cache_imported(list(source_ids))
+    except Exception:
+        logger.exception("could not cache the search tokens of %d imported documents", len(source_ids))
 
 
 @receiver(documents_imported, dispatch_uid="govsite_site_build_imported")

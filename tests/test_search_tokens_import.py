@@ -1,0 +1,99 @@
+"""Search tokens cached by the import: the build after an import does not tokenize, and finds the same."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import orjson
+import pytest
+
+from cms.build import jobs
+from cms.demo.sample import generate_sample
+from cms.exchange.importer import import_records
+from search_index import build as index_build
+from search_index.query import Query, SearchIndex
+from site_generator.output import build_lock
+from tests.test_site_queue import run_worker, site_dir  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture()
+def locale():
+    from wagtail.models import Locale
+
+    Locale.objects.get_or_create(language_code="zh-hans")  # transactional tests flush migration data
+
+
+@pytest.fixture()
+def site(site_dir, settings):  # noqa: F811
+    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin"]
+    return site_dir
+
+
+def _lines(records):
+    return [orjson.dumps(r) for r in records]
+
+
+def _state_db() -> sqlite3.Connection:
+    return sqlite3.connect(jobs.state_dir_for(jobs.site_dir()) / "plugins" / "search_index" / "search.sqlite3")
+
+
+def _tokenized(caplog) -> list[int]:
+    """The plugin's own count of documents it tokenized, per build."""
+    return [int(r.getMessage().split(",")[1].split()[0]) for r in caplog.records
+            if r.name == "search_index.plugin" and "tokenized" in r.getMessage()]
+
+
+def _finds(site, record) -> bool:
+    res = SearchIndex(site).search(Query(q=record["title"]))
+    return record["id"] in [r["id"] for r in res.results[:3]]
+
+
+def test_a_full_build_after_an_import_tokenizes_nothing_and_finds_every_title(site, locale, caplog):
+    records = [r for r in generate_sample(docs=80, seed=21) if "op" not in r]
+    import_records(_lines(records))
+    with _state_db() as db:
+        assert db.execute("SELECT COUNT(*) FROM docs").fetchone()[0] == len(records)
+    caplog.set_level(logging.INFO, logger="search_index.plugin")
+    jobs.build_from_database(full=True)
+    assert _tokenized(caplog) == [0]
+    assert all(_finds(site, r) for r in records[:20])
+
+
+def test_documents_cached_by_a_later_import_reach_the_incremental_index(site, locale, caplog):
+    records = [r for r in generate_sample(docs=70, seed=22) if "op" not in r]
+    import_records(_lines(records[:50]))
+    run_worker()
+    caplog.set_level(logging.INFO, logger="search_index.plugin")
+    changed = dict(records[1], title="关于深海养殖装备试点工作的补充通知")
+    import_records(_lines([*records[50:], changed]))  # tokens cached here, then the queued build
+    run_worker()
+    assert _tokenized(caplog) == [0]  # the incremental build found them all cached
+    assert all(_finds(site, r) for r in [*records[50:], changed])
+    res = SearchIndex(site).search(Query(q=records[1]["title"]))
+    assert records[1]["id"] not in [r["id"] for r in res.results[:1]] or res.results[0]["title"] == changed["title"]
+
+
+def test_an_import_during_a_build_leaves_the_tokens_to_the_build(site, locale, caplog):
+    records = [r for r in generate_sample(docs=30, seed=23) if "op" not in r]
+    with build_lock(jobs.state_dir_for(jobs.site_dir())):
+        import_records(_lines(records))
+    caplog.set_level(logging.INFO, logger="search_index.plugin")
+    jobs.build_from_database(full=True)
+    assert _tokenized(caplog) == [len(records)]
+    assert all(_finds(site, r) for r in records[:10])
+
+
+def test_tokens_of_another_segmenter_or_opencc_version_are_dropped(tmp_path, monkeypatch):
+    records = [r for r in generate_sample(docs=20, seed=24) if "op" not in r]
+    state = tmp_path / "state"
+    assert index_build.cache_tokens(records, state) == len(records)
+    assert index_build.build_index(records, tmp_path / "site", state).tokenized == 0
+    real = index_build._package_version
+    monkeypatch.setattr(index_build, "_package_version", lambda name: "9.9" if name == "rjieba" else real(name))
+    # an incremental build cannot rebuild the index alone; the full build tokenizes everything again
+    with pytest.raises(index_build.StaleState):
+        index_build.cache_tokens(records[:1], state)
+    assert index_build.build_index(records, tmp_path / "site", state).tokenized == len(records)
