@@ -93,6 +93,30 @@ def test_a_generated_year_reconciles_with_counts_made_independently(year_of_requ
     assert rows(report.published) == {"规章": [1, 1, 2], "行政规范性文件": [2, 1, 2]}
 
 
+def test_the_year_is_counted_on_local_days_at_its_edges(year_of_requests):
+    """Without a 成文日期 or a confirmed receipt, the local (UTC+8) day of publication or submission
+    decides the year: 2026-01-01 00:30 in China is still 2025-12-31 in UTC."""
+    zrzy, _truth = year_of_requests
+    locale = Locale.get_default()
+    china = timezone.get_current_timezone()
+    new_year = timezone.make_aware(dt.datetime(YEAR + 1, 1, 1, 0, 30), china)
+    eve = timezone.make_aware(dt.datetime(YEAR, 12, 31, 23, 30), china)
+    for n, at in enumerate((new_year, eve)):
+        DisclosureDocument.objects.create(source_id=f"edge{n}", locale=locale, department=zrzy, organ="自然资源局",
+                                          title=f"边界{n}", category="法规规章", written=None, validity="有效",
+                                          live=True, published_at=at)
+        InfoRequest.objects.create(number=f"YSEDGE{n}", department=zrzy, applicant_type=TYPES[0], name="申请人",
+                                   credential_type="居民身份证", credential_no="x", phone="13800138000",
+                                   description="所需信息", submitted_at=at)
+    before = annual.compute(YEAR - 1, zrzy)  # nothing of the edges
+    report = annual.compute(YEAR, zrzy)
+    assert rows(report.published)["规章"] == [2, 1, 3]  # the eve's document: made and in force in the year
+    assert rows(annual.compute(YEAR + 1, zrzy).published)["规章"][0] == 1  # the new year's, made the next year
+    new = rows(report.requests)["一、本年新收政府信息公开申请数量"]
+    assert new[0] == _truth["new", TYPES[0]] + 1  # the eve's request is the year's; the new year's is not
+    assert report.problems == [] and before.problems == []
+
+
 def test_a_row_that_does_not_add_up_stops_the_publication(year_of_requests):
     zrzy, _truth = year_of_requests
     bad = InfoRequest.objects.filter(department=zrzy, outcome="withheld", answered_on__year=YEAR).first()

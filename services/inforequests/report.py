@@ -21,8 +21,8 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateField, F, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join, linebreaks
 
 from content_models import vocabularies
@@ -63,18 +63,37 @@ def _docs(department: Department | None):
     return qs.filter(department=department) if department else qs
 
 
+def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """The year's first instant and the next year's, in the site's time zone: a timestamp's local
+    date is in the year exactly when it lies between them. Comparing timestamps directly keeps
+    the counts on the index, where ``__date`` would convert every row (on SQLite, in Python)."""
+    zone = timezone.get_current_timezone()
+    return (timezone.make_aware(dt.datetime(year, 1, 1), zone), timezone.make_aware(dt.datetime(year + 1, 1, 1), zone))
+
+
+def _dated_in(date_field: str, stamp_field: str, start: dt.datetime, end: dt.datetime) -> Q:
+    """``date_field``, or the local date of ``stamp_field`` when it is empty, within [start, end)."""
+    return (Q(**{f"{date_field}__gte": start.date(), f"{date_field}__lt": end.date()})
+            | Q(**{f"{date_field}__isnull": True, f"{stamp_field}__gte": start, f"{stamp_field}__lt": end}))
+
+
+def _dated_before(date_field: str, stamp_field: str, end: dt.datetime) -> Q:
+    """``date_field``, or the local date of ``stamp_field`` when it is empty, before ``end``."""
+    return Q(**{f"{date_field}__lt": end.date()}) | Q(**{f"{date_field}__isnull": True, f"{stamp_field}__lt": end})
+
+
 def published_table(year: int, department: Department | None) -> Table:
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    start, end = _year_bounds(year)
     categories = conf.get("GOVSITE_REPORT_RULE_CATEGORIES", DEFAULT_RULE_CATEGORIES)
     table = Table("二、主动公开政府信息情况（第二十条第（一）项）", ["本年制发件数", "本年废止件数", "现行有效件数"])
     for label, cats in categories.items():
-        docs = _docs(department).filter(category__in=cats).annotate(
-            made=Coalesce("written", TruncDate("published_at"), output_field=DateField()))
+        docs = _docs(department).filter(category__in=cats)
         row = docs.aggregate(
-            made_n=Count("id", filter=Q(made__gte=start, made__lte=end)),
+            # made this year: its 成文日期, or the day it was published when it has none
+            made_n=Count("id", filter=_dated_in("written", "published_at", start, end)),
             repealed=Count("id", filter=Q(validity__in=(vocabularies.EXPIRED, vocabularies.REPEALED),
-                                          updated_at__date__gte=start, updated_at__date__lte=end)),
-            in_force=Count("id", filter=Q(validity__in=(vocabularies.VALID, ""), published_at__date__lte=end)),
+                                          updated_at__gte=start, updated_at__lt=end)),
+            in_force=Count("id", filter=Q(validity__in=(vocabularies.VALID, ""), published_at__lt=end)),
         )
         table.rows.append((label, [row["made_n"], row["repealed"], row["in_force"]]))
     return table
@@ -87,14 +106,17 @@ def _by_type(qs) -> list[int]:
 
 
 def requests_table(year: int, department: Department | None) -> tuple[Table, list[str]]:
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    first, after = _year_bounds(year)
+    start, end = first.date(), after.date() - dt.timedelta(days=1)
     qs = InfoRequest.objects.all()
     if department:
         qs = qs.filter(department=department)
-    qs = qs.annotate(got=Coalesce(F("received_on"), TruncDate("submitted_at"), output_field=DateField()))
-    new = _by_type(qs.filter(got__gte=start, got__lte=end))
-    carried = _by_type(qs.filter(got__lt=start).filter(Q(answered_on__isnull=True) | Q(answered_on__gte=start)))
-    forward = _by_type(qs.filter(got__lte=end).filter(Q(answered_on__isnull=True) | Q(answered_on__gt=end)))
+    # received: the confirmed day of receipt, or the local day of submission when not yet confirmed
+    new = _by_type(qs.filter(_dated_in("received_on", "submitted_at", first, after)))
+    carried = _by_type(qs.filter(_dated_before("received_on", "submitted_at", first))
+                       .filter(Q(answered_on__isnull=True) | Q(answered_on__gte=start)))
+    forward = _by_type(qs.filter(_dated_before("received_on", "submitted_at", after))
+                       .filter(Q(answered_on__isnull=True) | Q(answered_on__gt=end)))
     answered = qs.filter(status=InfoRequest.Status.ANSWERED, answered_on__gte=start, answered_on__lte=end)
     cells: dict[tuple[str, str, str], int] = {}
     for kind, outcome, reason, n in answered.values_list("applicant_type", "outcome", "reason").annotate(
