@@ -203,6 +203,14 @@ def doc_no_search_variants(query: str) -> list[str]:
     m = _DOC_NO_WITHOUT_BRACKETS.match(doc_no_key(text))
     if m and not variants:
         variants.append(f"{m['prefix']}〔{m['year']}〕{m['serial']}号")
+    # An organ's short name typed for its long one (国令第329号 for 国务院令第329号), or the other
+    # way round: the one list, ORGAN_SHORT_FORMS, that the 文号 keys and the search index use.
+    for spelled in [text, *variants]:
+        for long, short in ORGAN_SHORT_FORMS:
+            if short and short in spelled and long not in spelled:
+                variants.append(spelled.replace(short, long))
+            elif long in spelled and short:
+                variants.append(spelled.replace(long, short))
     return list(dict.fromkeys(v for v in variants if v and v != query))
 
 

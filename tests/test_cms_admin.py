@@ -228,6 +228,14 @@ def test_chinese_and_doc_no_search(client, world, query):
     assert "南安市发展和改革局文件3" not in html
 
 
+@pytest.mark.parametrize(("stored", "typed"), [("国务院令第329号", "国令第329号"), ("国令第330号", "国务院令第330号")])
+def test_doc_no_search_knows_short_organ_names(client, world, stored, typed):
+    """The one list of short organ names (identifiers.ORGAN_SHORT_FORMS) also serves the admin's search."""
+    DisclosureDocument.objects.filter(pk=world["policy"].pk).update(doc_no=stored)
+    _login(client, world["root"])
+    assert world["policy"].title in _list_titles(client.get(_url("list"), {"q": typed}))
+
+
 def test_search_respects_department(client, world):
     _login(client, world["alice"])
     html = _list_titles(client.get(_url("list"), {"q": "乡村振兴"}))
