@@ -10,9 +10,11 @@ calendar, named by its dotted path).
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -178,7 +180,7 @@ class Inspection:
                f"WHERE d.live = %s ORDER BY d.id")
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, [True])
-            while rows := cursor.fetchmany(CHUNK):
+            for rows in read_ahead(cursor, CHUNK):
                 for row in rows:
                     self._check_document(row, workdays, words, site_ok)
         self._check_attachments(site_ok)
@@ -231,7 +233,7 @@ class Inspection:
                f"JOIN {doc} d ON d.id = a.document_id WHERE d.live = %s ORDER BY a.id")
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, [True])
-            while rows := cursor.fetchmany(2000):
+            for rows in read_ahead(cursor, 2000):
                 for doc_pk, doc_title, title, file, sha256, kind in rows:
                     name = title or str(file).rsplit("/", 1)[-1]
                     if docinfo.is_outside_link(file or ""):
@@ -273,6 +275,44 @@ class Inspection:
         for url, problem in check_outside(list(self.outside), limit=self.external_limit).items():
             for subject, link in self.outside[url]:
                 self.add("broken_link", subject, f"外部链接 {url} 不可用：{problem}", link)
+
+
+def read_ahead(cursor, size: int, depth: int = 4) -> Iterator[list]:
+    """The cursor's rows in chunks, fetched by a second thread while the caller checks the previous
+    ones: the database driver reads (from disk on a cold run: the worker's daily run) without the
+    GIL, so reading and checking overlap. Only the reader uses the cursor until it is exhausted;
+    at most ``depth`` chunks wait in memory. An error while reading is raised in the caller."""
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(size)
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            chunks.put(exc)
+
+    thread = threading.Thread(target=reader, name="inspect-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            rows = chunks.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
+            yield rows
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting on a full queue, then let it finish
+            try:
+                chunks.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        thread.join()
 
 
 def _aware(value) -> dt.datetime:
