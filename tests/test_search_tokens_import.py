@@ -97,3 +97,29 @@ def test_tokens_of_another_segmenter_or_opencc_version_are_dropped(tmp_path, mon
     with pytest.raises(index_build.StaleState):
         index_build.cache_tokens(records[:1], state)
     assert index_build.build_index(records, tmp_path / "site", state).tokenized == len(records)
+
+
+def _index_files(site) -> tuple[dict[str, bytes], str]:
+    """Every index file unpacked, and the manifest, with the state's random epoch and the build time left out."""
+    import gzip
+    import json
+
+    manifest = json.loads((site / "search" / "idx" / "manifest.json").read_text("utf-8"))
+    epoch = manifest.pop("epoch")
+    manifest.pop("built")
+    files = {str(p.relative_to(site)).replace(epoch, "E"): gzip.decompress(p.read_bytes()).replace(epoch.encode(), b"E")
+             for p in sorted((site / "search" / "idx").rglob("*.bin"))}
+    return files, json.dumps(manifest, sort_keys=True)
+
+
+def test_an_index_from_tokens_cached_in_import_batches_equals_a_cold_build(tmp_path):
+    import random
+
+    records = [r for r in generate_sample(docs=700, seed=25) if "op" not in r]
+    index_build.build_index(records, tmp_path / "cold", tmp_path / "cold-state")
+    imported = records[:]
+    random.Random(3).shuffle(imported)  # the import's order is not the build's
+    for i in range(0, len(imported), 250):  # its batches
+        index_build.cache_tokens(imported[i : i + 250], tmp_path / "state", chunk=100)
+    assert index_build.build_index(records, tmp_path / "site", tmp_path / "state").tokenized == 0
+    assert _index_files(tmp_path / "site") == _index_files(tmp_path / "cold")
