@@ -8,8 +8,10 @@ from the build state on each incremental build: a one-document change writes at 
 ``DELTA_BUCKETS + 1`` delta files and the manifest. Queries (``query.py``, ``search.js``) drop the
 delta's dead ordinals from the main segments and add its postings.
 
-Once the delta holds more than ``DELTA_MAX_BYTES`` (gzip'd) or ``DELTA_MAX_DOCS`` documents, the
-build merges it into the main files instead (``incremental.patch_index``, which writes exactly
+Once the delta holds more than ``DELTA_MAX_BYTES`` (gzip'd) or ``DELTA_MAX_DOCS`` documents, a
+build merges it into the main files instead; the site's plugin (``plugin.py``) never does so in
+the build of an editor's change, but in a build of its own that the build worker runs next
+(``merge_due``, ADR 0145). The merge (``incremental.patch_index``, which writes exactly
 what a full assembly writes) and deletes the delta files. The state keeps, per changed ordinal,
 where the tokens the main files hold for it are (table ``dirty``), so the delta and the merge are
 computed from the state alone, whatever builds failed in between.
@@ -37,6 +39,25 @@ def delta_files(db: sqlite3.Connection) -> set[str]:
     """Every delta file written since the last merge (the merge deletes them)."""
     row = db.execute("SELECT value FROM kv WHERE key = 'delta_files'").fetchone()
     return set(orjson.loads(row[0])) if row else set()
+
+
+def merge_due(state_dir: Path) -> bool:
+    """Whether the delta has outgrown its bounds (``DELTA_MAX_DOCS`` documents or, when last
+    written, ``DELTA_MAX_BYTES``): the build worker then merges it in a build of its own, after the
+    editor's change is live (ADR 0145). Read-only, and False when there is no state."""
+    path = Path(state_dir) / "search.sqlite3"
+    if not path.is_file():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            docs = db.execute("SELECT COUNT(*) FROM dirty").fetchone()[0]
+            row = db.execute("SELECT value FROM kv WHERE key = 'delta_bytes'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return docs > 0 and (docs > fmt.DELTA_MAX_DOCS or (row is not None and int(row[0]) > fmt.DELTA_MAX_BYTES))
 
 
 def _main_manifest(out_dir: Path, state) -> dict | None:
@@ -130,6 +151,7 @@ def write_delta(state, writer, stats, out_dir: Path, *, force: bool = False):
     writer.files += 1
     db.execute("INSERT OR REPLACE INTO kv VALUES ('delta_files', ?)",
                (orjson.dumps(sorted(delta_files(db) | writer.paths)).decode(),))
+    db.execute("INSERT OR REPLACE INTO kv VALUES ('delta_bytes', ?)", (str(size),))
     stats.documents = manifest["docs"]
     return writer.paths
 

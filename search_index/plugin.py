@@ -5,6 +5,10 @@ On an incremental build ``ctx.records`` holds only the added/changed documents a
 ``ctx.removed_ids`` the withdrawn ones; the cached tokens of all other documents live in
 ``ctx.state_dir / "search_index"``. Contributed pages' search records (``ctx.page_records``, e.g. a
 service guide; ``ctx.page_removed_ids``) are indexed with the documents.
+
+An editor's change always goes to the delta (``delta.py``); when the delta has outgrown its
+bounds, ``wants_build`` says so and the build worker runs a build of its own next, in which this
+plugin merges the delta (ADR 0145): the merge never lengthens an editor's publish.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from site_generator.docinfo import public_record
 from site_generator.plugins import BasePlugin, BuildContext, NeedsFullBuild
 
 from .build import StaleState, build_index, cache_tokens
+from .delta import merge_due
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,10 @@ def cache_document_tokens(records: Iterable[dict], plugins_state_dir: Path) -> i
 class SearchIndexPlugin(BasePlugin):
     name = "search_index"
 
+    def wants_build(self, state_dir) -> bool:
+        """The delta has outgrown its bounds: a build with no change merges it (ADR 0145)."""
+        return merge_due(index_state_dir(state_dir))
+
     def on_render(self, ctx: BuildContext) -> None:
         out_dir = ctx.out_dir
         full = bool(ctx.full)
@@ -61,10 +70,13 @@ class SearchIndexPlugin(BasePlugin):
         pages = list(ctx.page_records)
         records = _Chain(ctx.records, pages) if full else [*(ctx.records or ()), *pages]
         removed = set(ctx.removed_ids or ()) | set(ctx.page_removed_ids)
+        merge = None if full else False  # an editor's change goes to the delta, never merged inline
         if not full and not records and not removed:
-            # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
-            log.info("search index: no document changed, index left as it is")
-            return
+            if not merge_due(index_state_dir(ctx.state_dir)):
+                # A build that only refreshes other plugins' pages (an answered letter): the index is unchanged.
+                log.info("search index: no document changed, index left as it is")
+                return
+            merge = True  # the build worker's own build after the delta outgrew its bounds (ADR 0145)
 
         def write(rel: str, data: bytes) -> None:
             # Content-hashed files that the cloned previous build already has are left alone, so the
@@ -82,6 +94,7 @@ class SearchIndexPlugin(BasePlugin):
                 full=full,
                 write_file=write,
                 delete_file=ctx.delete_file,
+                merge=merge,
             )
         except StaleState as exc:  # e.g. after an upgrade that changed the tokenizer: rebuild everything
             raise NeedsFullBuild(str(exc)) from exc

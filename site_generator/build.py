@@ -450,7 +450,8 @@ class _Build:
         if columns is not None:  # pages at an edited column's address show its tags (ADR 0135)
             planned = {spec.path for spec in pages.render}
             pages.render += [spec for spec in columns.pages if spec.path not in planned]
-        if not changed and not removed and not pages and columns is None:
+        due = plugins_want_build(self.plugins, self.state_dir)
+        if not changed and not removed and not pages and columns is None and not due:
             # nothing to do: no new release, no plugin events
             result.release = live
             result.documents = total_live if total_live is not None else st.count("all")
@@ -502,6 +503,11 @@ class _Build:
 
 
 PAGE_FILES = "page:"  # a contributed page's rows in ``doc_files`` (document ids never hold a colon-path)
+
+
+def plugins_want_build(plugins: Iterable[BuildPlugin], state_dir: Path) -> bool:
+    """Whether a plugin has work of its own for a build with no change (``BasePlugin.wants_build``)."""
+    return any(getattr(p, "wants_build", None) and p.wants_build(state_dir / "plugins") for p in plugins)
 
 
 def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State) -> int:

@@ -117,6 +117,12 @@ class BasePlugin:
     def on_live(self, ctx: BuildContext) -> None:
         """Act on the release that just went live."""
 
+    def wants_build(self, state_dir: Path) -> bool:
+        """True when the plugin has work of its own for a build in which nothing changed (the search
+        index's delta merge, ADR 0145): such a build then makes a release and runs the events.
+        ``state_dir`` is the plugins' state directory (``BuildContext.state_dir``)."""
+        return False
+
 
 def run_event(plugins: Sequence[BuildPlugin], event: Literal["on_render", "on_live"], ctx: BuildContext, *,
               strict: bool = True) -> list[str]:

@@ -22,7 +22,13 @@ from cms.exchange.exporter import iter_document_records
 from cms.models import PendingChange
 from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
 from content_models.models import DisclosureDocument
-from site_generator.build import BuildResult, NeedsFullBuild, build_site, default_state_dir
+from site_generator.build import (
+    BuildResult,
+    NeedsFullBuild,
+    build_site,
+    default_state_dir,
+    plugins_want_build,
+)
 from site_generator.config import BuildConfig
 
 logger = logging.getLogger("site_generator")
@@ -163,20 +169,30 @@ def run_pending() -> dict:
     """Build every pending change at once (coalescing a burst of publishes into one build).
 
     Exactly the rows read here are deleted afterwards (``pk__in``, never a pk range). A ``pages``
-    row only asks for a build: every build reads the page sets again.
+    row only asks for a build: every build reads the page sets again. With nothing pending, a
+    build runs only when a build plugin has work of its own (the search index's delta merge, ADR
+    0145); ``follow_up`` in the answer says that such a build should run next (the task enqueues
+    it), so that work never lengthens an editor's publish.
     """
     pending = pending_snapshot()
+    cfg = _config()
     if not pending.all:
-        return {"documents": 0, "files": 0}
+        if not plugins_want_build(cfg.plugins, state_dir_for(site_dir())):
+            return {"documents": 0, "files": 0}
+        result = build_changes(set(), cfg=cfg)
+        return {"documents": 0, "full": result.full, "files": result.files_written,
+                "changed": len(result.changed_paths), "seconds": round(result.seconds, 3), "maintenance": True,
+                "follow_up": plugins_want_build(cfg.plugins, state_dir_for(site_dir()))}
     ids = pending.source_ids
     if len(ids) > FULL_BUILD_ABOVE:
         result = build_from_database(full=True)
     else:
-        result = build_changes(ids, cfg=_config())
+        result = build_changes(ids, cfg=cfg)
     _delete_rows(pending.all)
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
         "records": result.records_read, "live_seconds": round(result.live_seconds, 3),
         **({"pages": result.pages_rendered} if pending.pages else {}),
+        "follow_up": plugins_want_build(cfg.plugins, state_dir_for(site_dir())),
     }

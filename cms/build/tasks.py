@@ -12,8 +12,12 @@ TASK_PATH = "cms.build.tasks.build_site_changes"
 
 @task(backend="builds", queue_name="builds")
 def build_site_changes() -> dict:
-    """Rebuild the outputs that depend on the documents changed since the last build."""
-    return run_pending()
+    """Rebuild the outputs that depend on the documents changed since the last build; when a build
+    plugin has work of its own left (the search index's delta merge), queue the build that does it."""
+    result = run_pending()
+    if result.get("follow_up"):
+        enqueue_build()
+    return result
 
 
 @task(backend="builds", queue_name="builds")
