@@ -29,6 +29,30 @@ def hashed_name(rel: str, data: bytes) -> str:
     return f"{stem}.{digest}.{ext}" if dot and "/" not in ext else f"{rel}.{digest}"
 
 
+class _ProcessBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept for the life of the process, keyed by template file and checked
+    against the source's checksum by Jinja (an edited template compiles again).
+
+    Every build makes new environments; without this a long-running build worker parsed and
+    compiled every template it renders again for each build (0.56 s of a 0.98 s pages-only build).
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+# One per process; every environment is made with the same options (below), so compiled code fits all.
+_BYTECODE = _ProcessBytecodeCache()
+
+
 class Theme:
     """One theme chain (a theme over the default theme) with its hashed assets."""
 
@@ -79,6 +103,7 @@ class Theme:
                 cache_size=-1,
                 undefined=jinja2.Undefined,
                 keep_trailing_newline=True,
+                bytecode_cache=_BYTECODE,
             )
             env.globals["asset_url"] = self.asset_url
             self._envs[key] = env
