@@ -1,18 +1,25 @@
 """Benchmark the status lookup (办件查询) under a production server on loopback, throttling on.
 
     .venv/bin/python bench/bench_services.py [--rows 200000] [--duration 20] [--connections 128]
-                                              [--server granian|gunicorn] [--database-url postgres://...]
-                                              [--cache-url redis://127.0.0.1:6379/0]
+                                              [--server granian,gunicorn] [--database-url postgres://...]
+                                              [--cache-url redis://127.0.0.1:6379/0] [--baseline]
+                                              [--data-dir DIR [--prepare-only]]
 
 Creates a temporary SQLite database (or uses --database-url), migrates it, bulk-inserts ``--rows``
-applications, starts the server (2 workers, bounded threads) on a free 127.0.0.1 port and loads
+applications (with ``--data-dir`` the data is kept there and reused by the next run, so it can be
+made with ``--prepare-only`` outside the benchmark lock), then for each server (the README's
+production setup: ``cms.wsgi:application`` under granian or gunicorn, 2 workers) starts it on a
+free 127.0.0.1 port and loads
 ``GET /api/services/status/lookup?no=…&code=…`` with wrk (Debian's ``wrk``; 10% of the requests miss)
 for a bounded time; without wrk a Python thread client runs a bounded number of requests.
 Throttling is on as deployed (services.throttle, in the database cache or, with --cache-url, Redis):
 the server trusts 127.0.0.1 as its reverse proxy and each request names another citizen in
 X-Forwarded-For, so the per-client and per-number counters are read on every request and written on
 every miss.
-Prints requests/s, p50 and p99 latency. Loopback only; everything is removed afterwards.
+Prints requests/s, p50 and p99 latency. ``--baseline`` also measures the same servers with the
+short path off (``GOVSITE_FAST_PATHS=0``: every lookup through Django's whole handler and ninja)
+in the same run. The shared cache is emptied before each measurement, so no counter of an earlier
+run locks a number. Loopback only; a temporary data directory is removed afterwards.
 """
 
 import argparse
@@ -43,14 +50,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(env: dict, rows: int, seed: int = 1) -> list[tuple[str, str]]:
-    """Migrate and fill the database in a child process; return (number, code) pairs to query."""
+def _shell(env: dict, code: str) -> str:
+    return subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def prepare(env: dict, rows: int, pairs_file: Path, seed: int = 1) -> list[tuple[str, str]]:
+    """Migrate and fill the database in a child process (unless it already holds exactly ``rows``
+    applications and their pairs file); return (number, code) pairs to query."""
     subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    have = int(_shell(env, "from services.status.models import Application\n"
+                           "print(Application.objects.count())").split()[-1])
+    if have == rows and pairs_file.exists():
+        return [tuple(line.split()) for line in pairs_file.read_text().splitlines()]
     code = f"""
 import datetime as dt, random
 from services.cases import new_query_code
 from services.status.models import Application
 from services.workdays import add_workdays
+Application.objects.all().delete()
 rng = random.Random({seed})
 depts = ["自然资源局", "市场监管局", "教育局", "住建局", "民政局", "卫健局", "交通局", "农业农村局", "人社局", "税务局"]
 start = dt.date(2025, 1, 1)
@@ -65,15 +83,18 @@ for i in range({rows}):
 Application.objects.bulk_create(batch)
 """
     subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True)
-    dump = subprocess.run(
-        [str(BIN / "govsite"), "shell", "-c",
-         "from services.status.models import Application\n"
-         "import sys\n"
-         "for n, c in Application.objects.values_list('number', 'query_code').order_by('?')[:20000]:\n"
-         "    sys.stdout.write(f'{n} {c}\\n')"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    ).stdout
-    return [tuple(line.split()) for line in dump.splitlines() if re.fullmatch(r"XK\d+ [2-9A-Z]{10}", line.strip())]
+    dump = _shell(env, "from services.status.models import Application\n"
+                       "import sys\n"
+                       "for n, c in Application.objects.values_list('number', 'query_code').order_by('?')[:20000]:\n"
+                       "    sys.stdout.write(f'{n} {c}\\n')")
+    pairs = [tuple(line.split()) for line in dump.splitlines() if re.fullmatch(r"XK\d+ [2-9A-Z]{10}", line.strip())]
+    pairs_file.write_text("".join(f"{n} {c}\n" for n, c in pairs))
+    return pairs
+
+
+def clear_cache(env: dict) -> None:
+    """Empty the shared cache (its counters would lock numbers an earlier run guessed wrong)."""
+    _shell(env, "from django.core.cache import cache\ncache.clear()")
 
 
 def start_server(kind: str, env: dict, port: int, threads: int) -> subprocess.Popen:
@@ -83,7 +104,7 @@ def start_server(kind: str, env: dict, port: int, threads: int) -> subprocess.Po
                "cms.wsgi:application"]
     else:
         cmd = [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
-               "--log-level", "warning"]
+               "-k", "gthread", "--threads", str(threads), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -171,52 +192,72 @@ def run_threads(port: int, pairs: list, duration: int, connections: int, max_req
             "p99": f"{latencies[int(len(latencies) * 0.99)] * 1000:.1f}ms", "non_2xx": "?"}
 
 
+def measure(kind: str, env: dict, args, pairs: list, pairs_file: Path) -> dict:
+    clear_cache(env)
+    port = free_port()
+    proc = start_server(kind, env, port, args.threads)
+    try:
+        if shutil.which("wrk"):
+            return {**run_wrk(port, pairs_file, args.duration, args.connections), "tool": "wrk"}
+        return {**run_threads(port, pairs, args.duration, args.connections), "tool": "python threads"}
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--connections", type=int, default=128)
-    ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
-    ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
+    ap.add_argument("--server", default="granian", help="granian, gunicorn or both (comma-separated)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker (granian blocking threads, gunicorn gthread)")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--cache-url", default="", help="Redis for the shared cache (default: the database cache)")
+    ap.add_argument("--baseline", action="store_true", help="also measure with the short path off (GOVSITE_FAST_PATHS=0)")
+    ap.add_argument("--data-dir", default="", help="keep the prepared data here and reuse it (default: a temporary directory)")
+    ap.add_argument("--prepare-only", action="store_true", help="prepare the data in --data-dir and stop")
     args = ap.parse_args()
+    servers = [k.strip() for k in args.server.split(",") if k.strip()]
+    if not servers or any(k not in ("granian", "gunicorn") for k in servers):
+        raise SystemExit("--server：granian、gunicorn 或两者（逗号分隔）")
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-services-"))
+    tmp = Path(args.data_dir).resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-services-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(GOVSITE_DATA_DIR=str(tmp), GOVSITE_SITE_DIR=str(tmp / "site"), DJANGO_SETTINGS_MODULE="cms.settings",
                GOVSITE_SERVE_SITE="0", GOVSITE_TRUSTED_PROXIES="127.0.0.1")
     env.pop("GOVSITE_CACHE_URL", None)
+    env.pop("GOVSITE_FAST_PATHS", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     if args.cache_url:
         env.update(GOVSITE_CACHE_URL=args.cache_url, GOVSITE_CACHE_PREFIX=f"bench-{os.getpid()}")
-    proc = None
     try:
         t0 = time.monotonic()
-        pairs = prepare(env, args.rows)
+        pairs_file = tmp / f"pairs-{args.rows}.txt"
+        pairs = prepare(env, args.rows, pairs_file)
         print(f"准备数据：{args.rows} 条办件，{time.monotonic() - t0:.1f} s")
-        pairs_file = tmp / "pairs.txt"
-        pairs_file.write_text("".join(f"{n} {c}\n" for n, c in pairs))
-        port = free_port()
-        proc = start_server(args.server, env, port, args.threads)
-        if shutil.which("wrk"):
-            result = run_wrk(port, pairs_file, args.duration, args.connections)
-            tool = "wrk"
-        else:
-            result = run_threads(port, pairs, args.duration, args.connections)
-            tool = "python threads"
+        if args.prepare_only:
+            return
         db = "PostgreSQL" if args.database_url else "SQLite (WAL)"
         db += " · throttling on, " + ("Redis cache" if args.cache_url else "database cache")
-        print(f"status lookup · {args.server} (2 workers) · {db} · {args.rows} rows · {tool}, "
-              f"{args.connections} connections, {args.duration} s")
-        print(f"  requests: {result['requests']}  requests/s: {result['rps']:.0f}  p50: {result['p50']}  "
-              f"p99: {result['p99']}  non-2xx (10% misses expected): {result['non_2xx']}")
+        variants = [("short path", {})] + ([("Django path (GOVSITE_FAST_PATHS=0)", {"GOVSITE_FAST_PATHS": "0"})]
+                                           if args.baseline else [])
+        for kind in servers:
+            figures = {}
+            for name, extra in variants:
+                result = measure(kind, {**env, **extra}, args, pairs, pairs_file)
+                figures[name] = result
+                print(f"status lookup · {name} · {kind} (2 workers × {args.threads} threads) · {db} · {args.rows} rows · "
+                      f"{result['tool']}, {args.connections} connections, {args.duration} s · load {os.getloadavg()[0]:.1f}")
+                print(f"  requests: {result['requests']}  requests/s: {result['rps']:.0f}  p50: {result['p50']}  "
+                      f"p99: {result['p99']}  non-2xx (10% misses expected): {result['non_2xx']}")
+            if len(figures) == 2:
+                short, full = figures.values()
+                print(f"  {kind}: short path / Django path = {short['rps'] / full['rps']:.1f}× requests/s")
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=20)
-        if not args.database_url:
+        if not args.data_dir:
             shutil.rmtree(tmp, ignore_errors=True)
         if args.cache_url:
             import redis  # noqa: PLC0415 - only a Redis run needs the client
@@ -234,5 +275,8 @@ def _title(argv: list[str]) -> str:
 
 
 if __name__ == "__main__":
-    with recording(_title(sys.argv[1:])):
-        main()
+    if "--prepare-only" in sys.argv[1:]:
+        main()  # no figures: RESULTS.md is left as it is
+    else:
+        with recording(_title(sys.argv[1:])):
+            main()

@@ -1,11 +1,16 @@
-"""WSGI entry point for gunicorn/granian: ``gunicorn cms.wsgi``."""
+"""WSGI entry point for gunicorn/granian: ``gunicorn cms.wsgi``.
+
+The service modules' hot GET endpoints are answered ahead of Django's routing (``cms.fastpath``,
+[0085]); every other request goes through Django's handler as usual.
+"""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
+from cms import fastpath
 from services.notify import warn_if_demo_only
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
-application = get_wsgi_application()
+application = fastpath.wrap(get_wsgi_application())
 warn_if_demo_only()  # said when a server starts, not by every management command

@@ -29,6 +29,8 @@ Each hook is the object or its dotted path, imported when used (after the apps a
 - ``periodic``: a function ``(today) -> str | None``, the module's daily job (a report line).
 - ``item_catalogue``: a ``services.catalogue.ItemCatalogue``: the module keeps service items whose
   promised limits other modules' cases take (``services.catalogue.find_item``).
+- ``fast_routes``: ``{path below the module's mount: cms.fastpath.FastRoute}``: GET endpoints
+  citizens poll, answered on a server ahead of Django's routing (``cms.fastpath``) [0085].
 - ``demo_data``: a function ``(stdout) -> None`` that loads the module's sample data when it has
   none (``govsite demo``).
 - ``staff_permissions``: ``(app_label, model, codename)`` triples every department editors' group
@@ -77,6 +79,7 @@ class ServiceModuleConfig(AppConfig):
     demo_data: Callable[[Any], None] | str | None = None
     staff_permissions: tuple[tuple[str, str, str], ...] = ()
     document_links: Callable[[list[int]], dict[int, list[dict]]] | str | None = None
+    fast_routes: dict[str, Any] | str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

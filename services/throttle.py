@@ -21,13 +21,17 @@ import hashlib
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from django.core.cache import caches
 from django.utils.translation import gettext as _
 
 from cms.api.errors import Throttled
 from services import conf
+
+T = TypeVar("T")
 
 
 def _cache():
@@ -76,9 +80,13 @@ def _slot(key: str, n: int) -> str:
 
 def wait_seconds(keys: list[str], limit: int) -> int:
     """Seconds until the first full counter among ``keys`` (limit ``limit``) frees up, else 0."""
-    if limit <= 0:
-        return 0
-    found = _cache().get_many([_slot(key, limit) for key in keys])
+    return _wait([(key, limit) for key in keys])
+
+
+def _wait(counters: list[tuple[str, int]]) -> int:
+    """Seconds until every full counter among ``(key, limit)`` frees up, else 0: one cache read."""
+    slots = [_slot(key, limit) for key, limit in counters if limit > 0]
+    found = _cache().get_many(slots) if slots else {}
     if not found:
         return 0
     return max(1, math.ceil(max(float(v) for v in found.values()) - time.time()))
@@ -123,8 +131,7 @@ def _lookup_limits() -> tuple[int, int, int]:
 def check_lookup(request, module: str, number: str) -> None:
     """Raise 429 (with ``Retry-After``) while the number or the client is locked out."""
     per_number, per_client, _window = _lookup_limits()
-    wait = max(wait_seconds([_number_key(module, number)], per_number),
-               wait_seconds([_client_key(request)], per_client))
+    wait = _wait([(_number_key(module, number), per_number), (_client_key(request), per_client)])
     if wait:
         raise Throttled(_("查询码错误次数过多，请 %(t)s后再试") % {"t": _minutes(wait)}, wait)
 
@@ -134,6 +141,23 @@ def lookup_failed(request, module: str, number: str) -> None:
     per_number, per_client, window = _lookup_limits()
     count(_number_key(module, number), per_number, window)
     count(_client_key(request), per_client, window)
+
+
+def find_by_code(request, module: str, number: str, find: Callable[[str], T | None],
+                 code_ok: Callable[[T], bool]) -> T | None:
+    """The one way a module looks a case up by number and query code, throttled.
+
+    Raises :class:`Throttled` (429, ``Retry-After``) while ``number`` or the client is locked;
+    else ``find(number)`` gives the case (or None) and ``code_ok(case)`` says whether the code the
+    citizen typed is its code. A miss, no case or a wrong code alike, counts against the number
+    and the client and returns None, so the caller gives one answer for both and never tells which
+    numbers exist. Every lookup by code goes through here: a module cannot forget to count."""
+    check_lookup(request, module, number)
+    case = find(number)
+    if case is None or not code_ok(case):
+        lookup_failed(request, module, number)
+        return None
+    return case
 
 
 # --- writes ---------------------------------------------------------------------------------------

@@ -9,3 +9,4 @@ class StatusConfig(ServiceModuleConfig):
     site_pages = "services.status.pages.site_pages"
     site_link = ("办件查询", "/status/")
     case_provider = "services.status.provider.cases"
+    fast_routes = "services.status.api.fast_routes"
