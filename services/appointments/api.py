@@ -171,11 +171,11 @@ def _own(request, number: str, code: str) -> Booking:
     """The booking if the code is right; one answer for a wrong code and an unknown number, and
     wrong codes count against the number and the client in the shared cache, like every lookup
     (after a few, 429 with Retry-After: no guessing)."""
-    number = number.strip()[:40]
-    throttle.check_lookup(request, "appointments", number)
-    booking = Booking.objects.filter(number=number).select_related("slot", "window", "window__department").first()
-    if booking is None or not svc.code_matches(booking, code):
-        throttle.lookup_failed(request, "appointments", number)
+    booking = throttle.find_by_code(
+        request, "appointments", number.strip()[:40],
+        lambda key: Booking.objects.filter(number=key).select_related("slot", "window", "window__department").first(),
+        lambda found: svc.code_matches(found, code))
+    if booking is None:
         raise ServiceError(404, _("未找到该预约，请核对预约号和预约码"))
     return booking
 

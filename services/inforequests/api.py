@@ -190,11 +190,11 @@ def _receipt(request: InfoRequest) -> dict:
 def _verified(http_request, no: str, code: str) -> InfoRequest:
     """The request if the code is right; wrong codes count against the number and the client in the
     shared cache like every lookup (after a few, 429 with Retry-After, even for the right code)."""
-    number = no.strip()
-    throttle.check_lookup(http_request, "inforequests", number)
-    request = InfoRequest.objects.select_related("department").filter(number=number).first()
-    if request is None or not code_matches(request.query_code, code):
-        throttle.lookup_failed(http_request, "inforequests", number)
+    request = throttle.find_by_code(
+        http_request, "inforequests", no.strip(),
+        lambda number: InfoRequest.objects.select_related("department").filter(number=number).first(),
+        lambda found: code_matches(found.query_code, code))
+    if request is None:
         raise ServiceError(404, _("未找到该申请，请核对申请编号和查询码"))
     return request
 

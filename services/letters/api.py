@@ -143,11 +143,10 @@ def submit(request, payload: LetterIn, idempotency_key: str | None = Idempotency
 @router.get("/lookup", response={200: LetterOut, 404: Message, 429: Message},
             summary="凭信件编号和查询码查询办理情况（查询码错误过多时暂时锁定）")
 def lookup(request, params: Query[LookupParams]):
-    number = params.no.strip()
-    throttle.check_lookup(request, "letters", number)
-    letter = Letter.objects.filter(number=number).first()
-    if letter is None or not code_matches(letter.query_code, params.code):
-        throttle.lookup_failed(request, "letters", number)
+    letter = throttle.find_by_code(request, "letters", params.no.strip(),
+                                   lambda number: Letter.objects.filter(number=number).first(),
+                                   lambda found: code_matches(found.query_code, params.code))
+    if letter is None:
         return 404, {"message": _("未找到该信件，请核对信件编号和查询码")}
     return 200, {
         "number": letter.number, "kind": letter.get_kind_display(), "subject": letter.subject,

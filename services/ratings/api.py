@@ -74,12 +74,10 @@ def _out(r: Rating) -> dict:
 
 def _verified_case(request, module: str, number: str, code: str):
     """The case, counted by the same lookup throttle as the module's own lookup (services.throttle)."""
-    number = number.strip()
-    throttle.check_lookup(request, module, number)
     provider = providers().get(module)
-    case = provider.verify(number, code) if provider else None
+    case = throttle.find_by_code(request, module, number.strip(),
+                                 lambda key: provider.verify(key, code) if provider else None, lambda found: True)
     if case is None:
-        throttle.lookup_failed(request, module, number)
         raise ServiceError(404, _("未找到该事项，请核对编号和查询码"))
     return case
 
