@@ -9,9 +9,11 @@ Django's routing: ``fast_routes`` hands :func:`answer_lookup` to the short path 
 """
 
 import datetime as dt
+from functools import lru_cache
 
 import orjson
 from django.http import HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
@@ -79,6 +81,15 @@ LOOKUP_SQL = "SELECT {cols} FROM {table} WHERE number = %s".format(
 _DATE_FIELDS = ("accepted_on", "deadline", "closed_on")
 
 
+@lru_cache(maxsize=64)
+def _label(status: str, language: str) -> str:
+    return str(STATUS_LABELS.get(status, status))  # translated in the active language
+
+
+def _status_label(status: str) -> str:
+    return _label(status, get_language() or "")
+
+
 def _find(number: str) -> dict | None:
     return fetch_one(LOOKUP_SQL, (number,))
 
@@ -99,7 +110,7 @@ def answer_lookup(request, no: str, code: str) -> HttpResponse:
     for name in _DATE_FIELDS:  # SQLite returns ISO strings, PostgreSQL dates: both serialize the same
         value = row[name]
         row[name] = value.isoformat() if value is not None and not isinstance(value, str) else value
-    row["status_label"] = str(STATUS_LABELS.get(row["status"], row["status"]))
+    row["status_label"] = _status_label(row["status"])
     return _json(row)
 
 
