@@ -50,14 +50,18 @@ from site_generator.docinfo import doc_url, site_slug
 from site_generator.pages import PageFeed, PageSet, PageSpec
 
 __all__ = ["FileLinks", "OpenCases", "PageFeed", "PageSet", "PageSpec", "ServiceModule", "document_link", "enabled_modules",
-           "load_demo_data", "page_files", "related_links", "resolve_hook", "service_pages_enabled",
-           "site_pages_changed"]
+           "load_demo_data", "page_files", "related_links", "resolve_hook", "server_started",
+           "service_pages_enabled", "site_pages_changed"]
 
 # Sent by a service module (sender: its AppConfig or model) when data shown on its static pages
 # changed, with ``reason`` (a short text kept in the queue row) and optionally ``documents`` (source
 # ids of documents whose related links changed). Receivers return True when a build was asked for.
 # Sent inside the module's transaction: the build runs after it commits.
 site_pages_changed = Signal()
+
+# Sent once by ``cms.wsgi`` when a server process (runserver, ``govsite demo``, gunicorn, granian)
+# has loaded the application, never by management commands: what a module says at server start.
+server_started = Signal()
 
 
 @runtime_checkable

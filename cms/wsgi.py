@@ -9,8 +9,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 from cms import fastpath
-from services.notify import warn_if_demo_only
+from cms.service_modules import server_started
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
 application = fastpath.wrap(get_wsgi_application())
-warn_if_demo_only()  # said when a server starts, not by every management command
+server_started.send(sender=None)  # e.g. the demo SMS gateway's warning: said by servers, not by commands

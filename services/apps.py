@@ -4,7 +4,8 @@ from django.apps import AppConfig
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from services import workdays
+from cms.service_modules import server_started
+from services import notify, workdays
 
 _pending = threading.local()
 
@@ -31,6 +32,10 @@ def _forget_calendar(instance, **kwargs) -> None:
     transaction.on_commit(_announce)
 
 
+def _warn_at_server_start(**kwargs) -> None:
+    notify.warn_if_demo_only()
+
+
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = "互动服务"
@@ -40,3 +45,4 @@ class ServicesConfig(AppConfig):
         for model in (self.get_model("CalendarYear"), self.get_model("CalendarDay")):
             post_save.connect(_forget_calendar, sender=model, dispatch_uid=f"calendar-save-{model.__name__}")
             post_delete.connect(_forget_calendar, sender=model, dispatch_uid=f"calendar-delete-{model.__name__}")
+        server_started.connect(_warn_at_server_start, dispatch_uid="services-demo-sms-warning")
