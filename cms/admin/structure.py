@@ -6,7 +6,11 @@ department's; a department's editors edit only their own site's.
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
+from django.contrib.admin.utils import unquote
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, PublishingPanel
@@ -45,9 +49,33 @@ class DepartmentScopedForm(WagtailAdminModelForm):
         return department
 
 
+def department_guard(model, view_func):
+    """404 for every admin URL about a column or page outside the user's departments (edit, delete,
+    copy, history, revisions, unpublish, lock, usage...): Wagtail's delete, unpublish and lock views
+    check only the model permission, which every department's editors have."""
+
+    @functools.wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        pk = kwargs.get("pk")
+        ids = permissions.department_ids_for_user(request.user) if pk is not None else None
+        if ids is not None:
+            try:
+                pk_value = int(unquote(str(pk)))
+            except ValueError:
+                raise Http404 from None
+            if not model._default_manager.filter(pk=pk_value, department_id__in=ids).exists():
+                raise Http404
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
 class _ScopedViewSet(SnippetViewSet):
     search_backend_name = None
     chooser_viewset_class = LocalizedSnippetChooserViewSet
+
+    def construct_view(self, view_class, **kwargs):
+        return department_guard(self.model, super().construct_view(view_class, **kwargs))
 
     @property
     def permission_policy(self):
