@@ -8,30 +8,18 @@ every letter it answered with success.
 import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.servers import Server, govsite
 from tests.helpers.services import letter_payload
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -40,49 +28,13 @@ def server_env(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(GOVSITE_DATA_DIR=str(data), GOVSITE_SITE_DIR=str(data / "site"), GOVSITE_SERVICES_RATE_LIMIT="0",
                DJANGO_SETTINGS_MODULE="cms.settings", GOVSITE_SERVE_SITE="0")
-    subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    govsite(env, "migrate", "-v0")
     return env
 
 
-class Server:
-    def __init__(self, env: dict):
-        self.env = env
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "Server":
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", "2", "-k", "gthread",
-             "--threads", "8", "--timeout", "60", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/api/services/letters/challenge", timeout=2).read()
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stderr.read().decode()) from None
-                time.sleep(0.3)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def gunicorn(env: dict) -> Server:
+    """The shared test server (tests/helpers/servers.py): gunicorn, 2 workers × 8 threads."""
+    return Server(env, "gunicorn", workers=2, threads=8)
 
 
 def request(method: str, url: str, body: dict | None = None, key: str | None = None, timeout: float = 60):
@@ -110,15 +62,13 @@ def submit(base: str, i: int, key: str | None = None):
 def count_letters(env: dict) -> tuple[int, set[str]]:
     code = ("from services.letters.models import Letter;import json;"
             "print(json.dumps([Letter.objects.count(), list(Letter.objects.values_list('number', flat=True))]))")
-    out = subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True, timeout=120).stdout
-    n, numbers = json.loads(out.strip().splitlines()[-1])
+    n, numbers = json.loads(govsite(env, "shell", "-c", code, timeout=120).strip().splitlines()[-1])
     return n, set(numbers)
 
 
 def test_200_concurrent_submissions_are_stored_exactly_once(server_env):
     before, _ = count_letters(server_env)
-    server = Server(server_env).start()
+    server = gunicorn(server_env).start()
     try:
         with ThreadPoolExecutor(max_workers=200) as pool:
             results = list(pool.map(lambda i: submit(server.base, i), range(200)))
@@ -138,7 +88,7 @@ def test_200_concurrent_submissions_are_stored_exactly_once(server_env):
 
 
 def test_killed_server_loses_no_acknowledged_letter(server_env):
-    server = Server(server_env).start()
+    server = gunicorn(server_env).start()
     acknowledged: list[str] = []
     try:
         with ThreadPoolExecutor(max_workers=40) as pool:
@@ -155,7 +105,7 @@ def test_killed_server_loses_no_acknowledged_letter(server_env):
     finally:
         server.kill()
     assert acknowledged, "the server answered nothing before it was killed; the test proves nothing"
-    restarted = Server(server_env).start()
+    restarted = gunicorn(server_env).start()
     try:
         _, numbers = count_letters(server_env)
         assert set(acknowledged) <= numbers
@@ -164,13 +114,13 @@ def test_killed_server_loses_no_acknowledged_letter(server_env):
 
 
 def shell(env: dict, code: str) -> None:
-    subprocess.run([str(BIN / "govsite"), "shell", "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+    govsite(env, "shell", "-c", code, timeout=120)
 
 
 def test_status_lookup_over_http_sees_every_committed_change(server_env):
     shell(server_env, "from services.status.models import Application as A; "
                       "A.objects.create(number='HTTP1', query_code='246810', applicant='李明', item='x', department='d')")
-    server = Server(server_env).start()
+    server = gunicorn(server_env).start()
     try:
         url = server.base + "/api/services/status/lookup?no=HTTP1&code="
         for _ in range(20):  # warm every worker thread's persistent connection

@@ -37,8 +37,8 @@ def shell_json(env: dict, code: str):
 class Server:
     """One server process (``kind`` granian or gunicorn, ``workers`` processes) on a free port."""
 
-    def __init__(self, env: dict, kind: str = "gunicorn", workers: int = 1):
-        self.env, self.kind, self.workers = env, kind, workers
+    def __init__(self, env: dict, kind: str = "gunicorn", workers: int = 1, threads: int = 4):
+        self.env, self.kind, self.workers, self.threads = env, kind, workers, threads
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -49,10 +49,10 @@ class Server:
     def command(self) -> list[str]:
         if self.kind == "granian":
             return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--workers", str(self.workers), "--blocking-threads", "4", "--no-access-log", "--log-level",
+                    "--workers", str(self.workers), "--blocking-threads", str(self.threads), "--no-access-log", "--log-level",
                     "warning", "cms.wsgi:application"]
         return [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w",
-                str(self.workers), "-k", "gthread", "--threads", "4", "--timeout", "60", "--log-level", "warning"]
+                str(self.workers), "-k", "gthread", "--threads", str(self.threads), "--timeout", "60", "--log-level", "warning"]
 
     def start(self) -> Server:
         self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
@@ -69,14 +69,19 @@ class Server:
         self.stop()
         raise RuntimeError("server did not start")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no worker finishes what it was doing."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+                self.kill()
 
 
 def call(method: str, url: str, body: dict | None = None, headers: dict | None = None, timeout: float = 60):
