@@ -37,7 +37,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from results import recording
+from results import recording, session_priority
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -106,6 +106,7 @@ def start_server(kind: str, env: dict, port: int, threads: int) -> subprocess.Po
         cmd = [str(BIN / "gunicorn"), "cms.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
                "-k", "gthread", "--threads", str(threads), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    session_priority(proc.pid)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -89,6 +89,22 @@ class Report:
         return RESULTS
 
 
+def session_priority(pid: int, nice: int | None = None) -> int | None:
+    """Give ``pid``'s session the process's own nice value. With the kernel's autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled`` = 1) nice ranks processes only within one
+    session, and sessions share the CPU equally: a benchmark under ``nice -n -10`` got 17 % of the
+    CPU against other sessions' ``nice 19`` tests. A server a benchmark starts in its own session
+    needs this call too. Without autogroups, or without the right to raise priority, nothing changes.
+    Returns the session's previous value (to give back with ``nice=``), or None."""
+    path = Path(f"/proc/{pid}/autogroup")
+    try:
+        before = int(path.read_text().split("nice")[-1])
+        path.write_text(str(os.getpriority(os.PRIO_PROCESS, pid) if nice is None else nice))
+    except (OSError, ValueError):
+        return None
+    return before
+
+
 class _Tee:
     """sys.stdout that also keeps what is written (the benchmark's own prints)."""
 
@@ -115,12 +131,16 @@ class recording:  # noqa: N801 - used as ``with recording(...)``, like contextli
         self.report = Report(title)
 
     def __enter__(self) -> Report:
+        # the benchmark and the children in its session, until it ends
+        self.session_nice = session_priority(os.getpid())
         self.tee = _Tee(sys.stdout)
         sys.stdout = self.tee
         return self.report
 
     def __exit__(self, exc_type, exc, tb) -> None:
         sys.stdout = self.tee.stream
+        if self.session_nice is not None:
+            session_priority(os.getpid(), nice=self.session_nice)
         ok = exc_type is None or (exc_type is SystemExit and exc.code in (0, None))
         if ok:
             self.report.lines = "".join(self.tee.kept).splitlines() + self.report.lines
