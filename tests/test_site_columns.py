@@ -245,3 +245,27 @@ def test_every_kind_of_column_edit_is_incremental_bounded_and_equals_a_full_buil
     before = other_page.read_bytes()
     edit(untouched=False)
     assert other_page.read_bytes() == before and ("信息公开", "/catalog/") in menu(other_page)
+
+
+def test_a_standalone_page_carries_all_fifteen_tags_and_the_identity_marks(settings, site_dir, dept):
+    from tests.test_site_identity import ALL_TAGS, IDENTITY  # noqa: PLC0415 - tests: the one list of the 指引's tags
+
+    settings.GOVSITE_IDENTITY = dict(IDENTITY)
+    about = Column.objects.create(department=dept, name="机构职能", column_type="机构概况", description="本局机构职能",
+                                  keywords="职能,机构")
+    page = StandalonePage.objects.create(department=dept, column=about, slug="jgzn", title="机构职能",
+                                         body="<p>负责全市发展改革工作。</p>", live=False)
+    page.save_revision().publish()
+    run_pending()
+    out = site_dir / "fgj/jgzn/index.html"
+    tags = meta(out)
+    assert not [t for t in ALL_TAGS if not tags.get(t)], tags
+    assert (tags["ColumnName"], tags["ColumnType"], tags["ColumnDescription"], tags["ColumnKeywords"]) == (
+        "机构职能", "机构概况", "本局机构职能", "职能,机构")
+    assert tags["ArticleTitle"] == "机构职能" and tags["Url"] == "https://www.nanan.gov.cn/fgj/jgzn/"
+    footer = lxml.html.document_fromstring(out.read_text("utf-8")).xpath("//footer")[0]
+    links = {a.text_content().strip() or a.xpath("string(.//img/@alt)"): a.get("href") for a in footer.iter("a")}
+    assert links["党政机关网站标识"] == IDENTITY["conac_url"] and links["网站地图"] == "/sitemap/"
+    assert links["闽ICP备05012345号-1"] and links["闽公网安备 35058302000123号"] and links["我为政府网站找错"]
+    for value in ("主办单位：南安市人民政府办公室", "承办单位：南安市大数据服务中心", "网站标识码：3505830001"):
+        assert value in footer.text_content()
