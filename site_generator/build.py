@@ -441,9 +441,12 @@ class _Build:
         removed = {i for i in removed if i in stored}
         try:
             pages = self._plan_pages(st.page_versions, full=False)
-            columns = column_changes(renderer, st.get_meta("columns"), st, _list_keys(st, renderer.departments),
-                                     [spec for _set, specs in self.page_sets for spec in specs],
-                                     _theme_pages(renderer))
+            columns = None
+            stored_columns = st.get_meta("columns")
+            if stored_columns != renderer.columns_json():  # a column edit (ADR 0135): look up what shows it
+                columns = column_changes(renderer, stored_columns, st, _list_keys(st, renderer.departments),
+                                         [spec for _set, specs in self.page_sets for spec in specs],
+                                         _theme_pages(renderer))
         except BaseException:
             st.close()
             raise
