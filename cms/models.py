@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin
 
-from content_models import vocabularies
+from content_models import sanitizer, vocabularies
 from content_models.fields import CleanRichTextField
 from content_models.models import CATEGORY_CHOICES, Department
 from site_generator import docinfo
@@ -108,7 +108,7 @@ class StandalonePage(DraftStateMixin, LockableMixin, RevisionMixin, models.Model
     )
     slug = models.SlugField(_("网址名称"), max_length=64, help_text=_("页面地址中的名称，例如 gkzn（公开指南）"))
     title = models.CharField(_("标题"), max_length=200)
-    body = CleanRichTextField(_("正文"), blank=True)
+    body = CleanRichTextField(_("正文"), blank=True, features=list(sanitizer.EDITOR_FEATURES))
     sort_order = models.IntegerField(_("排序"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -8,10 +8,14 @@ from wagtail.snippets.models import register_snippet
 
 from cms.admin import permissions
 from cms.admin.inspection import WordCheckViewSet, inspection_report, warn_about_words, warn_on_open
+from cms.admin.richtext_links import register_features as register_link_features
 from cms.admin.schedule_panel import SchedulePanel
 from cms.admin.viewsets import DisclosureGroup
 
 register_snippet(DisclosureGroup)
+hooks.register("register_rich_text_features", register_link_features)
+hooks.register("construct_document_chooser_queryset", permissions.files_for_request)
+hooks.register("construct_image_chooser_queryset", permissions.files_for_request)
 
 
 @hooks.register("construct_homepage_panels")

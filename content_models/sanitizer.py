@@ -53,12 +53,13 @@ URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "tel", "ftp"
 PUBLIC_LINK_REL = "noopener noreferrer"
 
 # What the admin's editor offers (Draftail features), chosen to match the allow-list: structure,
-# lists, links to pages, disclosure documents and files, images with an alt text. No "embed"
+# lists, links to outside addresses, files, disclosure documents and 栏目单页 (the last two chosen
+# in the editor: ``cms.admin.richtext_links``), images with an alt text. No "embed"
 # (players and posts of outside hosts would load third-party code on a government page) and no
 # "code" (no use in a document).
 EDITOR_FEATURES: tuple[str, ...] = (
     "h2", "h3", "h4", "bold", "italic", "ol", "ul", "hr", "blockquote", "superscript", "subscript",
-    "strikethrough", "link", "document-link", "image",
+    "strikethrough", "link", "document-link", "disclosure-link", "standalone-link", "image",
 )
 
 # Wagtail's stored rich text: links to pages and documents by id, images (and media) as <embed>,

@@ -43,9 +43,6 @@ EDITOR_DOCUMENT_ACTIONS = ("add", "change", "publish", "lock")
 # Wagtail permissions an editor needs besides the document ones.
 EDITOR_EXTRA_PERMISSIONS = (
     ("wagtailadmin", "admin", "access_admin"),
-    ("wagtaildocs", "document", "add_document"),
-    ("wagtaildocs", "document", "change_document"),
-    ("wagtaildocs", "document", "choose_document"),
     # their site's columns and standalone pages (cms.admin.structure scopes them to the department)
     ("cms", "column", "add_column"),
     ("cms", "column", "change_column"),
@@ -184,12 +181,18 @@ def platform_admin_permissions() -> list[Permission]:
         )
     )
     perms += _permissions(EDITOR_EXTRA_PERMISSIONS)
-    perms += _permissions([("wagtaildocs", "document", "delete_document")])
+    perms += _permissions(FILE_PERMISSIONS)
     return perms
 
 
 FILES_COLLECTION_PREFIX = "部门文件 "
-COLLECTION_DOCUMENT_ACTIONS = ("add", "change", "choose")
+COLLECTION_FILE_ACTIONS = ("add", "change", "choose")
+# Uploaded files (Wagtail documents) and images: platform administrators hold these on every
+# collection; an editors' group holds add/change/choose on its department's collection only
+# (``ensure_department_group``), so Wagtail's listings and choosers show it only its own files.
+FILE_MODELS = (("wagtaildocs", "document"), ("wagtailimages", "image"))
+FILE_PERMISSIONS = tuple((app, model, f"{action}_{model}") for app, model in FILE_MODELS
+                         for action in (*COLLECTION_FILE_ACTIONS, "delete"))
 
 
 def department_collection(department) -> Collection:
@@ -225,12 +228,33 @@ def ensure_department_group(department) -> Group:
         type(department).objects.filter(pk=department.pk).update(editors=group)
         department.editors = group
     group.permissions.add(*editor_permissions())
+    # model-wide file permissions (given before files had department collections) would show
+    # every department's files in the listings and choosers: the collection's are the rule
+    group.permissions.remove(*_permissions(FILE_PERMISSIONS))
     collection = department_collection(department)
-    for action in COLLECTION_DOCUMENT_ACTIONS:
-        perm = _permissions([("wagtaildocs", "document", f"{action}_document")])
-        if perm:
-            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=perm[0])
+    for app, model in FILE_MODELS:
+        for perm in _permissions([(app, model, f"{action}_{model}") for action in COLLECTION_FILE_ACTIONS]):
+            GroupCollectionPermission.objects.get_or_create(group=group, collection=collection, permission=perm)
     return group
+
+
+def file_collections_for_user(user) -> QuerySet | None:
+    """The collections whose files (documents, images) a user may list and choose: those given to
+    the user's groups and their sub-collections; None for platform administrators (all)."""
+    if user_sees_all_departments(user):
+        return None
+    granted = Collection.objects.filter(group_permissions__group__user=user).distinct()
+    q = Q(pk__in=[])
+    for collection in granted:
+        q |= Q(path__startswith=collection.path, depth__gte=collection.depth)
+    return Collection.objects.filter(q)
+
+
+def files_for_request(queryset: QuerySet, request) -> QuerySet:
+    """``construct_document_chooser_queryset``/``construct_image_chooser_queryset``: a department
+    editor's file and image choosers (also in the rich-text editor) list the department's files only."""
+    collections = file_collections_for_user(request.user)
+    return queryset if collections is None else queryset.filter(collection__in=collections)
 
 
 @transaction.atomic

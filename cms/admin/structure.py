@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, PublishingPanel
 from wagtail.admin.ui.tables import Column as TableColumn
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChosenView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from cms.admin import permissions
@@ -106,9 +107,37 @@ class ColumnViewSet(_ScopedViewSet):
     ], base_form_class=DepartmentScopedForm)
 
 
+class _StandaloneChooseMixin:
+    """A rich-text link to a 栏目单页 may name the user's own pages and other sites' public ones."""
+
+    def get_object_list(self):
+        return permissions.choosable_documents_for_user(super().get_object_list(), self.request.user)
+
+
+class StandaloneChooseView(_StandaloneChooseMixin, ChooseView):
+    pass
+
+
+class StandaloneChooseResultsView(_StandaloneChooseMixin, ChooseResultsView):
+    pass
+
+
+class StandaloneChosenView(SnippetChosenView):
+    def get_object(self, pk):
+        qs = permissions.choosable_documents_for_user(self.model_class.objects.all(), self.request.user)
+        return qs.get(pk=pk)
+
+
+class StandaloneChooserViewSet(LocalizedSnippetChooserViewSet):
+    choose_view_class = StandaloneChooseView
+    choose_results_view_class = StandaloneChooseResultsView
+    chosen_view_class = StandaloneChosenView
+
+
 class StandalonePageViewSet(_ScopedViewSet):
     model = StandalonePage
     icon = "doc-empty"
+    chooser_viewset_class = StandaloneChooserViewSet
     menu_label = _("栏目单页")
     menu_name = "standalone-pages"
     search_fields = ["title", "slug"]

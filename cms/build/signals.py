@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from wagtail.documents import get_document_model
 from wagtail.signals import published, unpublished
 
+from cms.build import references
 from cms.build.search_tokens import cache_imported
 from cms.build.tasks import enqueue_build
 from cms.exchange.importer import documents_imported
@@ -110,6 +111,35 @@ def column_changed(sender, instance, raw=False, **kwargs) -> None:
     """A column edited: the navigation and column tags of the site change (one full build)."""
     if not raw:
         queue_pages_change(f"栏目 {instance.name}")
+
+
+def queue_linking(target, reason: str) -> None:
+    """The live documents (and 栏目单页) whose bodies link ``target`` are built again with it, so
+    their link follows the target: shown while it is published, its words only once it is not."""
+    sources, pages = references.linking(target)
+    if sources:
+        PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in sources])
+        transaction.on_commit(enqueue_build)
+    if pages:
+        queue_pages_change(reason)
+
+
+@receiver(published, dispatch_uid="govsite_references_published")
+@receiver(unpublished, dispatch_uid="govsite_references_unpublished")
+def linked_item_published_or_unpublished(sender, instance, signal=None, **kwargs) -> None:
+    """A document or 栏目单页 published: its links are recorded; published or withdrawn: what links it is rebuilt."""
+    if not isinstance(instance, references.LINKING_MODELS):
+        return
+    if signal is published:
+        references.record(instance)
+    queue_linking(instance, f"链接对象 {instance}"[:128])
+
+
+@receiver(post_delete, sender=DisclosureDocument, dispatch_uid="govsite_references_document_deleted")
+@receiver(post_delete, sender=StandalonePage, dispatch_uid="govsite_references_page_deleted")
+def linked_item_deleted(sender, instance, **kwargs) -> None:
+    if instance.live:
+        queue_linking(instance, f"链接对象 {instance}"[:128])
 
 
 @receiver(post_save, dispatch_uid="govsite_site_build_file_saved")

@@ -4,14 +4,18 @@
 one the live site was built with and rewrites the menu files and the pages whose column tags
 changed, ADR 0135); ``standalone_page_set()`` gives the standalone pages as a page set versioned by
 their live revision and what they show of their column, so publishing one page rewrites that page
-only.
+only; their bodies are expanded like
+documents' (``cms.richtext``: links, images, files).
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import DatabaseError
 
 from cms.models import Column, StandalonePage
+from cms.richtext import Expander, has_references
 from content_models.sanitizer import public_html
 from site_generator import docinfo
 from site_generator.pages import PageSet, PageSpec
@@ -63,7 +67,7 @@ def _walk(nodes):
         yield node
 
 
-def _page_context(page: StandalonePage):
+def _page_context(page: StandalonePage, body: str):
     def context() -> dict:
         column = page.column
         site = page.department.slug if page.department_id else ""
@@ -73,7 +77,7 @@ def _page_context(page: StandalonePage):
         if column is not None:
             crumbs.append({"name": column.name, "url": ""})
         return {
-            "page": {"title": page.title, "body": public_html(page.body or ""), "crumbs": crumbs,
+            "page": {"title": page.title, "body": public_html(body), "crumbs": crumbs,
                      "updated": page.last_published_at.strftime("%Y-%m-%d") if page.last_published_at else ""},
             "meta": {"title": page.title, "article_title": page.title, "column": column.name if column else page.title,
                      "column_type": column.column_type if column else "", "column_description":
@@ -94,10 +98,18 @@ def standalone_page_set() -> list[PageSet]:
     except DatabaseError:
         return []
     specs = []
+    expander = None
     for page in pages:
         path = page.url.lstrip("/") + "index.html"
         column = page.column
         shown = [column.name, column.column_type, column.description, column.keywords] if column else []
         version = f"{page.live_revision_id}:{page.column_id}:{page.department_id}:{'|'.join(shown)}"
-        specs.append(PageSpec(path, TEMPLATE, _page_context(page), version=version))
+        body, files = page.body or "", []
+        if has_references(body):
+            # the editor's links and images, as the public reads them now: the version follows
+            # them, so a linked page withdrawn since turns the link into words (ADR 0104)
+            expander = expander or Expander()
+            body, files = expander.expand(body)
+            version += ":" + hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
+        specs.append(PageSpec(path, TEMPLATE, _page_context(page, body), version=version, files=tuple(files)))
     return [PageSet(PAGE_SET, specs)]
