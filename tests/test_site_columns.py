@@ -13,6 +13,7 @@ from django.utils import timezone
 from cms.build.jobs import build_from_database, run_pending
 from cms.models import Column, PendingChange, StandalonePage
 from content_models.models import Department, DisclosureDocument
+from tests.helpers.browser import Chromium, StaticServer, chromium_available
 from tests.test_site_incremental import tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -269,3 +270,25 @@ def test_a_standalone_page_carries_all_fifteen_tags_and_the_identity_marks(setti
     assert links["闽ICP备05012345号-1"] and links["闽公网安备 35058302000123号"] and links["我为政府网站找错"]
     for value in ("主办单位：南安市人民政府办公室", "承办单位：南安市大数据服务中心", "网站标识码：3505830001"):
         assert value in footer.text_content()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.skipif(not chromium_available(), reason="chromium is not installed (apt-get install chromium)")
+def test_the_browser_shows_the_editors_columns_and_without_javascript_the_fixed_links(site_dir, dept):
+    Column.objects.create(name="政务公开", column_type="信息公开", link="/catalog/", sort_order=1)
+    Column.objects.create(department=dept, name="通知公告", column_type="通知公告", category="通知公告",
+                          description="发改局通知公告", keywords="通知", sort_order=1)
+    run_pending()
+    menu_js = "[...document.querySelectorAll('header nav a')].map(a => a.textContent + ' ' + a.getAttribute('href'))"
+    with StaticServer(site_dir) as server, Chromium() as chromium:
+        chromium.navigate(server.url + "/fgj/2025/fgj-1.html")
+        chromium.wait("document.querySelector('.main-nav').textContent.includes('政务公开')")
+        links = chromium.evaluate(menu_js)
+        assert "政务公开 /catalog/" in links and "通知公告 /fgj/c05/" in links and "南安市发展和改革局 /fgj/" in links
+        chromium.send("Emulation.setScriptExecutionDisabled", value=True)
+        chromium.navigate(server.url + "/fgj/2025/fgj-1.html")
+        links = chromium.evaluate(menu_js)
+        chromium.send("Emulation.setScriptExecutionDisabled", value=False)
+    assert "全部栏目 /sitemap/" in links and "信息公开目录 /catalog/" in links and "南安市发展和改革局 /fgj/" in links
+    assert "政务公开 /catalog/" not in links
