@@ -70,7 +70,8 @@ def test_documents_cached_by_a_later_import_reach_the_incremental_index(site, lo
     changed = dict(records[1], title="关于深海养殖装备试点工作的补充通知")
     import_records(_lines([*records[50:], changed]))  # tokens cached here, then the queued build
     run_worker()
-    assert _tokenized(caplog) == [0]  # the incremental build found them all cached
+    built = _tokenized(caplog)
+    assert built and not any(built)  # the queue's build(s) found them all cached
     assert all(_finds(site, r) for r in [*records[50:], changed])
     res = SearchIndex(site).search(Query(q=records[1]["title"]))
     assert records[1]["id"] not in [r["id"] for r in res.results[:1]] or res.results[0]["title"] == changed["title"]
