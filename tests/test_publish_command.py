@@ -124,11 +124,16 @@ def test_wrong_credentials_are_a_clear_error(tmp_path, settings, capsys):
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
+        # A loaded machine can take seconds to start moto: wait for it (a read timeout while it
+        # imports is "not ready yet", like a refused connection), then fail clearly.
+        deadline = time.monotonic() + 60
+        while True:
             try:
-                requests.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+                requests.get(f"http://127.0.0.1:{port}/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(0.1)
         site = str(write_site(tmp_path / "site", SITE_FILES_V1))
         settings.GOVSITE_PUBLISH = {
