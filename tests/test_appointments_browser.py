@@ -9,9 +9,9 @@ import subprocess
 import pytest
 
 from tests.helpers.browser import Chromium, StaticServer, chromium_available
+from tests.helpers.servers import BIN, ROOT, Server
 from tests.helpers.services import solve
 from tests.test_appointments_http import shell
-from tests.test_services_http import BIN, ROOT, Server
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,7 +44,7 @@ def stack(tmp_path_factory):
                GOVSITE_SERVE_SITE="0", DJANGO_SETTINGS_MODULE="cms.settings")
     subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
     shell(env, SETUP)
-    api = Server(env)
+    api = Server(env, "gunicorn", workers=2, threads=8)
     site_dir = root / "site"
     static = StaticServer(site_dir)
     env["GOVSITE_CORS_ORIGINS"] = static.url

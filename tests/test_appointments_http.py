@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
+from tests.helpers.servers import BIN, ROOT, Server
 from tests.helpers.services import solve
-from tests.test_services_http import BIN, ROOT, Server
 from tests.test_services_http import request as http
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def server_env(request, tmp_path):
 
 def test_300_concurrent_bookings_over_http_for_the_last_5_places(server_env):
     window, day = shell(server_env, SETUP)  # the next working day, on the server's calendar
-    server = Server(server_env).start()
+    server = Server(server_env, "gunicorn", workers=2, threads=8).start()
     barrier = threading.Barrier(300)
 
     def citizen(i):

@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.helpers.servers import BIN, ROOT, Server
 from tests.helpers.services import solve
-from tests.test_services_http import BIN, ROOT, Server, request
+from tests.test_services_http import request
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,7 @@ def send(base: str, number: str, question: int, token: str, choice: int = 0):
 
 def test_a_second_answer_with_the_same_token_is_refused_by_another_process(env):
     number, question = json.loads(govsite_shell(env, CREATE))
-    a, b = Server(env).start(), Server(env).start()
+    a, b = Server(env, "gunicorn", workers=2, threads=8).start(), Server(env, "gunicorn", workers=2, threads=8).start()
     try:
         _, issued = request("GET", f"{a.base}/api/services/surveys/{number}/token")
         first = send(a.base, number, question, issued["token"])
