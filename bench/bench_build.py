@@ -91,6 +91,25 @@ print(json.dumps({"seconds": t1 - t0, "cpu": (c1.user - c0.user) + (c1.system - 
 """
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, read from /proc (the samplers sum their memory)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
 class RssSampler:
     """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms."""
 
@@ -99,27 +118,10 @@ class RssSampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    with open(f"/proc/{entry.name}/stat") as fh:
-                        ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-                except OSError:
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        out, todo = [], [self.pid]
-        while todo:
-            p = todo.pop()
-            out.append(p)
-            todo += children.get(p, [])
-        return out
-
     def _run(self) -> None:
         while not self._stop.is_set():
             total = 0
-            for p in self._tree():
+            for p in process_tree(self.pid):
                 try:
                     with open(f"/proc/{p}/status") as fh:
                         for line in fh:

@@ -30,8 +30,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench_build import ensure_corpus, hugo_binary, write_hugo_site
-from results import recording
+from bench_build import ensure_corpus, hugo_binary, process_tree, write_hugo_site
+from results import recording, session_priority
 
 ROOT = Path(__file__).resolve().parent.parent
 GOVSITE = str(Path(sys.executable).parent / "govsite")
@@ -71,27 +71,10 @@ class MemorySampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    with open(f"/proc/{entry.name}/stat") as fh:
-                        ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-                except OSError:
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        out, todo = [], [self.pid]
-        while todo:
-            p = todo.pop()
-            out.append(p)
-            todo += children.get(p, [])
-        return out
-
     def _run(self) -> None:
         while not self._stop.is_set():
             pss = rss = 0
-            for p in self._tree():
+            for p in process_tree(self.pid):
                 try:
                     with open(f"/proc/{p}/smaps_rollup") as fh:
                         for line in fh:
@@ -111,16 +94,9 @@ class MemorySampler:
 
 
 def own_priority() -> None:
-    """In a measured child (its own session): give the session's autogroup this process's nice value.
-
-    With ``kernel.sched_autogroup_enabled=1`` the scheduler first shares the CPUs between sessions
-    (autogroups) and applies nice only inside one, so ``nice -n -10`` alone does not put a benchmark
-    ahead of other sessions' work: on a shared machine it got ~1 of 2 CPUs at load 12."""
-    try:
-        with open("/proc/self/autogroup", "w") as fh:
-            fh.write(str(os.nice(0)))
-    except OSError:  # no autogroups, or not allowed: the figures then carry the load as they are
-        pass
+    """In a measured child (its own session): give the session's autogroup this process's nice value
+    (``results.session_priority``: nice alone does not reach across sessions)."""
+    session_priority(os.getpid())
 
 
 def run_measured(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, int, str]:
