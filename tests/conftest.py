@@ -7,6 +7,8 @@ loads before Django's settings). Tests that touch the database are marked
 """
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 
 def pytest_collection_modifyitems(config, items):
@@ -14,3 +16,12 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("django_db") or fixtures & {"db", "transactional_db", "django_db_setup"}:
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(autouse=True)
+def site_language_afterwards():
+    """Every test ends in the site's language: a request in English (``Accept-Language: en``)
+    leaves English active in the test's thread, since LocaleMiddleware activates the browser's
+    language and does not restore it, and later tests expect Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

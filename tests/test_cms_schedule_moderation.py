@@ -12,13 +12,13 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Collection
 
 from cms.admin.moderation import reviewers_group
 from cms.build.jobs import build_from_database, run_pending
 from cms.build.schedule import tick
 from cms.models import DepartmentReview, PendingChange
 from content_models.models import DisclosureDocument
+from tests.helpers.wagtail import ensure_wagtail_roots
 from tests.test_cms_admin import _edit_form_data, _fast_password_hasher, _url, make_world  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,11 +35,7 @@ def site_dir(settings, tmp_path):
 
 @pytest.fixture()
 def world():
-    from wagtail.models import Locale  # noqa: PLC0415 - tests: transactional tests flush migration data
-
-    Locale.objects.get_or_create(language_code="zh-hans")
-    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
-        Collection.add_root(name="Root")
+    ensure_wagtail_roots()
     world = make_world()
     build_from_database(full=True)
     PendingChange.objects.all().delete()

@@ -13,13 +13,13 @@ import lxml.html
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from wagtail.models import Collection, Locale
 
 from cms.build.jobs import build_from_database
 from cms.build.tasks import TASK_PATH
 from cms.service_modules import document_link
 from content_models.models import Department, DisclosureDocument
 from services.consultations.models import Consultation
+from tests.helpers.wagtail import ensure_wagtail_roots, interaction_site
 from tests.test_site_incremental import tree
 from tests.test_site_queue import run_worker
 
@@ -28,19 +28,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture()
 def site_dir(settings, tmp_path):
-    settings.GOVSITE_SITE_DIR = tmp_path / "site"
-    settings.DATA_DIR = tmp_path
-    settings.GOVSITE_SERVICES = ["consultations", "surveys"]
-    settings.GOVSITE_BUILD_PLUGINS = []
-    settings.GOVSITE_BUILD_PROCESSES = 1
-    return settings.GOVSITE_SITE_DIR
+    return interaction_site(settings, tmp_path)
 
 
 @pytest.fixture()
 def dept():
-    Locale.objects.get_or_create(language_code="zh-hans")
-    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
-        Collection.add_root(name="Root")
+    ensure_wagtail_roots()
     return Department.objects.create(slug="zjj", name="南安市住房和城乡建设局", organ_code="113505830002", sort_order=1)
 
 

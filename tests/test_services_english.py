@@ -22,14 +22,6 @@ from tests.test_inforequests import API, new_key, payload
 CATALOGUE = Path(__file__).resolve().parent.parent / "services" / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
 
-@pytest.fixture(autouse=True)
-def chinese_afterwards(settings):
-    """A request in English leaves English active in this thread (LocaleMiddleware activates the
-    browser's language and leaves it): later tests expect the site's language."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
 @pytest.mark.django_db
 def test_a_request_lookup_answers_in_the_browsers_language(client):
     cache.clear()

@@ -8,11 +8,11 @@ import os
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from wagtail.models import Collection, Locale
 
 from content_models.models import Department
 from services.consultations.models import Consultation
 from services.surveys.models import Question, Survey
+from tests.helpers.wagtail import ensure_wagtail_roots, interaction_site
 from tests.test_site_queue import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,12 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture()
 def site_dir(settings, tmp_path):
-    settings.GOVSITE_SITE_DIR = tmp_path / "site"
-    settings.DATA_DIR = tmp_path
-    settings.GOVSITE_SERVICES = ["consultations", "surveys"]
-    settings.GOVSITE_BUILD_PLUGINS = []
-    settings.GOVSITE_BUILD_PROCESSES = 1
-    return settings.GOVSITE_SITE_DIR
+    return interaction_site(settings, tmp_path)
 
 
 def read(site_dir, rel: str) -> str:
@@ -33,9 +28,7 @@ def read(site_dir, rel: str) -> str:
 
 
 def test_lists_follow_opening_closing_and_published_results(site_dir):
-    Locale.objects.get_or_create(language_code="zh-hans")
-    if Collection.get_first_root_node() is None:  # transactional tests flush what migrations made
-        Collection.add_root(name="Root")
+    ensure_wagtail_roots()
     dept = Department.objects.create(slug="zjj", name="住建局", organ_code="113505830002")
     today = timezone.localdate()
     c = Consultation.objects.create(title="绿地管理办法征求意见", department=dept, draft_text="草案",
