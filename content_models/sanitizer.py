@@ -170,10 +170,44 @@ def clean_html(html: str | None) -> str:
     return cleaned.strip(_HTML_SPACE)
 
 
+# The published form of most bodies, recognised without parsing (``is_public_form``): paragraphs,
+# headings h2-h6, lists and tables of attribute-free tags with plain text, exactly as the public
+# cleaner serialises them. Text holds no raw "<", ">", "&" (only &amp; &lt; &gt; &nbsp;), no
+# U+00A0 (written &nbsp;), no carriage return or control character (the parser rewrites them).
+_TEXT = r"(?:[^<>&\x00-\x08\x0b-\x1f\x7f-\x9f\xa0\ud800-\udfff\ufffe\uffff]++|&(?:amp|lt|gt|nbsp);)++"
+_INLINE_ITEM = "(?:{text}|<br>|{inline})".format(
+    text=_TEXT,
+    inline="|".join(f"<{t}>(?:{_TEXT}|<br>)*+</{t}>"
+                    for t in ("strong", "em", "b", "i", "u", "s", "sub", "sup", "small", "span")),
+)
+_INLINE = f"{_INLINE_ITEM}*+"
+_WS = "[ \t\n]*+"
+_CELL = f"(?:{_INLINE_ITEM}|<p>{_INLINE}</p>)*+"
+_ROWS = f"(?:<tr>{_WS}(?:<td>{_CELL}</td>{_WS}|<th>{_CELL}</th>{_WS})*+</tr>{_WS})*+"
+_BLOCK = "|".join([
+    f"<p>{_INLINE}</p>",
+    *(f"<h{n}>{_INLINE}</h{n}>" for n in range(2, 7)),
+    *(f"<{t}>{_WS}(?:<li>{_INLINE}</li>{_WS})*+</{t}>" for t in ("ol", "ul")),
+    f"<table>{_WS}(?:<thead>{_WS}{_ROWS}</thead>{_WS})?(?:<tbody>{_WS}{_ROWS}</tbody>{_WS})*+</table>",
+])
+_PUBLIC_FORM = re.compile(f"(?:{_BLOCK}|{_INLINE_ITEM}|[ \t\n]++)*+")
+
+
+def is_public_form(html: str) -> bool:
+    """Whether ``html`` is certainly already in the published form (``public_html(html) == html``),
+    decided by one regular expression instead of a parse: the stored form of a plain body (every
+    imported one without links or images) is its published form, so a build does not clean a
+    body the import cleaned. False only means "not known": ``public_html`` then parses it."""
+    return (bool(html) and html[0] not in _HTML_SPACE and html[-1] not in _HTML_SPACE
+            and _PUBLIC_FORM.fullmatch(html) is not None)
+
+
 def public_html(html: str | None) -> str:
     """The published form of a body (every page the build writes); idempotent."""
     if not html:
         return ""
+    if is_public_form(html):
+        return html
     cleaned = _public.clean(html)
     if "<a" in cleaned:
         cleaned = _ANCHOR_WITHOUT_HREF.sub(r"\1", cleaned)
