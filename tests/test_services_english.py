@@ -3,15 +3,19 @@ chosen by the browser's language, and the catalogue has no untranslated or fuzzy
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
+from django.utils import timezone, translation
 
-from content_models.models import Department
+from cms.exchange.exporter import iter_document_records
+from content_models.models import Department, DisclosureDocument
+from services.consultations.models import Consultation
+from services.consultations.public import document_links
 from services.inforequests.models import InfoRequest
 from services.models import CalendarYear
 from services.proposals.models import Proposal
@@ -63,3 +67,20 @@ def test_the_catalogue_has_no_untranslated_or_fuzzy_entry():
                     not re.search(r'^msgstr ""\n"', e.strip(), re.M)]
     fuzzy = [e for e in entries if "#, fuzzy" in e]
     assert untranslated == [] and fuzzy == []
+
+
+@pytest.mark.django_db
+def test_a_consultations_links_back_follow_the_language_and_the_site_build_stays_chinese():
+    dept = Department.objects.create(slug="zjj", name="住建局", organ_code="113505830002")
+    draft = DisclosureDocument.objects.create(source_id="zjj-1", department=dept, organ=dept.name, title="绿地管理办法（征求意见稿）",
+                                              body="<p>正文</p>", live=True, category="通知公告",
+                                              published_at=timezone.now())
+    today = dt.date.today()
+    Consultation.objects.create(title="绿地管理办法征求意见", department=dept, draft_text="草案", draft_document=draft,
+                                start_date=today - dt.timedelta(days=1), end_date=today + dt.timedelta(days=3))
+    with translation.override("en"):
+        english = document_links([draft.pk])[draft.pk][0]
+        built = next(iter_document_records(DisclosureDocument.objects.filter(pk=draft.pk), expand=True))
+    assert english["kind"] == "Public consultation"
+    assert english["note"].endswith(f"{today - dt.timedelta(days=1):%Y-%m-%d} to {today + dt.timedelta(days=3):%Y-%m-%d}")
+    assert built["related_links"][0]["kind"] == "意见征集" and " 至 " in built["related_links"][0]["note"]

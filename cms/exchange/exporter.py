@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from wagtail.models import Locale
 
 from cms.richtext import Expander, has_references
@@ -124,7 +125,8 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
         }
         attachments = _attachments_by_document(list(rows))
         texts = _attachment_texts(attachments) if expand else {}
-        links = related_links(list(rows)) if expand else {}
+        with translation.override(settings.LANGUAGE_CODE):  # the static site's language, whoever builds
+            links = related_links(list(rows)) if expand else {}
         for pk in chunk:
             row = rows.get(pk)
             if row is None:  # withdrawn since the first step

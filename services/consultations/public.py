@@ -15,6 +15,8 @@ import datetime as dt
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cms.service_modules import FileLinks, document_link
 from content_models.models import DisclosureDocument
@@ -107,11 +109,13 @@ def document_links(document_pks: list[int]) -> dict[int, list[dict]]:
                   "draft_document_id", "final_policy_id").order_by("-start_date", "-id"))
     for c in rows:
         state = c.state(today)
-        links = [{"kind": "意见征集", "title": c.title, "url": page_url(c),
-                  "note": f"{state.label}，{c.start_date:%Y-%m-%d} 至 {c.end_date:%Y-%m-%d}"}]
+        links = [{"kind": pgettext("related link", "意见征集"), "title": c.title, "url": page_url(c),
+                  "note": _("%(state)s，%(start)s 至 %(end)s") % {
+                      "state": state.label, "start": f"{c.start_date:%Y-%m-%d}", "end": f"{c.end_date:%Y-%m-%d}"}}]
         if state == State.REPORTED:
-            links.append({"kind": "意见采纳情况", "title": f"{c.title} 意见采纳情况", "url": feedback_url(c),
-                          "note": f"{c.feedback_date:%Y-%m-%d} 发布" if c.feedback_date else ""})
+            links.append({"kind": _("意见采纳情况"), "title": _("%(title)s 意见采纳情况") % {"title": c.title},
+                          "url": feedback_url(c),
+                          "note": _("%(date)s 发布") % {"date": f"{c.feedback_date:%Y-%m-%d}"} if c.feedback_date else ""})
         if c.draft_document_id in wanted:
             out.setdefault(c.draft_document_id, []).extend(links)
         if state == State.REPORTED and c.final_policy_id in wanted and c.final_policy_id != c.draft_document_id:
