@@ -680,8 +680,8 @@ class _Lists:
         self.w.write(lm.index_path(), self.r.list_page(lm, entries, page_no=None, last_page=last, count=n,
                                                         children=children))
         if lm.feeds:
+            # One feed format (Atom) per list: a new document rewrites one feed per list (ADR 0156).
             items = [orjson.loads(f) for f in reversed(self.st.entries(self.st.tail(key, self.cfg.feed_size), "feed"))]
-            self.w.write(lm.base.lstrip("/") + "rss.xml", self.r.rss(lm, items))
             self.w.write(lm.base.lstrip("/") + "atom.xml", self.r.atom(lm, items))
 
     def _sub_counts(self, site: str) -> dict[str, int]:
@@ -696,7 +696,6 @@ class _Lists:
             self.w.delete(lm.page_path(p))
         self.w.delete(lm.index_path())
         if lm.feeds:
-            self.w.delete(lm.base.lstrip("/") + "rss.xml")
             self.w.delete(lm.base.lstrip("/") + "atom.xml")
 
 
@@ -748,7 +747,9 @@ class _Singletons:
         while w.exists(f"sitemaps/pages-{extra}.xml"):  # the list of lists got shorter
             w.delete(f"sitemaps/pages-{extra}.xml")
             extra += 1
-        parts = page_parts + [(f"/sitemaps/{n}.xml", lm) for n, lm in st.sitemap_parts()]
+        # No <lastmod> per part (optional in the protocol; each URL carries its own): the index then
+        # changes only when a part comes or goes, not with every document (ADR 0156).
+        parts = page_parts + [(f"/sitemaps/{n}.xml", None) for n, _lm in st.sitemap_parts()]
         w.write("sitemap.xml", r.sitemap_index(parts))
         blocks = []
         for key in ["all"] + sorted((k for k in counts if k.startswith("c:")), key=category_order):
@@ -756,7 +757,7 @@ class _Singletons:
             blocks.append({"name": lm.title, "url": lm.base,
                            "entries": Markup("\n".join(reversed(st.entries(st.tail(key, self.cfg.home_block_size)))))})
         w.write("index.html", r.home(blocks))
-        w.write("catalog/index.html", r.catalog(counts))
+        w.write("catalog/index.html", r.catalog(counts))  # the lists, not their counts (ADR 0156)
         if full:
             self.write_columns()
         if full:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from site_generator.config import BuildConfig
 from site_generator.identity import identity
 from site_generator.theme import Themes
 
-GENERATOR_VERSION = "3"  # 3: archived list pages keep their key ranges (ADR 0143)
+GENERATOR_VERSION = "4"  # 3: archived list pages keep their key ranges (ADR 0143); 4: Atom feeds only,
+# the catalogue without counts, the sitemap index without lastmod (ADR 0156)
 # Column names of the theme's own standalone pages (``pages/<name>.html``).
 _PAGE_NAMES = {"search": "站内搜索"}
 # The share image of a page (meta Image): the first image of its body, else the site's logo.
@@ -323,7 +325,7 @@ class Renderer:
                 "keywords": lm.title, "description": f"{self.portal['name']} {lm.title}",
                 "canonical": p if page_no is None else f"{p}page/{page_no}.html"}
         lst = {"title": lm.title, "crumbs": lm.crumbs, "count": count, "children": children,
-               "feed_url": f"{p}rss.xml" if lm.feeds else None, "atom_url": f"{p}atom.xml" if lm.feeds else None}
+               "atom_url": f"{p}atom.xml" if lm.feeds else None}
         return self.render_page("list.html", {
             "lst": lst, "page_no": page_no, "pager": pager, "meta": meta,
             "entries": Markup("\n".join(reversed(entries_oldest_first))),
@@ -336,18 +338,24 @@ class Renderer:
                 "canonical": "/"}
         return self.render_page("home.html", {"blocks": blocks, "departments": self.dept_links(), "meta": meta})
 
-    def catalog(self, counts: dict[str, int]) -> bytes:
+    def catalog(self, lists: Iterable[str]) -> bytes:
+        """The 信息公开目录: each department and the categories it has documents in.
+
+        It names the lists, not how many documents they hold: the counts are on each department's
+        page and each list's, which a new document rewrites anyway, so the catalogue changes only
+        when a list comes or goes (ADR 0156)."""
+        keys = set(lists)
         tree = []
         for slug, name in self.departments:
             children = []
-            for key in sorted((k for k in counts if k.startswith(f"sc:{slug}:")), key=_category_order):
+            for key in sorted((k for k in keys if k.startswith(f"sc:{slug}:")), key=_category_order):
                 cat = key.split(":", 2)[2]
-                children.append({"name": cat, "count": counts[key], "url": f"/{slug}/{docinfo.category_slug(cat)}/"})
-            tree.append({"name": name, "url": f"/{slug}/", "count": counts.get(f"s:{slug}", 0), "children": children})
+                children.append({"name": cat, "url": f"/{slug}/{docinfo.category_slug(cat)}/"})
+            tree.append({"name": name, "url": f"/{slug}/", "children": children})
         meta = {"title": "信息公开目录", "column": "信息公开目录", "column_type": vocabularies.COLUMN_DISCLOSURE,
                 "column_description": "按部门和信息类别分列的政府信息公开目录", "column_keywords": "信息公开目录",
                 "keywords": "信息公开目录", "description": "按部门和信息类别分列的政府信息公开目录", "canonical": "/catalog/"}
-        return self.render_page("catalog.html", {"tree": tree, "total": counts.get("all", 0), "meta": meta})
+        return self.render_page("catalog.html", {"tree": tree, "meta": meta})
 
     def site_map(self) -> bytes:
         """The human-readable 网站地图: the portal's columns and each department's."""

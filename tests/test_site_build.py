@@ -75,13 +75,14 @@ def test_every_output_kind_exists(site, records):
     year = rec["published"][:4]
     expected = [
         f"{rec['site']}/{year}/{rec['id']}.html", "index.html", "catalog/index.html", "404.html", "robots.txt",
-        "sitemap.xml", "sitemaps/pages-1.xml", "list/index.html", "list/page/1.html", "list/rss.xml", "list/atom.xml",
-        f"{rec['site']}/index.html", f"{rec['site']}/rss.xml", f"{rec['site']}/atom.xml",
+        "sitemap.xml", "sitemaps/pages-1.xml", "list/index.html", "list/page/1.html", "list/atom.xml",
+        f"{rec['site']}/index.html", f"{rec['site']}/atom.xml",
         f"year/{year}/index.html",
     ]
     for rel in expected:
         assert (site / rel).is_file(), rel
     assert list(site.glob("category/*/atom.xml")) and list(site.glob("topic/*/index.html"))
+    assert not list(site.rglob("rss.xml")), "one feed format, Atom (ADR 0156)"
     assert list(site.glob("static/css/site.*.css")) and list(site.glob("static/js/site.*.js"))
     assert not (site / "static/css/site.css").exists(), "assets get content-hashed names"
     assert sum(1 for _ in site.rglob("*.html")) > len(records)
@@ -185,9 +186,8 @@ def _check_atom_schematron(root):
 def test_feeds_parse_and_validate(site):
     rng = etree.RelaxNG(etree.parse(str(SCHEMAS / "atom.rng")))
     atoms = sorted(site.rglob("atom.xml"))
-    rsses = sorted(site.rglob("rss.xml"))
-    assert atoms and len(atoms) == len(rsses)
-    for path in atoms + rsses:
+    assert len(atoms) >= 3  # the site's, each department's, each category's
+    for path in atoms:
         parsed = feedparser.parse(path.read_bytes())
         assert not parsed.bozo, (path, parsed.get("bozo_exception"))
         assert len(parsed.entries) <= 10
@@ -199,7 +199,7 @@ def test_feeds_parse_and_validate(site):
         assert rng.validate(root), (path, rng.error_log.last_error)
         _check_atom_schematron(root.getroot())
     # newest first, latest N only
-    parsed = feedparser.parse((site / "list/rss.xml").read_bytes())
+    parsed = feedparser.parse((site / "list/atom.xml").read_bytes())
     dates = [e.published_parsed for e in parsed.entries]
     assert dates == sorted(dates, reverse=True) and len(dates) == 10
 
@@ -223,6 +223,11 @@ def test_sitemaps_validate_and_split(site):
     assert len(doc_urls) == len(set(doc_urls)) == 150
     assert any(loc.endswith("-2.xml") for loc in locs), "a department over sitemap_max is split"
     assert (site / "robots.txt").read_text().strip().endswith(f"Sitemap: {PORTAL['base_url']}/sitemap.xml")
+    # the index names its parts without a date: it changes when a part comes or goes (ADR 0156);
+    # every URL of a part carries its own lastmod
+    assert index.xpath("//s:lastmod", namespaces=ns) == []
+    assert all(u.xpath("s:lastmod", namespaces=ns) for u in part.xpath("//s:url", namespaces=ns)
+               if u.xpath("s:loc/text()", namespaces=ns)[0].endswith(".html"))
 
 
 def test_pagination_numbers_pages_from_the_oldest(site):
@@ -236,17 +241,25 @@ def test_pagination_numbers_pages_from_the_oldest(site):
     assert len(first.xpath("//ul[@class='entries']/li")) == 5
 
 
-def test_catalog_tree_counts(site, records):
+def test_catalog_tree_links_every_list_and_departments_show_counts(site, records):
+    """The 目录 names each department and the categories it has documents in; the counts are on
+    the department's page (ADR 0156: a new document then leaves the catalogue as it is)."""
     doc, _ = parse_html(site / "catalog/index.html")
-    by_site = {}
+    by_site: dict[str, dict[str, int]] = {}
     for r in records:
-        by_site[r["site"]] = by_site.get(r["site"], 0) + 1
+        cats = by_site.setdefault(r["site"], {})
+        cats[r["category"]] = cats.get(r["category"], 0) + 1
     top = doc.xpath("//ul[@class='catalog-tree']/li")
     assert len(top) == len(by_site)
     for li in top:
         href = li.xpath("./a/@href")[0]
-        count = int(li.xpath("./span[@class='count']")[0].text_content().strip("（）"))
-        assert count == by_site[href.strip("/")]
+        cats = by_site[href.strip("/")]
+        assert sorted(li.xpath("./ul/li/a/text()")) == sorted(cats)
+        dept, _ = parse_html(site / href.strip("/") / "index.html")
+        assert f"共 {sum(cats.values())} 条" in dept.text_content()
+        shown = {a.text_content(): int(a.getnext().text_content().strip("（）"))
+                 for a in dept.xpath("//nav[@class='sub-columns']//li/a")}
+        assert shown == cats
 
 
 def test_titles_are_escaped(tmp_path):
@@ -259,7 +272,7 @@ def test_titles_are_escaped(tmp_path):
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;通知" in page
     assert "<script>alert" not in (out / "list/index.html").read_text("utf-8")
-    assert not feedparser.parse((out / "list/rss.xml").read_bytes()).bozo
+    assert not feedparser.parse((out / "list/atom.xml").read_bytes()).bozo
 
 
 def test_urls_are_stable_and_safe(tmp_path):

@@ -125,7 +125,6 @@ def test_built_site_is_served(client, site_dir, dept):
     assert "南安市发展和改革局" in b"".join(home.streaming_content).decode()
     got = client.get(f"/fgj/2025/{doc.source_id}.html")
     assert got.status_code == 200 and doc.title in b"".join(got.streaming_content).decode()
-    assert client.get("/list/rss.xml")["Content-Type"].startswith("application/rss+xml")
     assert client.get("/list/atom.xml")["Content-Type"].startswith("application/atom+xml")
     assert client.get("/sitemap.xml")["Content-Type"].startswith("application/xml")
     missing = client.get("/no/such/page.html")
