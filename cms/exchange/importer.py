@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -419,14 +420,41 @@ class AttachmentFiles:
     (the site lists it as 暂缺); the rest of the line imports.
     """
 
+    # Threads that read, hash and store the files of a batch while the previous batch is written
+    # to the database: file IO and hashing release the GIL, and a file system under load answers
+    # an open() in milliseconds, which one thread would wait out file after file.
+    THREADS = 4
+
     def __init__(self, store: FileStore, files_dir: str | os.PathLike | None = None):
         self.store = store
         self.files_dir = Path(files_dir).resolve() if files_dir is not None else None
         self.seen = SeenSources(store) if self.files_dir is not None else None  # re-imports read nothing
+        self._pool: ThreadPoolExecutor | None = None
 
     def flush(self) -> None:
         if self.seen is not None:
             self.seen.flush()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def submit(self, items: list[AttachmentRow]) -> Callable[[], list[tuple[AttachmentRow, bool | None, list[str]]]]:
+        """Start resolving ``items`` (``resolve``) in the file threads; the returned function waits
+        for them and gives, in order, each attachment, its flag and the messages to report."""
+        def one(item: AttachmentRow) -> tuple[AttachmentRow, bool | None, list[str]]:
+            messages: list[str] = []
+            row, stored = self.resolve(item, messages.append)
+            return row, stored, messages
+
+        if self.files_dir is None or len(items) < 2:
+            done = [one(item) for item in items]
+            return lambda: done
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="import-files")
+        results = self._pool.map(one, items)  # submitted now; results come in order
+        return lambda: list(results)
 
     def resolve(self, item: AttachmentRow, report: Callable[[str], None]) -> tuple[AttachmentRow, bool | None]:
         """The attachment with its stored file; the flag says stored (True), missing (False) or n/a (None)."""
@@ -555,17 +583,27 @@ class _Importer:
 
     # -- one batch
 
-    def run_batch(self, parsed: list["_Op | Problem"]) -> None:
-        """Write one batch of checked lines (see parse_chunk) in one transaction."""
+    def start_files(self, parsed: list["_Op | Problem"]) -> Callable[[], list] | None:
+        """Start storing the attachment files of a checked batch (in the file threads), so they are
+        read while the batch before it is written; ``run_batch`` takes the returned handle."""
+        if self.files is None:
+            return None
+        return self.files.submit([item for op in parsed if isinstance(op, _Op) for item in op.attachments or ()])
+
+    def run_batch(self, parsed: list["_Op | Problem"], files: Callable[[], list] | None = None) -> None:
+        """Write one batch of checked lines (see parse_chunk) in one transaction; ``files`` is the
+        batch's ``start_files`` handle (started here when not given)."""
         ops: list[_Op] = []
         for item in parsed:
             if isinstance(item, Problem):
                 self.bad(item.lineno, item.doc_id, item.message)
             else:
                 ops.append(item)
+        if files is None:
+            files = self.start_files(parsed)
+        self.store_files(ops, files)
         if not ops:
             return
-        self.store_files(ops)
         sids = {op.sid for op in ops}
         claimed = {op.values["index_no"] for op in ops if op.values.get("index_no")}
         with transaction.atomic():
@@ -587,16 +625,20 @@ class _Importer:
             )
             self._apply(ops, existing, owners)
 
-    def store_files(self, ops: list[_Op]) -> None:
-        """Read and store the batch's attachment files (before the transaction: file IO holds no lock)."""
-        if self.files is None:
+    def store_files(self, ops: list[_Op], files: Callable[[], list] | None) -> None:
+        """The batch's attachments with their stored files (before the transaction: file IO holds
+        no lock); ``files`` is the ``start_files`` handle of the same batch."""
+        if self.files is None or files is None:
             return
+        results = iter(files())
         for op in ops:
             if not op.attachments:
                 continue
             resolved = []
-            for item in op.attachments:
-                row, stored = self.files.resolve(item, lambda msg, op=op: self.warn(op.lineno, op.sid, msg))
+            for _item in op.attachments:
+                row, stored, messages = next(results)
+                for message in messages:
+                    self.warn(op.lineno, op.sid, message)
                 if stored is True:
                     self.summary.files_stored += 1
                 elif stored is False:
@@ -1018,12 +1060,29 @@ def import_records(
     started = time.perf_counter()
     _tune_connection()
     importer = _Importer(summary, on_problem, files)
-    for chunk in _chunks(lines, batch_size, summary):
-        importer.run_batch(parse_chunk(chunk))
+
+    def write(batch: tuple[list, Callable[[], list] | None]) -> None:
+        importer.run_batch(*batch)
         importer.flush_problems()
         summary.seconds = time.perf_counter() - started
         if progress:
             progress(summary)
+
+    # One batch ahead: its attachment files are read and stored in the file threads while the
+    # batch before it is written (``start_files``).
+    ahead = None
+    try:
+        for chunk in _chunks(lines, batch_size, summary):
+            parsed = parse_chunk(chunk)
+            batch = (parsed, importer.start_files(parsed))
+            if ahead is not None:
+                write(ahead)
+            ahead = batch
+        if ahead is not None:
+            write(ahead)
+    finally:
+        if files is not None:
+            files.close()
     importer.finish_index_nos()
     importer.finish_links()
     importer.flush_problems()
