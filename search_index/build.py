@@ -4,8 +4,9 @@ Tokenizing runs in batches (``tokenize.documents_arrays``: bigrams are computed 
 numpy) in forked worker processes on big builds. Each document's term ids and impacts are cached
 (``<state>/tokens*.bin``, indexed by id and content hash in ``search.sqlite3``), so a rebuild
 tokenizes only new or changed documents. The posting lists are then assembled with numpy from the
-cached ids (one sort of ``term << 32 | ordinal << 8 | impact`` keys, gaps computed for all segments
-at once) and written gzip'd from a thread pool. Files have content-hashed names and are written
+cached ids in term ranges (``term << 32 | ordinal << 8 | impact`` keys spilled per range, each range
+sorted and encoded with the gaps of all its segments computed at once), in forked worker processes
+on big builds (ADR 0094), and written gzip'd from a thread pool of the main process. Files have content-hashed names and are written
 deterministically: a segment of a page group nobody touched keeps its name, so an incremental build
 changes only the files of the terms and groups it touched.
 """
@@ -36,7 +37,7 @@ from site_generator.processes import fork_pool
 from . import format as fmt
 from .delta import MERGE, delta_files, merge_changes, write_delta
 from .incremental import patch_index
-from .segments import encode_term, entry_json, finish_index, previous_files, put_chunk, shard_bytes
+from .segments import encode_term, entry_json, finish_index, previous_files, shard_bytes
 from .tokenize import (
     BIGRAM_LIMIT,
     FACET_KEYS,
@@ -438,10 +439,16 @@ class _Writer:
         return gen
 
     def put_as(self, kind: str, name: str, raw: bytes) -> None:
-        rel = f"{fmt.PREFIX}{kind}/{name}.bin"
+        self._queue(f"{fmt.PREFIX}{kind}/{name}.bin", raw, False)
+
+    def put_packed(self, rel: str, packed: bytes) -> None:
+        """Queue a file gzip'd already (by an assembly task), under its full relative path."""
+        self._queue(rel, packed, True)
+
+    def _queue(self, rel: str, data: bytes, packed: bool) -> None:
         if rel not in self.paths:
             self.paths.add(rel)
-            self._batch.append((rel, raw))
+            self._batch.append((rel, data, packed))
             if len(self._batch) >= self._batch_size:
                 self._submit()
 
@@ -452,10 +459,10 @@ class _Writer:
         while len(self._pending) > self._window:
             self._collect()
 
-    def _store(self, batch: list[tuple[str, bytes]]) -> tuple[int, int]:
+    def _store(self, batch: list[tuple[str, bytes, bool]]) -> tuple[int, int]:
         size = 0
-        for rel, raw in batch:
-            packed = fmt.compress(raw)
+        for rel, data, is_packed in batch:
+            packed = data if is_packed else fmt.compress(data)
             self.write(rel, packed)
             size += len(packed)
         return len(batch), size
@@ -601,9 +608,12 @@ def build_index(
         db.executemany("DELETE FROM docs WHERE id = ?", gone)
         stats.removed = len(gone)
         # Renumber by publication date: date order is ordinal order, newest block = newest documents.
-        ids = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY published, id")]
-        db.execute("UPDATE docs SET ord = -1 - ord")
-        db.executemany("UPDATE docs SET ord = ? WHERE id = ?", ((i, rid) for i, rid in enumerate(ids)))
+        if sqlite3.sqlite_version_info >= (3, 33):  # UPDATE … FROM: a row-by-row UPDATE took 4x as long
+            db.execute("""WITH r AS (SELECT id, ROW_NUMBER() OVER (ORDER BY published, id) - 1 AS rn FROM docs)
+                          UPDATE docs SET ord = r.rn FROM r WHERE docs.id = r.id""")
+        else:  # pragma: no cover - SQLite before 3.33
+            ids = [r[0] for r in db.execute("SELECT id FROM docs ORDER BY published, id")]
+            db.executemany("UPDATE docs SET ord = ? WHERE id = ?", ((i, rid) for i, rid in enumerate(ids)))
     else:
         for rid in removed:
             old = db.execute("SELECT ord, off, n FROM docs WHERE id = ?", (rid,)).fetchone()
@@ -637,7 +647,7 @@ def build_index(
             stats.patched = keep is not None
         if keep is None:
             state.load_vocab()
-            _assemble(state, writer, stats)
+            _assemble(state, writer, stats, processes)
             keep = writer.paths
     except BaseException:
         writer.abort()
@@ -720,62 +730,141 @@ def _delete_stale(db: sqlite3.Connection, paths: set[str], delete: Callable[[str
     db.execute("DELETE FROM kv WHERE key = 'delta_files'")
 
 
-def _load_postings(state: _State) -> tuple[np.ndarray, list, int]:
-    """Every posting as one ``term << 32 | ordinal << 8 | impact`` key (unsorted), and the meta rows.
-
-    Reads the tokens file in file order; when more than half of it is old versions of changed
-    documents, writes the live part to a new file on the way (compaction)."""
+def _compact_tokens(state: _State) -> None:
+    """When more than half of the tokens file is old versions of changed documents, write the live
+    part to a new file (in file order) and point the offsets at it, in one commit."""
     db = state.db
     total = db.execute("SELECT COALESCE(SUM(n), 0) FROM docs").fetchone()[0]
-    max_ord = db.execute("SELECT COALESCE(MAX(ord), -1) FROM docs").fetchone()[0]
-    keys = np.empty(total, dtype=np.uint64)
-    metas: list = [None] * (max_ord + 1)
     state.tokens.fh.flush()
-    compact = state.tokens.size > 2 * 5 * total
+    if state.tokens.size <= 2 * 5 * total:
+        return
     new_path = state.dir / f"tokens-{os.urandom(4).hex()}.bin"
-    new_file = open(new_path, "wb") if compact else None  # noqa: SIM115
     moved: list[tuple[int, str]] = []
-    pos = 0
-    with open(state.tokens.path, "rb") as fh:
-        cursor = db.execute("SELECT ord, meta, off, n, id FROM docs ORDER BY off")
+    with open(state.tokens.path, "rb") as fh, open(new_path, "wb") as new_file:
+        cursor = db.execute("SELECT off, n, id FROM docs ORDER BY off")
         while rows := cursor.fetchmany(8192):
-            lo, hi = rows[0][2], rows[-1][2] + 5 * rows[-1][3]
+            lo = rows[0][0]
             fh.seek(lo)
-            buf = fh.read(hi - lo)
-            tid_parts, imp_parts = [], []
-            for _ord, _meta, off, n, _id in rows:
-                a = off - lo
-                tid_parts.append(buf[a : a + 4 * n])
-                imp_parts.append(buf[a + 4 * n : a + 5 * n])
-            ords = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-            counts = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
-            tids = np.frombuffer(b"".join(tid_parts), dtype=np.uint32)
-            out = keys[pos : pos + len(tids)]
-            np.left_shift(tids.astype(np.uint64), np.uint64(32), out=out)
-            out |= np.repeat(ords << np.uint64(8), counts)
-            out |= np.frombuffer(b"".join(imp_parts), dtype=np.uint8)
-            pos += len(tids)
-            for r in rows:
-                metas[r[0]] = r[1]
-            if new_file is not None:
-                for (_ord, _meta, _off, _n, rid), t, i in zip(rows, tid_parts, imp_parts, strict=True):
-                    moved.append((new_file.tell(), rid))
-                    new_file.write(t)
-                    new_file.write(i)
-    if new_file is not None:
-        # The new file and the offsets into it take over in one commit (the file's name is in kv).
+            buf = fh.read(rows[-1][0] + 5 * rows[-1][1] - lo)
+            for off, n, rid in rows:
+                moved.append((new_file.tell(), rid))
+                new_file.write(buf[off - lo : off - lo + 5 * n])
         new_file.flush()
         os.fsync(new_file.fileno())
-        new_file.close()
-        old_path = state.tokens.path
-        state.tokens.close()
-        db.execute("BEGIN")
-        db.executemany("UPDATE docs SET off = ? WHERE id = ?", moved)
-        db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_file', ?)", (new_path.name,))
-        db.execute("COMMIT")
-        old_path.unlink(missing_ok=True)
-        state.tokens = _Tokens(new_path)
-    return keys, metas, max_ord + 1
+    old_path = state.tokens.path
+    state.tokens.close()
+    db.execute("BEGIN")
+    db.executemany("UPDATE docs SET off = ? WHERE id = ?", moved)
+    db.execute("INSERT OR REPLACE INTO kv VALUES ('tokens_file', ?)", (new_path.name,))
+    db.execute("COMMIT")
+    old_path.unlink(missing_ok=True)
+    state.tokens = _Tokens(new_path)
+
+
+# The assembly, in term ranges (ADR 0094). Every posting is a ``term << 32 | ordinal << 8 | impact``
+# key; a term's output depends only on its own sorted keys, so the terms are split into ranges (by a
+# hash of the term id) that are sorted and encoded one at a time, in worker processes on big
+# builds: memory is one range's keys, not all 78 M postings (626 MB at 200k), and both cores work.
+RANGE_POSTINGS = 1 << 21  # postings per term range (16 MB of keys, ~130 MB a task at its peak; < 65,536 ranges)
+ROWS_PER_PART = 8192  # documents per partitioning task
+CHUNKS_PER_TASK = 2048  # metadata chunks per task
+POOL_POSTINGS = 1 << 21  # smaller assemblies run in-process
+_A: dict = {}  # set before the pool forks, read by the assembly tasks
+
+
+def _range_of(tids: np.ndarray, ranges: int) -> np.ndarray:
+    """The term range of each term id: a multiplicative hash, so ranges get similar shares."""
+    hashed = (tids.astype(np.uint64) * np.uint64(0x9E3779B1)) & np.uint64(0xFFFFFFFF)
+    return (hashed * np.uint64(ranges) >> np.uint64(32)).astype(np.uint16)  # uint16: a radix argsort
+
+
+def _partition(part: int) -> int:
+    """Task: the keys of one slice of the documents (in tokens-file order), appended to one spill
+    file per term range. Returns the number of postings."""
+    rows, ranges, spill = _A["rows"], _A["ranges"], _A["spill"]
+    rows = rows[part * ROWS_PER_PART : (part + 1) * ROWS_PER_PART]
+    lo, hi = rows[0][1], rows[-1][1] + 5 * rows[-1][2]
+    with open(_A["tokens"], "rb") as fh:
+        fh.seek(lo)
+        buf = fh.read(hi - lo)
+    tid_parts, imp_parts = [], []
+    for _ord, off, n in rows:
+        a = off - lo
+        tid_parts.append(buf[a : a + 4 * n])
+        imp_parts.append(buf[a + 4 * n : a + 5 * n])
+    del buf
+    ords = np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+    counts = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
+    tids = np.frombuffer(b"".join(tid_parts), dtype=np.uint32)
+    keys = tids.astype(np.uint64) << np.uint64(32)
+    keys |= np.repeat(ords << np.uint64(8), counts)
+    keys |= np.frombuffer(b"".join(imp_parts), dtype=np.uint8)
+    if ranges == 1:
+        keys.tofile(spill / f"0-{part}.bin")
+        return len(keys)
+    which = _range_of(tids, ranges)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(ranges + 1))
+    keys = keys[order]
+    for r in range(ranges):
+        if bounds[r] < bounds[r + 1]:
+            keys[bounds[r] : bounds[r + 1]].tofile(spill / f"{r}-{part}.bin")
+    return len(keys)
+
+
+class _PageSink:
+    """What encode_term needs of a writer, in an assembly task: page files gzip'd here and handed
+    to the main process (which alone writes: the build's writer records what it wrote)."""
+
+    def __init__(self):
+        self.pages: list[tuple[str, bytes]] = []
+
+    def put(self, kind: str, raw: bytes, key: str | None = None) -> str:
+        name = fmt.content_name(raw)[: fmt.SHORT_HASH]
+        self.pages.append((f"{fmt.PREFIX}{kind}/{key}-{name}.bin", fmt.compress(raw)))
+        return name
+
+
+def _assemble_range(r: int) -> tuple[list, list, list, int]:
+    """Task: one term range's shard entries ``(shard, term, entry bytes)``, gzip'd page files ``(path,
+    bytes)`` and facet counts ``(term, df)``, from its spill files (removed once read); also its
+    number of postings."""
+    spill, state = _A["spill"], _A["state"]
+    paths = sorted(spill.glob(f"{r}-*.bin"))
+    keys = np.concatenate([np.fromfile(p, dtype=np.uint64) for p in paths] or [np.empty(0, np.uint64)])
+    for p in paths:
+        p.unlink()
+    keys.sort()
+    sink = _PageSink()
+    entries, facets = [], []
+    for lo, hi in _term_chunks(keys):
+        for term, df, segs in _chunk_terms(state, keys[lo:hi]):
+            entries.append((fmt.shard_of(term), term, entry_json(df, encode_term(sink, term, segs, df))))
+            if term.startswith("f:"):
+                facets.append((term, df))
+    return entries, sink.pages, facets, len(keys)
+
+
+def _meta_chunks(task: int) -> list[tuple[int, str, bytes]]:
+    """Task: the metadata chunks ``(number, content hash, gzip'd bytes)`` of a range of ordinals,
+    read from the state through a connection of its own (empty chunks left out)."""
+    first = task * CHUNKS_PER_TASK
+    # The last chunk holds only the ordinals that exist (not padded with nulls).
+    lo, hi = first * fmt.META_CHUNK, min((first + CHUNKS_PER_TASK) * fmt.META_CHUNK, _A["ords"])
+    rows: list[bytes | None] = [None] * (hi - lo)
+    db = sqlite3.connect(f"file:{_A['db']}?mode=ro", uri=True)
+    try:
+        for ordinal, meta in db.execute("SELECT ord, meta FROM docs WHERE ord >= ? AND ord < ?", (lo, hi)):
+            rows[ordinal - lo] = meta
+    finally:
+        db.close()
+    out = []
+    for i in range(CHUNKS_PER_TASK):
+        chunk = rows[i * fmt.META_CHUNK : (i + 1) * fmt.META_CHUNK]
+        if any(chunk):
+            raw = b"[" + b",".join(m if m is not None else b"null" for m in chunk) + b"]"
+            out.append((first + i, fmt.content_name(raw), fmt.compress(raw)))
+    return out
 
 
 def _term_chunks(keys: np.ndarray, step: int = 1 << 22):
@@ -790,25 +879,74 @@ def _term_chunks(keys: np.ndarray, step: int = 1 << 22):
         lo = hi
 
 
-def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
+def _assemble(state: _State, writer: _Writer, stats: BuildStats, processes: int | None = None) -> None:
+    """Write the whole index from the state: term ranges and metadata chunks in tasks (a fork pool
+    on big builds), shards, directories and the manifest here. The bytes never depend on the
+    number of ranges or processes."""
     db = state.db
+    _compact_tokens(state)
+    state.tokens.fh.flush()
     n_docs = db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
-    keys, metas, n_ords = _load_postings(state)
-    keys.sort()
-    stats.postings = len(keys)
+    n_ords = db.execute("SELECT COALESCE(MAX(ord), -1) + 1 FROM docs").fetchone()[0]
+    rows = db.execute("SELECT ord, off, n FROM docs ORDER BY off").fetchall()
+    total = sum(r[2] for r in rows)
+    ranges = max(1, -(-total // RANGE_POSTINGS))
+    spill = state.dir / "assembly.tmp"
+    if spill.exists():  # left by a build that failed
+        for p in spill.iterdir():
+            p.unlink()
+    spill.mkdir(exist_ok=True)
+    if state.vocab:
+        state.term(BIGRAM_LIMIT)  # the id → term list, built once before any fork
+    _A.update(rows=rows, ranges=ranges, spill=spill, tokens=str(state.tokens.path), state=state,
+              db=str(state.dir / "search.sqlite3"), ords=n_ords)
+    procs = processes if processes is not None else min(4, os.cpu_count() or 1)
+    pool = fork_pool(procs) if procs > 1 and total >= POOL_POSTINGS else None
+    imap = pool.imap_unordered if pool is not None else map
     shards: dict[tuple[str, int], dict[str, bytes]] = {}
     facets: dict[str, dict[str, int]] = {k: {} for k in FACET_KEYS}
     facet_names = {v: k for k, v in FACET_KEYS.items()}
-    stats.terms = 0
-    for lo, hi in _term_chunks(keys):
-        for term, df, segs in _chunk_terms(state, keys[lo:hi]):
-            shards.setdefault(fmt.shard_of(term), {})[term] = entry_json(df, encode_term(writer, term, segs, df))
-            if term.startswith("f:"):
+    chunk_gens: dict[int, int] = {}
+    stats.postings = stats.terms = 0
+    try:
+        t0 = time.perf_counter()
+        for _ in imap(_partition, range(-(-len(rows) // ROWS_PER_PART))):
+            pass
+        t1 = time.perf_counter()
+        stats.seconds["assemble_partition"] = t1 - t0
+        del rows
+        _A.pop("rows")
+        n_chunks = -(-n_ords // fmt.META_CHUNK)
+        tasks = itertools.chain(((_assemble_range, r) for r in range(ranges)),
+                                ((_meta_chunks, t) for t in range(-(-n_chunks // CHUNKS_PER_TASK))))
+        for kind, result in imap(_run_task, tasks):
+            if kind == "c":
+                for chunk, digest, packed in result:
+                    gen = state.names.gen_of(f"c/{chunk}", digest)
+                    writer.put_packed(f"{fmt.PREFIX}c/{fmt.listed_name(str(chunk), state.names.epoch, gen)}.bin", packed)
+                    chunk_gens[chunk] = gen
+                continue
+            entries, pages, counts, postings = result
+            for rel, packed in pages:
+                writer.put_packed(rel, packed)
+            for shard, term, entry in entries:
+                shards.setdefault(shard, {})[term] = entry
+            for term, df in counts:
                 key, value = term[2:].split(":", 1)
                 facets[facet_names[key]][value] = df
-            stats.terms += 1
-    del keys
+            stats.postings += postings
+            stats.terms += len(entries)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        _A.clear()
+        for p in spill.iterdir():
+            p.unlink()
+        spill.rmdir()
 
+    t2 = time.perf_counter()
+    stats.seconds["assemble_terms"] = t2 - t1
     shard_names: dict[str, list[int]] = {}
     for fam, count in fmt.FAMILIES.items():
         names = []
@@ -816,14 +954,16 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats) -> None:
             entries = shards.pop((fam, n), {})
             names.append(writer.put_listed(state.names, "s", f"{fam}{n}", shard_bytes(entries)) if entries else 0)
         shard_names[fam] = names
-    chunk_names = []
-    for lo in range(0, n_ords, fmt.META_CHUNK):
-        rows = metas[lo : lo + fmt.META_CHUNK]
-        chunk_names.append(put_chunk(state, writer, lo // fmt.META_CHUNK, rows))
+    chunk_names = [chunk_gens.get(i, 0) for i in range(-(-n_ords // fmt.META_CHUNK))]
     facets = {k: dict(sorted(v.items())) for k, v in facets.items()}
     finish_index(state, writer, n_docs, n_ords, shard_names, chunk_names, facets)
+    stats.seconds["assemble_shards"] = time.perf_counter() - t2
     stats.documents = n_docs
 
+
+def _run_task(task: tuple[Callable, int]) -> tuple[str, object]:
+    fn, arg = task
+    return ("c" if fn is _meta_chunks else "t"), fn(arg)
 
 def _chunk_terms(state: _State, k: np.ndarray):
     """(term, df, [(block, count, raw), ...]) for every term of a slice of sorted keys: the gaps of

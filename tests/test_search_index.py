@@ -428,3 +428,20 @@ def test_server_page_pager_counts_and_doc_no_mark(built, records):
     assert f"<mark>{r['doc_no']}</mark>" in page
     assert r["organ"] + "（" not in page
     assert "（" in empty.split('id="search-organ"')[1].split("</select>")[0]
+
+
+def test_assembly_in_term_ranges_and_processes_writes_the_same_index(tmp_path, records, built, monkeypatch):
+    """The assembly split into many term ranges, document slices and metadata tasks, in a pool of
+    worker processes, writes exactly the files of a one-range, in-process assembly (ADR 0094)."""
+    from search_index import build as B
+
+    monkeypatch.setattr(B, "RANGE_POSTINGS", 5000)
+    monkeypatch.setattr(B, "ROWS_PER_PART", 100)
+    monkeypatch.setattr(B, "CHUNKS_PER_TASK", 16)
+    monkeypatch.setattr(B, "POOL_POSTINGS", 0)
+    stats = build_index(records, tmp_path / "site", tmp_path / "state", processes=2)
+    assert stats.documents == len(records)
+    assert not (tmp_path / "state" / "assembly.tmp").exists()
+    ranged, manifest_ranged = _index_files(tmp_path / "site", same_epoch=True)
+    one, manifest_one = _index_files(built / "site", same_epoch=True)
+    assert ranged == one and manifest_ranged == manifest_one
