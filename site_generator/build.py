@@ -8,6 +8,9 @@
   ``fetch(ids)`` returns live records of other documents whose pages show a changed one.
 * neither: ``records`` are all live records; the build compares them with the build state
   and re-renders what differs (falls back to a full build when the theme or settings changed).
+* ``records`` may be a ``PartedRecords`` (the database's, ``cms.build.jobs.DatabaseRecords``): a
+  full build then reads the summaries first and has its render processes read the records, part
+  by part, themselves.
 * ``page_sets=[...]``: contributed pages (``site_generator.pages``, e.g. the service modules'),
   rendered with the theme; an incremental build renders only the pages whose version changed. A
   change in a page set alone (a citizen letter answered, no document changed) makes a release and
@@ -25,10 +28,11 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import orjson
 from markupsafe import Markup
@@ -91,6 +95,29 @@ class _ReadCounter:
         return lambda ids: self.records(fetch(ids))
 
 
+@runtime_checkable
+class PartedRecords(Protocol):
+    """Records a full build reads in parts, in its render processes (``build_site``'s ``records``).
+
+    Iterated, all records (any other build). ``summaries()``: every record's summary (at least
+    ``id``, ``site``, ``organ``, ``title``, ``published``, ``category``, ``topic``, ``interprets``,
+    ``replaced_by``, as the full record has them), read first: a page shows other documents'
+    titles and URLs. ``parts()`` then: picklable parts of what ``summaries`` read, and
+    ``read_part(part)`` the records of one part, called in a render process. ``before_fork()``:
+    whether forked processes may read (else the parts are read in this process).
+    """
+
+    def __iter__(self) -> Iterator[dict]: ...
+
+    def summaries(self) -> Iterable[dict]: ...
+
+    def parts(self) -> list: ...
+
+    def read_part(self, part) -> Iterable[dict]: ...
+
+    def before_fork(self) -> bool: ...
+
+
 def default_state_dir(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.build"
 
@@ -116,10 +143,11 @@ def build_site(
     except PageSetError as exc:
         raise BuildError(str(exc)) from None
     counter = _ReadCounter()
+    parted = records if full and isinstance(records, PartedRecords) else None
     with build_lock(sdir):
         result = _Build(cfg, out, sdir, sets).run(counter.records(records), full=full, changed_ids=changed_ids,
-                                                   fetch=counter.fetch(fetch))
-    result.records_read = counter.n
+                                                   fetch=counter.fetch(fetch), parted=parted)
+    result.records_read = counter.n + (result.documents if parted is not None else 0)
     return result
 
 
@@ -158,11 +186,15 @@ class _Build:
         self.timings[name] = round(now - self.t0 - sum(self.timings.values()), 3)
 
     # -----------------------------------------------------------------------------------------
-    def run(self, records, *, full: bool, changed_ids, fetch) -> BuildResult:
+    def run(self, records, *, full: bool, changed_ids, fetch, parted: PartedRecords | None = None) -> BuildResult:
         if changed_ids is not None and not full:
             return self._targeted(records, set(changed_ids), fetch)
         spool = Spool(self.state_dir / "tmp")
         try:
+            if parted is not None:
+                departments = self._summaries(parted)
+                self._lap("read")
+                return self._full(spool, departments, parted)
             departments = self._spool(records, spool)
             self._lap("read")
             if not full:
@@ -204,12 +236,23 @@ class _Build:
                               rec.get("organ") or rec["site"], record_hash(rec))
         spool.flush()
         self.index = index
-        organs: dict[str, Counter] = {}
-        for entry in index.values():
-            organs.setdefault(entry[5], Counter())[entry[6]] += 1
-        return self._departments(organs)
+        return self._departments()
 
-    def _departments(self, organs: dict[str, Counter]) -> list[tuple[str, str]]:
+    def _summaries(self, parted: PartedRecords) -> list[tuple[str, str]]:
+        """``_spool`` for a ``PartedRecords``: the index from the summaries; the records themselves
+        are read by the render processes (``_render_doc_part``)."""
+        index: dict[str, tuple] = {}
+        for rec in parted.summaries():
+            b = docinfo.basics(rec)  # validates, with a message naming the document
+            index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"],
+                              rec.get("organ") or rec["site"], None)
+        self.index = index
+        return self._departments()
+
+    def _departments(self) -> list[tuple[str, str]]:
+        organs: dict[str, Counter] = {}
+        for entry in self.index.values():
+            organs.setdefault(entry[5], Counter())[entry[6]] += 1
         known = [(docinfo.site_slug(s), n) for s, n in self.cfg.departments]
         seen = {s for s, _ in known}
         for site in sorted(organs):
@@ -220,7 +263,7 @@ class _Build:
         return known
 
     # -- full -------------------------------------------------------------------------------
-    def _full(self, spool: Spool, departments) -> BuildResult:
+    def _full(self, spool: Spool, departments, parted: PartedRecords | None = None) -> BuildResult:
         cfg = self.cfg
         _G.clear()  # a failed full build in this process may have left its writer behind
         renderer = Renderer(cfg, departments)
@@ -249,21 +292,34 @@ class _Build:
         self._lap("index")
         _G.update(renderer=renderer, spool=spool, links=links, interps=interps, root=root, db=new_db)
 
-        # Document pages (the bulk of the work), in worker processes.
-        ids = spool.ids()
-        chunks = [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
+        # Document pages (the bulk of the work), in worker processes. From a PartedRecords each
+        # worker reads its own parts and spools the public records itself (the plugins read them).
+        total, procs = len(links), None
+        if parted is None:
+            ids = spool.ids()
+            fn, tasks = _render_doc_chunk, [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
+        else:
+            fn, tasks = _render_doc_part, parted.parts()
+            _G.update(parted=parted, spool_dir=spool.path.parent)
+            if not parted.before_fork():
+                procs = 1
         done = 0
-        for rows, files, nbytes, cleaned in self._map(_render_doc_chunk, chunks):
+        for rows, files, nbytes, cleaned, segment in self._map(fn, tasks, procs):
             st.put_docs(rows)
             st.put_files(rows, replace=False)
+            if segment is not None:
+                spool.adopt(*segment)
             for public in cleaned:  # the workers cleaned bodies in parallel; plugins read the spool
                 spool.put(public)
             result.files_written += files
             result.bytes_written += nbytes
             done += len(rows)
-            if done % 20000 < DOC_CHUNK:
-                _progress(cfg, f"已生成 {done}/{len(ids)} 个文件页面")
-        result.documents = result.rendered_documents = len(ids)
+            if done % 20000 < len(rows):
+                _progress(cfg, f"已生成 {done}/{total} 个文件页面")
+        segment = _G.pop("segment", None)
+        if segment is not None:  # parts read in this process
+            segment[2].close()
+        result.documents = result.rendered_documents = done
         st.recount_all()
         st.seal_all(cfg.page_size)
         st.finish_fresh()
@@ -332,8 +388,8 @@ class _Build:
         result.timings = self.timings
         return result
 
-    def _map(self, fn, tasks):
-        procs = max(1, self.cfg.processes)
+    def _map(self, fn, tasks, procs: int | None = None):
+        procs = max(1, self.cfg.processes if procs is None else procs)
         if procs == 1 or len(tasks) < 4:
             for t in tasks:
                 yield fn(t)
@@ -590,27 +646,50 @@ def _walk(root: Path) -> set[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Pool functions (full build)
-def _render_doc_chunk(ids: list[str]):
+def _render_records(records: Iterable[dict]):
+    """Render document pages; ``(state rows, files, bytes, [(record, public record)])``."""
     renderer: Renderer = _G["renderer"]
-    spool: Spool = _G["spool"]
     links, interps = _G["links"], _G["interps"]
     writer = _G.get("writer")
     if writer is None or writer.root != _G["root"]:
         writer = _G["writer"] = Writer(_G["root"], fresh=True)
     f0, b0 = writer.files, writer.bytes
     rows = []
-    cleaned = []  # public records whose body the sanitizer changed: the spool takes them back for the plugins
-    for doc_id in ids:
-        rec = spool.get(doc_id)
+    published = []
+    for rec in records:
         b = docinfo.basics(rec)
         rows.append(renderer.doc_row(rec, b))  # the content hash is the input's (incremental builds compare it)
         public = docinfo.public_record(rec)
         files = renderer.place_attachments(writer, public)
         writer.write(b["url"], renderer.doc_page(public, b, _related_from_index(b, links, interps), files))
-        if public is not rec:
-            cleaned.append(public)
+        published.append((rec, public))
     writer.changed.clear()
-    return rows, writer.files - f0, writer.bytes - b0, cleaned
+    return rows, writer.files - f0, writer.bytes - b0, published
+
+
+def _render_doc_chunk(ids: list[str]):
+    spool: Spool = _G["spool"]
+    rows, files, nbytes, published = _render_records(spool.get(doc_id) for doc_id in ids)
+    # public records whose body the sanitizer changed: the spool takes them back for the plugins
+    return rows, files, nbytes, [public for rec, public in published if public is not rec], None
+
+
+def _render_doc_part(part):
+    """One part of a ``PartedRecords``: read here, rendered, and its public records appended to
+    this process's spool file, which the main process adopts (``Spool.adopt``) for the plugins."""
+    rows, files, nbytes, published = _render_records(_G["parted"].read_part(part))
+    segment = _G.get("segment")
+    if segment is None or segment[0] != os.getpid():
+        path = _G["spool_dir"] / f"part-{os.getpid()}.jsonl"
+        segment = _G["segment"] = (os.getpid(), str(path), open(path, "wb"))  # noqa: SIM115 - kept per process
+    fh = segment[2]
+    entries = []
+    for _rec, public in published:
+        data = orjson.dumps(public)
+        entries.append((str(public["id"]), fh.tell(), len(data)))
+        fh.write(data)
+    fh.flush()
+    return rows, files, nbytes, [], (segment[1], entries)
 
 
 def _link(links, doc_id):

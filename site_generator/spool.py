@@ -21,13 +21,27 @@ class Spool:
         self.path = directory / f"records-{os.getpid()}.jsonl"
         self._fh = open(self.path, "wb+")  # noqa: SIM115 - lives as long as the build
         self._end = 0
-        self.offsets: dict[str, tuple[int, int]] = {}
+        # id -> (segment, offset, length); segment 0 is this file, the others files that render
+        # processes wrote (``adopt``)
+        self.offsets: dict[str, tuple[int, int, int]] = {}
+        self._fds: list[int] = [self._fh.fileno()]
+        self._segments: dict[str, int] = {}
 
     def put(self, record: dict) -> None:
         data = orjson.dumps(record)
         self._fh.write(data)
-        self.offsets[str(record["id"])] = (self._end, len(data))
+        self.offsets[str(record["id"])] = (0, self._end, len(data))
         self._end += len(data)
+
+    def adopt(self, path: str, entries: list[tuple[str, int, int]]) -> None:
+        """Records another process wrote to ``path`` (``(id, offset, length)`` each): read from
+        there, never copied. The file is the spool's from now on (deleted by ``close``)."""
+        seg = self._segments.get(path)
+        if seg is None:
+            seg = self._segments[path] = len(self._fds)
+            self._fds.append(os.open(path, os.O_RDONLY))
+        for doc_id, offset, length in entries:
+            self.offsets[doc_id] = (seg, offset, length)
 
     def discard(self, doc_id: str) -> None:
         self.offsets.pop(doc_id, None)
@@ -36,8 +50,8 @@ class Spool:
         self._fh.flush()
 
     def get(self, doc_id: str) -> dict:
-        offset, length = self.offsets[doc_id]
-        return orjson.loads(os.pread(self._fh.fileno(), length, offset))
+        seg, offset, length = self.offsets[doc_id]
+        return orjson.loads(os.pread(self._fds[seg], length, offset))
 
     def __contains__(self, doc_id: str) -> bool:
         return doc_id in self.offsets
@@ -62,6 +76,11 @@ class Spool:
     def close(self) -> None:
         self._fh.close()
         self.path.unlink(missing_ok=True)
+        for path, seg in self._segments.items():
+            os.close(self._fds[seg])
+            Path(path).unlink(missing_ok=True)
+        self._segments.clear()
+        del self._fds[1:]
 
 
 class SpoolRecords:

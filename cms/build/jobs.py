@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from wagtail.models import Locale
 
 from cms.build.config import from_settings
 from cms.build.site_structure import standalone_page_set
-from cms.exchange.exporter import iter_document_records
+from cms.exchange.exporter import iter_document_records, iter_document_summaries, records_by_pk
 from cms.models import PendingChange
 from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
 from content_models.models import DisclosureDocument
@@ -55,8 +55,51 @@ def _default_locale_documents():
     return DisclosureDocument.objects.filter(locale=Locale.get_default())
 
 
-def all_records():
-    return iter_document_records(_default_locale_documents(), expand=True)
+class DatabaseRecords:
+    """Every live record of the default locale, read in parts (``site_generator.build.PartedRecords``).
+
+    Iterated, it is ``iter_document_records`` (one process reads everything). A full build asks
+    instead for the summaries (one narrow query: what every page must know of the others) and then
+    has its render processes read their own parts by primary key, so the bodies are read, turned
+    into records and rendered on every core, and never pass through the main process.
+    """
+
+    PART = 200  # documents a render process reads and renders at a time
+
+    def __init__(self, queryset=None):
+        self.queryset = queryset if queryset is not None else _default_locale_documents()
+        self._pks: list[int] = []
+
+    def __iter__(self):
+        return iter_document_records(self.queryset, expand=True)
+
+    def summaries(self):
+        self._pks = []
+        for pk, summary in iter_document_summaries(self.queryset):
+            self._pks.append(pk)
+            yield summary
+
+    def parts(self) -> list[list[int]]:
+        pks, self._pks = self._pks, []
+        return [pks[i:i + self.PART] for i in range(0, len(pks), self.PART)]
+
+    def read_part(self, part: list[int]):
+        return records_by_pk(part, expand=True)
+
+    def before_fork(self) -> bool:
+        """Close this process's connections, so that forked processes open their own (a forked
+        copy of a connection is not usable). Refused (False: the parts are read in this process)
+        inside a transaction, which closing would break, and on an in-memory SQLite database,
+        which another connection would not see."""
+        for conn in connections.all(initialized_only=True):
+            if conn.in_atomic_block or (conn.vendor == "sqlite" and conn.is_in_memory_db()):
+                return False
+        connections.close_all()
+        return True
+
+
+def all_records() -> DatabaseRecords:
+    return DatabaseRecords()
 
 
 def records_for(ids):

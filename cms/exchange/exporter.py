@@ -44,30 +44,54 @@ def _blank_to_none(value: str | None) -> str | None:
     return value if value else None
 
 
-def record_from_values(row: dict[str, Any], attachments: list[dict], tz: tzinfo) -> DocumentRecord:
-    """Turn one ``.values()`` row (see _VALUE_FIELDS) into a DocumentRecord."""
-    written = row["written"]
+# The columns of a record's summary (``summary_from_values``): what the build must know of every
+# document before it renders any page (title, URL, date, relations, department).
+SUMMARY_FIELDS = (
+    "id", "source_id", "department__slug", "organ", "title", "category", "topic", "published_at",
+    "interprets__source_id", "replaced_by__source_id",
+)
+
+
+def summary_from_values(row: dict[str, Any], tz: tzinfo) -> dict:
+    """The fields of a record that ``SUMMARY_FIELDS`` hold, exactly as ``record_from_values`` gives them."""
     return {
         "id": row["source_id"],
         "site": row["department__slug"],
         "organ": clean_text(row["organ"]),
-        "index_no": _blank_to_none(row["index_no"]),
-        "doc_no": _blank_to_none(row["doc_no"]),
         # text typed in the admin never had the importer's check: no control character reaches a
         # page, a feed (malformed XML) or a sitemap
         "title": clean_text(row["title"]),
         "category": _blank_to_none(row["category"]),
         "topic": _blank_to_none(row["topic"]),
-        "written": written.isoformat() if written else None,
         "published": _iso(row["published_at"], tz),
+        "interprets": row["interprets__source_id"],
+        "replaced_by": row["replaced_by__source_id"],
+    }
+
+
+def record_from_values(row: dict[str, Any], attachments: list[dict], tz: tzinfo) -> DocumentRecord:
+    """Turn one ``.values()`` row (see _VALUE_FIELDS) into a DocumentRecord."""
+    written = row["written"]
+    s = summary_from_values(row, tz)
+    return {
+        "id": s["id"],
+        "site": s["site"],
+        "organ": s["organ"],
+        "index_no": _blank_to_none(row["index_no"]),
+        "doc_no": _blank_to_none(row["doc_no"]),
+        "title": s["title"],
+        "category": s["category"],
+        "topic": s["topic"],
+        "written": written.isoformat() if written else None,
+        "published": s["published"],
         "validity": _blank_to_none(row["validity"]),
         "keywords": list(row["keywords"] or []),
         "summary": _blank_to_none(clean_text(row["summary"], multiline=True)),
         "body_html": row["body"] or "",
         "attachments": attachments,
         "lang": row["lang"] or "zh-hans",
-        "interprets": row["interprets__source_id"],
-        "replaced_by": row["replaced_by__source_id"],
+        "interprets": s["interprets"],
+        "replaced_by": s["replaced_by"],
         "updated": _iso(row["updated_at"], tz),
     }
 
@@ -115,32 +139,47 @@ def iter_document_records(queryset=None, *, batch_size: int = BATCH_SIZE, expand
         queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
     pks = array("q", queryset.filter(live=True).order_by("source_id", "locale_id").values_list("pk", flat=True)
                 .iterator(chunk_size=10_000))
+    for start in range(0, len(pks), batch_size):
+        yield from records_by_pk(pks[start : start + batch_size].tolist(), expand=expand)
+
+
+def records_by_pk(pks: list[int], *, expand: bool = False) -> Iterator[DocumentRecord]:
+    """The live documents among ``pks`` as records, in the order of ``pks`` (one batch of
+    ``iter_document_records``; a build's worker process reads its own batches with it)."""
     tz = _local_tz()
     expander = Expander() if expand else None
-    for start in range(0, len(pks), batch_size):
-        chunk = pks[start : start + batch_size].tolist()
-        rows = {
-            row["id"]: row
-            for row in DisclosureDocument.objects.filter(pk__in=chunk, live=True).order_by().values(*_VALUE_FIELDS)
-        }
-        attachments = _attachments_by_document(list(rows))
-        texts = _attachment_texts(attachments) if expand else {}
-        with translation.override(settings.LANGUAGE_CODE):  # the static site's language, whoever builds
-            links = related_links(list(rows)) if expand else {}
-        for pk in chunk:
-            row = rows.get(pk)
-            if row is None:  # withdrawn since the first step
-                continue
-            record = record_from_values(row, attachments.get(pk, []), tz)
-            if texts:
-                words = [texts[a["sha256"]] for a in record["attachments"] if a.get("sha256") in texts]
-                if words:
-                    record["attachment_text"] = "\n".join(words)[:MAX_CHARS]
-            if links.get(pk):
-                record["related_links"] = links[pk]
-            if expander is not None and has_references(record["body_html"]):
-                record["body_html"], files = expander.expand(record["body_html"])
-                if files:
-                    record["body_files"] = files
-            yield record
+    rows = {
+        row["id"]: row
+        for row in DisclosureDocument.objects.filter(pk__in=pks, live=True).order_by().values(*_VALUE_FIELDS)
+    }
+    attachments = _attachments_by_document(list(rows))
+    texts = _attachment_texts(attachments) if expand else {}
+    with translation.override(settings.LANGUAGE_CODE):  # the static site's language, whoever builds
+        links = related_links(list(rows)) if expand else {}
+    for pk in pks:
+        row = rows.get(pk)
+        if row is None:  # withdrawn since the first step
+            continue
+        record = record_from_values(row, attachments.get(pk, []), tz)
+        if texts:
+            words = [texts[a["sha256"]] for a in record["attachments"] if a.get("sha256") in texts]
+            if words:
+                record["attachment_text"] = "\n".join(words)[:MAX_CHARS]
+        if links.get(pk):
+            record["related_links"] = links[pk]
+        if expander is not None and has_references(record["body_html"]):
+            record["body_html"], files = expander.expand(record["body_html"])
+            if files:
+                record["body_files"] = files
+        yield record
 
+
+def iter_document_summaries(queryset=None) -> Iterator[tuple[int, dict]]:
+    """``(pk, summary)`` of every live document, ordered as ``iter_document_records``: one narrow
+    query, no body (``summary_from_values``)."""
+    if queryset is None:
+        queryset = DisclosureDocument.objects.filter(locale=Locale.get_default())
+    tz = _local_tz()
+    rows = queryset.filter(live=True).order_by("source_id", "locale_id").values(*SUMMARY_FIELDS)
+    for row in rows.iterator(chunk_size=10_000):
+        yield row["id"], summary_from_values(row, tz)
