@@ -117,6 +117,7 @@ def stage_import(work: Path, n: int, src: Path, files: Path, baseline: bool) -> 
     shutil.rmtree(data, ignore_errors=True)
     env = env_for(data)
     run([str(GOVSITE), "migrate", "-v0"], env)
+    base_rate = base_cpu = None
     if baseline:
         # The same corpus imported without --files into its own database, in the same window.
         base = work / f"data-{n}-nofiles"
@@ -124,6 +125,7 @@ def stage_import(work: Path, n: int, src: Path, files: Path, baseline: bool) -> 
         run([str(GOVSITE), "migrate", "-v0"], env_for(base))
         wall, cpu, rss, out = run([str(GOVSITE), "import_documents", str(src), "--quiet"], env_for(base))
         inner = inner_seconds(out, wall)
+        base_rate, base_cpu = n / inner, cpu
         print(f"import without files (baseline): {n / inner:,.0f} documents/s (importer {inner:.1f} s; CPU {cpu:.1f} s "
               f"= {n / cpu:,.0f} documents per CPU-second)")
         shutil.rmtree(base, ignore_errors=True)
@@ -132,6 +134,9 @@ def stage_import(work: Path, n: int, src: Path, files: Path, baseline: bool) -> 
     print(f"import --files (CPU {cpu:.1f} s = {n / cpu:,.0f} documents per CPU-second): {n / inner:,.0f} documents/s (importer {inner:.1f} s; process {wall:.1f} s wall, "
           f"CPU {cpu:.1f} s, peak RSS {rss:.0f} MB); target ≥ 1,000 documents/s")
     print(f"   {out.strip()}")
+    if base_rate:
+        print(f"   with files against without, same run: {n / inner / base_rate:.2f} of the rate, "
+              f"{cpu / base_cpu:.2f}× the CPU")
     store = data / "files"
     blobs = sum(1 for p in store.rglob("*") if p.is_file() and not p.name.startswith("."))
     print(f"   store: {blobs} files (identical ones once)")
