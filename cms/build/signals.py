@@ -135,6 +135,27 @@ def linked_item_published_or_unpublished(sender, instance, signal=None, **kwargs
     queue_linking(instance, f"链接对象 {instance}"[:128])
 
 
+@receiver(documents_imported, dispatch_uid="govsite_references_imported")
+def imported_links(sender, created=(), changed=(), withdrawn=(), source_ids=(), **kwargs) -> None:
+    """A committed import batch, as a publish in the admin: the links of its bodies are recorded,
+    and the live documents (and 栏目单页) that link a document it created, changed or withdrew are
+    built again with it (ADR 0105). A failure is logged: the batch is imported, and a full build
+    corrects the pages."""
+    try:
+        with transaction.atomic():
+            references.record_imported([*created, *changed])
+            sources, pages = references.linking_documents([*created, *changed, *withdrawn])
+            batch = set(source_ids)
+            sources = [sid for sid in sources if sid not in batch]
+            if sources:
+                PendingChange.objects.bulk_create([PendingChange(source_id=sid) for sid in sources], batch_size=1000)
+                transaction.on_commit(enqueue_build)
+            if pages:
+                queue_pages_change("导入文件的链接对象")
+    except Exception:
+        logger.exception("could not rebuild the pages that link %d imported documents", len(source_ids))
+
+
 @receiver(post_delete, sender=DisclosureDocument, dispatch_uid="govsite_references_document_deleted")
 @receiver(post_delete, sender=StandalonePage, dispatch_uid="govsite_references_page_deleted")
 def linked_item_deleted(sender, instance, **kwargs) -> None:
