@@ -896,8 +896,9 @@ def _assemble(state: _State, writer: _Writer, stats: BuildStats, processes: int 
         for p in spill.iterdir():
             p.unlink()
     spill.mkdir(exist_ok=True)
+    bigram_term(0)  # the code tables and the id → term list, built once before any fork
     if state.vocab:
-        state.term(BIGRAM_LIMIT)  # the id → term list, built once before any fork
+        state.term(BIGRAM_LIMIT)
     _A.update(rows=rows, ranges=ranges, spill=spill, tokens=str(state.tokens.path), state=state,
               db=str(state.dir / "search.sqlite3"), ords=n_ords)
     procs = processes if processes is not None else min(4, os.cpu_count() or 1)
