@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -246,10 +247,12 @@ class _State:
                 self.vocab.update(self.db.execute(
                     f"SELECT term, tid FROM vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
         vocab = self.vocab
-        ids = [vocab.get(t) for t in terms]
-        if None in ids:
-            ids = [self.tid(t) if i is None else i for t, i in zip(terms, ids, strict=True)]
-        return ids
+        if len(terms) > 1:
+            try:  # all known (most documents of a big build): one C-level lookup of them all
+                return list(itemgetter(*terms)(vocab))
+            except KeyError:
+                pass
+        return [vocab.get(t) or self.tid(t) for t in terms]
 
     def terms_of(self, tids) -> list[str]:
         """The terms of ids (keyed: vocabulary terms looked up in chunks)."""
