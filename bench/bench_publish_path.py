@@ -18,6 +18,20 @@ Hugo, then one-document create, update and withdrawal through the queue with the
    bucket's: the way the auto-publish reaches a directory, with its own change log).
 
 The machine's load average is printed beside the figures; compare ratios taken in one run.
+
+At 200,000 documents the preparation takes long; it can start from an imported database and be
+kept between runs:
+
+    .venv/bin/python bench/bench_publish_path.py --docs 200000 --workdir /work/benchdata/19p-200k \
+        --reuse /work/benchdata/full-200k --stage prepare        # copy, full build, directory target
+    .venv/bin/python bench/bench_publish_path.py --docs 200000 --workdir /work/benchdata/19p-200k \
+        --stage measure --lock /work/plan/bench.lock             # bucket, warm-up, the three changes
+
+``--reuse DIR`` copies the database of a data dir that ``govsite import_documents`` filled (its build
+is not copied: the full build runs again, with this checkout's generator). ``--stage prepare``
+stops after the full build and the directory target's first publish and warm-up builds (they stay
+in the work dir); ``--stage measure`` starts from them. The bucket lives in the benchmark's own
+moto server, so it is seeded in the measuring run, before the lock is taken.
 """
 
 from __future__ import annotations
@@ -87,10 +101,23 @@ def main() -> None:
     ap.add_argument("--lock", type=Path, default=None,
                     help="prepare at the priority the run started with, then take this lock (flock) and run "
                          "the measured changes at nice -10 (the machine's benchmark lock)")
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="a data dir holding the corpus imported by govsite import_documents: its database is "
+                         "copied instead of importing again (the build runs again)")
+    ap.add_argument("--stage", choices=("all", "prepare", "measure"), default="all",
+                    help="prepare: import (or copy), full build, the directory target's first publish and "
+                         "warm-ups, kept in the work dir; measure: from them, the bucket and the changes")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    corpus = ensure_corpus(args.docs, args.seed, args.workdir)
     data = args.workdir / f"data-{args.docs}"
+    if args.stage == "measure":
+        if not (data / "prepared").is_file():
+            sys.exit(f"{data} is not prepared: run with --stage prepare first")
+        print(f"== {args.docs} documents (seed {args.seed}), SQLite, {os.cpu_count()} CPUs; {load()}; "
+              f"prepared: {(data / 'prepared').read_text().strip()} ==", flush=True)
+        changes(args, data)
+        return
+    corpus = None if args.reuse else ensure_corpus(args.docs, args.seed, args.workdir)
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir()
     env = {**os.environ, "GOVSITE_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "cms.settings",
@@ -100,13 +127,22 @@ def main() -> None:
         print(f"preparation (import, full build, first publishes) at nice {os.getpriority(os.PRIO_PROCESS, 0)}: "
               "its times are not measurements; the changes are, under the benchmark lock", flush=True)
 
+    if args.reuse:
+        t = time.perf_counter()
+        for name in os.listdir(args.reuse):  # the database, not the build
+            if name.startswith("govsite.sqlite3"):
+                shutil.copy2(args.reuse / name, data / name)
+        if (args.reuse / "import-tokens").is_dir():  # the search tokens the import cached (bench_full_build)
+            shutil.copytree(args.reuse / "import-tokens", data / "build/plugins/search_index")
+        print(f"copied the imported database of {args.reuse}: {time.perf_counter() - t:.1f} s", flush=True)
     subprocess.run([*GOVSITE, "migrate", "--verbosity", "0"], env=env, check=True, cwd=ROOT)
-    secs, peak, _ = run_measured([*GOVSITE, "import_documents", str(corpus), "--quiet"], env, ROOT)
-    print(f"import:             {secs:.1f} s, peak RSS {peak / 1e6:,.0f} MB; {load()}", flush=True)
+    if not args.reuse:
+        secs, peak, _ = run_measured([*GOVSITE, "import_documents", str(corpus), "--quiet"], env, ROOT)
+        print(f"import:             {secs:.1f} s, peak RSS {peak / 1e6:,.0f} MB; {load()}", flush=True)
     secs, peak, _ = run_measured([*GOVSITE, "build_site", "--full"], env, ROOT)
     print(f"full build + index: {secs:.1f} s, peak RSS (sum over processes) {peak / 1e6:,.0f} MB; {load()}",
           flush=True)
-    hugo = None if args.skip_hugo else hugo_binary()
+    hugo = None if args.skip_hugo or corpus is None else hugo_binary()
     if hugo:
         hroot = args.workdir / f"hugo-{args.docs}"
         shutil.rmtree(hroot, ignore_errors=True)
@@ -121,7 +157,8 @@ def main() -> None:
 
 
 def changes(args, data: Path) -> None:
-    """In this process: Django on the benchmark's database, the moto server, the three changes."""
+    """In this process: Django on the benchmark's database, the directory target (``--stage prepare``
+    stops there), the moto server and the three changes."""
     os.environ.update({"GOVSITE_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "cms.settings",
                        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "us-east-1"})
@@ -129,34 +166,14 @@ def changes(args, data: Path) -> None:
     import django
 
     django.setup()
-    import boto3
     from django.conf import settings
-    from moto.server import ThreadedMotoServer
 
     from cms.build import jobs
-    from cms.publishing import auto_publish_plugin
     from content_models.models import DisclosureDocument
     from publish.plugin import PublishPlugin
-    from publish.targets import S3Target
 
-    port = 47000 + os.getpid() % 1000
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="bench")
     site = jobs.site_dir()
-
-    # Seed the bucket: a real publish whose object uploads are skipped (the manifest, the journal
-    # and the lock are written): what is on the target is then what the manifest says.
-    real_upload = S3Target.upload
-    S3Target.upload = lambda self, rel, path, entry: None
-    settings.GOVSITE_PUBLISH = {"endpoint_url": endpoint}
-    settings.GOVSITE_AUTO_PUBLISH = "s3://bench/www"
     full = type("Ctx", (), {"out_dir": site, "changed_paths": None, "full": True})()
-    t = time.perf_counter()
-    auto_publish_plugin().on_live(full)
-    S3Target.upload = real_upload
-    print(f"bucket seeded (manifest only): {time.perf_counter() - t:.1f} s")
 
     # The directory target: a second publish plugin (its own state and change log), before the bucket's.
     dest = data / "www"
@@ -169,11 +186,53 @@ def changes(args, data: Path) -> None:
 
     global DIR_PLUGIN
     DIR_PLUGIN = DirPublish(site_dir=site, to=str(dest), state_dir=data / "publish-dir", lock_dir=data / "locks")
-    settings.GOVSITE_BUILD_PLUGINS = ["search_index.plugin.SearchIndexPlugin", "__main__.dir_plugin",
-                                      "cms.publishing.auto_publish_plugin"]
+    plugins = ["search_index.plugin.SearchIndexPlugin", "__main__.dir_plugin"]
+    settings.GOVSITE_BUILD_PLUGINS = plugins
+
+    def warm_up(n: int, what: str) -> None:
+        d = DisclosureDocument.objects.filter(live=True).order_by("pk")[args.docs // 4 + n]
+        d.title = d.title + "（预热）"
+        d.save_revision().publish()
+        t = time.perf_counter()
+        jobs.run_pending()
+        print(f"warm-up publish {n + 1} ({what}): {time.perf_counter() - t:.1f} s; {load()}", flush=True)
+
+    marker = data / "prepared"
+    if args.stage != "measure":
+        t = time.perf_counter()
+        DIR_PLUGIN.on_live(full)
+        print(f"directory target, first publish (copies the site): {time.perf_counter() - t:.1f} s", flush=True)
+        for n in range(args.warmup):  # the releases a directory publish recycles
+            warm_up(n, "directory target")
+        marker.write_text(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + "\n")
+        if args.stage == "prepare":
+            print(f"prepared in {data}; measure with --stage measure", flush=True)
+            return
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from cms.publishing import auto_publish_plugin
+    from publish.targets import S3Target
+
+    port = 47000 + os.getpid() % 1000
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="bench")
+
+    # Seed the bucket: a real publish whose object uploads are skipped (the manifest, the journal
+    # and the lock are written): what is on the target is then what the manifest says.
+    real_upload = S3Target.upload
+    S3Target.upload = lambda self, rel, path, entry: None
+    settings.GOVSITE_PUBLISH = {"endpoint_url": endpoint}
+    settings.GOVSITE_AUTO_PUBLISH = "s3://bench/www"
     t = time.perf_counter()
-    DIR_PLUGIN.on_live(full)
-    print(f"directory target, first publish (copies the site): {time.perf_counter() - t:.1f} s", flush=True)
+    auto_publish_plugin().on_live(full)
+    S3Target.upload = real_upload
+    print(f"bucket seeded (manifest only): {time.perf_counter() - t:.1f} s", flush=True)
+    settings.GOVSITE_BUILD_PLUGINS = [*plugins, "cms.publishing.auto_publish_plugin"]
+    warm_up(args.warmup, "both targets")
 
     log = ServerLog("bench")
     doc = DisclosureDocument.objects.filter(live=True).order_by("pk")[args.docs // 2]
@@ -182,9 +241,10 @@ def changes(args, data: Path) -> None:
 
     def create():
         new = DisclosureDocument.objects.create(
-            source_id="bench-new-1", department=newest.department, organ=newest.organ, locale=newest.locale,
-            title="关于开展深海养殖装备试点工作的通知", published_at=newest.published_at, category=newest.category,
-            topic=newest.topic, body="<p>为推进深海养殖装备试点，现将有关事项通知如下。</p>", live=False)
+            source_id=f"bench-new-{int(time.time())}", department=newest.department, organ=newest.organ,
+            locale=newest.locale, title="关于开展深海养殖装备试点工作的通知", published_at=newest.published_at,
+            category=newest.category, topic=newest.topic, body="<p>为推进深海养殖装备试点，现将有关事项通知如下。</p>",
+            live=False)
         new.save_revision().publish()
 
     def update():
@@ -195,13 +255,6 @@ def changes(args, data: Path) -> None:
     def withdraw():
         DisclosureDocument.objects.get(pk=gone.pk).unpublish()
 
-    for n in range(args.warmup):
-        d = DisclosureDocument.objects.filter(live=True).order_by("pk")[args.docs // 4 + n]
-        d.title = d.title + "（预热）"
-        d.save_revision().publish()
-        t = time.perf_counter()
-        jobs.run_pending()
-        print(f"warm-up publish {n + 1}: {time.perf_counter() - t:.1f} s; {load()}", flush=True)
     if args.lock is not None:
         held = open(args.lock, "a")  # noqa: SIM115 - held until the process ends
         t = time.perf_counter()
@@ -211,9 +264,10 @@ def changes(args, data: Path) -> None:
             subprocess.run(["ionice", "-c2", "-n0", "-p", task], check=False)  # out of an idle I/O class
         print(f"benchmark lock taken after {time.perf_counter() - t:.0f} s; measured at nice -10; {load()}",
               flush=True)
-    print("build s: until the new release is live (index included); dir switch s: from the start of the queue's task")
-    print(f"{'change':10s} {'build s':>8s} {'records':>8s} {'files':>6s} {'index':>6s} {'S3 writes':>9s} "
-          f"{'dir switch s':>12s}")
+    print("build s: until the new release is live (index included); files: all written (site + index), "
+          "site: the site's paths changed, index: the index's; dir switch s: from the start of the queue's task")
+    print(f"{'change':10s} {'build s':>8s} {'records':>8s} {'files':>6s} {'site':>5s} {'index':>6s} "
+          f"{'S3 writes':>9s} {'dir switch s':>12s}")
     for name, change in (("create", create), ("update", update), ("withdrawal", withdraw)):
         try:
             change()
@@ -229,8 +283,10 @@ def changes(args, data: Path) -> None:
         index = sum(p.startswith("search/idx/") for p in changed)
         switch = timing.get("switched", float("nan")) - t
         print(f"{name:10s} {result.get('live_seconds', 0):8.2f} {result.get('records', 0):8d} "
-              f"{result.get('files', 0):6d} {index:6d} {len(log.writes):9d} {switch:12.2f}   "
-              f"(queue task with auto-publish {total:.2f} s; {load()})", flush=True)
+              f"{result.get('files', 0):6d} {len(changed) - index:5d} {index:6d} {len(log.writes):9d} {switch:12.2f}"
+              f"   (queue task with auto-publish {total:.2f} s; {load()})", flush=True)
+        print(f"   site: {', '.join(sorted(p for p in changed if not p.startswith('search/idx/')))}")
+        print(f"   S3: {', '.join(w.replace('/bench/www/', '') for w in log.writes)}", flush=True)
     server.stop()
 
 
@@ -256,5 +312,8 @@ def _changed_paths(site: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    with recording("Publishing path at scale (bench_publish_path.py)"):
-        main()
+    if "prepare" in sys.argv[sys.argv.index("--stage") + 1:][:1] if "--stage" in sys.argv else False:
+        main()  # preparation only: no figures to record
+    else:
+        with recording("Publishing path at scale (bench_publish_path.py)"):
+            main()
