@@ -265,3 +265,75 @@ def load_manifest_doc(data: bytes) -> tuple[Manifest, ManifestInfo]:
 
 def load_manifest(data: bytes) -> Manifest:
     return load_manifest_doc(data)[0]
+
+
+# -- A bucket's manifest in two layers (ADR 0157) -----------------------------------------------
+# The head object (rewritten by every publish) names an immutable, content-named base object (the
+# whole manifest as ``dump_manifest`` writes it) and carries the entries changed since that base.
+# A publish writes the head alone: its size follows the changes since the base, not the site. Once
+# those pass LOG_MAX entries, the publish writes a new base (the fold) and an empty head.
+HEAD_FORMAT = "govsite-publish-manifest-head/1"
+LOG_MAX = 4096
+
+
+def base_name(data: bytes) -> str:
+    """The object name of a base (content-named: a cached copy of that name is never stale)."""
+    return f"manifest-base-{hashlib.sha256(data).hexdigest()[:32]}.json.gz"
+
+
+def manifest_changes(base: Manifest, manifest: Manifest) -> dict[str, Entry | None]:
+    """What ``manifest`` changes in ``base``: changed or new entries, and None for removed paths."""
+    out: dict[str, Entry | None] = {rel: e for rel, e in manifest.items() if base.get(rel) != e}
+    out.update(dict.fromkeys(base.keys() - manifest.keys()))
+    return out
+
+
+def dump_head(base: str, changes: dict[str, Entry | None], *, mid: str, run: str | None,
+              retired: Retired | None) -> bytes:
+    table: dict[tuple[str, str], int] = {}
+
+    def row(e: Entry) -> list:
+        key = (e.content_type, e.cache_control)
+        idx = table.setdefault(key, len(table))
+        return [e.md5, e.size, idx]
+
+    doc = {
+        "format": HEAD_FORMAT,
+        "id": mid,
+        "run": run,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+        "base": base,
+        "changes": {rel: (row(e) if e else None) for rel, e in changes.items()},
+        "retired": {rel: [*row(e), since] for rel, (e, since) in (retired or {}).items()},
+    }
+    doc["headers"] = [list(k) for k in table]
+    return gzip.compress(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), mtime=0)
+
+
+def load_head(data: bytes) -> tuple[str | None, dict[str, Entry | None], ManifestInfo] | None:
+    """``(base name, changes, info)`` of a head; None when ``data`` is a whole manifest (format 1)."""
+    try:
+        doc = orjson.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+        if doc.get("format") == FORMAT:
+            return None
+        if doc.get("format") != HEAD_FORMAT:
+            raise ManifestError(f"unknown manifest format {doc.get('format')!r}")
+        headers = doc["headers"]
+        changes = {rel: (Entry(v[0], v[1], *headers[v[2]]) if v else None) for rel, v in doc["changes"].items()}
+        retired = {rel: (Entry(md5, size, *headers[idx]), float(since))
+                   for rel, (md5, size, idx, since) in (doc.get("retired") or {}).items()}
+        return str(doc["base"]), changes, ManifestInfo(doc.get("id"), doc.get("run"), retired)
+    except ManifestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any damage means the same thing
+        raise ManifestError(str(exc)) from exc
+
+
+def apply_changes(base: Manifest, changes: dict[str, Entry | None]) -> Manifest:
+    out = dict(base)
+    for rel, e in changes.items():
+        if e is None:
+            out.pop(rel, None)
+        else:
+            out[rel] = e
+    return out

@@ -30,13 +30,19 @@ from content_models.atomic import atomic_write, replace_with_symlink
 
 from .errors import PublishError, _
 from .manifest import (
+    LOG_MAX,
     Entry,
     Manifest,
     ManifestError,
     ManifestInfo,
     Retired,
+    apply_changes,
+    base_name,
+    dump_head,
     dump_manifest,
+    load_head,
     load_manifest_doc,
+    manifest_changes,
     new_manifest_id,
     scan_site,
 )
@@ -153,6 +159,8 @@ class S3Target:
         # a local copy of the manifest we last wrote or read (saves its download: 1.5 MB at 39k files)
         self.manifest_cache: Path | None = None
         self.manifest_from_cache = False
+        self.log_max = LOG_MAX  # entries the head carries before a publish writes a new base (ADR 0157)
+        self._base: tuple[str, Manifest] | None = None  # the base the manifest last read or written names
         self._lock = threading.Lock()
         self._client = None
 
@@ -303,6 +311,8 @@ class S3Target:
         return self._call(_("读取 %(name)s") % {"name": name}, get)
 
     def read_manifest(self) -> Manifest | None:
+        """The manifest on the target: its head (a conditional GET against the copy we hold) over its
+        base (content-named, so a cached copy of that name is used without asking), ADR 0157."""
         cached = None
         if self.manifest_cache is not None:
             try:
@@ -313,12 +323,53 @@ class S3Target:
         if data is None:
             return None
         try:
-            manifest, self.info = load_manifest_doc(data)
+            head = load_head(data)
+            if head is None:  # one whole manifest, as publishes wrote it before ADR 0157
+                manifest, self.info = load_manifest_doc(data)
+                self._base = None
+            else:
+                name, changes, self.info = head
+                base = self._read_base(name)
+                self._base = (name, base)
+                manifest = apply_changes(base, changes)
         except ManifestError:
             self.manifest_damaged = True  # the caller lists and checks every object instead
             return None
         self.manifest_id = self.info.id
         return manifest
+
+    def _base_cache(self, name: str) -> Path | None:
+        return self.manifest_cache.with_name(f"{self.manifest_cache.name}.{name}") if self.manifest_cache else None
+
+    def _read_base(self, name: str) -> Manifest:
+        cache = self._base_cache(name)
+        data = None
+        if cache is not None:
+            try:
+                data = cache.read_bytes()
+            except OSError:
+                data = None
+            if data is not None and base_name(data) != name:
+                data = None
+        if data is None:
+            data = self._get_optional(f".govsite/{name}")
+            if data is None or base_name(data) != name:
+                raise ManifestError(f"the manifest's base {name} is missing or damaged")
+            self._keep_base(name, data)
+        return load_manifest_doc(data)[0]
+
+    def _keep_base(self, name: str, data: bytes) -> None:
+        """A local copy of the base (and only of the current one)."""
+        cache = self._base_cache(name)
+        if cache is None:
+            return
+        try:
+            for old in cache.parent.glob(f"{self.manifest_cache.name}.manifest-base-*"):
+                if old != cache:
+                    old.unlink(missing_ok=True)
+            atomic_write(cache, data, durable=False, private=True)
+        except OSError:
+            pass
 
     def read_journal(self) -> dict[str, Entry | None] | None:
         """Paths an unfinished publish was changing, with the state each was meant to reach."""
@@ -345,9 +396,22 @@ class S3Target:
     def write_manifest(
         self, manifest: Manifest, *, run: str | None = None, retired: Retired | None = None
     ) -> None:
-        """The last object of a run; naming the run marks its journal complete (no extra DELETE)."""
+        """The last object of a run; naming the run marks its journal complete (no extra DELETE).
+
+        Only the head is written: the base the manifest was read over, and the entries changed since
+        it. When those pass ``log_max`` (or there is no base yet), the whole manifest becomes a new
+        base first, and the old base is deleted after the head names the new one (ADR 0157)."""
         mid = new_manifest_id()
-        data = dump_manifest(manifest, mid=mid, run=run, retired=retired)
+        old = self._base[0] if self._base else None
+        changes = manifest_changes(self._base[1], manifest) if self._base else None
+        if changes is None or len(changes) > self.log_max:
+            whole = dump_manifest(manifest, mid=mid)
+            name = base_name(whole)
+            self._put_bytes(f".govsite/{name}", whole)
+            self._keep_base(name, whole)
+            self._base = (name, dict(manifest))
+            changes = {}
+        data = dump_head(self._base[0], changes, mid=mid, run=run, retired=retired)
         self._put_bytes(MANIFEST_NAME, data)
         self.manifest_id = mid
         if self.manifest_cache is not None:  # next time a conditional GET answers "not modified"
@@ -355,6 +419,11 @@ class S3Target:
                 atomic_write(self.manifest_cache, data, durable=False, private=True)
             except OSError:
                 pass
+        if old is not None and old != self._base[0]:
+            try:
+                self.delete([f".govsite/{old}"])
+            except PublishError:
+                pass  # a stale base only takes room; nothing reads it
 
     def _put_bytes(self, name: str, data: bytes) -> None:
         self._call(

@@ -86,6 +86,8 @@ def test_one_document_create_update_withdrawal_send_under_20_writes(
         assert sum("/search/idx/" in w for w in writes) <= 1 + fmt.DELTA_BUCKETS + 1, (name, writes)
         # the build's changed files, then the lock, the journal, the manifest and the unlock
         assert len(writes) <= result["changed"] + 4, (name, writes)
+        # of the manifest, only its head: the entries changed since its base (ADR 0157)
+        assert [w for w in writes if "/.govsite/manifest" in w] == [f"PUT /{bucket}/www/.govsite/manifest.json.gz"]
     # A changed title (the document outside the feeds' newest 50): its page, the list pages that
     # show it, the sitemap, the index's delta, and publish's own four requests.
     assert counts["update"] < 20, counts

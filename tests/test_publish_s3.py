@@ -30,7 +30,7 @@ def journal_open(s3, bucket: str, prefix: str = "www") -> bool:
 
     import orjson
 
-    from publish.manifest import load_manifest_doc
+    from publish.manifest import load_head
 
     try:
         journal = orjson.loads(
@@ -38,7 +38,7 @@ def journal_open(s3, bucket: str, prefix: str = "www") -> bool:
         )
     except s3.exceptions.NoSuchKey:
         return False
-    _files, info = load_manifest_doc(
+    _base, _changes, info = load_head(
         s3.get_object(Bucket=bucket, Key=f"{prefix}/{MANIFEST_NAME}")["Body"].read()
     )
     return journal["run"] != info.run
@@ -106,6 +106,66 @@ def test_one_document_change_uploads_only_the_affected_objects(tmp_path, s3, s3_
     assert target.write_requests == 5
     body = s3.get_object(Bucket=bucket, Key="www/docs/2/index.html")["Body"].read().decode()
     assert "深入开展" in body
+
+
+def test_a_publish_writes_the_manifests_changes_not_the_whole_manifest(tmp_path, s3, s3_endpoint, bucket):
+    """ADR 0157: the bucket's manifest is a content-named base plus a head with the entries changed
+    since it. A publish writes the head alone (its size follows the changes, not the site); past
+    ``log_max`` changed entries it writes a new base and deletes the old one. Read back, the
+    manifest is always the published site's, from a fresh process (no cache) as from the cache."""
+    from publish.manifest import load_head, scan_site
+
+    files = {f"docs/{n}/index.html": f"<p>文件 {n}</p>" for n in range(400)}
+    site = write_site(tmp_path / "site", files)
+    cache = tmp_path / "state" / "hashes.json"
+    cache.parent.mkdir()
+    publish(site, target_for(s3_endpoint, bucket), cache_path=cache)
+
+    def stored() -> tuple[str, dict, bytes]:
+        data = s3.get_object(Bucket=bucket, Key=f"www/{MANIFEST_NAME}")["Body"].read()
+        base, changes, _info = load_head(data)
+        return base, changes, data
+
+    def bases() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="www/.govsite/manifest-base-").get("Contents", [])
+        return [o["Key"].rsplit("/", 1)[1] for o in listed]
+
+    first_base, changes, _ = stored()
+    assert changes == {} and bases() == [first_base]
+    whole = s3.get_object(Bucket=bucket, Key=f"www/.govsite/{first_base}")["ContentLength"]
+    for step in range(1, 4):  # one document changed, one added, one withdrawn per publish
+        files[f"docs/{step}/index.html"] = f"<p>文件 {step}，修订 {step}</p>"
+        files[f"docs/new-{step}/index.html"] = "<p>新文件</p>"
+        del files[f"docs/{100 + step}/index.html"]
+        write_site(site, files)
+        target = target_for(s3_endpoint, bucket)
+        order: list[tuple[str, str]] = []
+        target.client.meta.events.register(
+            "before-send.s3", lambda event_name, request, order=order, **kw: order.append(
+                (event_name.rsplit(".", 1)[-1], request.url.split("/www/", 1)[-1])))
+        publish(site, target, cache_path=cache)
+        base, changes, head = stored()
+        assert base == first_base and bases() == [first_base]  # the base is not written again
+        assert len(changes) == 3 * step and sum(v is None for v in changes.values()) == step
+        assert [k for op, k in order if op == "PutObject"].count(MANIFEST_NAME) == 1
+        assert not [k for op, k in order if "manifest-base" in k and op != "GetObject"]
+        assert len(head) < whole / 5, (len(head), whole)
+        want = scan_site(site)
+        assert target_for(s3_endpoint, bucket).read_manifest() == want  # no cache: base and head read
+        cached = target_for(s3_endpoint, bucket)
+        cached.manifest_cache = cache.with_name(next(p.name for p in cache.parent.glob("manifest-*.json.gz")))
+        assert cached.read_manifest() == want
+        assert target.write_requests == 1 + 2 + 1 + 1  # journal, 2 pages, the deletion, the head
+    # Past log_max the head is folded into a new base; the old base leaves the bucket.
+    for n in range(400, 410):
+        files[f"docs/{n}/index.html"] = "<p>又一个</p>"
+    write_site(site, files)
+    target = target_for(s3_endpoint, bucket)
+    target.log_max = 12
+    publish(site, target, cache_path=cache)
+    base, changes, _ = stored()
+    assert base != first_base and changes == {} and bases() == [base]
+    assert target_for(s3_endpoint, bucket).read_manifest() == scan_site(site)
 
 
 def test_hashed_files_leaving_the_site_are_deleted_after_a_grace_period(tmp_path, s3, s3_endpoint, bucket):
