@@ -104,6 +104,9 @@ def main() -> None:
     ap.add_argument("--reuse", type=Path, default=None,
                     help="a data dir holding the corpus imported by govsite import_documents: its database is "
                          "copied instead of importing again (the build runs again)")
+    ap.add_argument("--resume", action="store_true",
+                    help="with --stage prepare: keep the work dir's database and built site (an earlier prepare "
+                         "that stopped after its full build) and redo only the directory target")
     ap.add_argument("--stage", choices=("all", "prepare", "measure"), default="all",
                     help="prepare: import (or copy), full build, the directory target's first publish and "
                          "warm-ups, kept in the work dir; measure: from them, the bucket and the changes")
@@ -115,6 +118,18 @@ def main() -> None:
             sys.exit(f"{data} is not prepared: run with --stage prepare first")
         print(f"== {args.docs} documents (seed {args.seed}), SQLite, {os.cpu_count()} CPUs; {load()}; "
               f"prepared: {(data / 'prepared').read_text().strip()} ==", flush=True)
+        changes(args, data)
+        return
+    if args.resume:
+        if not (data / "build/state.sqlite3").is_file():
+            sys.exit(f"{data} holds no finished build to resume from")
+        for name in ("www", "publish-dir", "locks", ".www.releases", "prepared"):
+            path = data / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        print(f"== {args.docs} documents, resuming the preparation in {data}; {load()} ==", flush=True)
         changes(args, data)
         return
     corpus = None if args.reuse else ensure_corpus(args.docs, args.seed, args.workdir)
@@ -199,9 +214,24 @@ def changes(args, data: Path) -> None:
 
     marker = data / "prepared"
     if args.stage != "measure":
+        # The first publish puts every file of the site into the target's first release; hard links
+        # instead of copies (builds never write into a file, and a directory publish unlinks before
+        # it copies), as the bucket below is seeded without its objects: 362k copies are not measured.
+        from publish.targets import LocalDirTarget
+
+        copy_in = LocalDirTarget.copy_in
+
+        def link_in(work: Path, rel: str, src: Path) -> None:
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.link(src, work / rel)
+
+        LocalDirTarget.copy_in = staticmethod(link_in)
         t = time.perf_counter()
-        DIR_PLUGIN.on_live(full)
-        print(f"directory target, first publish (copies the site): {time.perf_counter() - t:.1f} s", flush=True)
+        try:
+            DIR_PLUGIN.on_live(full)
+        finally:
+            LocalDirTarget.copy_in = staticmethod(copy_in)
+        print(f"directory target, first publish (the site linked in): {time.perf_counter() - t:.1f} s", flush=True)
         for n in range(args.warmup):  # the releases a directory publish recycles
             warm_up(n, "directory target")
         marker.write_text(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()) + "\n")
