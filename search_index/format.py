@@ -93,11 +93,12 @@ PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
 # The delta (see search_index/delta.py): the documents changed since the last merge, beside the
 # main index. A one-document change writes at most DELTA_BUCKETS term files, the delta's metadata
-# file and the manifest (4 files: a publish of one changed title stays under 20 writes). The delta
+# file and the manifest (3 files: a publish of a new document stays under 20 writes, ADR 0158; a
+# query reads the one term file, at most DELTA_MAX_BYTES, when a delta is present). The delta
 # is merged into the main index once its files hold more than DELTA_MAX_BYTES gzip'd (a query,
 # which reads at most all of them, pays at most that much more) or DELTA_MAX_DOCS documents.
 # Measured with the shared corpus: 1-2 KB a document, so about six changes between merges.
-DELTA_BUCKETS = 2
+DELTA_BUCKETS = 1
 DELTA_MAX_BYTES = 10 * 1024
 DELTA_MAX_DOCS = 32
 FIRST_YEAR = 2000  # t: postings carry title_year_bits(title words) instead of a BM25 impact
@@ -131,11 +132,12 @@ def shard_of(term: str) -> tuple[str, int]:
     return fam, fnv1a(key) % FAMILIES[fam]
 
 
-def delta_bucket(term: str) -> int:
+def delta_bucket(term: str, buckets: int = DELTA_BUCKETS) -> int:
     """The delta file that holds a term: by the same key as its shard (``w:``/``t:`` terms go with
-    their first bigram), so a query's title and word terms cost no extra delta file."""
+    their first bigram), so a query's title and word terms cost no extra delta file. ``buckets``: as
+    many as the manifest names (an index written with another ``DELTA_BUCKETS`` stays readable)."""
     key = term[2:4] if term.startswith(("w:", "t:")) else term
-    return fnv1a(key) % DELTA_BUCKETS
+    return fnv1a(key) % buckets
 
 
 def group_blocks(df: int) -> int:

@@ -133,7 +133,7 @@ class SearchIndex:
         delta = self._delta
         if not delta.present:
             return entry
-        name = delta.buckets[fmt.delta_bucket(term)]
+        name = delta.buckets[fmt.delta_bucket(term, len(delta.buckets))]
         return delta.merge_entry(entry, self._file("x", name).get(term, []) if name else [])
 
     def segment(self, block: int, count: int, ref: str, extra: list | None = None) -> tuple[np.ndarray, np.ndarray]:

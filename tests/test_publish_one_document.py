@@ -91,6 +91,10 @@ def test_one_document_create_update_withdrawal_send_under_20_writes(
     # A changed title (the document outside the feeds' newest 50): its page, the list pages that
     # show it, the sitemap, the index's delta, and publish's own four requests.
     assert counts["update"] < 20, counts
+    # A new document: its page, six list pages, three Atom feeds, its sitemap part, the home page
+    # (ADR 0156), one delta term file, its metadata and the index manifest (ADR 0158), and publish's
+    # four: lock, journal, the manifest's head (ADR 0157), unlock.
+    assert counts["create"] < 20 and counts["withdraw"] < 20, counts
 
     page = s3.get_object(Bucket=bucket, Key="www/fgj/2025/fgj-7.html")["Body"].read().decode()
     assert "（修订）" in page
