@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -26,6 +27,7 @@ from cms.admin import permissions
 from cms.admin.forms import document_edit_handler
 from cms.build import jobs
 from cms.demo.files import make_docx, make_ofd, make_pdf, make_xlsx
+from cms.exchange.importer import AttachmentFiles
 from content_models.files import sniff_type
 from content_models.filestore import FileStore
 from content_models.models import Attachment, Department, DisclosureDocument
@@ -138,6 +140,27 @@ def test_import_with_files_stores_each_file_once_and_reports_the_missing_one(env
     out, _err = _import(tmp_path, files)
     assert "更新 1" in out and len(reads) == 1
     assert Attachment.objects.get(title="明细表").sha256 != rows["明细表"].sha256
+
+
+@pytest.mark.django_db
+def test_a_large_batch_stores_its_files_in_worker_processes_with_the_same_outcome(env, monkeypatch):
+    """Batches of many files are stored by worker processes (``AttachmentFiles.POOL_MIN``): the same
+    rows, stored files, counts and messages with their line numbers as in the importer's process."""
+    tmp_path, files = env
+    monkeypatch.setattr(AttachmentFiles, "POOL_MIN", 1)
+    out, err = _import(tmp_path, files)
+    assert "新增 2" in out and "附件文件：读取 6，暂缺 2" in out
+    assert "第 1 行（att-1）" in err and "2024/不存在.pdf" in err
+    assert "第 2 行（att-2）" in err and "不在附件目录内" in err
+    rows = {a.title: a for a in Attachment.objects.all()}
+    assert (rows["申报表"].size_bytes, rows["扫描件"].file_type, rows["通知 OFD 版"].file_type) == (len(PDF), "pdf", "ofd")
+    assert rows["遗失的附件"].sha256 == "" and rows["上级文件"].file.startswith("https://")
+    assert sorted(p.read_bytes() for p in _store_files(tmp_path / "store")) == sorted([PDF, DOCX, XLSX, OFD])
+    # the workers remembered the sources they read (five paths), so a re-import reads none
+    with sqlite3.connect(tmp_path / "store" / ".sources.sqlite3") as db:
+        assert db.execute("SELECT count(DISTINCT path) FROM seen").fetchone() == (5,)
+    out, _err = _import(tmp_path, files)
+    assert "未变 2" in out and "读取 6" in out
 
 
 @pytest.mark.django_db
