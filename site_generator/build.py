@@ -272,6 +272,7 @@ class _Build:
         self.releases.clear(target)
         self.releases.dirty_marker(target).touch()
         root = self.releases.path(target)
+        mirror = self.releases.start_mirror()  # becomes the other release once this one is live
         new_db = self.state_dir / "state.sqlite3.new"
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{new_db}{suffix}").unlink(missing_ok=True)
@@ -290,7 +291,7 @@ class _Build:
         for v in interps.values():
             v.sort()
         self._lap("index")
-        _G.update(renderer=renderer, spool=spool, links=links, interps=interps, root=root, db=new_db)
+        _G.update(renderer=renderer, spool=spool, links=links, interps=interps, root=root, db=new_db, mirror=mirror)
 
         # Document pages (the bulk of the work), in worker processes. From a PartedRecords each
         # worker reads its own parts and spools the public records itself (the plugins read them).
@@ -342,7 +343,7 @@ class _Build:
             ro.close()
         self._lap("lists")
 
-        writer = Writer(root, fresh=True)
+        writer = Writer(root, fresh=True, mirror=mirror)
         _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
         _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
         self._lap("sitemaps+home")
@@ -378,8 +379,9 @@ class _Build:
         ctx._changed = lambda: _tree_diff(root, old_root)
         result.plugin_errors = run_event(self.plugins, "on_live", ctx, strict=False)
         result.changed_paths = ctx.changed_paths if self.plugins else []
-        # Make the other release a copy of the live one, so the next build only syncs what it changes.
-        self.releases.clone(target, self.releases.other(target))
+        # The other release becomes a copy of the live one (the mirror), so the next build only syncs
+        # what it changes.
+        self.releases.adopt_mirror(self.releases.other(target))
         st = State(self.db_path)
         st.set_meta("synced", "1")
         st.close()
@@ -652,7 +654,7 @@ def _render_records(records: Iterable[dict]):
     links, interps = _G["links"], _G["interps"]
     writer = _G.get("writer")
     if writer is None or writer.root != _G["root"]:
-        writer = _G["writer"] = Writer(_G["root"], fresh=True)
+        writer = _G["writer"] = Writer(_G["root"], fresh=True, mirror=_G["mirror"])
     f0, b0 = writer.files, writer.bytes
     rows = []
     published = []
@@ -714,7 +716,7 @@ def _render_list_task(task):
     st = _G.get("ro_state")
     if st is None:
         st = _G["ro_state"] = State(_G["db"], readonly=True)
-    writer = Writer(_G["root"], fresh=True)
+    writer = Writer(_G["root"], fresh=True, mirror=_G["mirror"])
     lists = _Lists(renderer, st, writer, renderer.cfg)
     if index:
         lists.render_index(key)

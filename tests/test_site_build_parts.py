@@ -61,11 +61,21 @@ class Collect(BasePlugin):
 
     def on_render(self, ctx) -> None:
         self.records = list(ctx.records)
+        ctx.write_file("extra/gone.txt", "删除")
+        ctx.delete_file("extra/gone.txt")
+        ctx.write_file("extra/kept.txt", "一")
+        ctx.write_file("extra/kept.txt", "二")  # written twice: the second text is published
 
 
 def tree(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def mirrored(release: Path, other: Path) -> bool:
+    """``other`` holds exactly ``release``'s files, each the same file (a hard link)."""
+    files = {p.relative_to(release): p.stat().st_ino for p in release.rglob("*") if p.is_file()}
+    return files == {p.relative_to(other): p.stat().st_ino for p in other.rglob("*") if p.is_file()}
 
 
 def build(records, out: Path):
@@ -101,9 +111,21 @@ def test_parts_read_by_the_render_processes_publish_the_same_site(tmp_path, reco
     readers = {int(p) for p in log.read_text().split()}
     assert (os.getpid() not in readers) if fork else (readers == {os.getpid()})
     assert not any((tmp_path / ".site.build" / "tmp").iterdir())  # the parts' spool files are gone
+    assert (tmp_path / "site" / "extra/kept.txt").read_text() == "二"
+    # the other release is the live one's copy, linked as the files were written (no clone afterwards)
+    releases = tmp_path / ".site.build" / "releases"
+    assert mirrored(releases / "a", releases / "b")
+    assert sorted(p.name for p in releases.iterdir()) == ["a", "b"]
     state = tmp_path / ".site.build" / "state.sqlite3"
     again = build_site(iter(records), tmp_path / "site", config=small_config())  # the state holds their hashes
     assert again.files_written == 0 and state.exists()
+    # a second full build writes release b; a becomes its copy, and an incremental build then equals a full one
+    build(ListParts(records, log, fork=fork), tmp_path / "site")
+    assert mirrored(releases / "b", releases / "a")
+    changed = [*records[:5], {**records[5], "title": "改过的标题"}, *records[6:]]
+    build_site(iter(changed), tmp_path / "site", config=small_config(plugins=[Collect()]))
+    build(iter(changed), tmp_path / "full")
+    assert tree(tmp_path / "site") == tree(tmp_path / "full")
 
 
 @pytest.mark.django_db
