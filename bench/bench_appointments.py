@@ -1,18 +1,21 @@
 """Benchmark the booking API (预约办理) under a production server on loopback, and check that no
 slot was over-booked.
 
-    .venv/bin/python bench/bench_appointments.py [--duration 20] [--connections 128]
-                                                 [--server granian|gunicorn] [--database-url postgres://...]
+    .venv/bin/python bench/bench_appointments.py [--duration 20] [--connections 128] [--baseline]
+                                                 [--server granian|gunicorn[,…]] [--database-url postgres://...]
+                                                 [--cache-url redis://127.0.0.1:6379/0]
 
-Creates a temporary SQLite database (or uses --database-url), migrates it, opens two windows: one
-with 8 periods of 300 places on each of the next 10 working days (24,000 places), and a "hot" one
-whose single slot has 50 places; prepares one booking per request (each with its own answered
-challenge, signed by the server's key, and its own Idempotency-Key: the path a citizen's browser
-takes), 10 % of them for the hot slot. The server runs with 2 workers; wrk (Debian's ``wrk``) sends
+Creates a temporary SQLite database (or uses --database-url), migrates it; for each measurement
+opens two windows of its own: one with 8 periods of 300 places on each of the next 10 working days
+(24,000 places), and a "hot" one whose single slot has 50 places; prepares one booking per request
+(each with its own answered challenge in the shared cache and its own Idempotency-Key: the path a
+citizen's browser takes), 10 % of them for the hot slot. The server (``cms.wsgi:application``, the
+README's production setup) runs with 2 workers; wrk (Debian's ``wrk``) sends
 ``POST /api/services/appointments/bookings`` over ``--connections`` connections for ``--duration``
-seconds. The per-IP write limit is off (every request comes from 127.0.0.1). Prints bookings/s
-(201 answers), refusals (409, slot full), other answers, latency, and then checks in the database
-that every slot's counter equals its active bookings and never exceeds its capacity.
+seconds. The per-IP write limit is off (every request comes from 127.0.0.1). ``--baseline`` also
+measures Django's whole path (``GOVSITE_FAST_PATHS=0``) in the same run, on windows of its own.
+Prints bookings/s (201 answers), refusals (409, slot full), other answers, latency, and then checks
+in the database that every slot's counter equals its active bookings and never exceeds its capacity.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +39,7 @@ from content_models.models import Department
 from services import antispam
 from services.appointments.models import Window, Period
 from services.workdays import is_workday
-d = Department.objects.create(slug="bench", name="压测部门")
+d, _ = Department.objects.get_or_create(slug="bench", defaults={"name": "压测部门"})
 w = Window.objects.create(department=d, name="综合窗口", place="一楼", days_ahead=40)
 starts = [dt.time(8 + h) for h in range(8)]
 for n, s in enumerate(starts):
@@ -67,10 +71,11 @@ CHECK = r"""
 import json
 from django.db.models import Count, Q
 from services.appointments.models import Slot, Booking
-rows = Slot.objects.annotate(active=Count("bookings", filter=~Q(bookings__status="cancelled")))
+rows = Slot.objects.filter(window_id__in=WINDOWS).annotate(active=Count("bookings", filter=~Q(bookings__status="cancelled")))
 bad = [(s.pk, s.booked, s.active, s.capacity) for s in rows if s.booked != s.active or s.booked > s.capacity]
-hot = [(s.booked, s.capacity) for s in rows.filter(window__name="热门窗口")]
-print(json.dumps({"slots": rows.count(), "bookings": Booking.objects.count(), "bad": bad, "hot": hot}))
+hot = [(s.booked, s.capacity) for s in rows.filter(window_id=WINDOWS[1])]
+print(json.dumps({"slots": rows.count(), "bookings": Booking.objects.filter(window_id__in=WINDOWS).count(),
+                  "bad": bad, "hot": hot}))
 """
 
 LUA = r"""
@@ -110,19 +115,49 @@ def shell(env: dict, code: str) -> object:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def measure(kind: str, env: dict, args, tmp: Path, label: str) -> dict:
+    """Prepare this measurement's windows and bookings, load the server, check the database."""
+    bodies = tmp / f"bookings-{label}.tsv"
+    t0 = time.monotonic()
+    windows = shell(env, f"OUT = {str(bodies)!r}; N = {args.requests}\n" + SETUP)
+    prepared = time.monotonic() - t0
+    script = tmp / f"book-{label}.lua"
+    script.write_text(LUA % bodies)
+    port = free_port()
+    proc = start_server(kind, env, port, args.threads)
+    try:
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency",
+                              "-s", str(script), f"http://127.0.0.1:{port}"],
+                             check=True, capture_output=True, text=True, timeout=args.duration + 120).stdout
+        load = os.getloadavg()[0]
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    ok, full, other = map(int, re.search(r"COUNTS (\d+) (\d+) (\d+)", out).groups())
+    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))
+    check = shell(env, f"WINDOWS = {windows!r}\n" + CHECK)
+    return {"ok": ok, "full": full, "other": other, "seconds": seconds, "load": load, "prepared": prepared,
+            "p50": re.search(r"\s50%\s+([\d.]+\w+)", out).group(1), "p99": re.search(r"\s99%\s+([\d.]+\w+)", out).group(1),
+            "check": check}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--connections", type=int, default=128)
-    ap.add_argument("--requests", type=int, default=60000, help="bookings prepared (each used once)")
-    ap.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
-    ap.add_argument("--threads", type=int, default=4, help="granian blocking threads per worker")
+    ap.add_argument("--requests", type=int, default=40000, help="bookings prepared per measurement (each used once)")
+    ap.add_argument("--server", default="granian", help="granian, gunicorn or both (comma-separated)")
+    ap.add_argument("--threads", type=int, default=4, help="threads per worker (granian blocking threads, gunicorn gthread)")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--cache-url", default="", help="GOVSITE_CACHE_URL (redis://…): the shared cache of production "
-                    "(used challenges); default: the database cache")
+                    "(challenges); default: the database cache")
+    ap.add_argument("--baseline", action="store_true", help="also measure Django's whole path (GOVSITE_FAST_PATHS=0)")
     args = ap.parse_args()
+    servers = [k.strip() for k in args.server.split(",") if k.strip()]
+    if not servers or any(k not in ("granian", "gunicorn") for k in servers):
+        raise SystemExit("--server：granian、gunicorn 或两者（逗号分隔）")
     tmp = Path(tempfile.mkdtemp(prefix="bench-appointments-"))
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GOVSITE_CACHE_URL", "GOVSITE_FAST_PATHS")}
     env.update(GOVSITE_DATA_DIR=str(tmp), GOVSITE_SITE_DIR=str(tmp / "site"), DJANGO_SETTINGS_MODULE="cms.settings",
                GOVSITE_SERVE_SITE="0", GOVSITE_SERVICE_PAGES="0", GOVSITE_SERVICES_RATE_LIMIT="0")
     if args.database_url:
@@ -130,37 +165,52 @@ def main() -> None:
     if args.cache_url:
         env.update(GOVSITE_CACHE_URL=args.cache_url, GOVSITE_CACHE_PREFIX=f"bench-appt-{os.getpid()}")
     subprocess.run([str(BIN / "govsite"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    bodies = tmp / "bookings.tsv"
-    t0 = time.monotonic()
-    shell(env, f"OUT = {str(bodies)!r}; N = {args.requests}\n" + SETUP)
-    print(f"prepared {args.requests} bookings (answered challenges, keys) in {time.monotonic() - t0:.1f} s")
-    script = tmp / "book.lua"
-    script.write_text(LUA % bodies)
-    port = free_port()
-    proc = start_server(args.server, env, port, args.threads)
-    try:
-        out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency",
-                              "-s", str(script), f"http://127.0.0.1:{port}"],
-                             check=True, capture_output=True, text=True, timeout=args.duration + 120).stdout
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
-    ok, full, other = map(int, re.search(r"COUNTS (\d+) (\d+) (\d+)", out).groups())
-    seconds = float(re.search(r"requests in ([\d.]+)s", out).group(1))
-    p50 = re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)
-    p99 = re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)
     db = ("PostgreSQL" if args.database_url else "SQLite (WAL)") + (", Redis cache" if args.cache_url else ", database cache")
-    print(f"booking API · {args.server} (2 workers, {args.threads} threads each) · {db} · wrk, "
-          f"{args.connections} connections, {args.duration} s · {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print(f"  bookings made (201): {ok}  = {ok / seconds:.0f} bookings/s   slot full (409): {full}   other: {other}")
-    print(f"  all answers: {(ok + full + other) / seconds:.0f} requests/s   p50 {p50}   p99 {p99}")
-    check = shell(env, CHECK)
-    print(f"  database: {check['bookings']} bookings in {check['slots']} slots; hot slot booked/capacity "
-          f"{check['hot']}; slots whose counter is wrong or over capacity: {len(check['bad'])}")
-    print(f"  over-bookings: {'none' if not check['bad'] else check['bad'][:5]}")
-    print(f"  target ≥ 500 bookings/s: {'met' if ok / seconds >= 500 else 'NOT met'}")
+    variants = [("short path", {})] + ([("Django path (GOVSITE_FAST_PATHS=0)", {"GOVSITE_FAST_PATHS": "0"})]
+                                       if args.baseline else [])
+    try:
+        for kind in servers:
+            run(kind, env, args, tmp, db, variants)
+    finally:
+        if args.cache_url:
+            import redis  # noqa: PLC0415 - only a Redis run needs the client
+
+            client = redis.Redis.from_url(args.cache_url)
+            for key in client.scan_iter(match=f"{env['GOVSITE_CACHE_PREFIX']}:*"):
+                client.delete(key)
+
+
+def run(kind: str, env: dict, args, tmp: Path, db: str, variants: list) -> None:
+    rates = {}
+    for n, (name, extra) in enumerate(variants):
+        r = measure(kind, {**env, **extra}, args, tmp, f"{kind}-{n}")
+        rate = r["ok"] / r["seconds"]
+        rates[name] = rate
+        check = r["check"]
+        print(f"booking API · {name} · {kind} (2 workers, {args.threads} threads each) · {db} · wrk, "
+              f"{args.connections} connections, {args.duration} s · {os.cpu_count()} CPUs, load {r['load']:.1f}")
+        print(f"  prepared {args.requests} bookings (answered challenges, keys) in {r['prepared']:.1f} s")
+        print(f"  bookings made (201): {r['ok']}  = {rate:.0f} bookings/s   slot full (409): {r['full']}   "
+              f"other: {r['other']}")
+        print(f"  all answers: {(r['ok'] + r['full'] + r['other']) / r['seconds']:.0f} requests/s   "
+              f"p50 {r['p50']}   p99 {r['p99']}")
+        print(f"  database: {check['bookings']} bookings in {check['slots']} slots; hot slot booked/capacity "
+              f"{check['hot']}; slots whose counter is wrong or over capacity: {len(check['bad'])}")
+        print(f"  over-bookings: {'none' if not check['bad'] else check['bad'][:5]}")
+        if n == 0:
+            print(f"  target ≥ 500 bookings/s: {'met' if rate >= 500 else 'NOT met'}")
+    if len(rates) == 2:
+        short, full = rates.values()
+        print(f"  {kind}: short path / Django path = {short / max(full, 0.1):.1f}× bookings/s")
+
+
+def _title(argv: list[str]) -> str:
+    """One RESULTS.md section per database and cache, so the SQLite and PostgreSQL runs both stay."""
+    db = "PostgreSQL" if any(a.startswith("--database-url") for a in argv) else "SQLite"
+    cache = "Redis" if any(a.startswith("--cache-url") for a in argv) else "database cache"
+    return f"bench_appointments: booking API ({db}, {cache})"
 
 
 if __name__ == "__main__":
-    with recording("bench_appointments: booking API"):
+    with recording(_title(sys.argv[1:])):
         main()

@@ -22,7 +22,8 @@ is the object itself or its dotted path, imported when it is used, after the app
   each link ``{"kind", "title", "url", "note"}`` (:func:`related_links`). They are carried in the
   document's record (``related_links``) to the generator and the documents API.
 - ``fast_routes`` (optional) — ``{path below the module's mount: cms.fastpath.FastRoute}``, GET
-  endpoints citizens poll, answered by ``cms.wsgi`` ahead of Django's routing (``cms.fastpath``).
+  endpoints citizens poll or POST writes they send in bursts, answered by ``cms.wsgi`` ahead of
+  Django's routing (``cms.fastpath``).
 
 What a module uses from here: :data:`site_pages_changed`, the signal it sends when data its pages
 show changed (``cms.build.signals`` records a ``pages`` change for the build queue; with

@@ -1,5 +1,7 @@
 """Pieces every service module's API uses: the challenge endpoint and the write guard."""
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Schema
 from pydantic import field_validator
@@ -39,12 +41,15 @@ def add_challenge_route(router, scope: str) -> None:
         return antispam.new_challenge(request)
 
 
-def begin_write(request, scope: str, model, raw_key: str | None, payload: dict, guard: WriteGuard):
+def begin_write(request, scope: str, model, raw_key: str | None, payload: dict, guard: WriteGuard,
+                key_used: Callable[[str], bool] | None = None):
     """Validate the key; return the existing row for a retry, else check anti-spam and return
-    ``(key, fingerprint, None)`` so the caller creates the row with :func:`idempotency.create_once`."""
+    ``(key, fingerprint, None)`` so the caller creates the row with :func:`idempotency.create_once`.
+    ``key_used(key)``, a module's cheaper test that some row holds the key (a hot write's prepared
+    statement), spares the ORM query when it is false, as it is for every first submission."""
     key = idempotency.clean_key(raw_key)
     fp = idempotency.fingerprint(payload)
-    existing = idempotency.find_existing(model, key, fp)
+    existing = idempotency.find_existing(model, key, fp) if key_used is None or key_used(key) else None
     if existing is None:
         antispam.guard_write(request, scope, guard.challenge_token, guard.challenge_answer, use=key)
     return key, fp, existing

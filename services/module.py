@@ -30,7 +30,8 @@ Each hook is the object or its dotted path, imported when used (after the apps a
 - ``item_catalogue``: a ``services.catalogue.ItemCatalogue``: the module keeps service items whose
   promised limits other modules' cases take (``services.catalogue.find_item``).
 - ``fast_routes``: ``{path below the module's mount: cms.fastpath.FastRoute}``: GET endpoints
-  citizens poll, answered on a server ahead of Django's routing (``cms.fastpath``) [0085].
+  citizens poll, or POST writes they send in bursts, answered on a server ahead of Django's routing
+  (``cms.fastpath``) [0085, 0113].
 - ``demo_data``: a function ``(stdout) -> None`` that loads the module's sample data when it has
   none (``govsite demo``).
 - ``staff_permissions``: ``(app_label, model, codename)`` triples every department editors' group

@@ -15,6 +15,7 @@ class AppointmentsConfig(ServiceModuleConfig):
     site_templates = Path(__file__).resolve().parent / "site_templates"
     periodic = "services.appointments.reminders.send_reminders"
     demo_data = "services.appointments.demo.load_demo"
+    fast_routes = "services.appointments.api.fast_routes"
     # department staff keep their own department's rows (the admin views narrow them)
     staff_permissions = (("services_appointments", "window", "add_window"),
                          ("services_appointments", "window", "change_window"),
