@@ -104,7 +104,9 @@ class PartedRecords(Protocol):
     ``replaced_by``, as the full record has them), read first: a page shows other documents'
     titles and URLs. ``parts()`` then: picklable parts of what ``summaries`` read, and
     ``read_part(part)`` the records of one part, called in a render process. ``before_fork()``:
-    whether forked processes may read (else the parts are read in this process).
+    whether forked processes may read (else the parts are read in this process). ``related()``,
+    read before the summaries: the ids whose title and URL other pages show (those a document
+    interprets or is replaced by, and the interpretations themselves); only theirs are kept.
     """
 
     def __iter__(self) -> Iterator[dict]: ...
@@ -116,6 +118,8 @@ class PartedRecords(Protocol):
     def read_part(self, part) -> Iterable[dict]: ...
 
     def before_fork(self) -> bool: ...
+
+    def related(self) -> Iterable[str]: ...
 
 
 def default_state_dir(out_dir: Path) -> Path:
@@ -241,18 +245,25 @@ class _Build:
     def _summaries(self, parted: PartedRecords) -> list[tuple[str, str]]:
         """``_spool`` for a ``PartedRecords``: the index from the summaries; the records themselves
         are read by the render processes (``_render_doc_part``)."""
+        needed = set(parted.related())
         index: dict[str, tuple] = {}
-        for rec in parted.summaries():
-            b = docinfo.basics(rec)  # validates, with a message naming the document
-            index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"],
-                              rec.get("organ") or rec["site"], None)
-        self.index = index
-        return self._departments()
-
-    def _departments(self) -> list[tuple[str, str]]:
         organs: dict[str, Counter] = {}
-        for entry in self.index.values():
-            organs.setdefault(entry[5], Counter())[entry[6]] += 1
+        self.total = 0
+        for rec in parted.summaries():
+            self.total += 1
+            b = docinfo.basics(rec)  # validates, with a message naming the document
+            organ = rec.get("organ") or rec["site"]
+            organs.setdefault(b["site"], Counter())[organ] += 1
+            if b["id"] in needed:  # shown on another page: memory for these only, not for 200,000
+                index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"], organ, None)
+        self.index = index
+        return self._departments(organs)
+
+    def _departments(self, organs: dict[str, Counter] | None = None) -> list[tuple[str, str]]:
+        if organs is None:
+            organs = {}
+            for entry in self.index.values():
+                organs.setdefault(entry[5], Counter())[entry[6]] += 1
         known = [(docinfo.site_slug(s), n) for s, n in self.cfg.departments]
         seen = {s for s, _ in known}
         for site in sorted(organs):
@@ -295,7 +306,7 @@ class _Build:
 
         # Document pages (the bulk of the work), in worker processes. From a PartedRecords each
         # worker reads its own parts and spools the public records itself (the plugins read them).
-        total, procs = len(links), None
+        total, procs = (len(links) if parted is None else self.total), None
         if parted is None:
             ids = spool.ids()
             fn, tasks = _render_doc_chunk, [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
@@ -321,6 +332,11 @@ class _Build:
         if segment is not None:  # parts read in this process
             segment[2].close()
         result.documents = result.rendered_documents = done
+        # Only document pages need the other documents' titles: the processes forked from here on
+        # (lists, the search index's) must not carry them.
+        for name in ("links", "interps", "parted", "spool"):
+            _G.pop(name, None)
+        del links, interps, tasks
         st.recount_all()
         st.seal_all(cfg.page_size)
         st.finish_fresh()

@@ -50,6 +50,13 @@ class ListParts:
     def before_fork(self) -> bool:
         return self.fork
 
+    def related(self):
+        for r in self.records:
+            if r.get("interprets"):
+                yield from (r["id"], r["interprets"])
+            if r.get("replaced_by"):
+                yield r["replaced_by"]
+
 
 class Collect(BasePlugin):
     """Keeps the records a full build hands to the plugins (the search index reads them)."""
@@ -88,6 +95,8 @@ def build(records, out: Path):
 def records():
     recs = list(generate_sample(docs=40, seed=5))
     recs[3] = {**recs[3], "body_html": '<p onclick="x()">正文</p><script>alert(1)</script><h1>标题</h1>'}
+    recs[4] = {**recs[4], "replaced_by": recs[10]["id"]}  # the sample has interpretations, no replacement
+    assert any(r.get("interprets") for r in recs)
     return recs
 
 
@@ -135,6 +144,9 @@ def test_the_database_read_in_parts_publishes_what_it_reads_in_one_stream(site_d
     one_stream = list(iter_document_records(jobs._default_locale_documents(), expand=True))
     assert [s["id"] for s in source.summaries()] == [r["id"] for r in one_stream]
     assert sum(len(p) for p in source.parts()) == len(one_stream)
+    related = set(source.related())
+    assert 0 < len(related) < len(one_stream)
+    assert related >= {r["interprets"] for r in one_stream if r.get("interprets")}
     parted, parted_records = build(jobs.all_records(), site_dir.parent / "parted")
     streamed, streamed_records = build(iter(one_stream), site_dir.parent / "streamed")
     assert parted.documents == len(one_stream) > 0

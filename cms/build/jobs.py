@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
+from django.db.models import Q
 from wagtail.models import Locale
 
 from cms.build.config import from_settings
@@ -78,6 +79,17 @@ class DatabaseRecords:
         for pk, summary in iter_document_summaries(self.queryset):
             self._pks.append(pk)
             yield summary
+
+    def related(self):
+        """Ids other pages show: what documents interpret or are replaced by, and the interpretations."""
+        rows = (self.queryset.filter(live=True).filter(Q(interprets__isnull=False) | Q(replaced_by__isnull=False))
+                .values_list("source_id", "interprets__source_id", "replaced_by__source_id"))
+        for source_id, interprets, replaced_by in rows.iterator(chunk_size=10_000):
+            if interprets:
+                yield source_id
+                yield interprets
+            if replaced_by:
+                yield replaced_by
 
     def parts(self) -> list[list[int]]:
         pks, self._pks = self._pks, []
