@@ -606,7 +606,7 @@ class _Importer:
     # -- one batch
 
     def start_files(self, parsed: list["_Op | Problem"]) -> Callable[[], list] | None:
-        """Start storing the attachment files of a checked batch (in the file threads), so they are
+        """Start storing the attachment files of a checked batch (in the worker processes), so they are
         read while the batch before it is written; ``run_batch`` takes the returned handle."""
         if self.files is None:
             return None
