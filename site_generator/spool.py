@@ -81,6 +81,8 @@ class Spool:
             Path(path).unlink(missing_ok=True)
         self._segments.clear()
         del self._fds[1:]
+        for leftover in self.path.parent.glob("part-*.jsonl"):  # a failed build's, never adopted
+            leftover.unlink(missing_ok=True)
 
 
 class SpoolRecords:
