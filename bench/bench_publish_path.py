@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from bench_build import RssSampler, ensure_corpus, hugo_binary, write_hugo_site
@@ -272,7 +273,8 @@ def changes(args, data: Path) -> None:
     def create():
         new = DisclosureDocument.objects.create(
             source_id=f"bench-new-{int(time.time())}", department=newest.department, organ=newest.organ,
-            locale=newest.locale, title="关于开展深海养殖装备试点工作的通知", published_at=newest.published_at,
+            locale=newest.locale, title="关于开展深海养殖装备试点工作的通知",
+            published_at=newest.published_at + timedelta(minutes=1),  # the newest, as an editor's new document is
             category=newest.category, topic=newest.topic, body="<p>为推进深海养殖装备试点，现将有关事项通知如下。</p>",
             live=False)
         new.save_revision().publish()
