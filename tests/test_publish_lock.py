@@ -212,7 +212,8 @@ def test_the_bucket_lock_is_held_during_the_run_and_removed_after_success(tmp_pa
     assert seen and all(lock and lock["ttl"] == 120 for lock in seen)
     assert lock_object(s3, bucket) is None
     # the lock's own requests are not counted as the site's
-    assert target.requests["PutObject"] == len(SITE_FILES_V1) + 2  # objects, journal, manifest
+    # objects, journal, and the manifest: a first publish writes its first base and the head (ADR 0157)
+    assert target.requests["PutObject"] == len(SITE_FILES_V1) + 3
 
 
 def test_the_bucket_lock_is_removed_after_a_failed_publish(tmp_path, s3, s3_endpoint, bucket):
