@@ -14,7 +14,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Q
 from wagtail.models import Locale
 
 from cms.build.config import from_settings
@@ -81,15 +80,18 @@ class DatabaseRecords:
             yield summary
 
     def related(self):
-        """Ids other pages show: what documents interpret or are replaced by, and the interpretations."""
-        rows = (self.queryset.filter(live=True).filter(Q(interprets__isnull=False) | Q(replaced_by__isnull=False))
-                .values_list("source_id", "interprets__source_id", "replaced_by__source_id"))
-        for source_id, interprets, replaced_by in rows.iterator(chunk_size=10_000):
-            if interprets:
-                yield source_id
-                yield interprets
-            if replaced_by:
-                yield replaced_by
+        """Ids other pages show: what documents interpret or are replaced by, and the interpretations.
+
+        Any locale, live or not (a superset does no harm: only documents the summaries hold are
+        kept), by two plain queries: one query with both relations OR'ed and the locale filter
+        read every row's body pages on SQLite (19.6 s at 200,000 documents; these 2.3 s)."""
+        model = self.queryset.model
+        pairs = model.objects.filter(interprets__isnull=False).values_list("source_id", "interprets__source_id")
+        for source_id, interprets in pairs.iterator(chunk_size=10_000):
+            yield source_id
+            yield interprets
+        yield from model.objects.filter(replaced_by__isnull=False).values_list(
+            "replaced_by__source_id", flat=True).iterator(chunk_size=10_000)
 
     def parts(self) -> list[list[int]]:
         pks, self._pks = self._pks, []
