@@ -838,15 +838,13 @@ class _Singletons:
         m = self.cfg.sitemap_max
         page_parts = []
         for k in range(0, len(urls), m):
-            page_parts.append((f"/sitemaps/pages-{k // m + 1}.xml", None))
+            page_parts.append(f"/sitemaps/pages-{k // m + 1}.xml")
             w.write(f"sitemaps/pages-{k // m + 1}.xml", r.sitemap(urls[k:k + m]))
         extra = len(page_parts) + 1
         while w.exists(f"sitemaps/pages-{extra}.xml"):  # the list of lists got shorter
             w.delete(f"sitemaps/pages-{extra}.xml")
             extra += 1
-        # No <lastmod> per part (optional in the protocol; each URL carries its own): the index then
-        # changes only when a part comes or goes, not with every document (ADR 0156).
-        parts = page_parts + [(f"/sitemaps/{n}.xml", None) for n, _lm in st.sitemap_parts()]
+        parts = page_parts + [f"/sitemaps/{n}.xml" for n, _lm in st.sitemap_parts()]
         w.write("sitemap.xml", r.sitemap_index(parts))
         blocks = []
         for key in ["all"] + sorted((k for k in counts if k.startswith("c:")), key=category_order):

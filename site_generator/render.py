@@ -438,12 +438,13 @@ class Renderer:
         out.append("</urlset>\n")
         return "\n".join(out).encode("utf-8")
 
-    def sitemap_index(self, parts: list[tuple[str, str | None]]) -> bytes:
+    def sitemap_index(self, parts: list[str]) -> bytes:
+        """The sitemap index: the parts' URLs without ``<lastmod>`` (optional in the protocol; each
+        URL in the parts carries its own), so it changes only when a part comes or goes (ADR 0156)."""
         out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-        for loc, lastmod in parts:
-            out.append(f"<sitemap><loc>{xml_escape(self.base_url + loc)}</loc>"
-                       + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</sitemap>")
+        for loc in parts:
+            out.append(f"<sitemap><loc>{xml_escape(self.base_url + loc)}</loc></sitemap>")
         out.append("</sitemapindex>\n")
         return "\n".join(out).encode("utf-8")
 
