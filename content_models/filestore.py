@@ -16,7 +16,6 @@ import io
 import os
 import sqlite3
 import stat
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,16 +117,13 @@ class SeenSources:
     Keyed by path and the file's identity (size, mtime, ctime, inode: any rewrite changes ctime),
     kept in ``<store>/.sources.sqlite3``. A file whose identity is unchanged and whose hash the store
     holds is known without opening it; anything else is read and stored (``FileStore.put_path``).
-    ``put`` may be called from several threads at once; ``flush`` writes what they stored.
+    One per process and thread, as its SQLite connection (the importer's file workers each open their own).
     """
 
     def __init__(self, store: FileStore):
         self.store = store
         store.root.mkdir(parents=True, exist_ok=True)
-        # Shared by the importer's file threads (``put``); one lock serialises the connection.
-        self._lock = threading.Lock()
-        self.db = sqlite3.connect(store.root / ".sources.sqlite3", timeout=60, isolation_level=None,
-                                  check_same_thread=False)
+        self.db = sqlite3.connect(store.root / ".sources.sqlite3", timeout=60, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         # A cache: losing its last writes to a power cut costs a re-read, so no fsync per commit.
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -142,21 +138,18 @@ class SeenSources:
             raise IsADirectoryError(21, "Is a directory", str(source))
         ident = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
         key = str(source)
-        with self._lock:
-            row = self.db.execute("SELECT sha256, size, kind FROM seen WHERE path=? AND ident=?", (key, ident)).fetchone()
+        row = self.db.execute("SELECT sha256, size, kind FROM seen WHERE path=? AND ident=?", (key, ident)).fetchone()
         if row is not None and self.store.has(row[0]):
             return StoredFile(row[0], row[1], row[2])
         stored = self.store.put_path(source, name)
-        with self._lock:
-            self._new.append((key, ident, stored.sha256, stored.size, stored.kind))
+        self._new.append((key, ident, stored.sha256, stored.size, stored.kind))
         return stored
 
     def flush(self) -> None:
         """Write what this batch stored, in one transaction (in autocommit, each row was its own
         commit with its own fsync: 53 s of a 20,000-document import)."""
-        with self._lock:
-            new, self._new = self._new, []
-            if new:
-                with self.db:
-                    self.db.execute("BEGIN")
-                    self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", new)
+        new, self._new = self._new, []
+        if new:
+            with self.db:
+                self.db.execute("BEGIN")
+                self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", new)

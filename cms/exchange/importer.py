@@ -1090,7 +1090,7 @@ def import_records(
         if progress:
             progress(summary)
 
-    # One batch ahead: its attachment files are read and stored in the file threads while the
+    # One batch ahead: its attachment files are read and stored by the file worker processes while the
     # batch before it is written (``start_files``).
     ahead = None
     try:
