@@ -168,6 +168,29 @@ def test_300_concurrent_bookings_for_the_last_5_places(window, no_rate_limit):
     assert Booking.objects.filter(slot=slot).count() == 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_clash_on_the_number_or_the_key_gives_the_place_back(window, no_rate_limit, monkeypatch):
+    """Outside any transaction, as on a server (on PostgreSQL the place and the booking are one
+    statement there): a drawn number that is taken is drawn again, and a twin request that stored
+    the same Idempotency-Key first gets its booking back; neither keeps a second place."""
+    client, bookings = Client(), "/api/services/appointments/bookings"
+    first_data, first_key = payload(client, window, MONDAY), new_key()
+    first = post(client, bookings, first_data, first_key)
+    assert first.status_code == 201
+    numbers = iter([first.json()["number"], "YY20260921000002", "YY20260921000003"])
+    monkeypatch.setattr(svc, "new_number", lambda day: next(numbers))
+    second = post(client, bookings, payload(client, window, MONDAY, name="王芳"))
+    assert second.status_code == 201 and second.json()["number"] == "YY20260921000002"
+    # the twin: the key read as unused (the first request had not committed yet), then the insert clashes
+    read = svc.read_for_booking
+    monkeypatch.setattr(svc, "read_for_booking", lambda *a: read(*a)._replace(key_used=False))
+    twin = post(client, bookings, first_data, first_key)
+    assert twin.status_code == 200 and twin.json()["number"] == first.json()["number"] and twin.json()["code"] is None
+    slot = Slot.objects.get(day=MONDAY, start=dt.time(9))
+    assert slot.booked == 2 == Booking.objects.filter(slot=slot).count()
+    connection.close()
+
+
 @pytest.mark.django_db
 def test_reminders_the_day_before_through_the_notifiers(window, caplog, settings):
     settings.GOVSITE_NOTIFIERS = ["services.notify.EmailNotifier", "services.notify.LoggingSmsGateway"]

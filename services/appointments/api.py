@@ -21,7 +21,7 @@ from pydantic import ValidationError, field_validator
 
 from cms.api.errors import ServiceError, Throttled, register_labels
 from cms.fastpath import FastRoute
-from services import throttle
+from services import idempotency, throttle
 from services.api_common import (
     CleanInput,
     IdempotencyHeader,
@@ -161,11 +161,14 @@ def answer_booking(request: HttpRequest, payload: BookingIn, idempotency_key: st
     try:
         data = payload.dict(exclude={"challenge_token", "challenge_answer"})
         data["day"], data["start"] = data["day"].isoformat(), data["start"].strftime("%H:%M")
+        start = payload.start.replace(second=0, microsecond=0)
+        # the key's use and the slot in one read (the key checked first, as begin_write would)
+        found = svc.read_for_booking(idempotency.clean_key(idempotency_key), payload.window, payload.day, start)
         key, fp, existing = begin_write(request, "appointments", Booking, idempotency_key, data, payload,
-                                            key_used=svc.key_used)
+                                        key_used=lambda _key: found.key_used)
         if existing is not None:
             return _json(receipt(existing), 200)
-        slot = svc.slot_to_book(payload.window, payload.day, payload.start.replace(second=0, microsecond=0))
+        slot = svc.slot_to_book(payload.window, payload.day, start, row=found.slot_row)
         booking, code = svc.book(slot, name=payload.name, phone=payload.phone, email=payload.email,
                                  item=payload.item, key=key, fingerprint=fp)
         return _json(receipt(booking, code), 201 if code else 200)

@@ -20,9 +20,11 @@ compiler; the refusals and their order are those of :func:`find_slot` [0113].
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
+from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -102,25 +104,75 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _slot_sql() -> str:
-    s, w, d = (_q(m._meta.db_table) for m in (Slot, Window, Department))
-    return (f"SELECT s.id, s.{_q('end')}, s.capacity, s.booked, w.name, w.place, w.days_ahead, w.department_id, d.name "
-            f"FROM {s} s JOIN {w} w ON w.id = s.window_id JOIN {d} d ON d.id = w.department_id "
+@functools.cache
+def _statements(vendor: str) -> dict[str, str]:
+    """The hot statements, built once per database vendor (quoting follows the vendor)."""
+    s, w, d, b = (_q(m._meta.db_table) for m in (Slot, Window, Department, Booking))
+    fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(_q(f.column) for f in fields)
+    slot = (f"SELECT s.id, s.{_q('end')}, s.capacity, s.booked, w.name, w.place, w.days_ahead, w.department_id, d.name"
+            f"{{}} FROM {s} s JOIN {w} w ON w.id = s.window_id JOIN {d} d ON d.id = w.department_id "
             f"WHERE s.window_id = %s AND s.day = %s AND s.start = %s AND w.active")
+    take = f"UPDATE {s} SET booked = booked + 1 WHERE id = %s AND booked < capacity"
+    return {
+        "slot": slot.format(""),
+        # the key's test rides along as the last column: a key is a parameter of the first placeholder
+        "slot_and_key": slot.format(f", EXISTS (SELECT 1 FROM {b} WHERE idempotency_key = %s)"),
+        "key_used": f"SELECT 1 FROM {b} WHERE idempotency_key = %s",
+        "take": take,
+        "release": f"UPDATE {s} SET booked = booked - 1 WHERE id = %s AND booked > 0",
+        "insert": f"INSERT INTO {b} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
+        # PostgreSQL: the place taken and the booking inserted by one statement, its own transaction
+        # in autocommit (no BEGIN and COMMIT round trips). No place taken (the slot is full): nothing
+        # inserted, no row returned. A unique clash fails the whole statement, the place with it.
+        "take_and_insert": (
+            f"WITH taken AS ({take} RETURNING id) INSERT INTO {b} ({columns}) "
+            f"SELECT {', '.join(f'CAST(%s AS {f.cast_db_type(connection)})' for f in fields)} FROM taken RETURNING id"),
+    }
+
+
+def _sql(name: str) -> str:
+    return _statements(connection.vendor)[name]
 
 
 def _as_time(value) -> dt.time:
     return dt.time.fromisoformat(value) if isinstance(value, str) else value  # SQLite gives text
 
 
-def slot_to_book(window_id: int, day: dt.date, start: dt.time) -> Slot:
-    """The slot of an open window starting at ``start`` on ``day``, with its window and department,
-    or the refusal :func:`find_slot` gives. One query when the day's slots exist (the usual case);
-    otherwise the window is read and the day's slots are made by :func:`find_slot`."""
+class Found(NamedTuple):
+    """What :func:`read_for_booking` read: whether a booking holds the key, and the slot's row (None:
+    no slot of an open window starts then, or the day's slots are not made yet)."""
+
+    key_used: bool
+    slot_row: tuple | None
+
+
+def read_for_booking(key: str, window_id: int, day: dt.date, start: dt.time) -> Found:
+    """The two reads a booking needs before it writes, in one round trip: is the Idempotency-Key
+    taken (:func:`key_used`), and the slot with its window and department (:func:`slot_to_book`)."""
     ops = connection.ops
     with connection.cursor() as cursor:
-        cursor.execute(_slot_sql(), [window_id, ops.adapt_datefield_value(day), ops.adapt_timefield_value(start)])
+        cursor.execute(_sql("slot_and_key"),
+                       [key, window_id, ops.adapt_datefield_value(day), ops.adapt_timefield_value(start)])
         row = cursor.fetchone()
+    if row is None:
+        return Found(key_used(key), None)
+    return Found(bool(row[-1]), row[:-1])
+
+
+_UNREAD = object()
+
+
+def slot_to_book(window_id: int, day: dt.date, start: dt.time, row=_UNREAD) -> Slot:
+    """The slot of an open window starting at ``start`` on ``day``, with its window and department,
+    or the refusal :func:`find_slot` gives. One query when the day's slots exist (the usual case;
+    none when ``row`` was read already by :func:`read_for_booking`); otherwise the window is read
+    and the day's slots are made by :func:`find_slot`."""
+    if row is _UNREAD:
+        ops = connection.ops
+        with connection.cursor() as cursor:
+            cursor.execute(_sql("slot"), [window_id, ops.adapt_datefield_value(day), ops.adapt_timefield_value(start)])
+            row = cursor.fetchone()
     if row is None:
         return find_slot(active_window(window_id), day, start)
     slot_id, end, capacity, booked, name, place, days_ahead, department_id, department_name = row
@@ -148,39 +200,61 @@ def find_slot(window: Window, day: dt.date, start: dt.time) -> Slot:
 def key_used(key: str) -> bool:
     """Whether a booking holds this Idempotency-Key (one indexed read, no ORM)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {_q(Booking._meta.db_table)} WHERE idempotency_key = %s", [key])
+        cursor.execute(_sql("key_used"), [key])
         return cursor.fetchone() is not None
 
 
 def take_place(slot_id: int) -> None:
     """Take one place of the slot in the caller's transaction, or refuse: the slot is full."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_q(Slot._meta.db_table)} SET booked = booked + 1 WHERE id = %s AND booked < capacity",
-                       [slot_id])
+        cursor.execute(_sql("take"), [slot_id])
         if cursor.rowcount != 1:
             raise ServiceError(409, _("该时段已约满，请选择其他时段"))
 
 
 def release_place(slot_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_q(Slot._meta.db_table)} SET booked = booked - 1 WHERE id = %s AND booked > 0",
-                       [slot_id])
+        cursor.execute(_sql("release"), [slot_id])
+
+
+def _values(booking: Booking) -> list:
+    """The booking's column values, prepared by its fields as the ORM does (created_at and
+    updated_at set), in the order of the statements' columns."""
+    return [f.get_db_prep_save(f.pre_save(booking, True), connection)
+            for f in Booking._meta.concrete_fields if not f.primary_key]
+
+
+def _inserted(booking: Booking, booking_id: int) -> None:
+    booking.id = booking_id
+    booking._state.adding, booking._state.db = False, connection.alias
 
 
 def _insert(booking: Booking) -> None:
-    """INSERT the booking (its values prepared by its fields, as the ORM does) and set its id."""
-    fields = [f for f in Booking._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(booking, True), connection) for f in fields]
-    sql = (f"INSERT INTO {_q(Booking._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    """INSERT the booking and set its id."""
     with connection.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
-            cursor.execute(sql + " RETURNING id", values)
-            booking.id = cursor.fetchone()[0]
+            cursor.execute(_sql("insert") + " RETURNING id", _values(booking))
+            _inserted(booking, cursor.fetchone()[0])
         else:
-            cursor.execute(sql, values)
-            booking.id = cursor.lastrowid
-    booking._state.adding, booking._state.db = False, connection.alias
+            cursor.execute(_sql("insert"), _values(booking))
+            _inserted(booking, cursor.lastrowid)
+
+
+def _take_and_insert(booking: Booking) -> None:
+    """Take a place of the booking's slot and insert the booking, or refuse (409): the slot is full.
+
+    PostgreSQL does both in one statement (:func:`_statements`), SQLite, which has no writing
+    WITH, in two; the caller holds the transaction where one is needed (:func:`book`)."""
+    if connection.vendor != "postgresql":
+        take_place(booking.slot_id)
+        _insert(booking)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("take_and_insert"), [booking.slot_id, *_values(booking)])
+        row = cursor.fetchone()
+    if row is None:
+        raise ServiceError(409, _("该时段已约满，请选择其他时段"))
+    _inserted(booking, row[0])
 
 
 def book(slot: Slot, *, name: str, phone: str, email: str = "", item: str = "",
@@ -191,19 +265,25 @@ def book(slot: Slot, *, name: str, phone: str, email: str = "", item: str = "",
     window = slot.window
 
     def create() -> Booking:
-        take_place(slot.pk)
         booking = Booking(
             number=new_number(slot.day), code_hash=hash_code(code), slot=slot, window=window,
             department_id=window.department_id, day=slot.day, name=name, phone=phone, email=email, item=item,
             channel=channel, idempotency_key=key, request_fingerprint=fingerprint)
-        _insert(booking)
+        _take_and_insert(booking)
         return booking
+
+    # One statement in autocommit is its own transaction (PostgreSQL, no caller's transaction):
+    # atomic() would only add BEGIN and COMMIT round trips. Otherwise the place and the insert
+    # share one (and a savepoint in a caller's transaction keeps it usable after a clash).
+    one_statement = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     # The caller has looked the key up already (services.api_common.begin_write), so the insert is
     # tried first; a clash on the key is a concurrent retry (its booking is returned, as
     # services.idempotency.create_once does), a clash on the random number is tried again.
     for _attempt in range(5):
         try:
+            if one_statement:
+                return create(), code
             with transaction.atomic():
                 return create(), code
         except IntegrityError:
