@@ -11,10 +11,12 @@ Slots are made from the window's daily periods the first time a working day is a
 that is not a working day on the Chinese calendar (services.workdays: holidays, 调休 Saturdays
 counted as working) has no slots and is refused with a clear message.
 
-A web booking is the hot write (bursts of citizens when a window opens its days): the slot, its
-window and department are read in one statement (:func:`slot_to_book`), the place taken and the
-booking inserted with two prepared statements in one transaction, without the ORM's query
-compiler; the refusals and their order are those of :func:`find_slot` [0113].
+A web booking is the hot write (bursts of citizens when a window opens its days), without the
+ORM's query compiler: the slot, its window and department are read in one statement together
+with the Idempotency-Key's use (:func:`read_for_booking`); on PostgreSQL the place is taken and
+the booking inserted by one statement, its own transaction (:func:`_take_and_insert`), so a
+booking is two round trips to the database; the refusals and their order are those of
+:func:`find_slot` [0113, 0114].
 """
 
 from __future__ import annotations
