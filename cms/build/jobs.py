@@ -84,13 +84,19 @@ class DatabaseRecords:
 
         Any locale, live or not (a superset does no harm: only documents the summaries hold are
         kept), by two plain queries: one query with both relations OR'ed and the locale filter
-        read every row's body pages on SQLite (19.6 s at 200,000 documents; these 2.3 s)."""
+        read every row's body pages on SQLite (19.6 s at 200,000 documents; these 2.3 s). Each query
+        reads only its relation's index: unordered (the model's date ordering walked every row to
+        test the relation: 2.7 s each at 200,000 documents with no relation at all) and the
+        interpreting documents' ids by primary key."""
         model = self.queryset.model
-        pairs = model.objects.filter(interprets__isnull=False).values_list("source_id", "interprets__source_id")
-        for source_id, interprets in pairs.iterator(chunk_size=10_000):
-            yield source_id
+        pairs = model.objects.filter(interprets__isnull=False).order_by().values_list("pk", "interprets__source_id")
+        pks = []
+        for pk, interprets in pairs.iterator(chunk_size=10_000):
+            pks.append(pk)
             yield interprets
-        yield from model.objects.filter(replaced_by__isnull=False).values_list(
+        for i in range(0, len(pks), 500):
+            yield from model.objects.filter(pk__in=pks[i:i + 500]).order_by().values_list("source_id", flat=True)
+        yield from model.objects.filter(replaced_by__isnull=False).order_by().values_list(
             "replaced_by__source_id", flat=True).iterator(chunk_size=10_000)
 
     def parts(self) -> list[list[int]]:
