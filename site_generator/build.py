@@ -52,6 +52,7 @@ logger = logging.getLogger("site_generator")
 
 LIST_CHUNK_PAGES = 250
 DOC_CHUNK = 200
+PAGE_CHUNK = 100  # contributed pages per render task of a full build (a guide renders in about 1 ms)
 
 
 class BuildError(RuntimeError):
@@ -364,7 +365,8 @@ class _Build:
         _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
         self._lap("sitemaps+home")
         pages = self._plan_pages(self._previous_page_versions, full=True)
-        result.pages_rendered = _write_pages(renderer, writer, pages, st)
+        result.pages_rendered = _write_pages(renderer, writer, pages, st,
+                                             render=lambda specs: self._render_pages(specs, result))
         st.update_pages(pages.upsert, ())
         self._lap("pages")
 
@@ -414,6 +416,18 @@ class _Build:
             return
         with fork_pool(procs) as pool:
             yield from pool.imap_unordered(fn, tasks, chunksize=1)
+
+    def _render_pages(self, specs: list[PageSpec], result: BuildResult) -> None:
+        """Contributed pages of a full build in worker processes, as the documents: thousands of
+        service guides would otherwise render one after another in this process."""
+        _G["page_specs"] = specs
+        try:
+            tasks = [(i, i + PAGE_CHUNK) for i in range(0, len(specs), PAGE_CHUNK)]
+            for files, nbytes in self._map(_render_page_task, tasks):
+                result.files_written += files
+                result.bytes_written += nbytes
+        finally:
+            _G.pop("page_specs", None)
 
     def _plan_pages(self, stored: Callable[[str], dict[str, str]], *, full: bool) -> PagePlan:
         try:
@@ -587,13 +601,18 @@ def plugins_want_build(plugins: Iterable[BuildPlugin], state_dir: Path) -> bool:
     return any(getattr(p, "wants_build", None) and p.wants_build(state_dir / "plugins") for p in plugins)
 
 
-def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State) -> int:
+def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State,
+                 render: Callable[[list[PageSpec]], None] | None = None) -> int:
     """Write the planned contributed pages (removals first: a path may move between sets), then
     the feeds of the sets they belong to.
 
     The stored files a page links (``PageSpec.files``) are placed with it and recorded in the
     state like a document's attachments (owner ``page:<path>``), so a file no page or document
     links any more leaves the site.
+
+    ``render`` (a full build's): renders the pages whose context is plain data elsewhere (worker
+    processes, ``_render_page_task``); a lazy context may read the CMS's database, so those pages
+    are rendered here, as are all of them without ``render``.
     """
     owners = [PAGE_FILES + p for p in pages.delete] + [PAGE_FILES + spec.path for spec in pages.render]
     before = st.files_of(owners)
@@ -605,9 +624,12 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State)
         placed = [rel for rel, source in renderer.attachment_files({"attachments": list(spec.files)})
                   if writer.link(rel, source)]
         rows.append({"id": PAGE_FILES + spec.path, "files": placed})
-        context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
-        context["meta"] = {"canonical": spec.url, **(context["meta"] or {})}
-        writer.write(spec.path, renderer.render_page(spec.template, context))
+    here = pages.render
+    if render is not None:
+        render([spec for spec in pages.render if not callable(spec.context)])
+        here = [spec for spec in pages.render if callable(spec.context)]
+    for spec in here:
+        writer.write(spec.path, _page_html(renderer, spec))
     st.put_files(rows)
     for path in sorted(st.unreferenced(before)):
         writer.delete(path)
@@ -616,6 +638,23 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State)
     if pages.total:
         logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
     return len(pages.render)
+
+
+def _page_html(renderer: Renderer, spec: PageSpec) -> bytes:
+    """A contributed page rendered with the theme (its URL is the canonical one unless it says)."""
+    context = {"meta": {"title": None, "column": ""}, **spec.resolved_context()}
+    context["meta"] = {"canonical": spec.url, **(context["meta"] or {})}
+    return renderer.render_page(spec.template, context)
+
+
+def _render_page_task(task: tuple[int, int]) -> tuple[int, int]:
+    """Pages ``start:end`` of the full build's list of contributed pages to render (``_G``)."""
+    start, end = task
+    renderer: Renderer = _G["renderer"]
+    writer = Writer(_G["root"], fresh=True, mirror=_G["mirror"])
+    for spec in _G["page_specs"][start:end]:
+        writer.write(spec.path, _page_html(renderer, spec))
+    return writer.files, writer.bytes
 
 
 @dataclass(frozen=True)

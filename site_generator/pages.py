@@ -64,6 +64,8 @@ class PageSpec:
     called only when the page is rendered; a lazy context needs a ``version`` that changes whenever
     the page would (e.g. the row's update time). Without a version the build hashes the template
     and the context, so the context must then be plain data (str, numbers, dates, lists, dicts).
+    A full build renders the pages of a plain context in its worker processes (forked): only a lazy
+    context may read the CMS's database, and it is called in the build's own process.
 
     ``files``: the stored files the page links (``{"sha256", "file", "type"}``, as the CMS gives
     them: ``cms.service_modules.FileLinks``), placed at ``docinfo.attachment_path`` with the page.

@@ -7,13 +7,15 @@ in the build state, committed with the release (a failed build leaves nothing be
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
 from cms.demo.sample import generate_sample
 from site_generator.build import BuildError, build_site
-from site_generator.pages import PageSet, PageSetError, PageSpec
+from site_generator.pages import PageFeed, PageSet, PageSetError, PageSpec
 from site_generator.plugins import BasePlugin
 from tests.test_site_incremental import config, tree
 
@@ -98,6 +100,56 @@ def test_a_large_set_renders_only_the_changed_page(tmp_path, cfg, records):
     assert asked == [4321] and result.pages_rendered == 1
     assert result.changed_paths == ["demo/4321/index.html"]
     assert "第2版" in (out / "demo/4321/index.html").read_text("utf-8")
+
+
+class _Text:
+    """A page's text that notes which process rendered it (``str`` is what the template calls)."""
+
+    def __init__(self, text: str, log: Path):
+        self.text, self.log = text, log
+
+    def __str__(self) -> str:
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return self.text
+
+
+def test_a_full_build_renders_pages_in_worker_processes_byte_for_byte_as_one_process(tmp_path, cfg, records):
+    """Thousands of service guides are rendered by the full build's worker processes: the site, the
+    placed forms and the feed equal a one-process build's; pages with a lazy context (which may read
+    the CMS database) stay in the build's own process."""
+    store = tmp_path / "store"
+    blank = b"%PDF-1.4 blank form"
+    sha = hashlib.sha256(blank).hexdigest()
+    (store / sha[:2]).mkdir(parents=True)
+    (store / sha[:2] / sha).write_bytes(blank)
+    form = {"sha256": sha, "file": "表格.pdf", "type": "pdf"}
+    log = tmp_path / "rendered-by"
+
+    def pages() -> list[PageSet]:
+        plain = [PageSpec(f"guides/{n}/index.html", "demo/page.html",
+                          {"heading": f"第{n}项", "text": _Text(f"办事指南{n}", log), "meta": {"title": f"第{n}项"}},
+                          version="1", files=(form,) if n % 7 == 0 else (),
+                          feed={"title": f"第{n}项", "published": f"2024-01-{n % 28 + 1:02d}T08:00:00+08:00"})
+                 for n in range(450)]
+        lazy = [PageSpec(f"lazy/{n}/index.html", "demo/page.html", lambda n=n: {"heading": f"延迟{n}", "text": "正文"},
+                         version="1") for n in range(3)]
+        return [PageSet("guides", plain, feed=PageFeed("guides/", "办事指南")), PageSet("lazy", lazy)]
+
+    built = {}
+    for procs in (1, 2):
+        log.unlink(missing_ok=True)
+        out = tmp_path / f"site-{procs}"
+        result = build_site(iter(records.values()), out, full=True, page_sets=pages(),
+                            config=config(template_dirs=cfg.template_dirs, files_dir=store, processes=procs))
+        built[procs] = (tree(out), result.pages_rendered, result.files_written, result.bytes_written,
+                        set(log.read_text().split()))
+    one, two = built[1], built[2]
+    assert one[0] == two[0]  # every file, byte for byte: pages, forms, feeds, documents, lists
+    assert one[1:4] == two[1:4] and one[1] == 453  # pages rendered, files and bytes written
+    assert f"files/{sha[:2]}/{sha[2:16]}/表格.pdf" in two[0] and "guides/atom.xml" in two[0]
+    assert one[4] == {str(os.getpid())}
+    assert two[4] and str(os.getpid()) not in two[4]  # the plain pages were rendered by the workers
 
 
 def test_pages_that_leave_the_set_are_replaced_by_a_tombstone_or_deleted(tmp_path, cfg, records):
