@@ -43,13 +43,15 @@ def index_state_dir(plugins_state_dir: Path) -> Path:
     return Path(plugins_state_dir) / "search_index"
 
 
-def cache_document_tokens(records: Iterable[dict], plugins_state_dir: Path) -> int:
+def cache_document_tokens(records: Iterable[dict], plugins_state_dir: Path, *, processes: int | None = None) -> int:
     """Tokens of documents cached ahead of the build that will index them (the import's batches):
     records as the database gives them, made public the way the build makes them, so that their
     content hashes are the ones the build computes. Returns how many were tokenized; 0 when the
-    state belongs to another tokenizer version (the next full build tokenizes everything)."""
+    state belongs to another tokenizer version (the next full build tokenizes everything).
+    ``processes``: as ``build_index`` (1 in a worker process, which may not fork its own)."""
     try:
-        return cache_tokens((public_record(r) for r in records), index_state_dir(plugins_state_dir))
+        return cache_tokens((public_record(r) for r in records), index_state_dir(plugins_state_dir),
+                            processes=processes)
     except StaleState:
         return 0
 

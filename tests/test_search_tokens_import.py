@@ -8,7 +8,7 @@ import sqlite3
 import orjson
 import pytest
 
-from cms.build import jobs
+from cms.build import jobs, search_tokens
 from cms.demo.sample import generate_sample
 from cms.exchange.importer import import_records
 from search_index import build as index_build
@@ -36,6 +36,16 @@ def _lines(records):
     return [orjson.dumps(r) for r in records]
 
 
+@pytest.fixture(params=["inline", "background"])
+def imports(request, monkeypatch):
+    """import_records with the tokens cached inline (a small import), or by the background worker
+    process of a large one (ADR 0106: here from the first line on, in batches of 25)."""
+    if request.param == "inline":
+        return import_records
+    monkeypatch.setattr(search_tokens.BackgroundTokens, "LINES", 1)
+    return lambda lines: import_records(lines, batch_size=25)
+
+
 def _state_db() -> sqlite3.Connection:
     return sqlite3.connect(jobs.state_dir_for(jobs.site_dir()) / "plugins" / "search_index" / "search.sqlite3")
 
@@ -51,9 +61,9 @@ def _finds(site, record) -> bool:
     return record["id"] in [r["id"] for r in res.results[:3]]
 
 
-def test_a_full_build_after_an_import_tokenizes_nothing_and_finds_every_title(site, locale, caplog):
+def test_a_full_build_after_an_import_tokenizes_nothing_and_finds_every_title(site, locale, caplog, imports):
     records = [r for r in generate_sample(docs=80, seed=21) if "op" not in r]
-    import_records(_lines(records))
+    imports(_lines(records))
     with _state_db() as db:
         assert db.execute("SELECT COUNT(*) FROM docs").fetchone()[0] == len(records)
     caplog.set_level(logging.INFO, logger="search_index.plugin")
@@ -62,13 +72,13 @@ def test_a_full_build_after_an_import_tokenizes_nothing_and_finds_every_title(si
     assert all(_finds(site, r) for r in records[:20])
 
 
-def test_documents_cached_by_a_later_import_reach_the_incremental_index(site, locale, caplog):
+def test_documents_cached_by_a_later_import_reach_the_incremental_index(site, locale, caplog, imports):
     records = [r for r in generate_sample(docs=70, seed=22) if "op" not in r]
-    import_records(_lines(records[:50]))
+    imports(_lines(records[:50]))
     run_worker()
     caplog.set_level(logging.INFO, logger="search_index.plugin")
     changed = dict(records[1], title="关于深海养殖装备试点工作的补充通知")
-    import_records(_lines([*records[50:], changed]))  # tokens cached here, then the queued build
+    imports(_lines([*records[50:], changed]))  # tokens cached here, then the queued build
     run_worker()
     built = _tokenized(caplog)
     assert built and not any(built)  # the queue's build(s) found them all cached
@@ -77,10 +87,10 @@ def test_documents_cached_by_a_later_import_reach_the_incremental_index(site, lo
     assert records[1]["id"] not in [r["id"] for r in res.results[:1]] or res.results[0]["title"] == changed["title"]
 
 
-def test_an_import_during_a_build_leaves_the_tokens_to_the_build(site, locale, caplog):
+def test_an_import_during_a_build_leaves_the_tokens_to_the_build(site, locale, caplog, imports):
     records = [r for r in generate_sample(docs=30, seed=23) if "op" not in r]
     with build_lock(jobs.state_dir_for(jobs.site_dir())):
-        import_records(_lines(records))
+        imports(_lines(records))
     caplog.set_level(logging.INFO, logger="search_index.plugin")
     jobs.build_from_database(full=True)
     assert _tokenized(caplog) == [len(records)]
@@ -124,3 +134,31 @@ def test_an_index_from_tokens_cached_in_import_batches_equals_a_cold_build(tmp_p
         index_build.cache_tokens(imported[i : i + 250], tmp_path / "state", chunk=100)
     assert index_build.build_index(records, tmp_path / "site", tmp_path / "state").tokenized == 0
     assert _index_files(tmp_path / "site") == _index_files(tmp_path / "cold")
+
+
+def test_tokens_cached_in_the_background_equal_the_inline_ones(site, locale, monkeypatch):
+    """The background worker (a large import) caches, row for row, what the inline path caches."""
+    records = [r for r in generate_sample(docs=90, seed=26) if "op" not in r]
+
+    def state_rows():
+        with _state_db() as db:
+            return db.execute("SELECT id, hash, published, meta, n FROM docs ORDER BY id").fetchall()
+
+    import_records(_lines(records))
+    inline = state_rows()
+    state = jobs.state_dir_for(jobs.site_dir())
+    import shutil
+
+    shutil.rmtree(state / "plugins" / "search_index")
+    monkeypatch.setattr(search_tokens.BackgroundTokens, "LINES", 1)
+    forked = []
+    real_start = search_tokens.BackgroundTokens.start
+    monkeypatch.setattr(search_tokens.BackgroundTokens, "start",
+                        lambda self: (real_start(self), forked.append(self.pool is not None)))
+    changed = [dict(r, title=r["title"] + "（修订）") for r in records]  # every document changes: all tokenized again
+    import_records(_lines(records), batch_size=20)  # unchanged documents: nothing to cache
+    assert forked and all(forked)
+    import_records(_lines(changed), batch_size=20)
+    import_records(_lines(records), batch_size=20)  # and back: the same content as the inline import
+    assert state_rows() == inline
+    assert len(inline) == len(records)

@@ -1091,22 +1091,28 @@ def import_records(
             progress(summary)
 
     # One batch ahead: its attachment files are read and stored by the file worker processes while the
-    # batch before it is written (``start_files``).
-    ahead = None
-    try:
-        for chunk in _chunks(lines, batch_size, summary):
-            parsed = parse_chunk(chunk)
-            batch = (parsed, importer.start_files(parsed))
+    # batch before it is written (``start_files``). A large import's search tokens are cached by a worker
+    # process of their own while the next batches are written (ADR 0106).
+    from cms.build.search_tokens import background  # noqa: PLC0415 - cms.build imports this module
+
+    with background() as tokens:
+        ahead = None
+        try:
+            for chunk in _chunks(lines, batch_size, summary):
+                if summary.lines >= tokens.LINES:
+                    tokens.start()
+                parsed = parse_chunk(chunk)
+                batch = (parsed, importer.start_files(parsed))
+                if ahead is not None:
+                    write(ahead)
+                ahead = batch
             if ahead is not None:
                 write(ahead)
-            ahead = batch
-        if ahead is not None:
-            write(ahead)
-    finally:
-        if files is not None:
-            files.close()
-    importer.finish_index_nos()
-    importer.finish_links()
+        finally:
+            if files is not None:
+                files.close()
+        importer.finish_index_nos()
+        importer.finish_links()
     importer.flush_problems()
     summary.seconds = time.perf_counter() - started
     if progress:
