@@ -16,12 +16,13 @@ import io
 import os
 import sqlite3
 import stat
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from content_models.atomic import atomic_file
+from content_models.atomic import atomic_file, atomic_write_in
 from content_models.files import sniff_type
 
 CHUNK = 1 << 20
@@ -43,6 +44,8 @@ class FileStore:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        self._root = str(self.root)
+        self._dirs: set[str] = set()  # the <sha256[:2]> directories known to exist
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -52,8 +55,8 @@ class FileStore:
 
     def put_path(self, source: str | os.PathLike, name: str = "") -> StoredFile:
         """Store the file at ``source`` (OSError when it cannot be read: the caller reports it)."""
-        source = Path(source)
-        name = name or source.name
+        source = os.fspath(source)
+        name = name or os.path.basename(source)
         with open(source, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size <= SMALL:
@@ -71,11 +74,27 @@ class FileStore:
 
     def put_bytes(self, data: bytes, name: str = "") -> StoredFile:
         sha = hashlib.sha256(data).hexdigest()
-        target = self.path(sha)
-        if not target.is_file():
-            with atomic_file(target, durable=False) as out:
-                out.write(data)
-        return StoredFile(sha, len(data), self._kind(data[:HEAD], name, io.BytesIO(data)))
+        directory = os.path.join(self._root, sha[:2])
+        if not os.path.isfile(os.path.join(directory, sha)):
+            self._write_small(directory, sha, data)
+        head = data[:HEAD]
+        if head.startswith(b"PK\x03\x04"):
+            names = _zip_names(data)
+            if names is not None:
+                return StoredFile(sha, len(data), sniff_type(head, name, names[:200]))
+        return StoredFile(sha, len(data), self._kind(head, name, io.BytesIO(data)))
+
+    def _write_small(self, directory: str, sha: str, data: bytes) -> None:
+        """Write a file under its final name with one rename; its directory is made once per store
+        object (and again if it went away since)."""
+        if directory not in self._dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._dirs.add(directory)
+        try:
+            atomic_write_in(directory, sha, data)
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            atomic_write_in(directory, sha, data)
 
     def put_stream(self, fh: BinaryIO, name: str = "") -> StoredFile:
         """Store an open binary file (an uploaded file's storage handle); a large one is read twice
@@ -111,6 +130,39 @@ class FileStore:
         return sniff_type(head, name, names)
 
 
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, entries, size, offset, comment
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # a central directory entry (zipfile.structCentralDir)
+
+
+def _zip_names(data: bytes) -> list[str] | None:
+    """The member names of a ZIP archive held in memory, as ``zipfile.ZipFile(...).namelist()`` gives
+    them, read straight from the central directory for the plain layout that Office, WPS and OFD
+    writers produce (no archive comment, no ZIP64, no extra fields, nothing before the archive);
+    None for anything else, which ``zipfile`` then reads (and judges) itself. ``zipfile`` builds an
+    object per member: this is the importer's type sniffing for Word, Excel and OFD files."""
+    end = len(data) - _EOCD.size
+    if end < 0 or data[end : end + 4] != b"PK\x05\x06":
+        return None
+    _sig, disk, cd_disk, _on_disk, _count, cd_size, cd_offset, comment = _EOCD.unpack_from(data, end)
+    if disk or cd_disk or comment or cd_offset + cd_size != end or data[end - 20 : end - 16] == b"PK\x06\x07":
+        return None
+    names = []
+    pos = cd_offset
+    try:
+        while pos < end:
+            entry = _CENTRAL.unpack_from(data, pos)
+            if entry[0] != b"PK\x01\x02" or entry[13] or entry[14] or entry[3] > zipfile.MAX_EXTRACT_VERSION:
+                return None  # a bad signature, extra fields, a comment, a version zipfile refuses
+            raw = data[pos + _CENTRAL.size : pos + _CENTRAL.size + entry[12]]
+            name = raw.decode("utf-8" if entry[5] & 0x800 else "cp437")
+            nul = name.find("\x00")
+            names.append(name[:nul] if nul >= 0 else name)
+            pos += _CENTRAL.size + entry[12]
+    except (struct.error, UnicodeDecodeError):
+        return None
+    return names if pos == end else None
+
+
 class SeenSources:
     """The source files an import already stored, so a re-import does not read them again.
 
@@ -131,9 +183,11 @@ class SeenSources:
                         "sha256 TEXT NOT NULL, size INTEGER NOT NULL, kind TEXT NOT NULL)")
         self._new: list[tuple] = []
 
-    def put(self, source: Path, name: str) -> StoredFile:
-        """The stored file for ``source`` (OSError as ``put_path`` when it cannot be read)."""
-        st = os.stat(source)
+    def put(self, source: str | os.PathLike, name: str, st: os.stat_result | None = None) -> StoredFile:
+        """The stored file for ``source`` (OSError as ``put_path`` when it cannot be read); ``st``:
+        its ``os.stat`` when the caller has it."""
+        if st is None:
+            st = os.stat(source)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "Is a directory", str(source))
         ident = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"

@@ -335,3 +335,86 @@ def test_an_editor_attaches_only_files_of_the_departments_collection(env):
     # the group may add and choose files in its own collection (Wagtail's collection permissions)
     assert permissions.department_collection(own) in Collection.objects.filter(
         group_permissions__group__in=editor.groups.all(), group_permissions__permission__codename="choose_document")
+
+
+def _zips() -> dict[str, bytes]:
+    """ZIP archives of every layout the type sniffing meets: Office, WPS and OFD writers' plain one,
+    and the ones whose member list ``zipfile`` itself reads (comment, extra fields, prepended bytes,
+    a damaged directory, a legacy code-page name)."""
+    import zipfile
+
+    def made(*, comment=b"", extra=b"", name="word/document.xml", flags=0) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            info = zipfile.ZipInfo(name)
+            info.extra = extra
+            info.flag_bits |= flags
+            zf.writestr("[Content_Types].xml", "<Types/>")
+            zf.writestr(info, "<w:document/>")
+            zf.comment = comment
+        return buf.getvalue()
+
+    plain = made()
+    cut = plain.rfind(b"PK\x01\x02")
+    return {
+        "docx": DOCX, "xlsx": XLSX, "ofd": OFD, "plain": plain,
+        "comment": made(comment=b"exported by OA"),
+        "extra": made(extra=b"\xfe\xca\x00\x00"),
+        "prepended": b"MZ stub" + plain,
+        "utf8-name": made(name="xl/\u00e9.xml"),  # zipfile flags a non-ASCII name as UTF-8
+        "legacy-name": plain.replace(b"word/document.xml", b"word/\x82ocument.xml"),
+        "damaged": plain[:cut] + b"PK\x01\x03" + plain[cut + 4 :],
+        "truncated": plain[: len(plain) - 30] + plain[-22:],
+    }
+
+
+@pytest.mark.parametrize("label", list(_zips()))
+def test_the_zip_member_list_read_for_the_type_is_the_one_zipfile_reads(label, tmp_path):
+    """Word, Excel and OFD files are told apart by their member names, read without zipfile for the
+    plain layout; the type stored is the one zipfile's member list gives, for every layout."""
+    import zipfile
+
+    from content_models.filestore import _zip_names
+
+    data = _zips()[label]
+    try:
+        expected = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        expected = None
+    fast = _zip_names(data)
+    assert fast is None or fast == expected
+    if label in ("docx", "xlsx", "ofd", "plain", "legacy-name"):
+        assert fast is not None  # the common case does not go through zipfile
+    stored = FileStore(tmp_path / "store").put_bytes(data, "附件.bin")
+    assert stored.kind == sniff_type(data[:16], "附件.bin", expected[:200] if expected is not None else None)
+
+
+@pytest.mark.django_db
+def test_symlinks_in_the_files_directory_are_followed_inside_it_and_refused_outside(env):
+    """A symlink to a file or directory inside the files directory imports its file; one that leads
+    outside is reported (不在附件目录内); a symlink loop is reported as unreadable; the rest imports."""
+    tmp_path, files = env
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "a.pdf").write_bytes(PDF)
+    (files / "link.pdf").symlink_to(files / "2024" / "申报表.pdf")
+    (files / "dir-link").symlink_to(files / "2024")
+    (files / "out.pdf").symlink_to(outside / "a.pdf")
+    (files / "out-dir").symlink_to(outside)
+    (files / "loop.pdf").symlink_to(files / "loop.pdf")
+    records = [_doc(1, [
+        {"title": "链接", "file": "link.pdf", "bytes": None},
+        {"title": "目录链接", "file": "dir-link/名单.docx", "bytes": None},
+        {"title": "外部文件", "file": "out.pdf", "bytes": None},
+        {"title": "外部目录", "file": "out-dir/a.pdf", "bytes": None},
+        {"title": "循环", "file": "loop.pdf", "bytes": None},
+        {"title": "目录本身", "file": "2024/", "bytes": None},
+    ])]
+    out, err = _import(tmp_path, files, records)
+    assert "新增 1" in out and "附件文件：读取 2，暂缺 4" in out
+    rows = {a.title: a for a in Attachment.objects.all()}
+    assert (rows["链接"].file_type, rows["目录链接"].file_type) == ("pdf", "docx")
+    assert all(rows[t].sha256 == "" for t in ("外部文件", "外部目录", "循环", "目录本身"))
+    assert "外部文件" in err and "out.pdf" in err and err.count("不在附件目录内") == 2
+    assert "“循环”的文件无法读取" in err
+    assert "“目录本身”的路径是目录" in err

@@ -11,6 +11,7 @@ per committed batch instead, so the site build and the search index can react.
 
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -433,6 +434,9 @@ class AttachmentFiles:
         self.files_dir = Path(files_dir).resolve() if files_dir is not None else None
         self.seen = SeenSources(store) if self.files_dir is not None else None  # re-imports read nothing
         self._pool: Pool | None = None
+        self._dirs: dict[str, str] = {}  # a relative directory -> its real path (symlinks resolved)
+        self._root = str(self.files_dir)
+        self._prefix = os.path.join(self._root, "")
 
     def flush(self) -> None:
         if self.seen is not None:
@@ -471,14 +475,14 @@ class AttachmentFiles:
         if self.files_dir is None:
             return (item if sha and self.store.has(sha) else (title, file, size, kind, "")), None
         try:
-            source = (self.files_dir / file.lstrip("/\\")).resolve()
+            source, st = self._source(file.lstrip("/\\"))
         except (OSError, ValueError):  # a NUL byte, a symlink loop
-            source = None
-        if source is None or not source.is_relative_to(self.files_dir):
+            source = st = None
+        if source is None or not (source == self._root or source.startswith(self._prefix)):
             report(f"附件“{title}”的路径“{file}”不在附件目录内，已按暂缺导入")
             return (title, file, size, kind, ""), False
         try:
-            stored = self.seen.put(source, file.rsplit("/", 1)[-1])
+            stored = self.seen.put(source, file.rsplit("/", 1)[-1], st)
         except FileNotFoundError:
             report(f"附件“{title}”的文件不存在：{file}，已按暂缺导入")
             return (title, file, size, kind, ""), False
@@ -489,6 +493,26 @@ class AttachmentFiles:
             report(f"附件“{title}”的文件无法读取：{file}（{exc.strerror}），已按暂缺导入")
             return (title, file, size, kind, ""), False
         return (title, file, stored.size, stored.kind or kind, stored.sha256), True
+
+
+    def _source(self, rel: str) -> tuple[str, os.stat_result | None]:
+        """``(files_dir / rel).resolve()`` as a string, and the file's ``os.stat`` when it was read on
+        the way (None: not read, or no such file). Each directory is resolved once; then only the
+        file itself is looked at (one ``lstat``), unless it is a symlink."""
+        parent, _, leaf = rel.rpartition("/")
+        if leaf in ("", ".", ".."):
+            return os.path.realpath(os.path.join(self._root, rel)), None
+        directory = self._dirs.get(parent)
+        if directory is None:
+            directory = self._dirs[parent] = os.path.realpath(os.path.join(self._root, parent))
+        path = os.path.join(directory, leaf)
+        try:
+            st = os.lstat(path)
+        except OSError:  # realpath keeps such a name as it is; reading it reports the error
+            return path, None
+        if stat.S_ISLNK(st.st_mode):
+            return os.path.realpath(path), None
+        return path, st
 
 
 _WORKER_FILES: dict[tuple[str, str], AttachmentFiles] = {}
