@@ -29,6 +29,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -343,7 +344,10 @@ class _Build:
         st.finish_fresh()
         self._lap("documents")
 
-        # List pages and feeds, from the state DB, also in worker processes.
+        # List pages and feeds, from the state DB (committed above), also in worker processes; they
+        # render while this process writes the sitemaps, the home page and the contributed pages and
+        # runs the plugins (the search index), whose serial parts left a core idle when they followed
+        # the lists. Each writes its own paths; the lists' results are collected afterwards.
         counts = st.counts()
         keys = sorted(set(counts) | _always_lists(departments))
         tasks = []
@@ -352,29 +356,29 @@ class _Build:
             for start in range(1, last + 1, LIST_CHUNK_PAGES):
                 tasks.append((key, start, min(last, start + LIST_CHUNK_PAGES - 1), False))
             tasks.append((key, 0, -1, True))
-        for files, nbytes in self._map(_render_list_task, tasks):
-            result.files_written += files
-            result.bytes_written += nbytes
+        with self._map_beside(_render_list_task, tasks) as lists:
+            writer = Writer(root, fresh=True, mirror=mirror)
+            _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
+            _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
+            self._lap("sitemaps+home")
+            pages = self._plan_pages(self._previous_page_versions, full=True)
+            result.pages_rendered = _write_pages(renderer, writer, pages, st,
+                                                 render=lambda specs: self._render_pages(specs, result))
+            st.update_pages(pages.upsert, ())
+            self._lap("pages")
+
+            ctx = self._context(writer, renderer, True, SpoolRecords(spool), set(), pages)
+            run_event(self.plugins, "on_render", ctx)
+            result.files_written += writer.files
+            result.bytes_written += writer.bytes
+            self._lap("plugins")
+            for files, nbytes in lists:
+                result.files_written += files
+                result.bytes_written += nbytes
         ro = _G.pop("ro_state", None)
         if ro is not None:  # lists rendered in this process: release the read connection
             ro.close()
         self._lap("lists")
-
-        writer = Writer(root, fresh=True, mirror=mirror)
-        _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
-        _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
-        self._lap("sitemaps+home")
-        pages = self._plan_pages(self._previous_page_versions, full=True)
-        result.pages_rendered = _write_pages(renderer, writer, pages, st,
-                                             render=lambda specs: self._render_pages(specs, result))
-        st.update_pages(pages.upsert, ())
-        self._lap("pages")
-
-        ctx = self._context(writer, renderer, True, SpoolRecords(spool), set(), pages)
-        run_event(self.plugins, "on_render", ctx)
-        result.files_written += writer.files
-        result.bytes_written += writer.bytes
-        self._lap("plugins")
 
         st.set_meta("fingerprint", renderer.fingerprint())
         st.set_meta("columns", renderer.columns_json())
@@ -428,6 +432,21 @@ class _Build:
                 result.bytes_written += nbytes
         finally:
             _G.pop("page_specs", None)
+
+    @contextmanager
+    def _map_beside(self, fn, tasks):
+        """``_map`` started now in worker processes, while the caller does other work; the results
+        are read when the caller iterates. With one process the tasks run when iterated. Beside
+        plugins, one worker: the plugins' own pools (the search index's) take the other cores, and
+        a second list worker took the summed memory over 1 GB at 200,000 documents."""
+        procs = max(1, self.cfg.processes)
+        if procs == 1 or len(tasks) < 4:
+            yield map(fn, tasks)
+            return
+        if self.plugins:
+            procs = 1
+        with fork_pool(procs) as pool:
+            yield pool.imap_unordered(fn, tasks, chunksize=1)
 
     def _plan_pages(self, stored: Callable[[str], dict[str, str]], *, full: bool) -> PagePlan:
         try:
