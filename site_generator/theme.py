@@ -53,6 +53,24 @@ class _ProcessBytecodeCache(jinja2.BytecodeCache):
 _BYTECODE = _ProcessBytecodeCache()
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """``getattr`` of a plain dict (the build's contexts: ``{{ doc.title }}``) looks the key up at
+    once instead of first failing an attribute lookup: the AttributeError Jinja raised and caught
+    for each of them was ~7 % of a document page's render time. The result is the same: a plain
+    dict has no attribute but its class's (those still win, as in Jinja)."""
+
+    def getattr(self, obj, attribute: str):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 class Theme:
     """One theme chain (a theme over the default theme) with its hashed assets."""
 
@@ -96,7 +114,7 @@ class Theme:
         key = site if site and any((d / "sites" / site).is_dir() for d in self._site_roots()) else None
         env = self._envs.get(key)
         if env is None:
-            env = jinja2.Environment(
+            env = _Environment(
                 loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs(key)]),
                 autoescape=True,
                 auto_reload=False,
