@@ -137,6 +137,9 @@ def main() -> None:
                 print(f"full build, {label:<20} {seconds:8.1f} s wall, {cpu:8.1f} s CPU   {r.documents} documents, "
                       f"{r.pages_rendered} contributed pages, {r.files_written} files (load {os.getloadavg()[0]:.1f})",
                       flush=True)
+                # Where the wall time went: the guides' own phase ("pages") and the search index
+                # ("plugins") against the rest, which a loaded machine moves by more than they cost.
+                print("    phases (s wall): " + ", ".join(f"{k} {v:.1f}" for k, v in r.timings.items()), flush=True)
         base_wall, base_cpu = (min(t[i] for t in times["documents only"]) for i in (0, 1))
         with_wall, with_cpu = (min(t[i] for t in times["documents + guides"]) for i in (0, 1))
         if args.docs == 0:
