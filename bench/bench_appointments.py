@@ -3,14 +3,16 @@ slot was over-booked.
 
     .venv/bin/python bench/bench_appointments.py [--duration 20] [--connections 128] [--baseline]
                                                  [--server granian|gunicorn[,…]] [--database-url postgres://...]
-                                                 [--cache-url redis://127.0.0.1:6379/0]
+                                                 [--cache-url redis://127.0.0.1:6379/0] [--threads 4[,8]]
 
 Creates a temporary SQLite database (or uses --database-url), migrates it; for each measurement
 opens two windows of its own: one with 8 periods of 300 places on each of the next 10 working days
 (24,000 places), and a "hot" one whose single slot has 50 places; prepares one booking per request
 (each with its own answered challenge in the shared cache and its own Idempotency-Key: the path a
 citizen's browser takes), 10 % of them for the hot slot. The server (``cms.wsgi:application``, the
-README's production setup) runs with 2 workers; wrk (Debian's ``wrk``) sends
+README's production setup) runs with 2 workers of ``--threads`` threads each (several counts are
+measured in turn: a booking on PostgreSQL mostly waits for its commit's WAL flush, which more
+threads overlap); wrk (Debian's ``wrk``) sends
 ``POST /api/services/appointments/bookings`` over ``--connections`` connections for ``--duration``
 seconds. The per-IP write limit is off (every request comes from 127.0.0.1). ``--baseline`` also
 measures Django's whole path (``GOVSITE_FAST_PATHS=0``) in the same run, on windows of its own.
@@ -115,7 +117,7 @@ def shell(env: dict, code: str) -> object:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(kind: str, env: dict, args, tmp: Path, label: str) -> dict:
+def measure(kind: str, threads: int, env: dict, args, tmp: Path, label: str) -> dict:
     """Prepare this measurement's windows and bookings, load the server, check the database."""
     bodies = tmp / f"bookings-{label}.tsv"
     t0 = time.monotonic()
@@ -124,7 +126,7 @@ def measure(kind: str, env: dict, args, tmp: Path, label: str) -> dict:
     script = tmp / f"book-{label}.lua"
     script.write_text(LUA % bodies)
     port = free_port()
-    proc = start_server(kind, env, port, args.threads)
+    proc = start_server(kind, env, port, threads)
     try:
         out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "--latency",
                               "-s", str(script), f"http://127.0.0.1:{port}"],
@@ -147,13 +149,15 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=128)
     ap.add_argument("--requests", type=int, default=40000, help="bookings prepared per measurement (each used once)")
     ap.add_argument("--server", default="granian", help="granian, gunicorn or both (comma-separated)")
-    ap.add_argument("--threads", type=int, default=4, help="threads per worker (granian blocking threads, gunicorn gthread)")
+    ap.add_argument("--threads", default="4", help="threads per worker (granian blocking threads, gunicorn gthread); "
+                    "several (comma-separated, e.g. 4,8) are measured one after another in the same run")
     ap.add_argument("--database-url", default="")
     ap.add_argument("--cache-url", default="", help="GOVSITE_CACHE_URL (redis://…): the shared cache of production "
                     "(challenges); default: the database cache")
     ap.add_argument("--baseline", action="store_true", help="also measure Django's whole path (GOVSITE_FAST_PATHS=0)")
     args = ap.parse_args()
     servers = [k.strip() for k in args.server.split(",") if k.strip()]
+    thread_counts = [int(t) for t in args.threads.split(",") if t.strip()]
     if not servers or any(k not in ("granian", "gunicorn") for k in servers):
         raise SystemExit("--server：granian、gunicorn 或两者（逗号分隔）")
     tmp = Path(tempfile.mkdtemp(prefix="bench-appointments-"))
@@ -170,7 +174,8 @@ def main() -> None:
                                        if args.baseline else [])
     try:
         for kind in servers:
-            run(kind, env, args, tmp, db, variants)
+            for threads in thread_counts:
+                run(kind, threads, env, args, tmp, db, variants)
     finally:
         if args.cache_url:
             import redis  # noqa: PLC0415 - only a Redis run needs the client
@@ -180,14 +185,14 @@ def main() -> None:
                 client.delete(key)
 
 
-def run(kind: str, env: dict, args, tmp: Path, db: str, variants: list) -> None:
+def run(kind: str, threads: int, env: dict, args, tmp: Path, db: str, variants: list) -> None:
     rates = {}
     for n, (name, extra) in enumerate(variants):
-        r = measure(kind, {**env, **extra}, args, tmp, f"{kind}-{n}")
+        r = measure(kind, threads, {**env, **extra}, args, tmp, f"{kind}-{threads}-{n}")
         rate = r["ok"] / r["seconds"]
         rates[name] = rate
         check = r["check"]
-        print(f"booking API · {name} · {kind} (2 workers, {args.threads} threads each) · {db} · wrk, "
+        print(f"booking API · {name} · {kind} (2 workers, {threads} threads each) · {db} · wrk, "
               f"{args.connections} connections, {args.duration} s · {os.cpu_count()} CPUs, load {r['load']:.1f}")
         print(f"  prepared {args.requests} bookings (answered challenges, keys) in {r['prepared']:.1f} s")
         print(f"  bookings made (201): {r['ok']}  = {rate:.0f} bookings/s   slot full (409): {r['full']}   "
@@ -201,7 +206,7 @@ def run(kind: str, env: dict, args, tmp: Path, db: str, variants: list) -> None:
             print(f"  target ≥ 500 bookings/s: {'met' if rate >= 500 else 'NOT met'}")
     if len(rates) == 2:
         short, full = rates.values()
-        print(f"  {kind}: short path / Django path = {short / max(full, 0.1):.1f}× bookings/s")
+        print(f"  {kind}, {threads} threads: short path / Django path = {short / max(full, 0.1):.1f}× bookings/s")
 
 
 def _title(argv: list[str]) -> str:

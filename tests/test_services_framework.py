@@ -1,15 +1,20 @@
 """Framework of the service modules: calendar, masking, CORS, Chinese errors, anti-spam, idempotency."""
 
 
+import os
+import uuid
+
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import override_settings
 
-from services import throttle
+from cms.api.errors import ServiceError
+from services import antispam, throttle
 from services.masking import mask_name
-from tests.helpers.services import letter_payload, new_key
+from tests.helpers.services import letter_payload, new_key, solve
 
 LETTERS = "/api/services/letters/"
+REDIS_URL = os.environ.get("GOVSITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +22,28 @@ def fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(params=["database-cache", "redis"])
+def shared_cache(request, settings):
+    """The shared cache the challenges live in: the database cache (the default), or Redis
+    (``GOVSITE_CACHE_URL``), where a challenge is checked by one script (services.antispam)."""
+    if request.param == "database-cache":
+        yield
+        return
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    prefix = f"govsite-test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                      "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}
+    assert type(caches["default"]).__name__ == "RedisCache"
+    yield
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
 
 
 def challenge(client, module="letters"):
@@ -69,7 +96,7 @@ def test_malformed_json_is_a_clear_422_not_a_500(client):
 
 
 @pytest.mark.django_db
-def test_write_needs_a_solved_unused_challenge(client):
+def test_write_needs_a_solved_unused_challenge(client, shared_cache):
     c = challenge(client)
     wrong = letter_payload(c, challenge_answer="99")
     r = client.post(LETTERS, wrong, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
@@ -87,6 +114,26 @@ def test_write_needs_a_solved_unused_challenge(client):
     forged = letter_payload(c, challenge_token="abc:def")
     r = client.post(LETTERS, forged, content_type="application/json", HTTP_IDEMPOTENCY_KEY=new_key())
     assert r.status_code == 400 and "无效" in r.json()["message"]
+
+
+@pytest.mark.django_db
+def test_a_challenge_passes_twice_only_for_the_same_idempotency_key(shared_cache):
+    """A form submitted twice at once (the same key) passes both times; any other use is refused,
+    and a wrong answer burns the challenge even for its own key."""
+    c = antispam.new_challenge()
+    antispam.check_challenge(c.token, solve(c.question), use="key-one-0001")
+    antispam.check_challenge(c.token, f" {solve(c.question)} ", use="key-one-0001")
+    for use in ("key-two-0002", ""):
+        with pytest.raises(ServiceError, match="已使用"):
+            antispam.check_challenge(c.token, solve(c.question), use=use)
+    with pytest.raises(ServiceError, match="不正确"):
+        antispam.check_challenge(c.token, "99", use="key-one-0001")
+    with pytest.raises(ServiceError, match="无效"):
+        antispam.check_challenge(c.token, solve(c.question), use="key-one-0001")
+    fresh = antispam.new_challenge()
+    antispam.check_challenge(fresh.token, solve(fresh.question))
+    with pytest.raises(ServiceError, match="已使用"):
+        antispam.check_challenge(fresh.token, solve(fresh.question))
 
 
 @pytest.mark.django_db

@@ -144,9 +144,10 @@ class Receipt(Schema):
 
 
 def receipt(b: Booking, code: str | None = None) -> dict:
+    # the status's own label: get_status_display() hashes every choice's lazy label (a translation each)
     return {"number": b.number, "code": code, "window": str(b.window), "place": b.window.place, "day": b.slot.day,
             "start": f"{b.slot.start:%H:%M}", "end": f"{b.slot.end:%H:%M}", "status": b.status,
-            "status_label": b.get_status_display(), "name": mask_name(b.name)}
+            "status_label": str(Booking.Status(b.status).label), "name": mask_name(b.name)}
 
 
 def _json(data: dict, status: int) -> HttpResponse:
