@@ -2,13 +2,12 @@
 
 Patching the main files for one changed document rewrites the shard of every term it holds, and
 the directory files that list them: hundreds of files at 200k documents, each one more upload
-when publishing. The delta instead holds every document changed since the last merge, in
-``DELTA_BUCKETS`` small term files and one metadata file (``format`` describes them), rewritten
-from the build state on each incremental build: a one-document change writes at most
-``DELTA_BUCKETS + 1`` delta files and the manifest. Queries (``query.py``, ``search.js``) drop the
-delta's dead ordinals from the main segments and add its postings.
+when publishing. The delta instead holds every document changed since the last merge, inline
+in the manifest (``format`` describes it; ADR 0161), rewritten from the build state on each
+incremental build: a one-document change writes the manifest alone. Queries (``query.py``,
+``search.js``) drop the delta's dead ordinals from the main segments and add its postings.
 
-Once the delta holds more than ``DELTA_MAX_BYTES`` (gzip'd) or ``DELTA_MAX_DOCS`` documents, a
+Once the delta holds more than ``DELTA_MAX_BYTES`` (gzip'd and base64'd, what a query pays more) or ``DELTA_MAX_DOCS`` documents, a
 build merges it into the main files instead; the site's plugin (``plugin.py``) never does so in
 the build of an editor's change, but in a build of its own that the build worker runs next
 (``merge_due``, ADR 0145). The merge (``incremental.patch_index``, which writes exactly
@@ -16,12 +15,13 @@ what a full assembly writes) and deletes the delta files. The state keeps, per c
 where the tokens the main files hold for it are (table ``dirty``), so the delta and the merge are
 computed from the state alone, whatever builds failed in between.
 
-Delta files are named by content and never deleted by a delta build (the release being built and
-the target may still be read by a query holding the previous manifest); the merge removes them.
+Delta files of indexes written before (``x/<hash>.bin``) are named by content and never deleted by a
+delta build (a query may hold the previous manifest); the merge removes them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from pathlib import Path
@@ -119,28 +119,26 @@ def write_delta(state, writer, stats, out_dir: Path, *, force: bool = False):
         if off is not None:
             for term in _facet_terms(state, state.tokens.read(off, n)[0]):
                 count(term, -1)
-    buckets: list[dict[str, list[int]]] = [{} for _ in range(fmt.DELTA_BUCKETS)]
+    postings: dict[str, list[int]] = {}
     for o, _meta, off, n in live:
         tids, imps = state.tokens.read(off, n)
         terms = state.terms_of(np.frombuffer(tids, dtype=np.uint32).tolist())
         for term, imp in zip(terms, imps, strict=True):
-            buckets[fmt.delta_bucket(term)].setdefault(term, []).extend((o, imp))
+            postings.setdefault(term, []).extend((o, imp))
             if term.startswith("f:"):
                 count(term, 1)
 
-    raws = [orjson.dumps(b, option=orjson.OPT_SORT_KEYS) if b else b"" for b in buckets]
+    # The delta's postings and rows, inline in the manifest (ADR 0161): [{term: [ordinal, impact,
+    # ...]}, [[ordinal, row], ...]], gzip'd and base64'd, so a change writes the manifest alone.
     meta_raw = b"[" + b",".join(b"[%d,%s]" % (o, meta) for o, meta, _off, _n in live) + b"]"
-    size = sum(len(fmt.compress(r)) for r in raws if r) + len(fmt.compress(meta_raw))
+    inline = base64.b64encode(fmt.compress(
+        b"[" + orjson.dumps(postings, option=orjson.OPT_SORT_KEYS) + b"," + meta_raw + b"]")).decode("ascii")
+    size = len(inline)
     if not force and size > fmt.DELTA_MAX_BYTES:
         return MERGE
 
     if dirty:
-        manifest["delta"] = {
-            "dead": dead,
-            "ords": [r[0] for r in live],
-            "buckets": [writer.put("x", r) if r else "" for r in raws],
-            "meta": writer.put("x", meta_raw) if live else "",
-        }
+        manifest["delta"] = {"dead": dead, "ords": [r[0] for r in live], "buckets": [], "meta": "", "inline": inline}
     else:
         manifest.pop("delta", None)
     manifest["docs"] = main["docs"] - len(dead) + len(live)

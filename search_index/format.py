@@ -37,9 +37,10 @@ serve files as they are.
 - The *delta* (manifest ``delta``, absent or null when empty): the documents changed since the
   last merge. ``dead`` lists the ordinals whose postings in the main files are void (changed or
   withdrawn documents), ``ords`` the ordinals whose current rows and postings are in the delta,
-  ``buckets`` names ``DELTA_BUCKETS`` files ``x/<hash>.bin`` (gzip JSON ``{term: [ordinal,
-  impact, ordinal, impact, ...]}``, a term in bucket ``delta_bucket(term)``, "" for an empty
-  one) and ``meta`` one file ``x/<hash>.bin`` of ``[[ordinal, row], ...]``. A reader drops the
+  ``inline`` base64 of gzip JSON ``[{term: [ordinal, impact, ordinal, impact, ...]}, [[ordinal,
+  row], ...]]`` (ADR 0161). Indexes written before name files instead: ``buckets``, files
+  ``x/<hash>.bin`` of the terms (a term in bucket ``delta_bucket(term)``, "" for an empty one) and
+  ``meta`` one file ``x/<hash>.bin`` of the rows; readers take either. A reader drops the
   dead ordinals from every main segment and adds the delta's postings; ``docs``, ``ords`` and
   ``facets`` of the manifest already count the delta.
 """
@@ -92,12 +93,11 @@ TITLE_VERIFY = 24  # ... and reads the titles of at most this many candidates
 PHRASE_BOOST = 500.0  # a document whose title contains the whole query
 TITLE_SCAN_BLOCKS = 2  # when titles hold the whole query, the scan reads at most this many blocks
 # The delta (see search_index/delta.py): the documents changed since the last merge, beside the
-# main index. A one-document change writes at most DELTA_BUCKETS term files, the delta's metadata
-# file and the manifest (3 files: a publish of a new document stays under 20 writes, ADR 0158; a
-# query reads the one term file, at most DELTA_MAX_BYTES, when a delta is present). The delta
-# is merged into the main index once its files hold more than DELTA_MAX_BYTES gzip'd (a query,
-# which reads at most all of them, pays at most that much more) or DELTA_MAX_DOCS documents.
-# Measured with the shared corpus: 1-2 KB a document, so about six changes between merges.
+# main index, inline in its manifest (ADR 0161): a one-document change writes the manifest alone.
+# The delta is merged into the main index once its inline form (gzip'd, base64'd) passes
+# DELTA_MAX_BYTES (a query, which reads the manifest, pays at most that much more) or
+# DELTA_MAX_DOCS documents. Measured with the shared corpus: 1-2 KB gzip'd a document (about a
+# third more base64'd), so a merge every few changes, in the build worker's own build (ADR 0145).
 DELTA_BUCKETS = 1
 DELTA_MAX_BYTES = 10 * 1024
 DELTA_MAX_DOCS = 32

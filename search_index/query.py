@@ -133,6 +133,8 @@ class SearchIndex:
         delta = self._delta
         if not delta.present:
             return entry
+        if delta.terms is not None:
+            return delta.merge_entry(entry, delta.terms.get(term, []))
         name = delta.buckets[fmt.delta_bucket(term, len(delta.buckets))]
         return delta.merge_entry(entry, self._file("x", name).get(term, []) if name else [])
 
@@ -154,7 +156,7 @@ class SearchIndex:
         if delta.present and (ordinal in delta.ords or ordinal in delta.dead):
             if ordinal not in delta.ords:
                 return None  # withdrawn since the last merge
-            rows = dict(self._file("x", delta.meta))
+            rows = delta.rows if delta.rows is not None else dict(self._file("x", delta.meta))
             return dict(zip(self.manifest["meta"]["fields"], rows[ordinal], strict=True))
         m = self.manifest["meta"]
         chunk = ordinal // m["chunk"]
@@ -398,6 +400,12 @@ class _Delta:
         self.ords = set(spec.get("ords", ()))
         self.buckets = spec.get("buckets", [])
         self.meta = spec.get("meta", "")
+        # inline in the manifest (ADR 0161); an index written before names files instead
+        self.terms: dict | None = None
+        self.rows: dict | None = None
+        if spec.get("inline"):
+            terms, rows = orjson.loads(gzip.decompress(base64.b64decode(spec["inline"])))
+            self.terms, self.rows = terms, dict(rows)
         self.dead_blocks = {o // block for o in self.dead}
         self._dead_array = np.array(sorted(self.dead), dtype=np.int64)
 

@@ -138,7 +138,13 @@ def build_site(
     changed_ids: Iterable[str] | None = None,
     fetch: Callable[[set[str]], Iterable[dict]] | None = None,
     page_sets: Iterable[PageSet] | None = None,
+    seal: bool = True,
 ) -> BuildResult:
+    """Build the site into ``out_dir`` (a symlink to the live release).
+
+    ``seal`` False (an editor's build from the queue): a list whose newest page fills up is not cut
+    into a new archived page now; its index page shows the whole open tail until a build with
+    ``seal`` (the build worker's own, ``work_due``) seals it (ADR 0161)."""
     cfg = config or BuildConfig()
     out = Path(out_dir).absolute()
     sdir = Path(state_dir).absolute() if state_dir else default_state_dir(out)
@@ -151,8 +157,9 @@ def build_site(
     counter = _ReadCounter()
     parted = records if full and isinstance(records, PartedRecords) else None
     with build_lock(sdir):
-        result = _Build(cfg, out, sdir, sets).run(counter.records(records), full=full, changed_ids=changed_ids,
-                                                   fetch=counter.fetch(fetch), parted=parted)
+        result = _Build(cfg, out, sdir, sets, seal=seal).run(counter.records(records), full=full,
+                                                             changed_ids=changed_ids, fetch=counter.fetch(fetch),
+                                                             parted=parted)
     result.records_read = counter.n + (result.documents if parted is not None else 0)
     return result
 
@@ -176,8 +183,10 @@ def _checked_plugins(plugins) -> list[BuildPlugin]:
 
 
 class _Build:
-    def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path, page_sets: list[tuple[PageSet, list[PageSpec]]]):
+    def __init__(self, cfg: BuildConfig, out: Path, state_dir: Path, page_sets: list[tuple[PageSet, list[PageSpec]]],
+                 *, seal: bool = True):
         self.cfg = cfg
+        self.seal = seal
         self.out = out
         self.state_dir = state_dir
         self.releases = Releases(out, state_dir)
@@ -560,7 +569,7 @@ class _Build:
         if columns is not None:  # pages at an edited column's address show its tags (ADR 0135)
             planned = {spec.path for spec in pages.render}
             pages.render += [spec for spec in columns.pages if spec.path not in planned]
-        due = plugins_want_build(self.plugins, self.state_dir)
+        due = plugins_want_build(self.plugins, self.state_dir) or (self.seal and bool(st.seals_due()))
         if not changed and not removed and not pages and columns is None and not due:
             # nothing to do: no new release, no plugin events
             result.release = live
@@ -579,7 +588,9 @@ class _Build:
             writer = Writer(self.releases.path(target), fresh=False)
             st.begin()
             public = {doc_id: docinfo.public_record(rec) for doc_id, rec in changed.items()}
-            rendered = _apply_changes(renderer, st, writer, cfg, changed, public, removed, fetch)
+            rendered = _apply_changes(renderer, st, writer, cfg, changed, public, removed, fetch, seal=self.seal)
+            if self.seal:
+                _apply_seals(renderer, st, writer, cfg)
             if columns is not None:
                 rendered += _apply_column_changes(renderer, st, writer, cfg, columns, fetch)
             result.rendered_documents = rendered
@@ -618,6 +629,29 @@ PAGE_FILES = "page:"  # a contributed page's rows in ``doc_files`` (document ids
 def plugins_want_build(plugins: Iterable[BuildPlugin], state_dir: Path) -> bool:
     """Whether a plugin has work of its own for a build with no change (``BasePlugin.wants_build``)."""
     return any(getattr(p, "wants_build", None) and p.wants_build(state_dir / "plugins") for p in plugins)
+
+
+def seals_due(state_dir: Path) -> bool:
+    """Whether an editor's build left a full list page unsealed (ADR 0161). Read-only; False
+    without a state."""
+    path = Path(state_dir) / "state.sqlite3"
+    if not path.is_file():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='seals_due'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return bool(row and orjson.loads(row[0]))
+
+
+def work_due(plugins: Iterable[BuildPlugin], state_dir: Path) -> bool:
+    """Whether the build worker should run a build of its own with no change: a plugin's work (the
+    search delta's merge, ADR 0145) or list pages to seal (ADR 0161)."""
+    return seals_due(state_dir) or plugins_want_build(plugins, state_dir)
 
 
 def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State,
@@ -821,9 +855,13 @@ class _Lists:
             self.w.write(lm.page_path(p), self.r.list_page(lm, chunk, page_no=p, last_page=last))
 
     def render_index(self, key: str) -> None:
+        """A list's index page (its newest items) and feed. Only a department's page says how many
+        documents it holds ("共 N 条", beside its categories' counts, which change with it anyway): on
+        any other list the total would make every withdrawal of an old document rewrite the list's
+        index page as well as the archived page it leaves (ADR 0161)."""
         ps = self.cfg.page_size
-        n = self.st.count(key)
         lm = self.r.list_meta(key)
+        n = self.st.count(key) if lm.kind == "s" else None
         last = self.st.page_count(key)
         children = None
         if lm.kind == "s":
@@ -831,7 +869,9 @@ class _Lists:
                 {"name": k.split(":", 2)[2], "count": c, "url": f"/{lm.site}/{docinfo.category_slug(k.split(':', 2)[2])}/"}
                 for k, c in sorted(self._sub_counts(lm.site).items(), key=lambda kv: category_order(kv[0]))
             ]
-        entries = self.st.entries(self.st.tail(key, ps))
+        # The newest page's worth, or the whole open tail while its seal waits for the build
+        # worker's own build (ADR 0161): no item is ever on no page.
+        entries = self.st.entries(self.st.tail(key, max(ps, self.st.open_count(key))))
         self.w.write(lm.index_path(), self.r.list_page(lm, entries, page_no=None, last_page=last, count=n,
                                                         children=children))
         if lm.feeds:
@@ -972,8 +1012,26 @@ def _apply_column_changes(renderer: Renderer, st: State, writer: Writer, cfg: Bu
 
 
 # ---------------------------------------------------------------------------------------------
+def _apply_seals(renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig) -> None:
+    """Seal the full pages editors' builds left on their lists' open tails (ADR 0161), as
+    ``_apply_changes`` does inline: the new archived pages, the page before them (its "newer" link)
+    and the index page (its "older" link, and a page's worth again)."""
+    due = st.seals_due()
+    if not due:
+        return
+    lists = _Lists(renderer, st, writer, cfg)
+    for key in sorted(due):
+        if not st.count(key):
+            continue  # emptied since: _apply_changes dropped it
+        old_last = st.page_count(key)
+        sealed = st.seal_open(key, cfg.page_size)
+        lists.render_pages(key, set(sealed) | ({old_last} if sealed and old_last else set()))
+        lists.render_index(key)
+    st.set_seals_due([])
+
+
 def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConfig, changed: dict[str, dict],
-                   public: dict[str, dict], removed: set[str], fetch) -> int:
+                   public: dict[str, dict], removed: set[str], fetch, *, seal: bool = True) -> int:
     """Update the state and rewrite exactly the outputs that depend on the changed documents.
 
     ``changed`` are the records as given (their content hash goes into the state), ``public`` the
@@ -1106,25 +1164,37 @@ def _apply_changes(renderer: Renderer, st: State, writer: Writer, cfg: BuildConf
     # Lists and feeds.
     lists = _Lists(renderer, st, writer, cfg)
     dept_keys = _always_lists(renderer.departments)
+    due = st.seals_due()
+    due_before = set(due)
     for key in sorted(touched):
         pages = touched[key]
         old_last = st.page_count(key)
         if new_counts[key] == 0:
             st.drop_pages(key)
+            due.discard(key)
             if key not in dept_keys:
                 lists.delete_list(key, old_last)
                 continue
             pages = set()
+        elif not seal:
+            # An editor's build leaves a full open page to the build worker's own build, which
+            # seals it (new page, the previous one's "newer" link, the index's "older" link): a new
+            # document then writes the same dozen files whether a list fills a page or not (ADR 0161).
+            if st.open_count(key) >= ps:
+                due.add(key)
         else:
             sealed = st.seal_open(key, ps)  # full pages off the open tail, as a full build cuts them
             if sealed and old_last:
                 pages.add(old_last)  # its "newer" link now leads to the new page, not the index
             pages.update(sealed)
+            due.discard(key)
         lists.render_pages(key, pages)
         lm = renderer.list_meta(key)
         for p in range(st.page_count(key) + 1, old_last + 1):
             writer.delete(lm.page_path(p))
         lists.render_index(key)
+    if due != due_before:
+        st.set_seals_due(due)
     # A department's index shows its category counts.
     for key in sorted({f"s:{k.split(':')[1]}" for k in touched if k.startswith("sc:")} - set(touched)):
         lists.render_index(key)

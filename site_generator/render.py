@@ -27,8 +27,9 @@ from site_generator.config import BuildConfig
 from site_generator.identity import identity
 from site_generator.theme import Themes
 
-GENERATOR_VERSION = "4"  # 3: archived list pages keep their key ranges (ADR 0143); 4: Atom feeds only,
-# the catalogue without counts, the sitemap index without lastmod (ADR 0156)
+GENERATOR_VERSION = "5"  # 3: archived list pages keep their key ranges (ADR 0143); 4: Atom feeds only,
+# the catalogue without counts, the sitemap index without lastmod (ADR 0156); 5: no "共 N 条" on a
+# list's index page but a department's, feeds for the site and each department only (ADR 0161)
 # Column names of the theme's own standalone pages (``pages/<name>.html``).
 _PAGE_NAMES = {"search": "站内搜索"}
 # The share image of a page (meta Image): the first image of its body, else the site's logo.
@@ -48,7 +49,9 @@ class ListMeta:
         self.kind = kind
         self.site: str | None = None
         self.crumbs: list[dict] = []
-        self.feeds = kind in ("all", "s", "c")
+        # The site's and each department's list have an Atom feed; a category's across departments
+        # has not: a new document then rewrites two feeds, not three (ADR 0161).
+        self.feeds = kind in ("all", "s")
         if kind == "all":
             self.title, self.base = "最新信息", "/list/"
         elif kind == "s":

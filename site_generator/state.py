@@ -188,6 +188,7 @@ class State:
     def seal_all(self, page_size: int) -> None:
         """A full build: every list cut into pages of ``page_size`` from its oldest item."""
         self.db.execute("DELETE FROM list_pages")
+        self.db.execute("DELETE FROM meta WHERE key='seals_due'")
         self.db.execute(
             "INSERT INTO list_pages(list_key, ts, id, page) SELECT list_key, ts, id, rn / ? FROM ("
             " SELECT list_key, ts, id, row_number() OVER (PARTITION BY list_key ORDER BY ts, id) AS rn"
@@ -250,6 +251,26 @@ class State:
                             (key, tail[end][0], tail[end][1], page))
             new.append(page)
         return new
+
+    def open_count(self, key: str) -> int:
+        """How many items of a list are after its last archived page (what its index page shows, at
+        least a page's worth)."""
+        last = self.db.execute(
+            "SELECT ts, id FROM list_pages WHERE list_key=? ORDER BY page DESC LIMIT 1", (key,)
+        ).fetchone()
+        q = "SELECT count(*) FROM list_items WHERE list_key=?"
+        args: list = [key]
+        if last is not None:
+            q += " AND (ts, id) > (?, ?)"
+            args += [last[0], last[1]]
+        return self.db.execute(q, args).fetchone()[0]
+
+    def seals_due(self) -> set[str]:
+        """Lists whose open tail holds a page's worth that an editor's build left unsealed (ADR 0161)."""
+        return set(orjson.loads(self.get_meta("seals_due") or "[]"))
+
+    def set_seals_due(self, keys: Iterable[str]) -> None:
+        self.set_meta("seals_due", orjson.dumps(sorted(keys)).decode())
 
     def drop_pages(self, key: str) -> None:
         self.db.execute("DELETE FROM list_pages WHERE list_key=?", (key,))

@@ -82,8 +82,10 @@ def test_one_document_create_update_withdrawal_send_under_20_writes(
         writes = recording.writes(bucket)
         assert not result["full"] and writes, name
         counts[name] = len(writes)
-        # the delta's files and the manifest: a handful, whatever the size of the index
-        assert sum("/search/idx/" in w for w in writes) <= 1 + fmt.DELTA_BUCKETS + 1, (name, writes)
+        # the delta is inline in the index's manifest: one index file, whatever the size of the index
+        assert [w for w in writes if "/search/idx/" in w] == [f"PUT /{bucket}/www/{fmt.PREFIX}manifest.json"], writes
+        # at most 12 files changed in all, the site's and the index's (issue 19, ADR 0161)
+        assert result["changed"] <= 12, (name, writes)
         # the build's changed files, then the lock, the journal, the manifest and the unlock
         assert len(writes) <= result["changed"] + 4, (name, writes)
         # of the manifest, only its head: the entries changed since its base (ADR 0157)
@@ -91,9 +93,9 @@ def test_one_document_create_update_withdrawal_send_under_20_writes(
     # A changed title (the document outside the feeds' newest 50): its page, the list pages that
     # show it, the sitemap, the index's delta, and publish's own four requests.
     assert counts["update"] < 20, counts
-    # A new document: its page, six list pages, three Atom feeds, its sitemap part, the home page
-    # (ADR 0156), one delta term file, its metadata and the index manifest (ADR 0158), and publish's
-    # four: lock, journal, the manifest's head (ADR 0157), unlock.
+    # A new document: its page, six list pages, two Atom feeds, its sitemap part, the home page
+    # (ADR 0156, 0161), the index manifest with the delta inline (ADR 0161), and publish's four:
+    # lock, journal, the manifest's head (ADR 0157), unlock.
     assert counts["create"] < 20 and counts["withdraw"] < 20, counts
 
     page = s3.get_object(Bucket=bucket, Key="www/fgj/2025/fgj-7.html")["Body"].read().decode()

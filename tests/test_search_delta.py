@@ -76,7 +76,8 @@ def test_one_document_create_update_withdrawal_write_few_files_and_show_at_once(
     for change, removed in (([created], ()), ([updated], ()), ([], (withdrawn["id"],))):
         stats, paths = _changed_paths(site, state, change, removed)
         assert stats.delta and not stats.patched
-        assert len(paths) <= 10, sorted(paths)  # the delta's term files, its metadata and the manifest
+        # the delta is inline in the manifest: one index file per change (ADR 0161)
+        assert sorted(paths) == [fmt.PREFIX + "manifest.json"], sorted(paths)
         assert stats.state_rows <= 2 * 32  # by key: the changed rows and the delta's few documents
 
     index = SearchIndex(site)
@@ -189,10 +190,10 @@ def test_the_delta_is_merged_when_it_grows(tmp_path, records, monkeypatch):
     for i in range(3):
         stats = build_index([dict(recs[i], title=f"第{i}次修订的港口规划")], site, state, full=False)
         assert stats.delta
-    assert len(list((site / fmt.PREFIX / "x").iterdir())) > 1
+    manifest = json.loads((site / fmt.PREFIX / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["delta"]["ords"]) == 3 and manifest["delta"]["inline"]
     stats = build_index([dict(recs[3], title="第3次修订的港口规划")], site, state, full=False)
     assert stats.patched and not stats.delta
-    assert not list((site / fmt.PREFIX / "x").iterdir())  # the delta files are gone with the merge
     manifest = json.loads((site / fmt.PREFIX / "manifest.json").read_text(encoding="utf-8"))
     assert "delta" not in manifest
     assert {r["id"] for r in SearchIndex(site).search(Query(q="修订的港口规划", size=10)).results} == {

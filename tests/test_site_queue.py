@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from cms.build import jobs
 from cms.build.jobs import build_from_database
 from cms.build.tasks import TASK_PATH
 from cms.demo.sample import generate_sample
@@ -90,6 +91,30 @@ def test_publish_unpublish_delete_reach_the_site_through_the_queue(site_dir, dep
     assert not page(site_dir, docs[1]).exists() and not page(site_dir, docs[2]).exists()
     listing = (site_dir / "fgj/index.html").read_text("utf-8")
     assert docs[1].title not in listing and docs[2].title not in listing
+
+
+def test_a_list_page_an_editor_fills_is_sealed_by_the_workers_next_build(site_dir, dept):
+    """An editor's build writes the same files whether a list's newest page fills up or not: the
+    index page shows the whole open tail, and the worker's next build seals it (ADR 0161)."""
+    docs = [draft(dept, n) for n in range(1, 20)]  # 19: one short of a page (20)
+    for d in docs:
+        publish(d)
+    assert jobs.run_pending()["full"]
+    newest = draft(dept, 20)
+    publish(newest)
+    result = jobs.run_pending()
+    assert not result["full"] and result["follow_up"], result
+    assert not (site_dir / "fgj/page/1.html").exists()
+    for lst in ("list/index.html", "fgj/index.html"):
+        shown = (site_dir / lst).read_text("utf-8")
+        assert all(d.title in shown for d in [*docs, newest]), lst  # every document on a page
+
+    sealed = jobs.run_pending()  # what the task enqueues after a follow_up: the worker's own build
+    assert sealed["maintenance"] and not sealed["follow_up"], sealed
+    first = (site_dir / "fgj/page/1.html").read_text("utf-8")
+    assert all(d.title in first for d in [*docs, newest])
+    assert 'href="/fgj/page/1.html"' in (site_dir / "fgj/index.html").read_text("utf-8")
+    assert jobs.run_pending() == {"documents": 0, "files": 0}  # nothing left to do
 
 
 def test_rolled_back_publish_enqueues_nothing(dept):

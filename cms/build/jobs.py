@@ -27,7 +27,7 @@ from site_generator.build import (
     NeedsFullBuild,
     build_site,
     default_state_dir,
-    plugins_want_build,
+    work_due,
 )
 from site_generator.config import BuildConfig
 
@@ -214,14 +214,16 @@ def build_from_database(*, out: Path | None = None, full: bool = False, **config
     return result
 
 
-def build_changes(ids: set[str], *, out: Path | None = None, cfg: BuildConfig | None = None) -> BuildResult:
+def build_changes(ids: set[str], *, out: Path | None = None, cfg: BuildConfig | None = None,
+                  seal: bool = True) -> BuildResult:
     """A targeted build of the given documents (maybe none) and of the page sets; a full one when no
-    usable build state exists."""
+    usable build state exists. ``seal`` False: a list page that fills up is sealed by the worker's
+    next build, not this one (``build_site``, ADR 0161)."""
     out = out or site_dir()
     cfg = cfg or _config()
     try:
         return build_site(records_for(ids) if ids else [], out, config=cfg, state_dir=state_dir_for(out),
-                          changed_ids=ids, fetch=records_for, page_sets=page_sets())
+                          changed_ids=ids, fetch=records_for, page_sets=page_sets(), seal=seal)
     except NeedsFullBuild as exc:
         logger.info("全量生成站点：%s", exc)
         return build_site(all_records(), out, full=True, config=cfg, state_dir=state_dir_for(out),
@@ -234,28 +236,29 @@ def run_pending() -> dict:
     Exactly the rows read here are deleted afterwards (``pk__in``, never a pk range). A ``pages``
     row only asks for a build: every build reads the page sets again. With nothing pending, a
     build runs only when a build plugin has work of its own (the search index's delta merge, ADR
-    0145); ``follow_up`` in the answer says that such a build should run next (the task enqueues
-    it), so that work never lengthens an editor's publish.
+    0145) or a list page filled up in an editor's build waits to be sealed (ADR 0161); ``follow_up``
+    in the answer says that such a build should run next (the task enqueues it), so that work never
+    lengthens an editor's publish.
     """
     pending = pending_snapshot()
     cfg = _config()
     if not pending.all:
-        if not plugins_want_build(cfg.plugins, state_dir_for(site_dir())):
+        if not work_due(cfg.plugins, state_dir_for(site_dir())):
             return {"documents": 0, "files": 0}
         result = build_changes(set(), cfg=cfg)
         return {"documents": 0, "full": result.full, "files": result.files_written,
                 "changed": len(result.changed_paths), "seconds": round(result.seconds, 3), "maintenance": True,
-                "follow_up": plugins_want_build(cfg.plugins, state_dir_for(site_dir()))}
+                "follow_up": work_due(cfg.plugins, state_dir_for(site_dir()))}
     ids = pending.source_ids
     if len(ids) > FULL_BUILD_ABOVE:
         result = build_from_database(full=True)
     else:
-        result = build_changes(ids, cfg=cfg)
+        result = build_changes(ids, cfg=cfg, seal=False)  # a full list page: sealed by the follow-up (ADR 0161)
     _delete_rows(pending.all)
     return {
         "documents": len(ids), "full": result.full, "files": result.files_written,
         "changed": len(result.changed_paths), "seconds": round(result.seconds, 3),
         "records": result.records_read, "live_seconds": round(result.live_seconds, 3),
         **({"pages": result.pages_rendered} if pending.pages else {}),
-        "follow_up": plugins_want_build(cfg.plugins, state_dir_for(site_dir())),
+        "follow_up": work_due(cfg.plugins, state_dir_for(site_dir())),
     }

@@ -250,8 +250,13 @@
     var key = prefix === "w:" || prefix === "t:" ? term.substr(2, 2) : term;
     var main = mainEntry(term, key);
     if (!delta) { return main; }
-    var name = delta.buckets[fnv1a(key) % delta.buckets.length];
-    var more = name ? load("x", name, true).then(function (b) { return b[term] || []; }) : Promise.resolve([]);
+    var more;
+    if (delta.inline) {
+      more = delta.inline.then(function (x) { return x[0][term] || []; });
+    } else {
+      var name = delta.buckets[fnv1a(key) % delta.buckets.length];
+      more = name ? load("x", name, true).then(function (b) { return b[term] || []; }) : Promise.resolve([]);
+    }
     return Promise.all([main, more]).then(function (both) { return mergeEntry(both[0], both[1]); });
   }
   // query.py _Delta: the blocks the delta changes get "!" refs: [block, count, "!" + main ref
@@ -259,8 +264,12 @@
   function makeDelta(spec, block) {
     if (!spec) { return null; }
     var d = { block: block, dead: new Set(spec.dead), ords: new Set(spec.ords), buckets: spec.buckets,
-              meta: spec.meta, deadBlocks: new Set() };
+              meta: spec.meta, deadBlocks: new Set(), inline: null };
     spec.dead.forEach(function (o) { d.deadBlocks.add(Math.floor(o / block)); });
+    if (spec.inline) {  // [{term: postings}, [[ordinal, row], ...]], gzip'd, in the manifest (ADR 0161)
+      d.inline = new Response(new Blob([b64(spec.inline)]).stream().pipeThrough(new DecompressionStream("gzip")))
+        .arrayBuffer().then(function (buf) { return JSON.parse(new TextDecoder().decode(buf)); });
+    }
     return d;
   }
   function mergeEntry(e, flat) {
@@ -326,7 +335,8 @@
     var m = manifest.meta, chunk = Math.floor(ord / m.chunk);
     if (delta && (delta.ords.has(ord) || delta.dead.has(ord))) {
       if (!delta.ords.has(ord)) { return Promise.resolve(null); }  // withdrawn since the last merge
-      return load("x", delta.meta, true).then(function (rows) {
+      var rowsOf = delta.inline ? delta.inline.then(function (x) { return x[1]; }) : load("x", delta.meta, true);
+      return rowsOf.then(function (rows) {
         for (var i = 0; i < rows.length; i++) {
           if (rows[i][0] === ord) {
             var out = {};
