@@ -30,10 +30,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
+_LAST = "\U0010ffff"  # the greatest character: every path under "d/" sorts before "d/" + _LAST
+
+
 def _children(d: str) -> tuple[str, str]:
     """The key range of the paths under directory ``d`` ("" is the root)."""
     prefix = f"{d}/" if d else ""
-    return prefix, prefix + "\U0010ffff"
+    return prefix, prefix + _LAST
 
 
 class ManifestStore:
@@ -62,14 +65,28 @@ class ManifestStore:
 
     # -- reads ----------------------------------------------------------------------------
     def in_dirs(self, dirs: Iterable[str]) -> Manifest:
-        """The entries of the files directly in the given directories."""
+        """The entries of the files directly in the given directories.
+
+        Each subdirectory is stepped over by one query on the key, not read: the root directory
+        (a new document rewrites the home page) holds every path of the site under it, 360k rows at
+        200k documents, which took a second to read and drop (ADR 0162)."""
         out: Manifest = {}
         for d in dirs:
-            lo, hi = _children(d)
-            for rel, md5, size, ctype, cc in self.db.execute(
-                    "SELECT rel, md5, size, ctype, cc FROM files WHERE rel >= ? AND rel < ?", (lo, hi)):
-                if "/" not in rel[len(lo):]:
+            prefix, hi = _children(d)
+            after = prefix  # no path is a directory's own prefix ("" or "d/")
+            while True:
+                jump = None
+                for rel, md5, size, ctype, cc in self.db.execute(  # stepped lazily: left once jump is set
+                        "SELECT rel, md5, size, ctype, cc FROM files WHERE rel > ? AND rel < ? ORDER BY rel",
+                        (after, hi)):
+                    slash = rel.find("/", len(prefix))
+                    if slash >= 0:  # the first path of a subdirectory: go on after all of it
+                        jump = rel[: slash + 1] + _LAST
+                        break
                     out[rel] = Entry(md5, size, ctype, cc)
+                if jump is None:
+                    break
+                after = jump
         return out
 
     def has(self, rel: str) -> bool:

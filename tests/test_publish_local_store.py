@@ -83,3 +83,39 @@ def test_publishes_from_the_change_log_read_no_whole_manifest_and_stay_exact(tmp
     files = build(site, files, new, log)
     summary = publish(site, LocalDirTarget(dest), changes=log, trust_changes=True, retire_grace=0)
     assert summary.scanned == "changes" and read_tree(dest) == files
+
+
+def test_a_directorys_entries_are_read_without_reading_its_subdirectories(tmp_path):
+    """A new document rewrites the home page, so the publish reads the entries of the root
+    directory: the files directly in it, without reading the whole site under it (ADR 0162)."""
+    from publish.manifest import Entry
+
+    store = ManifestStore(tmp_path / "releases")
+    names = ["index.html", "a-b.html", "a0.html", "a/index.html", "a/page/1.html", "a/b/c.html", "b/x.html",
+             "zzz.xml", "list/index.html", "list/atom.xml"]
+    names += [f"list/page/{n}.html" for n in range(3000)] + [f"a/{n:05d}.html" for n in range(1200)]
+    store.replace({rel: Entry("0" * 32, 1, "text/html", "") for rel in names}, {}, release="r1", mid="m",
+                  releases=["r1"])
+    rows = 0
+
+    class Counted:  # the store's connection, counting the rows its queries return
+        def __init__(self, db):
+            self.db = db
+
+        def execute(self, *args):
+            def stepped(cursor):
+                nonlocal rows
+                for row in cursor:
+                    rows += 1
+                    yield row
+
+            return stepped(self.db.execute(*args))
+
+    store.db = Counted(store.db)
+    for dirs in ([""], ["a"], ["list", "list/page"], ["a/b", "missing"]):
+        rows = 0
+        got = store.in_dirs(dirs)
+        want = {rel for rel in names for d in dirs if rel.rpartition("/")[0] == d}
+        assert set(got) == want, dirs
+        if dirs == [""]:
+            assert rows <= 8, rows  # the root's files and one row per subdirectory stepped over, not 4,200
