@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import signal
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.pool import Pool
 
 
@@ -30,5 +31,20 @@ def fork_pool(processes: int) -> Pool:
     gc.freeze()
     try:
         return multiprocessing.get_context("fork").Pool(processes, initializer=reset_signal_handlers)
+    finally:
+        gc.unfreeze()
+
+
+def fork_executor(processes: int) -> ProcessPoolExecutor:
+    """A ``fork`` executor for long-lived background work, its children reset as :func:`fork_pool`'s.
+
+    Unlike a ``Pool``, whose lost task waits for ever when its worker dies (Ctrl-C reaches the
+    whole process group, the kernel's OOM killer), an executor fails every pending future with
+    ``BrokenProcessPool``. Its workers start with the first task: submit one at once to fork
+    before the caller starts threads of its own."""
+    gc.freeze()
+    try:
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=reset_signal_handlers)
     finally:
         gc.unfreeze()

@@ -162,3 +162,25 @@ def test_tokens_cached_in_the_background_equal_the_inline_ones(site, locale, mon
     import_records(_lines(records), batch_size=20)  # and back: the same content as the inline import
     assert state_rows() == inline
     assert len(inline) == len(records)
+
+
+def _worker_dies(records, state_dir):
+    """Stands for the background worker killed mid-batch (Ctrl-C reaches the process group, the OOM killer)."""
+    import os
+
+    os._exit(1)
+
+
+def test_an_import_whose_token_worker_dies_finishes_and_the_build_tokenizes(site, locale, caplog, monkeypatch):
+    """The import neither hangs nor fails: its documents are in; the build tokenizes them instead."""
+    records = [r for r in generate_sample(docs=60, seed=27) if "op" not in r]
+    monkeypatch.setattr(search_tokens.BackgroundTokens, "LINES", 1)
+    monkeypatch.setattr(search_tokens, "_cache_in_worker", _worker_dies)
+    caplog.set_level(logging.ERROR, logger="cms.build.search_tokens")
+    report = import_records(_lines(records), batch_size=20)
+    assert report.created == len(records)
+    assert any("could not cache the search tokens" in r.getMessage() for r in caplog.records)
+    caplog.set_level(logging.INFO, logger="search_index.plugin")
+    jobs.build_from_database(full=True)
+    assert _tokenized(caplog) == [len(records)]
+    assert all(_finds(site, r) for r in records[:10])

@@ -65,4 +65,4 @@ def test_every_process_pool_is_made_by_fork_pool():
         for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1)
         if pool_call.search(line)
     ]
-    assert offenders == [], "process pools must come from site_generator.processes.fork_pool"
+    assert offenders == [], "process pools must come from site_generator.processes (fork_pool, fork_executor)"

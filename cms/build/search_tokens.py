@@ -21,8 +21,9 @@ import collections
 import contextvars
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from cms.build import jobs
 from cms.build.config import build_plugins
 from search_index.plugin import SearchIndexPlugin, cache_document_tokens
 from site_generator.output import BuildLocked, build_lock
-from site_generator.processes import fork_pool
+from site_generator.processes import fork_executor
 
 logger = logging.getLogger(__name__)
 
@@ -77,32 +78,47 @@ class BackgroundTokens:
     LINES = 400  # an import of this many lines uses the worker (smaller ones tokenize inline)
 
     def __init__(self) -> None:
-        self.pool: Pool | None = None
-        self.pending: collections.deque[AsyncResult] = collections.deque()
+        self.pool: Executor | None = None
+        self.pending: collections.deque[Future] = collections.deque()
         self.tokenized = 0
 
     def start(self) -> None:
         """Fork the worker (before the importer's file workers, so no thread of theirs is copied)."""
         if self.pool is None and search_index_enabled():
-            self.pool = fork_pool(1)
+            self.pool = fork_executor(1)
+            self.pool.submit(int).result()  # the executor forks on its first task: now
 
     def submit(self, records: list[dict], state_dir: Path) -> None:
         while len(self.pending) >= self.PENDING:
             self._wait()
-        self.pending.append(self.pool.apply_async(_cache_in_worker, (records, str(state_dir))))
+        try:
+            self.pending.append(self.pool.submit(_cache_in_worker, records, str(state_dir)))
+        except BrokenProcessPool:  # the worker died earlier (logged then): the build tokenizes these
+            pass
 
     def _wait(self) -> None:
         try:
-            self.tokenized += self.pending.popleft().get()
+            self.tokenized += self.pending.popleft().result()
         except Exception:  # the cache is only a cache: the build tokenizes what is missing
             logger.exception("could not cache the search tokens of an imported batch")
 
     def finish(self) -> None:
+        """Wait for every batch handed over, then end the worker."""
         while self.pending:
             self._wait()
+        self._shut()
+
+    def abandon(self) -> None:
+        """The import failed or was interrupted: drop the batches not started, wait only for the one
+        being tokenized (a dead worker is not waited for), end the worker."""
+        for future in self.pending:
+            future.cancel()
+        self.pending.clear()
+        self._shut()
+
+    def _shut(self) -> None:
         if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
 
@@ -118,6 +134,9 @@ def background() -> Iterator[BackgroundTokens]:
     token = _background.set(worker)
     try:
         yield worker
-    finally:
+    except BaseException:
         _background.reset(token)
-        worker.finish()
+        worker.abandon()
+        raise
+    _background.reset(token)
+    worker.finish()
