@@ -3,6 +3,7 @@ build over a live 200,000-document site must not wait while 360,000 old files ar
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 
@@ -50,4 +51,21 @@ def test_full_builds_over_a_live_site_leave_only_the_two_releases(tmp_path):
         if not any(releases.trash.iterdir()):
             break
         time.sleep(0.1)
+    assert list(releases.trash.iterdir()) == []
+
+
+def test_one_deleter_at_a_time_and_it_takes_what_came_meanwhile(tmp_path):
+    releases = Releases(tmp_path / "site", tmp_path / "state")
+    _release_with_files(releases, "a", 50)
+    releases.switch("a")
+    _release_with_files(releases, "b", 50)
+    releases.clear("b")
+    with open(tmp_path / "state" / "trash.lock", "a") as lock:  # a deleter of an earlier build at work
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = releases.purge_trash()
+        time.sleep(0.5)
+        assert waiting.poll() is None and len(list(releases.trash.iterdir())) == 1  # it waits its turn
+        _release_with_files(releases, "b", 50)
+        releases.clear("b")  # another release goes to the trash meanwhile
+    assert waiting.wait(timeout=60) == 0
     assert list(releases.trash.iterdir()) == []
