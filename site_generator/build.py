@@ -663,7 +663,7 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State,
     state like a document's attachments (owner ``page:<path>``), so a file no page or document
     links any more leaves the site.
 
-    ``render`` (a full build's): renders the pages whose context is plain data elsewhere (worker
+    ``render`` (a full build's): renders the pages whose context is plain data (``_is_plain``) elsewhere (worker
     processes, ``_render_page_task``); a lazy context may read the CMS's database, so those pages
     are rendered here, as are all of them without ``render``.
     """
@@ -679,8 +679,9 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State,
         rows.append({"id": PAGE_FILES + spec.path, "files": placed})
     here = pages.render
     if render is not None:
-        render([spec for spec in pages.render if not callable(spec.context)])
-        here = [spec for spec in pages.render if callable(spec.context)]
+        forkable = [_is_plain(spec.context) for spec in pages.render]
+        render([spec for spec, plain in zip(pages.render, forkable, strict=True) if plain])
+        here = [spec for spec, plain in zip(pages.render, forkable, strict=True) if not plain]
     for spec in here:
         writer.write(spec.path, _page_html(renderer, spec))
     st.put_files(rows)
@@ -691,6 +692,19 @@ def _write_pages(renderer: Renderer, writer: Writer, pages: PagePlan, st: State,
     if pages.total:
         logger.info("页面集：%d 个页面中重新生成 %d 个，删除 %d 个", pages.total, len(pages.render), len(pages.delete))
     return len(pages.render)
+
+
+def _is_plain(context) -> bool:
+    """Whether a page's context is plain data (JSON's types, dates, ``Markup``) that a forked worker
+    may render: a function or an object in it (a model instance, a queryset) could read the CMS's
+    database, whose connection a forked child shares with its parent."""
+    if callable(context):
+        return False
+    try:
+        orjson.dumps(context, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return False
+    return True
 
 
 def _page_html(renderer: Renderer, spec: PageSpec) -> bytes:

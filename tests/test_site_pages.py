@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from cms.demo.sample import generate_sample
@@ -102,15 +103,31 @@ def test_a_large_set_renders_only_the_changed_page(tmp_path, cfg, records):
     assert "第2版" in (out / "demo/4321/index.html").read_text("utf-8")
 
 
-class _Text:
-    """A page's text that notes which process rendered it (``str`` is what the template calls)."""
+def _note_pid(log: Path) -> None:
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(f"{os.getpid()}\n")
+
+
+class _Text(str):
+    """A page's text (plain data: a ``str``) that notes which process rendered it: the template's
+    autoescape calls ``__html__``."""
+
+    log: Path
+
+    def __html__(self) -> str:
+        _note_pid(self.log)
+        return str(markupsafe.escape(str(self)))
+
+
+class _Opaque:
+    """A page's text that is not plain data (an object, as a model instance would be): ``str`` is
+    what the template calls."""
 
     def __init__(self, text: str, log: Path):
         self.text, self.log = text, log
 
     def __str__(self) -> str:
-        with open(self.log, "a", encoding="utf-8") as fh:
-            fh.write(f"{os.getpid()}\n")
+        _note_pid(self.log)
         return self.text
 
 
@@ -124,32 +141,44 @@ def test_a_full_build_renders_pages_in_worker_processes_byte_for_byte_as_one_pro
     (store / sha[:2]).mkdir(parents=True)
     (store / sha[:2] / sha).write_bytes(blank)
     form = {"sha256": sha, "file": "表格.pdf", "type": "pdf"}
-    log = tmp_path / "rendered-by"
+    log, opaque_log = tmp_path / "rendered-by", tmp_path / "opaque-rendered-by"
+
+    def text(n: int) -> _Text:
+        t = _Text(f"办事指南{n}")
+        t.log = log
+        return t
 
     def pages() -> list[PageSet]:
         plain = [PageSpec(f"guides/{n}/index.html", "demo/page.html",
-                          {"heading": f"第{n}项", "text": _Text(f"办事指南{n}", log), "meta": {"title": f"第{n}项"}},
+                          {"heading": f"第{n}项", "text": text(n), "meta": {"title": f"第{n}项"}},
                           version="1", files=(form,) if n % 7 == 0 else (),
                           feed={"title": f"第{n}项", "published": f"2024-01-{n % 28 + 1:02d}T08:00:00+08:00"})
                  for n in range(450)]
         lazy = [PageSpec(f"lazy/{n}/index.html", "demo/page.html", lambda n=n: {"heading": f"延迟{n}", "text": "正文"},
                          version="1") for n in range(3)]
-        return [PageSet("guides", plain, feed=PageFeed("guides/", "办事指南")), PageSet("lazy", lazy)]
+        opaque = [PageSpec(f"opaque/{n}/index.html", "demo/page.html",
+                           {"heading": f"对象{n}", "text": _Opaque(f"正文{n}", opaque_log)}, version="1")
+                  for n in range(400)]
+        return [PageSet("guides", plain, feed=PageFeed("guides/", "办事指南")), PageSet("lazy", lazy),
+                PageSet("opaque", opaque)]
 
     built = {}
     for procs in (1, 2):
         log.unlink(missing_ok=True)
+        opaque_log.unlink(missing_ok=True)
         out = tmp_path / f"site-{procs}"
         result = build_site(iter(records.values()), out, full=True, page_sets=pages(),
                             config=config(template_dirs=cfg.template_dirs, files_dir=store, processes=procs))
         built[procs] = (tree(out), result.pages_rendered, result.files_written, result.bytes_written,
-                        set(log.read_text().split()))
+                        set(log.read_text().split()), set(opaque_log.read_text().split()))
     one, two = built[1], built[2]
     assert one[0] == two[0]  # every file, byte for byte: pages, forms, feeds, documents, lists
-    assert one[1:4] == two[1:4] and one[1] == 453  # pages rendered, files and bytes written
+    assert one[1:4] == two[1:4] and one[1] == 853  # pages rendered, files and bytes written
     assert f"files/{sha[:2]}/{sha[2:16]}/表格.pdf" in two[0] and "guides/atom.xml" in two[0]
     assert one[4] == {str(os.getpid())}
     assert two[4] and str(os.getpid()) not in two[4]  # the plain pages were rendered by the workers
+    # an object in a context (a model instance could query the CMS's database from a fork): here
+    assert one[5] == two[5] == {str(os.getpid())}
 
 
 def test_pages_that_leave_the_set_are_replaced_by_a_tombstone_or_deleted(tmp_path, cfg, records):
