@@ -58,6 +58,7 @@ def cache_document_tokens(records: Iterable[dict], plugins_state_dir: Path, *, p
 
 class SearchIndexPlugin(BasePlugin):
     name = "search_index"
+    beside_lists = True  # reads records, writes only search/ (ADR 0163)
 
     def wants_build(self, state_dir) -> bool:
         """The delta has outgrown its bounds: a build with no change merges it (ADR 0145)."""

@@ -23,6 +23,7 @@ See docs/site-generator.md for the output layout and the pagination scheme.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -365,7 +366,8 @@ class _Build:
             for start in range(1, last + 1, LIST_CHUNK_PAGES):
                 tasks.append((key, start, min(last, start + LIST_CHUNK_PAGES - 1), False))
             tasks.append((key, 0, -1, True))
-        with self._map_beside(_render_list_task, tasks) as lists:
+        beside = all(getattr(plugin, "beside_lists", False) for plugin in self.plugins)
+        with self._map_beside(_render_list_task, tasks, beside=beside) as lists:
             writer = Writer(root, fresh=True, mirror=mirror)
             _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)
             _Singletons(renderer, st, writer, cfg).write_site_pages(full=True)
@@ -376,12 +378,14 @@ class _Build:
             st.update_pages(pages.upsert, ())
             self._lap("pages")
 
+            # a plugin that may read the release, or write over a list's path, runs after the lists
+            written = [] if beside else list(lists)
             ctx = self._context(writer, renderer, True, SpoolRecords(spool), set(), pages)
             run_event(self.plugins, "on_render", ctx)
             result.files_written += writer.files
             result.bytes_written += writer.bytes
             self._lap("plugins")
-            for files, nbytes in lists:
+            for files, nbytes in itertools.chain(written, lists):
                 result.files_written += files
                 result.bytes_written += nbytes
         ro = _G.pop("ro_state", None)
@@ -443,16 +447,16 @@ class _Build:
             _G.pop("page_specs", None)
 
     @contextmanager
-    def _map_beside(self, fn, tasks):
+    def _map_beside(self, fn, tasks, *, beside: bool):
         """``_map`` started now in worker processes, while the caller does other work; the results
         are read when the caller iterates. With one process the tasks run when iterated. Beside
-        plugins, one worker: the plugins' own pools (the search index's) take the other cores, and
-        a second list worker took the summed memory over 1 GB at 200,000 documents."""
+        plugins (``beside``), one worker: the plugins' own pools (the search index's) take the other
+        cores, and a second list worker took the summed memory over 1 GB at 200,000 documents."""
         procs = max(1, self.cfg.processes)
         if procs == 1 or len(tasks) < 4:
             yield map(fn, tasks)
             return
-        if self.plugins:
+        if self.plugins and beside:
             procs = 1
         with fork_pool(procs) as pool:
             yield pool.imap_unordered(fn, tasks, chunksize=1)

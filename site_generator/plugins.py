@@ -110,6 +110,11 @@ class BasePlugin:
     """A plugin that does nothing: subclass it and override the events you need."""
 
     name: str = "plugin"
+    #: ``on_render`` neither reads the release's files nor writes a path the generator writes (the
+    #: search index: its own files from the records): a full build then runs it while its list pages
+    #: are still being written (ADR 0163). False, the default, keeps the contract: every document and
+    #: list page is written when ``on_render`` runs.
+    beside_lists: bool = False
 
     def on_render(self, ctx: BuildContext) -> None:
         """Write files into the release before it goes live."""

@@ -155,3 +155,27 @@ def test_the_database_read_in_parts_publishes_what_it_reads_in_one_stream(site_d
 
 
 from tests.test_site_queue import site_dir  # noqa: E402, F401
+
+
+class SeesRelease(BasePlugin):
+    """A plugin that reads the release in ``on_render`` (as a link checker would): what it saw."""
+
+    name = "sees-release"
+
+    def __init__(self):
+        self.seen: set[str] = set()
+
+    def on_render(self, ctx) -> None:
+        self.seen = {p.relative_to(ctx.out_dir).as_posix() for p in ctx.out_dir.rglob("*.html")}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_plugin_that_may_read_the_release_sees_every_list_page_written(tmp_path, processes):
+    """Lists render beside the plugins only when every plugin says it does not read the release
+    (``beside_lists``, the search index); a third-party plugin sees what the contract promises."""
+    records = list(generate_sample(docs=150, seed=3))
+    plugin = SeesRelease()
+    build_site(iter(records), tmp_path / "site", config=small_config(plugins=[plugin], processes=processes))
+    final = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*.html")}
+    assert any("/page/" in p for p in final) and "list/index.html" in final
+    assert plugin.seen == final
