@@ -262,3 +262,31 @@ def test_the_static_page_lists_the_windows_and_holds_the_booking_form(window, tm
     html = (out / "appointments/index.html").read_text()
     assert "不动产登记窗口" in html and "市民服务中心一楼 3 号窗口" in html and "不动产转移登记" in html
     assert 'data-action="book"' in html and 'data-action="manage"' in html and "<noscript>" in html
+
+
+@pytest.mark.django_db
+def test_a_value_too_long_for_its_column_is_refused_never_cut(window):
+    """PostgreSQL inserts a booking with the place in one statement: a cast there must not cut a long
+    value to the column's length (a cut Idempotency-Key could match another client's booking)."""
+    from django.db import DataError
+
+    slot = svc.slots_of_day(window, MONDAY)[0]
+    long_name = "欧阳" * 40  # 80 characters, the column holds 50
+    try:
+        b, _code = svc.book(slot, name=long_name, phone="13900000000")
+    except DataError:  # PostgreSQL: refused, and the place is not kept
+        assert Slot.objects.get(pk=slot.pk).booked == 0 and not Booking.objects.filter(slot=slot).exists()
+    else:  # SQLite keeps any length
+        assert connection.vendor == "sqlite" and Booking.objects.get(pk=b.pk).name == long_name
+
+
+@pytest.mark.django_db
+def test_a_receipt_of_a_status_no_choice_names_shows_the_raw_status(window):
+    from services.appointments.api import receipt
+
+    slot = svc.slots_of_day(window, MONDAY)[0]
+    b, _code = svc.book(slot, name="李明", phone="13900000000")
+    Booking.objects.filter(pk=b.pk).update(status="archived")  # e.g. a status of an older version
+    shown = receipt(Booking.objects.select_related("slot", "window").get(pk=b.pk))
+    assert shown["status"] == shown["status_label"] == "archived"
+    assert receipt(b)["status_label"] == str(Booking.Status(b.status).label)

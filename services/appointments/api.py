@@ -143,11 +143,20 @@ class Receipt(Schema):
     name: str = Field(..., description="姓名（已脱敏）")
 
 
+def _status_label(status: str) -> str:
+    """The status's label in the active language; a stored status that no choice names gives its raw
+    value (as ``get_status_display`` does), never an error."""
+    try:
+        return str(Booking.Status(status).label)
+    except ValueError:
+        return status
+
+
 def receipt(b: Booking, code: str | None = None) -> dict:
     # the status's own label: get_status_display() hashes every choice's lazy label (a translation each)
     return {"number": b.number, "code": code, "window": str(b.window), "place": b.window.place, "day": b.slot.day,
             "start": f"{b.slot.start:%H:%M}", "end": f"{b.slot.end:%H:%M}", "status": b.status,
-            "status_label": str(Booking.Status(b.status).label), "name": mask_name(b.name)}
+            "status_label": _status_label(b.status), "name": mask_name(b.name)}
 
 
 def _json(data: dict, status: int) -> HttpResponse:

@@ -25,6 +25,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 from typing import NamedTuple
 
@@ -129,8 +130,14 @@ def _statements(vendor: str) -> dict[str, str]:
         # inserted, no row returned. A unique clash fails the whole statement, the place with it.
         "take_and_insert": (
             f"WITH taken AS ({take} RETURNING id) INSERT INTO {b} ({columns}) "
-            f"SELECT {', '.join(f'CAST(%s AS {f.cast_db_type(connection)})' for f in fields)} FROM taken RETURNING id"),
+            f"SELECT {', '.join(f'CAST(%s AS {_base_type(f)})' for f in fields)} FROM taken RETURNING id"),
     }
+
+
+def _base_type(field) -> str:
+    """The column's type without its length or precision (``varchar(50)`` → ``varchar``): a cast to
+    ``varchar(50)`` cuts a longer value silently, where the column itself refuses it (DataError)."""
+    return re.sub(r"\s*\([\d\s,]+\)", "", field.cast_db_type(connection))
 
 
 def _sql(name: str) -> str:
