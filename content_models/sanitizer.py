@@ -135,6 +135,11 @@ def has_control_chars(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+def needs_cleaning(text: str, *, multiline: bool = False) -> bool:
+    """Whether ``clean_text`` would change ``text`` (a search, cheaper than cleaning and comparing)."""
+    return _CONTROL.search(text) is not None or (not multiline and _LINE_BREAKS.search(text) is not None)
+
+
 def clean_text(text: str | None, *, multiline: bool = False) -> str:
     """Plain text as stored and published: control characters removed; a one-line field (title,
     organ, 文号) also has its line breaks and tabs turned into one space."""

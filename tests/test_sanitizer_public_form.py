@@ -69,3 +69,14 @@ def test_the_shortcut_agrees_with_the_parser_on_random_markup():
             known += 1
             assert parsed(body) == body, body
     assert known > 100  # the generator does reach the shortcut
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_needs_cleaning_answers_whether_clean_text_changes_a_value(multiline):
+    """The importer skips cleaning a field when ``needs_cleaning`` says no: it must never miss one."""
+    rng = random.Random(7)
+    alphabet = ["关", "于", "a", " ", "\t", "\r", "\n", "\x00", "\x07", "\x1f", "\x7f", "\u3000", "\u2028", "\ufffe", "〔"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert sanitizer.needs_cleaning(text, multiline=multiline) == (sanitizer.clean_text(text, multiline=multiline)
+                                                                      != text), repr(text)

@@ -34,7 +34,7 @@ from content_models.files import file_type
 from content_models.filestore import FileStore, SeenSources
 from content_models.models import Attachment, Department, DisclosureDocument, IndexNoCounter
 from content_models.record import CHANGE_OPS, split_keywords
-from content_models.sanitizer import clean_html, clean_text, has_control_chars
+from content_models.sanitizer import clean_html, clean_text, has_control_chars, needs_cleaning
 from site_generator.processes import fork_pool
 
 BATCH_SIZE = 1000
@@ -141,9 +141,6 @@ def max_body_bytes() -> int:
     return int(getattr(settings, "GOVSITE_IMPORT_MAX_BODY_BYTES", 5 * 1024 * 1024))
 
 
-_BREAKS = re.compile(r"[\t\r\n]")  # what clean_text turns into a space in a one-line field
-
-
 def _strip_controls(rec: dict, warnings: list[str]) -> dict:
     """Remove control characters (NUL included) from every text value of the record, saying which
     fields had them; one-line fields lose their line breaks too (silently: a wrapped title)."""
@@ -153,7 +150,7 @@ def _strip_controls(rec: dict, warnings: list[str]) -> dict:
             if has_control_chars(value):
                 warnings.append(f"字段“{key}”含控制字符或无效字符，已删除")
                 out[key] = clean_text(value, multiline=key in _MULTILINE_KEYS)
-            elif key not in _MULTILINE_KEYS and _BREAKS.search(value):  # else clean_text leaves it as it is
+            elif needs_cleaning(value, multiline=key in _MULTILINE_KEYS):  # else clean_text leaves it as it is
                 out[key] = clean_text(value)
         elif key == "keywords" and isinstance(value, list):
             if any(isinstance(k, str) and has_control_chars(k) for k in value):
