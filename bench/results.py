@@ -141,7 +141,7 @@ class recording:  # noqa: N801 - used as ``with recording(...)``, like contextli
         sys.stdout = self.tee.stream
         if self.session_nice is not None:
             session_priority(os.getpid(), nice=self.session_nice)
-        ok = exc_type is None or (exc_type is SystemExit and exc.code in (0, None))
-        if ok:
+        # a SystemExit, even 0, is not a finished run: ``--help`` exits 0 and printed no figures
+        if exc_type is None:
             self.report.lines = "".join(self.tee.kept).splitlines() + self.report.lines
             self.report.save()

@@ -51,6 +51,18 @@ def test_a_failed_benchmark_does_not_replace_good_figures(results_file, capsys):
     assert "good: 1.0 s" in capsys.readouterr().out  # still printed as it went
 
 
+def test_help_does_not_replace_good_figures(results_file):
+    """``bench_x.py --help`` runs inside ``recording`` and exits 0 through argparse."""
+    import argparse
+
+    with results.recording("bench_d"):
+        print("good: 2.0 s")
+    with pytest.raises(SystemExit), results.recording("bench_d"):
+        argparse.ArgumentParser(description="usage text").parse_args(["--help"])
+    text = results_file.read_text(encoding="utf-8")
+    assert "good: 2.0 s" in text and "usage text" not in text
+
+
 def test_benchmarks_write_through_the_writer_and_find_the_corpus_by_environment():
     for script in sorted(BENCH.glob("*.py")):
         source = script.read_text(encoding="utf-8")
