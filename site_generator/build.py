@@ -44,7 +44,7 @@ from site_generator.column_changes import ColumnChanges, column_changes
 from site_generator.config import BuildConfig
 from site_generator.output import Releases, Writer, build_lock
 from site_generator.pages import PageFeed, PagePlan, PageSet, PageSetError, PageSpec, materialize, plan
-from site_generator.plugins import BuildContext, BuildPlugin, NeedsFullBuild, run_event
+from site_generator.plugins import BuildContext, BuildPlugin, NeedsFullBuild, beside_lists, run_event
 from site_generator.processes import fork_pool
 from site_generator.render import Renderer, category_order, record_hash
 from site_generator.spool import Spool, SpoolRecords
@@ -366,7 +366,7 @@ class _Build:
             for start in range(1, last + 1, LIST_CHUNK_PAGES):
                 tasks.append((key, start, min(last, start + LIST_CHUNK_PAGES - 1), False))
             tasks.append((key, 0, -1, True))
-        beside = all(getattr(plugin, "beside_lists", False) for plugin in self.plugins)
+        beside = all(beside_lists(plugin) for plugin in self.plugins)
         with self._map_beside(_render_list_task, tasks, beside=beside) as lists:
             writer = Writer(root, fresh=True, mirror=mirror)
             _Singletons(renderer, st, writer, cfg).all_sitemaps(departments)

@@ -129,6 +129,13 @@ class BasePlugin:
         return False
 
 
+def beside_lists(plugin: BuildPlugin) -> bool:
+    """Whether a full build may run the plugin's ``on_render`` while its list pages are still being
+    written: it says so (``BasePlugin.beside_lists``), or its ``on_render`` is ``BasePlugin``'s,
+    which does nothing (the publish plugin acts in ``on_live``)."""
+    return bool(getattr(plugin, "beside_lists", False)) or getattr(type(plugin), "on_render", None) is BasePlugin.on_render
+
+
 def run_event(plugins: Sequence[BuildPlugin], event: Literal["on_render", "on_live"], ctx: BuildContext, *,
               strict: bool = True) -> list[str]:
     """Call ``event`` on every plugin, in order.

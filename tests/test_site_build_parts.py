@@ -179,3 +179,16 @@ def test_a_plugin_that_may_read_the_release_sees_every_list_page_written(tmp_pat
     final = {p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").rglob("*.html")}
     assert any("/page/" in p for p in final) and "list/index.html" in final
     assert plugin.seen == final
+
+
+def test_which_plugins_let_the_lists_render_beside_them():
+    from publish.plugin import PublishPlugin
+    from search_index.plugin import SearchIndexPlugin
+    from site_generator.plugins import beside_lists
+
+    class OnLiveOnly(BasePlugin):
+        def on_live(self, ctx) -> None: ...
+
+    assert beside_lists(SearchIndexPlugin()) and beside_lists(OnLiveOnly())  # says so; does nothing in on_render
+    assert PublishPlugin.on_render is BasePlugin.on_render  # the default configuration keeps the overlap
+    assert not beside_lists(SeesRelease()) and not beside_lists(Collect())
