@@ -1,7 +1,6 @@
 """Framework of the service modules: calendar, masking, CORS, Chinese errors, anti-spam, idempotency."""
 
 
-import os
 import uuid
 
 import pytest
@@ -11,10 +10,9 @@ from django.test import override_settings
 from cms.api.errors import ServiceError
 from services import antispam, throttle
 from services.masking import mask_name
-from tests.helpers.services import letter_payload, new_key, solve
+from tests.helpers.services import REDIS_URL, letter_payload, new_key, redis_or_skip, solve
 
 LETTERS = "/api/services/letters/"
-REDIS_URL = os.environ.get("GOVSITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +29,7 @@ def shared_cache(request, settings):
     if request.param == "database-cache":
         yield
         return
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    client = redis_or_skip()
     prefix = f"govsite-test-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                       "LOCATION": REDIS_URL, "KEY_PREFIX": prefix}}

@@ -17,21 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.helpers.servers import Server, call, govsite, shell_json
-from tests.helpers.services import letter_payload
+from tests.helpers.services import REDIS_URL, letter_payload, redis_or_skip
 
 pytestmark = pytest.mark.slow
-REDIS_URL = os.environ.get("GOVSITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 LOCK_SECONDS = 4
-
-
-def _redis_or_skip():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis does not answer at {REDIS_URL}")
-    return client
 
 
 @pytest.fixture(scope="module", params=["database-cache", "redis"])
@@ -44,7 +33,7 @@ def servers(request, tmp_path_factory):
                GOVSITE_SERVICES_RATE_LIMIT="3")
     redis_client, prefix = None, f"govsite-test-{uuid.uuid4().hex[:8]}"
     if request.param == "redis":
-        redis_client = _redis_or_skip()
+        redis_client = redis_or_skip()
         env.update(GOVSITE_CACHE_URL=REDIS_URL, GOVSITE_CACHE_PREFIX=prefix)
     govsite(env, "migrate", "-v0")
     pair = [Server(env, "gunicorn").start()]

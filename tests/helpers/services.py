@@ -1,5 +1,6 @@
 """Helpers for tests and load generators: solve the arithmetic challenge, build a valid letter."""
 
+import os
 import re
 import uuid
 
@@ -37,3 +38,19 @@ def build_service_pages(out, state, *, full: bool = True, records=()):
     kwargs = {"full": True} if full else {"changed_ids": set()}
     return build_site(list(records), out, config=from_settings(plugins=[], processes=1), state_dir=state,
                       page_sets=page_sets(), **kwargs)
+
+
+REDIS_URL = os.environ.get("GOVSITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
+
+
+def redis_or_skip():
+    """A client of the test Redis (``GOVSITE_TEST_REDIS_URL``), or the test is skipped: it does not answer."""
+    import pytest  # here: the load generators import this module without pytest
+
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"Redis does not answer at {REDIS_URL}")
+    return client
