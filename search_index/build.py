@@ -19,7 +19,6 @@ import itertools
 import logging
 import os
 import sqlite3
-import threading
 import time
 from array import array
 from collections import deque
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from content_models.atomic import atomic_write_in
 from site_generator.docinfo import basics
 from site_generator.processes import fork_pool
 
@@ -408,17 +408,9 @@ def _default_writer(out_dir: Path) -> WriteFile:
         if rel.endswith(".bin") and os.path.exists(path):  # content-hashed: the name says the content
             return
         # Through a temp file, so that a crash never leaves a half-written file under a final name
-        # (a content-hashed one would then be trusted for ever). Plain os calls: this runs for
+        # (a content-hashed one would then be trusted for ever), in plain os calls: this runs for
         # 70k files from several threads, and every Python-level step holds the GIL.
-        tmp = f"{path}.{threading.get_ident()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        atomic_write_in(parent, os.path.basename(path), data)
 
     return write
 
