@@ -62,20 +62,28 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, durable: bool = True, 
         fh.write(data)
 
 
+def write_plain(path: str, data: bytes) -> None:
+    """Create or truncate ``path`` and write ``data``, not atomically: for a file no reader sees
+    before it is complete (a temporary name, a release not yet live). Plain os calls: ``open()``
+    adds a buffer object and three system calls per file (an ioctl, an fstat, an lseek), which
+    200,000 document pages pay (ADR 0164)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, _AS_OPEN)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def atomic_write_in(directory: str, name: str, data: bytes) -> None:
     """``atomic_write(directory/name, data, durable=False)`` for a directory that exists
     (FileNotFoundError when it does not): the file store's many small writes, in plain os calls
     (no pathlib, no mkdir per file)."""
     path = os.path.join(directory, name)
     tmp = os.path.join(directory, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _AS_OPEN)
     try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
+        write_plain(tmp, data)
         os.replace(tmp, path)
     except BaseException:
         _discard(tmp)

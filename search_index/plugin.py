@@ -83,8 +83,9 @@ class SearchIndexPlugin(BasePlugin):
 
         def write(rel: str, data: bytes) -> None:
             # Content-hashed files that the cloned previous build already has are left alone, so the
-            # build's list of changed paths (what publish uploads) holds only what really changed.
-            if rel.endswith(".bin") and os.path.exists(out_dir / rel):
+            # build's list of changed paths (what publish uploads) holds only what really changed. A
+            # full build writes a fresh release: no file is there to ask about (100,000 at 200k).
+            if not full and rel.endswith(".bin") and os.path.exists(out_dir / rel):
                 return
             ctx.write_file(rel, data)
 

@@ -865,12 +865,10 @@ class _Lists:
             return
         last = self.st.page_count(key)
         lm = self.r.list_meta(key)
-        ids = self.st.page_ids(key, pages[0], pages[-1])
-        wanted = [p for p in pages if p in ids]
-        entries = iter(self.st.entries([i for p in wanted for i in ids[p]]))
-        for p in wanted:
-            chunk = [next(entries) for _ in ids[p]]
-            self.w.write(lm.page_path(p), self.r.list_page(lm, chunk, page_no=p, last_page=last))
+        entries = self.st.page_entries(key, pages[0], pages[-1])
+        for p in pages:
+            if p in entries:
+                self.w.write(lm.page_path(p), self.r.list_page(lm, entries[p], page_no=p, last_page=last))
 
     def render_index(self, key: str) -> None:
         """A list's index page (its newest items) and feed. Only a department's page says how many

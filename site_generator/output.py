@@ -31,7 +31,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from content_models.atomic import atomic_file, atomic_write, replace_with_hard_link, replace_with_symlink
+from content_models.atomic import (
+    atomic_file,
+    atomic_write,
+    replace_with_hard_link,
+    replace_with_symlink,
+    write_plain,
+)
 
 BUFFERS = ("a", "b")
 MIRROR = "mirror"  # a full build's copy of its release in the making (never live)
@@ -238,8 +244,7 @@ class Writer:
         self._mkdir(parent)
         path = os.path.join(self.root, rel)
         if self.fresh:
-            with open(path, "wb") as fh:  # a path written twice keeps its inode: the mirror's link follows
-                fh.write(data)
+            write_plain(path, data)  # a path written twice keeps its inode: the mirror's link follows
             if self.mirror is not None:
                 self._mirror_link(rel, path)
         else:

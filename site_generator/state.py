@@ -209,8 +209,11 @@ class State:
         ).fetchone()
         return row[0] if row else None
 
-    def page_ids(self, key: str, first: int, last: int) -> dict[int, list[str]]:
-        """The ids on archived pages ``first``..``last`` of a list, oldest first: one range read."""
+    def page_entries(self, key: str, first: int, last: int) -> dict[int, list[str]]:
+        """The list entries (``docs.entry``) on archived pages ``first``..``last`` of a list, oldest
+        first: one range read, joined to the documents in SQLite. Reading the ids, then their
+        entries by id in chunks of 500 bound parameters, cost the list pages of a full build at
+        200,000 documents about a fifth of their time (ADR 0164)."""
         ends = self.db.execute(
             "SELECT page, ts, id FROM list_pages WHERE list_key=? AND page BETWEEN ? AND ? ORDER BY page",
             (key, first - 1, last),
@@ -220,16 +223,18 @@ class State:
         out: dict[int, list[str]] = {p: [] for p, _ts, _id in ends}
         if not ends:
             return out
-        q = "SELECT ts, id FROM list_items WHERE list_key=? AND (ts, id) <= (?, ?)"
+        # CROSS JOIN keeps list_items outside: its key range first, then each document by key
+        q = ("SELECT li.ts, li.id, d.entry FROM list_items AS li CROSS JOIN docs AS d ON d.id = li.id"
+             " WHERE li.list_key=? AND (li.ts, li.id) <= (?, ?)")
         args: list = [key, ends[-1][1], ends[-1][2]]
         if lower is not None:
-            q += " AND (ts, id) > (?, ?)"
+            q += " AND (li.ts, li.id) > (?, ?)"
             args += list(lower)
         i = 0
-        for ts, doc_id in self.db.execute(q + " ORDER BY ts, id", args):
+        for ts, doc_id, entry in self.db.execute(q + " ORDER BY li.ts, li.id", args):
             while (ts, doc_id) > (ends[i][1], ends[i][2]):
                 i += 1
-            out[ends[i][0]].append(doc_id)
+            out[ends[i][0]].append(entry)
         return out
 
     def seal_open(self, key: str, page_size: int) -> list[int]:
