@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 
 from site_generator.config import BuildConfig
+from site_generator.meta_tags import meta_tags
 
 
 def _find_theme(cfg: BuildConfig, name: str) -> Path:
@@ -124,6 +125,7 @@ class Theme:
                 bytecode_cache=_BYTECODE,
             )
             env.globals["asset_url"] = self.asset_url
+            env.globals["meta_tags"] = meta_tags
             self._envs[key] = env
         return env
 

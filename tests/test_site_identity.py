@@ -12,6 +12,7 @@ import pytest
 from cms.demo.sample import generate_sample
 from site_generator.build import build_site
 from site_generator.config import BuildConfig
+from site_generator.meta_tags import meta_tags
 from site_generator.pages import PageSet, PageSpec
 
 IDENTITY = {
@@ -146,3 +147,17 @@ def test_error_report_link_is_configurable_and_marks_without_data_are_left_out(t
     assert "https://jiucuo.example.org/report" in hrefs
     assert not footer.xpath(".//*[@class='conac-mark']") and "ICP" not in footer.text_content()
     assert "主办单位：中国·南安" in footer.text_content()  # the portal when no sponsor is set
+
+
+def test_meta_tags_are_escaped_values_in_the_guideline_order():
+    """A value with quotes, angle brackets and ampersands stays one attribute (escaped as the
+    templates' own expressions are); tags without a value are left out; no meta, no tags."""
+    title = '关于印发<b>"南安市2024年"</b>&重点工作的通知'
+    meta = {"article_title": title, "column": "政策文件", "image": "", "canonical": "/zfb/2024/1.html"}
+    html = str(meta_tags(meta, {"base_url": "https://www.nanan.gov.cn"}))
+    fragment = lxml.html.fragment_fromstring(f"<div>{html}</div>")
+    assert [(m.get("name"), m.get("content")) for m in fragment.xpath("//meta")] == [
+        ("ColumnName", "政策文件"), ("ArticleTitle", title)]
+    assert fragment.xpath("//link[@rel='canonical']/@href") == ["https://www.nanan.gov.cn/zfb/2024/1.html"]
+    assert "&#34;南安市2024年&#34;" in html and "<b>" not in html
+    assert meta_tags(None, {"base_url": "https://www.nanan.gov.cn"}) == ""
