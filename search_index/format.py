@@ -47,12 +47,12 @@ serve files as they are.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import math
 import re
 
 import numpy as np
+from zlib_ng import gzip_ng
 
 VERSION = 2  # search.js reads only its own version (a cached old page falls back to the server form)
 PREFIX = "search/idx/"
@@ -207,8 +207,10 @@ def content_name(data: bytes) -> str:
 
 
 def compress(data: bytes) -> bytes:
-    """gzip with a fixed mtime: equal content gives equal bytes."""
-    return gzip.compress(data, compresslevel=6, mtime=0)
+    """gzip with a fixed mtime: equal content gives equal bytes. zlib-ng's deflate (ADR 0164): the
+    same format and level in under half of zlib's time on the postings pages, which hold two
+    thirds of the index's bytes, and as small (the shards within 1 %)."""
+    return gzip_ng.compress(data, compresslevel=6, mtime=0)
 
 
 def impacts(counts: np.ndarray, doc_len: np.ndarray | float) -> np.ndarray:
