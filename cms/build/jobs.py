@@ -64,10 +64,7 @@ class DatabaseRecords:
     into records and rendered on every core, and never pass through the main process.
     """
 
-    # Documents a render process reads and renders at a time: each part costs four queries and the
-    # modules' link hooks; parts of 1,000 read 30,000 records in 2.28 CPU-s against 2.59 with 200
-    # (best of four, ADR 0164), and still give each of two processes a hundred parts to balance.
-    PART = 1000
+    PART = 200  # documents a render process reads and renders at a time
 
     def __init__(self, queryset=None):
         self.queryset = queryset if queryset is not None else _default_locale_documents()
