@@ -53,6 +53,7 @@ SNAPSHOT = "import-tokens"  # their copy right after the import, restored by --r
 TRASH_MARK = ".trash-"  # in the name of a tree that ``discard`` set aside for deletion
 DELETED_STAMP = ".bench-deleted"  # touched (beside the data directory) when a run's deletion finished
 RECENT_DELETION = 370  # seconds: ext4's RECENTCY_MIN + RECENTCY_DIRTY (fs/ext4/ialloc.c), and a margin
+SETTLE_LIMIT = 1800  # seconds to wait for an earlier run's deletions before measuring anyway
 _DISCARDED: list[Path] = []  # this run's trees set aside, deleted after its last timed step
 
 CHILD = r"""
@@ -156,6 +157,8 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -> None:
     """The import (unless kept), then the rounds of the full build and Hugo."""
+    hroot = args.data.parent / f"{args.data.name}-hugo"
+    settle(args.data.parent, args.data, hroot)  # before anything is renamed: an earlier run may be deleting
     if not imported:
         discard(args.data)
         args.data.mkdir(parents=True)
@@ -166,7 +169,6 @@ def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -
         if (args.data / TOKENS).exists():  # what the import left, for the rounds after the first
             shutil.copytree(args.data / TOKENS, args.data / SNAPSHOT)
     hugo = None if args.skip_hugo else hugo_binary()
-    hroot = args.data.parent / f"{args.data.name}-hugo"
     if hugo:
         discard(hroot)
         write_hugo_site(corpus, hroot)
@@ -176,11 +178,11 @@ def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -
             print(f"-- round {n} of {args.rounds}", flush=True)
         if imported or n > 1:
             reset_to_import(args.data)
-        settle(args.data.parent, args.data)
+        settle(args.data.parent, args.data, hroot)
         secs = measure_build(env)
         if not hugo:
             continue
-        settle(args.data.parent, args.data)
+        settle(args.data.parent, args.data, hroot)
         hsecs, hpss, hrss, _ = run_measured([hugo, "--quiet", "--destination", str(hroot / "public")], env, hroot)
         print(f"hugo 0.168 full build:  {hsecs:.1f} s, peak PSS {hpss / 1e6:,.0f} MB, RSS {hrss / 1e6:,.0f} MB "
               f"(no search index); {load()}")
@@ -226,11 +228,17 @@ def settle(parent: Path, *more: Path) -> None:
     must not pay for the writes and deletions before it (the module docstring)."""
     t0 = time.perf_counter()
     mine = set(_DISCARDED)
-    while any(TRASH_MARK in entry.name and Path(entry.path) not in mine
-              for d in (parent, *more) if d.is_dir() for entry in os.scandir(d)):
+    seen = False
+    while foreign := [entry.path for d in (parent, *more) if d.is_dir() for entry in os.scandir(d)
+                      if TRASH_MARK in entry.name and Path(entry.path) not in mine]:
+        if time.perf_counter() - t0 > SETTLE_LIMIT:  # a killed run's trash that no deleter removes
+            print(f"  (still there after {SETTLE_LIMIT} s, measuring anyway: {', '.join(foreign)})", flush=True)
+            break
+        seen = True
         time.sleep(1)  # an earlier run's deleter: it removes its trees, then touches the stamp
     try:
-        age = time.time() - (parent / DELETED_STAMP).stat().st_mtime
+        # a deletion seen going on just ended, whether or not its deleter has touched the stamp yet
+        age = 0.0 if seen else time.time() - (parent / DELETED_STAMP).stat().st_mtime
     except FileNotFoundError:
         age = RECENT_DELETION
     if age < RECENT_DELETION:

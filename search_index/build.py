@@ -409,7 +409,7 @@ def _default_writer(out_dir: Path) -> WriteFile:
             return
         # Through a temp file, so that a crash never leaves a half-written file under a final name
         # (a content-hashed one would then be trusted for ever), in plain os calls: this runs for
-        # 70k files from several threads, and every Python-level step holds the GIL.
+        # ~100k files from several threads, and every Python-level step holds the GIL.
         atomic_write_in(parent, os.path.basename(path), data)
 
     return write
@@ -418,7 +418,7 @@ def _default_writer(out_dir: Path) -> WriteFile:
 class _Writer:
     """Names files by content and writes them gzip'd from a pool of threads (zlib and file IO
     release the GIL). Files go to the pool in batches: one task per file cost more in thread
-    handoffs than the gzip itself. At 200k documents the index is ~70k files and 120 MB; writing
+    handoffs than the gzip itself. At 200k documents the index is ~100k files and 135 MB; writing
     them inline took a third of the assembly. The manifest is written only after ``flush``, so no
     reader ever sees a name whose file is not there yet; ``write`` must accept calls from threads."""
 

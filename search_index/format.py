@@ -209,7 +209,7 @@ def content_name(data: bytes) -> str:
 def compress(data: bytes) -> bytes:
     """gzip with a fixed mtime: equal content gives equal bytes. zlib-ng's deflate (ADR 0164): the
     same format and level in under half of zlib's time on the postings pages, which hold two
-    thirds of the index's bytes, and as small (the shards within 1 %)."""
+    thirds of the index's bytes and come out 1 % smaller (shards +0.6 %, metadata chunks +3 %)."""
     return gzip_ng.compress(data, compresslevel=6, mtime=0)
 
 

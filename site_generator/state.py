@@ -223,8 +223,9 @@ class State:
         out: dict[int, list[str]] = {p: [] for p, _ts, _id in ends}
         if not ends:
             return out
-        # CROSS JOIN keeps list_items outside: its key range first, then each document by key
-        q = ("SELECT li.ts, li.id, d.entry FROM list_items AS li CROSS JOIN docs AS d ON d.id = li.id"
+        # LEFT JOIN keeps list_items outside (its key range first, then each document by key) and
+        # shows an item without its document, which the state never holds, as an error
+        q = ("SELECT li.ts, li.id, d.entry FROM list_items AS li LEFT JOIN docs AS d ON d.id = li.id"
              " WHERE li.list_key=? AND (li.ts, li.id) <= (?, ?)")
         args: list = [key, ends[-1][1], ends[-1][2]]
         if lower is not None:
@@ -232,6 +233,8 @@ class State:
             args += list(lower)
         i = 0
         for ts, doc_id, entry in self.db.execute(q + " ORDER BY li.ts, li.id", args):
+            if entry is None:
+                raise KeyError(f"list {key!r} holds {doc_id!r}, which the build state has no row for")
             while (ts, doc_id) > (ends[i][1], ends[i][2]):
                 i += 1
             out[ends[i][0]].append(entry)
