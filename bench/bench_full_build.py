@@ -65,13 +65,14 @@ from cms.build import jobs
 from cms.build.config import from_settings
 from site_generator.build import build_site
 out = jobs.site_dir().absolute()
+started = time.perf_counter()  # CLOCK_MONOTONIC: the parent's sampler reads the same clock
 result = build_site(jobs.all_records(), out, full=True, config=from_settings(), state_dir=jobs.state_dir_for(out),
                     page_sets=jobs.page_sets())
 c1 = os.times()
 cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) \
     + (c1.children_system - c0.children_system)
 sys_cpu = (c1.system - c0.system) + (c1.children_system - c0.children_system)
-print(json.dumps({"seconds": time.perf_counter() - t0, "cpu": cpu, "sys": sys_cpu, "documents": result.documents,
+print(json.dumps({"seconds": time.perf_counter() - t0, "started": started, "cpu": cpu, "sys": sys_cpu, "documents": result.documents,
                   "files": result.files_written, "bytes": result.bytes_written, "timings": result.timings,
                   "errors": result.plugin_errors}))
 """
@@ -81,11 +82,20 @@ def load() -> str:
     return "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
+def busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine since boot (``/proc/stat``)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:8]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # idle and iowait are not busy
+
+
 class MemorySampler:
-    """Peaks of the PSS and of the RSS summed over a process and all its descendants (every 250 ms)."""
+    """Peaks of the PSS and of the RSS summed over a process and all its descendants (every 250 ms),
+    and the machine's busy CPU jiffies at each sample (``busy_cores``)."""
 
     def __init__(self, pid: int):
         self.pid, self.pss, self.rss = pid, 0, 0
+        self.busy: list[tuple[float, int, int]] = []  # (perf_counter, busy, total)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -104,12 +114,21 @@ class MemorySampler:
                 except OSError:
                     pass
             self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+            self.busy.append((time.perf_counter(), *busy_jiffies()))
             self._stop.wait(0.25)  # reading smaps_rollup is not free: sampling must not cost the build
 
     def stop(self) -> tuple[int, int]:
         self._stop.set()
         self.thread.join()
         return self.pss, self.rss
+
+    def busy_cores(self, start: float, end: float) -> float | None:
+        """Average busy cores of the machine between two ``perf_counter`` times (whole samples)."""
+        inside = [s for s in self.busy if start <= s[0] <= end]
+        if len(inside) < 2:
+            return None
+        (_, b0, a0), (_, b1, a1) = inside[0], inside[-1]
+        return (os.cpu_count() or 1) * (b1 - b0) / max(1, a1 - a0)
 
 
 def own_priority() -> None:
@@ -118,8 +137,9 @@ def own_priority() -> None:
     session_priority(os.getpid())
 
 
-def run_measured(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, int, str]:
-    """Wall seconds, peak PSS and RSS (bytes, summed over the process tree) and stdout of a command."""
+def run_measured(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, int, str, MemorySampler]:
+    """Wall seconds, peak PSS and RSS (bytes, summed over the process tree), stdout and the sampler of
+    a command."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
                             start_new_session=True, preexec_fn=own_priority)
@@ -128,7 +148,7 @@ def run_measured(cmd: list[str], env: dict, cwd: Path) -> tuple[float, int, int,
     pss, rss = sampler.stop()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{err[-3000:]}")
-    return time.perf_counter() - t0, pss, rss, out
+    return time.perf_counter() - t0, pss, rss, out, sampler
 
 
 def main() -> None:
@@ -163,7 +183,7 @@ def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -
         discard(args.data)
         args.data.mkdir(parents=True)
         subprocess.run([GOVSITE, "migrate", "--verbosity", "0"], env=env, check=True, cwd=ROOT)
-        secs, pss, _rss, _ = run_measured([GOVSITE, "import_documents", str(corpus), "--quiet"], env, ROOT)
+        secs, pss, _rss, _, _ = run_measured([GOVSITE, "import_documents", str(corpus), "--quiet"], env, ROOT)
         print(f"import:                 {secs:.1f} s, peak PSS {pss / 1e6:,.0f} MB; {load()}", flush=True)
         shutil.rmtree(args.data / SNAPSHOT, ignore_errors=True)
         if (args.data / TOKENS).exists():  # what the import left, for the rounds after the first
@@ -183,7 +203,7 @@ def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -
         if not hugo:
             continue
         settle(args.data.parent, args.data, hroot)
-        hsecs, hpss, hrss, _ = run_measured([hugo, "--quiet", "--destination", str(hroot / "public")], env, hroot)
+        hsecs, hpss, hrss, _, _ = run_measured([hugo, "--quiet", "--destination", str(hroot / "public")], env, hroot)
         print(f"hugo 0.168 full build:  {hsecs:.1f} s, peak PSS {hpss / 1e6:,.0f} MB, RSS {hrss / 1e6:,.0f} MB "
               f"(no search index); {load()}")
         ratios.append(secs / hsecs)
@@ -210,13 +230,27 @@ def reset_to_import(data: Path) -> None:
 
 def measure_build(env: dict) -> float:
     """One full build with every plugin, as ``build_site --full`` runs it; prints and returns its wall time."""
-    secs, pss, rss, out = run_measured([sys.executable, "-c", CHILD], env, ROOT)
+    secs, pss, rss, out, sampler = run_measured([sys.executable, "-c", CHILD], env, ROOT)
     res = json.loads(out.strip().splitlines()[-1])
+    # The phases ran one after another from ``started`` (the same monotonic clock as the sampler's).
+    start = res["started"]
+    busy, timeline = {}, []
+    t = start
+    while (cores := sampler.busy_cores(t, t + 5)) is not None and t < start + res["seconds"]:
+        timeline.append(f"{cores:.1f}")
+        t += 5
+    for name, seconds in res["timings"].items():
+        cores = sampler.busy_cores(start, start + seconds)
+        if cores is not None and seconds >= 1:
+            busy[name] = round(cores, 2)
+        start += seconds
     print(f"full build + index:     {secs:.1f} s wall ({res['seconds']:.1f} s in the build), CPU {res['cpu']:.1f} s "
           f"({res['sys']:.1f} s system), "
           f"peak PSS (sum) {pss / 1e6:,.0f} MB, RSS (sum) {rss / 1e6:,.0f} MB; {load()}", flush=True)
     print(f"  {res['documents']:,} documents, {res['files']:,} files ({res['bytes'] / 1e9:.2f} GB); "
           f"phases (s): {res['timings']}", flush=True)
+    print(f"  busy cores of the machine per phase (of {os.cpu_count()}): {busy}; per 5 s: {' '.join(timeline)}",
+          flush=True)
     if res["errors"]:
         print("  plugin errors:", res["errors"])
     return secs

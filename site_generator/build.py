@@ -102,27 +102,28 @@ class _ReadCounter:
 class PartedRecords(Protocol):
     """Records a full build reads in parts, in its render processes (``build_site``'s ``records``).
 
-    Iterated, all records (any other build). ``summaries()``: every record's summary (at least
-    ``id``, ``site``, ``organ``, ``title``, ``published``, ``category``, ``topic``, ``interprets``,
-    ``replaced_by``, as the full record has them), read first: a page shows other documents'
-    titles and URLs. ``parts()`` then: picklable parts of what ``summaries`` read, and
-    ``read_part(part)`` the records of one part, called in a render process. ``before_fork()``:
-    whether forked processes may read (else the parts are read in this process). ``related()``,
-    read before the summaries: the ids whose title and URL other pages show (those a document
-    interprets or is replaced by, and the interpretations themselves); only theirs are kept.
+    Iterated, all records (any other build). A full build asks instead, before it renders, for
+    ``parts()``: picklable, sized parts of all records (``len(part)`` records each), in their order;
+    ``organs()``: ``(site, organ, records)`` over all records, the organ as the records give it (a
+    department the configuration does not name is named by its most frequent organ); and
+    ``related_summaries()``: the summaries (at least ``id``, ``site``, ``title``, ``published``,
+    ``interprets``, as the records have them) of those records whose title and URL other pages show
+    (those a record interprets or is replaced by, and the interpretations themselves). Then
+    ``read_part(part)`` gives the records of one part, called in a render process;
+    ``before_fork()``: whether forked processes may read (else the parts are read in this process).
     """
 
     def __iter__(self) -> Iterator[dict]: ...
 
-    def summaries(self) -> Iterable[dict]: ...
-
     def parts(self) -> list: ...
+
+    def organs(self) -> Iterable[tuple[str, str, int]]: ...
+
+    def related_summaries(self) -> Iterable[dict]: ...
 
     def read_part(self, part) -> Iterable[dict]: ...
 
     def before_fork(self) -> bool: ...
-
-    def related(self) -> Iterable[str]: ...
 
 
 def default_state_dir(out_dir: Path) -> Path:
@@ -196,6 +197,8 @@ class _Build:
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
         self.page_sets = page_sets
+        self.parts: list = []  # a PartedRecords' parts, from ``_summaries`` to the render processes
+        self.total = 0
 
     def _lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -255,20 +258,20 @@ class _Build:
         return self._departments()
 
     def _summaries(self, parted: PartedRecords) -> list[tuple[str, str]]:
-        """``_spool`` for a ``PartedRecords``: the index from the summaries; the records themselves
-        are read by the render processes (``_render_doc_part``)."""
-        needed = set(parted.related())
+        """``_spool`` for a ``PartedRecords``: the index of the documents other pages show, the parts
+        and the departments; the records themselves are read (and checked, ``docinfo.basics``) by
+        the render processes (``_render_doc_part``). A summary of every document here took 10 CPU-s
+        at 200,000 documents, with the other cores idle."""
         index: dict[str, tuple] = {}
-        organs: dict[str, Counter] = {}
-        self.total = 0
-        for rec in parted.summaries():
-            self.total += 1
+        for rec in parted.related_summaries():
             b = docinfo.basics(rec)  # validates, with a message naming the document
-            organ = rec.get("organ") or rec["site"]
-            organs.setdefault(b["site"], Counter())[organ] += 1
-            if b["id"] in needed:  # shown on another page: memory for these only, not for 200,000
-                index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"], organ, None)
+            index[b["id"]] = (b["title"], b["url"], b["date"], b["ts"], b["interprets"], b["site"], None, None)
         self.index = index
+        self.parts = parted.parts()
+        self.total = sum(len(part) for part in self.parts)
+        organs: dict[str, Counter] = {}
+        for site, organ, n in parted.organs():
+            organs.setdefault(docinfo.site_slug(str(site)), Counter())[organ or site] += n
         return self._departments(organs)
 
     def _departments(self, organs: dict[str, Counter] | None = None) -> list[tuple[str, str]]:
@@ -323,7 +326,7 @@ class _Build:
             ids = spool.ids()
             fn, tasks = _render_doc_chunk, [ids[i:i + DOC_CHUNK] for i in range(0, len(ids), DOC_CHUNK)]
         else:
-            fn, tasks = _render_doc_part, parted.parts()
+            fn, tasks, self.parts = _render_doc_part, self.parts, []
             _G.update(parted=parted, spool_dir=spool.path.parent)
             if not parted.before_fork():
                 procs = 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -36,11 +37,15 @@ class ListParts:
     def __iter__(self):
         return iter(self.records)
 
-    def summaries(self):
-        return ({k: r.get(k) for k in SUMMARY} for r in self.records)
-
     def parts(self) -> list[range]:
         return [range(i, min(i + self.size, len(self.records))) for i in range(0, len(self.records), self.size)]
+
+    def organs(self):
+        return [(site, organ, n) for (site, organ), n in Counter((r["site"], r.get("organ")) for r in self.records).items()]
+
+    def related_summaries(self):
+        wanted = set(self.related())
+        return ({k: r.get(k) for k in SUMMARY} for r in self.records if r["id"] in wanted)
 
     def read_part(self, part: range):
         with open(self.log, "a") as fh:
@@ -142,11 +147,16 @@ def test_the_database_read_in_parts_publishes_what_it_reads_in_one_stream(site_d
     import_records([orjson.dumps(r) for r in generate_sample(docs=30, seed=11)])
     source = jobs.all_records()
     one_stream = list(iter_document_records(jobs._default_locale_documents(), expand=True))
-    assert [s["id"] for s in source.summaries()] == [r["id"] for r in one_stream]
-    assert sum(len(p) for p in source.parts()) == len(one_stream)
-    related = set(source.related())
+    parts = source.parts()
+    assert [r["id"] for part in parts for r in source.read_part(part)] == [r["id"] for r in one_stream]
+    assert sorted(source.organs()) == sorted(
+        (site, organ, n) for (site, organ), n in Counter((r["site"], r["organ"]) for r in one_stream).items())
+    by_id = {r["id"]: r for r in one_stream}
+    related = {s["id"]: s for s in source.related_summaries()}
     assert 0 < len(related) < len(one_stream)
-    assert related >= {r["interprets"] for r in one_stream if r.get("interprets")}
+    assert set(related) >= {r["interprets"] for r in one_stream if r.get("interprets")}
+    assert set(related) >= {r["id"] for r in one_stream if r.get("interprets")}
+    assert all(s == {k: by_id[i][k] for k in s} for i, s in related.items())
     parted, parted_records = build(jobs.all_records(), site_dir.parent / "parted")
     streamed, streamed_records = build(iter(one_stream), site_dir.parent / "streamed")
     assert parted.documents == len(one_stream) > 0

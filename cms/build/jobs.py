@@ -18,7 +18,13 @@ from wagtail.models import Locale
 
 from cms.build.config import from_settings
 from cms.build.site_structure import standalone_page_set
-from cms.exchange.exporter import iter_document_records, iter_document_summaries, records_by_pk
+from cms.exchange.exporter import (
+    document_summaries,
+    iter_document_records,
+    live_pks,
+    organ_counts,
+    records_by_pk,
+)
 from cms.models import PendingChange
 from cms.service_modules import PageSet, enabled_modules, resolve_hook, service_pages_enabled
 from content_models.models import DisclosureDocument
@@ -59,35 +65,39 @@ class DatabaseRecords:
     """Every live record of the default locale, read in parts (``site_generator.build.PartedRecords``).
 
     Iterated, it is ``iter_document_records`` (one process reads everything). A full build asks
-    instead for the summaries (one narrow query: what every page must know of the others) and then
-    has its render processes read their own parts by primary key, so the bodies are read, turned
-    into records and rendered on every core, and never pass through the main process.
+    instead for narrow facts (the primary keys in parts, the departments' organs, the summaries of
+    the documents other pages show) and then has its render processes read their own parts by
+    primary key, so the bodies are read, turned into records and rendered on every core, and never
+    pass through the main process.
     """
 
     PART = 200  # documents a render process reads and renders at a time
 
     def __init__(self, queryset=None):
         self.queryset = queryset if queryset is not None else _default_locale_documents()
-        self._pks: list[int] = []
 
     def __iter__(self):
         return iter_document_records(self.queryset, expand=True)
 
-    def summaries(self):
-        self._pks = []
-        for pk, summary in iter_document_summaries(self.queryset):
-            self._pks.append(pk)
-            yield summary
+    def parts(self) -> list[list[int]]:
+        pks = live_pks(self.queryset)
+        return [pks[i:i + self.PART].tolist() for i in range(0, len(pks), self.PART)]
 
-    def related(self):
+    def organs(self):
+        return organ_counts(self.queryset)
+
+    def related_summaries(self):
+        return document_summaries(self.queryset, self._related())
+
+    def _related(self):
         """Ids other pages show: what documents interpret or are replaced by, and the interpretations.
 
-        Any locale, live or not (a superset does no harm: only documents the summaries hold are
-        kept), by two plain queries: one query with both relations OR'ed and the locale filter
-        read every row's body pages on SQLite (19.6 s at 200,000 documents; these 2.3 s). Each query
-        reads only its relation's index: unordered (the model's date ordering walked every row to
-        test the relation: 2.7 s each at 200,000 documents with no relation at all) and the
-        interpreting documents' ids by primary key."""
+        Any locale, live or not (a superset does no harm: ``document_summaries`` reads the live
+        ones of the queryset), by two plain queries: one query with both relations OR'ed and the
+        locale filter read every row's body pages on SQLite (19.6 s at 200,000 documents; these
+        2.3 s). Each query reads only its relation's index: unordered (the model's date ordering
+        walked every row to test the relation: 2.7 s each at 200,000 documents with no relation at
+        all) and the interpreting documents' ids by primary key."""
         model = self.queryset.model
         pairs = model.objects.filter(interprets__isnull=False).order_by().values_list("pk", "interprets__source_id")
         pks = []
@@ -98,10 +108,6 @@ class DatabaseRecords:
             yield from model.objects.filter(pk__in=pks[i:i + 500]).order_by().values_list("source_id", flat=True)
         yield from model.objects.filter(replaced_by__isnull=False).order_by().values_list(
             "replaced_by__source_id", flat=True).iterator(chunk_size=10_000)
-
-    def parts(self) -> list[list[int]]:
-        pks, self._pks = self._pks, []
-        return [pks[i:i + self.PART] for i in range(0, len(pks), self.PART)]
 
     def read_part(self, part: list[int]):
         return records_by_pk(part, expand=True)
