@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from site_generator.escaping import escape_text
 
 # (tag, key of the page's meta dict: ``Renderer.page_meta``), in the order pages print them.
 KEYED_TAGS = (
@@ -28,8 +30,8 @@ def meta_tags(meta: Mapping[str, Any] | None, site: Mapping[str, Any] | None) ->
     each on a line of its own, escaped; empty without ``meta``."""
     if not meta:
         return Markup("")
-    lines = [f'\n<meta name="{tag}" content="{escape(meta[key])}">' for tag, key in KEYED_TAGS if meta.get(key)]
+    lines = [f'\n<meta name="{tag}" content="{escape_text(meta[key])}">' for tag, key in KEYED_TAGS if meta.get(key)]
     if meta.get("canonical"):
         base = (site or {}).get("base_url", "")
-        lines.append(f'\n<link rel="canonical" href="{escape(base)}{escape(meta["canonical"])}">')
+        lines.append(f'\n<link rel="canonical" href="{escape_text(base)}{escape_text(meta["canonical"])}">')
     return Markup("".join(lines))

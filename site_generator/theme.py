@@ -12,8 +12,10 @@ import hashlib
 from pathlib import Path
 
 import jinja2
+from jinja2.compiler import CodeGenerator
 
 from site_generator.config import BuildConfig
+from site_generator.escaping import escape_text
 from site_generator.meta_tags import meta_tags
 
 
@@ -57,11 +59,32 @@ _BYTECODE = _ProcessBytecodeCache()
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class _CodeGenerator(CodeGenerator):
+    """Compiles ``{{ value }}`` of an autoescaped template to ``escape_text(value)`` instead of
+    Jinja's ``escape(value)``: the same characters as a plain ``str``, not a ``Markup`` built for
+    each (``site_generator.escaping``). The escaped value only ever joins the output: a block, a
+    macro or a ``{% set %}`` capture wraps its joined output in ``Markup`` itself, so nothing
+    escapes it twice. Templates that switch autoescaping at run time keep Jinja's code."""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+            return
+        self.write("environment.escape_text(")
+        if finalize.src is not None:
+            self.write(finalize.src)
+
+
 class _Environment(jinja2.Environment):
     """``getattr`` of a plain dict (the build's contexts: ``{{ doc.title }}``) looks the key up at
     once instead of first failing an attribute lookup: the AttributeError Jinja raised and caught
     for each of them was ~7 % of a document page's render time. The result is the same: a plain
-    dict has no attribute but its class's (those still win, as in Jinja)."""
+    dict has no attribute but its class's (those still win, as in Jinja).
+
+    Its templates escape their output with ``escape_text`` (``_CodeGenerator``)."""
+
+    code_generator_class = _CodeGenerator
+    escape_text = staticmethod(escape_text)
 
     def getattr(self, obj, attribute: str):
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
