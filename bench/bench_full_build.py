@@ -96,6 +96,7 @@ class MemorySampler:
     def __init__(self, pid: int):
         self.pid, self.pss, self.rss = pid, 0, 0
         self.busy: list[tuple[float, int, int]] = []  # (perf_counter, busy, total)
+        self.pss_at: list[tuple[float, int]] = []  # (perf_counter, PSS summed)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -115,12 +116,17 @@ class MemorySampler:
                     pass
             self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
             self.busy.append((time.perf_counter(), *busy_jiffies()))
+            self.pss_at.append((self.busy[-1][0], pss))
             self._stop.wait(0.25)  # reading smaps_rollup is not free: sampling must not cost the build
 
     def stop(self) -> tuple[int, int]:
         self._stop.set()
         self.thread.join()
         return self.pss, self.rss
+
+    def peak_pss(self, start: float, end: float) -> int:
+        """The highest PSS summed over the process tree sampled between two ``perf_counter`` times."""
+        return max((pss for t, pss in self.pss_at if start <= t <= end), default=0)
 
     def busy_cores(self, start: float, end: float) -> float | None:
         """Average busy cores of the machine between two ``perf_counter`` times (whole samples)."""
@@ -234,7 +240,7 @@ def measure_build(env: dict) -> float:
     res = json.loads(out.strip().splitlines()[-1])
     # The phases ran one after another from ``started`` (the same monotonic clock as the sampler's).
     start = res["started"]
-    busy, timeline = {}, []
+    busy, timeline, peaks = {}, [], {}
     t = start
     while (cores := sampler.busy_cores(t, t + 5)) is not None and t < start + res["seconds"]:
         timeline.append(f"{cores:.1f}")
@@ -243,6 +249,7 @@ def measure_build(env: dict) -> float:
         cores = sampler.busy_cores(start, start + seconds)
         if cores is not None and seconds >= 1:
             busy[name] = round(cores, 2)
+            peaks[name] = round(sampler.peak_pss(start, start + seconds) / 1e6)
         start += seconds
     print(f"full build + index:     {secs:.1f} s wall ({res['seconds']:.1f} s in the build), CPU {res['cpu']:.1f} s "
           f"({res['sys']:.1f} s system), "
@@ -251,6 +258,7 @@ def measure_build(env: dict) -> float:
           f"phases (s): {res['timings']}", flush=True)
     print(f"  busy cores of the machine per phase (of {os.cpu_count()}): {busy}; per 5 s: {' '.join(timeline)}",
           flush=True)
+    print(f"  peak PSS (sum, MB) per phase: {peaks}", flush=True)
     if res["errors"]:
         print("  plugin errors:", res["errors"])
     return secs
