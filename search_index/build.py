@@ -774,7 +774,7 @@ def _compact_tokens(state: _State) -> None:
 # key; a term's output depends only on its own sorted keys, so the terms are split into ranges (by a
 # hash of the term id) that are sorted and encoded one at a time, in worker processes on big
 # builds: memory is one range's keys, not all 78 M postings (626 MB at 200k), and both cores work.
-RANGE_POSTINGS = 1 << 21  # postings per term range (16 MB of keys, ~130 MB a task at its peak; < 65,536 ranges)
+RANGE_POSTINGS = 1 << 20  # postings per term range (8 MB of keys, ~65 MB a task at its peak; < 65,536 ranges)
 ROWS_PER_PART = 8192  # documents per partitioning task
 CHUNKS_PER_TASK = 2048  # metadata chunks per task
 POOL_POSTINGS = 1 << 21  # smaller assemblies run in-process
