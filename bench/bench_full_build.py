@@ -84,6 +84,18 @@ def load() -> str:
     return "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
+def fresh_memory() -> str:
+    """Seconds to fill 1 GiB of newly allocated memory. On a virtual machine whose host backs guest
+    memory lazily (and takes freed pages back) this is 1.5 s rather than 0.1-0.3 s, and every page
+    the build's output or Hugo's 7 GB heap takes pays it: at 1.5 s it put 50 s of system time into
+    the build against 20-27 s, and 130-140 s into Hugo against 77-93 s (ADR 0166)."""
+    t0 = time.perf_counter()
+    block = bytearray(b"\x01") * (1 << 30)
+    seconds = time.perf_counter() - t0
+    del block
+    return f"fresh memory {seconds:.2f} s/GiB"
+
+
 def busy_jiffies() -> tuple[int, int]:
     """(busy, total) CPU jiffies of the whole machine since boot (``/proc/stat``)."""
     with open("/proc/stat") as fh:
@@ -175,7 +187,7 @@ def main() -> None:
     corpus = args.corpus or ensure_corpus(args.docs, args.seed, args.data.parent)
     env = {**os.environ, "GOVSITE_DATA_DIR": str(args.data), "DJANGO_SETTINGS_MODULE": "cms.settings",
            "GOVSITE_AUTO_PUBLISH": "", "PYTHONPATH": str(ROOT)}
-    print(f"== {corpus.name}, SQLite, {os.cpu_count()} CPUs; {load()} ==", flush=True)
+    print(f"== {corpus.name}, SQLite, {os.cpu_count()} CPUs; {load()}; {fresh_memory()} ==", flush=True)
     imported = args.reuse and (args.data / "govsite.sqlite3").exists()
     try:
         measure(args, corpus, env, imported)
@@ -203,7 +215,7 @@ def measure(args: argparse.Namespace, corpus: Path, env: dict, imported: bool) -
     ratios = []
     for n in range(1, args.rounds + 1):
         if args.rounds > 1:
-            print(f"-- round {n} of {args.rounds}", flush=True)
+            print(f"-- round {n} of {args.rounds} ({fresh_memory()})", flush=True)
         if imported or n > 1:
             reset_to_import(args.data)
         settle(args.data.parent, args.data, hroot)

@@ -96,8 +96,11 @@ def test_the_cms_reads_modules_through_its_own_contract_and_never_imports_servic
 
 
 def test_modules_follow_the_order_of_govsite_services_by_name_or_app(settings):
+    before = [m.service_name for m in enabled_modules()]  # kept between calls: a change must still show
     settings.GOVSITE_SERVICES = ["ratings", "services.letters", "no_such_module", "status"]
     assert [m.service_name for m in enabled_modules()] == ["ratings", "letters", "status"]
+    settings.GOVSITE_SERVICES = ["status"]
+    assert [m.service_name for m in enabled_modules()] == ["status"] != before
 
 
 def _code_strings(path: Path) -> list[str]:
