@@ -8,6 +8,7 @@ loads before Django's settings). Tests that touch the database are marked
 
 import pytest
 from django.conf import settings
+from django.urls import get_resolver
 from django.utils import translation
 
 
@@ -16,6 +17,15 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("django_db") or fixtures & {"db", "transactional_db", "django_db_setup"}:
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def admin_views_built_with_the_projects_settings():
+    """Load the URLconf before any test changes a setting. Wagtail builds each admin view's form
+    class once, when the URLconf loads (a viewset hands ``form_class`` to ``as_view``): a test
+    that swapped the rich-text editor for a textarea would otherwise fix the editors' form for every
+    later test of its process, and which test loads it first depends on how xdist deals them out."""
+    get_resolver().url_patterns  # noqa: B018 - imported for its effect
 
 
 @pytest.fixture(autouse=True)
