@@ -85,10 +85,10 @@ def load() -> str:
 
 
 def fresh_memory() -> str:
-    """Seconds to fill 1 GiB of newly allocated memory. On a virtual machine whose host backs guest
-    memory lazily (and takes freed pages back) this is 1.5 s rather than 0.1-0.3 s, and every page
-    the build's output or Hugo's 7 GB heap takes pays it: at 1.5 s it put 50 s of system time into
-    the build against 20-27 s, and 130-140 s into Hugo against 77-93 s (ADR 0166)."""
+    """Seconds to fill 1 GiB of newly allocated memory: 0.1-0.3 s on an ordinary host, 0.6-2 s on a
+    virtual machine whose host backs guest memory lazily and takes freed pages back. There every new
+    page of the output and of Hugo's 7 GB heap is likely to pay for it: in rounds at 1.5 s our build
+    had 50 s of system time against 20-27 s, and Hugo took 129-139 s against 77-93 s (ADR 0166)."""
     t0 = time.perf_counter()
     block = bytearray(b"\x01") * (1 << 30)
     seconds = time.perf_counter() - t0
