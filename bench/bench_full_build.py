@@ -109,8 +109,7 @@ class MemorySampler:
 
     def __init__(self, pid: int):
         self.pid, self.pss, self.rss = pid, 0, 0
-        self.busy: list[tuple[float, int, int]] = []  # (perf_counter, busy, total)
-        self.pss_at: list[tuple[float, int]] = []  # (perf_counter, PSS summed)
+        self.samples: list[tuple[float, int, int, int]] = []  # (perf_counter, busy, total jiffies, PSS summed)
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -129,8 +128,7 @@ class MemorySampler:
                 except OSError:
                     pass
             self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
-            self.busy.append((time.perf_counter(), *busy_jiffies()))
-            self.pss_at.append((self.busy[-1][0], pss))
+            self.samples.append((time.perf_counter(), *busy_jiffies(), pss))
             self._stop.wait(0.25)  # reading smaps_rollup is not free: sampling must not cost the build
 
     def stop(self) -> tuple[int, int]:
@@ -140,14 +138,14 @@ class MemorySampler:
 
     def peak_pss(self, start: float, end: float) -> int:
         """The highest PSS summed over the process tree sampled between two ``perf_counter`` times."""
-        return max((pss for t, pss in self.pss_at if start <= t <= end), default=0)
+        return max((s[3] for s in self.samples if start <= s[0] <= end), default=0)
 
     def busy_cores(self, start: float, end: float) -> float | None:
         """Average busy cores of the machine between two ``perf_counter`` times (whole samples)."""
-        inside = [s for s in self.busy if start <= s[0] <= end]
+        inside = [s for s in self.samples if start <= s[0] <= end]
         if len(inside) < 2:
             return None
-        (_, b0, a0), (_, b1, a1) = inside[0], inside[-1]
+        (_, b0, a0, _), (_, b1, a1, _) = inside[0], inside[-1]
         return (os.cpu_count() or 1) * (b1 - b0) / max(1, a1 - a0)
 
 

@@ -128,7 +128,8 @@ def enabled_modules() -> list[ServiceModule]:
     dotted name of its app (a module outside ``services/``); an entry that is not an installed
     module is skipped.
 
-    Kept until either setting changes (``_forget_modules``): each call tested every app config
+    Kept for its ``GOVSITE_SERVICES`` (compared on each call) until the installed apps change
+    (``_forget_modules``): each call tested every app config
     against the ``ServiceModule`` protocol (0.5-0.9 ms), and a full build asks once per 200
     documents. One tuple, replaced whole, so a thread never sees half of an update.
     """
@@ -156,9 +157,9 @@ def _find_modules(services: tuple[str, ...]) -> list[ServiceModule]:
 
 @receiver(setting_changed)
 def _forget_modules(*, setting: str, **kwargs: Any) -> None:
-    """Tests and ``override_settings`` change the installed apps or the list: look again."""
+    """``override_settings`` changed the installed apps (``enabled_modules`` compares the list itself)."""
     global _enabled
-    if setting in ("INSTALLED_APPS", "GOVSITE_SERVICES"):
+    if setting == "INSTALLED_APPS":
         _enabled = None
 
 
